@@ -1,0 +1,25 @@
+#ifndef SEALPOST_CLI_H
+#define SEALPOST_CLI_H
+
+/*
+ * The subcommands of `sealpost`.  Each takes the arguments after its own
+ * name (argv[0] is the subcommand) and returns the process exit status:
+ * 0 success, 1 failure the user can fix, 64 bad usage (EX_USAGE), 75
+ * temporary failure (EX_TEMPFAIL).
+ */
+
+#define CLI_EX_USAGE 64
+#define CLI_EX_TEMPFAIL 75
+
+struct config;
+
+/* Loads the config named by --config (or SEALPOST_CONFIG, or the built-in
+ * default path), applying --set overrides; prints the error and returns
+ * NULL when it is bad. */
+struct config *cli_load_config(const char *path, char **sets, int nsets);
+
+int cli_config(int argc, char **argv);
+int cli_master(int argc, char **argv);
+int cli_dev(int argc, char **argv);
+
+#endif

@@ -1,0 +1,9 @@
+#include "config.h"
+#include "master/master_settings.h"
+
+/* Every program validates the whole file against every table, so this list
+ * names them all.  A new module's table is added here. */
+const struct config_table *const config_all_tables[] = {
+	&master_config_table,
+	NULL,
+};

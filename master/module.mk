@@ -1,0 +1,2 @@
+PROGRAMS += sealpost
+sealpost_SRCS := master/sealpost.c master/cli_config.c

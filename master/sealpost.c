@@ -1,0 +1,97 @@
+/*
+ * sealpost: the command postmasters type.  It dispatches to one function per
+ * subcommand; the subcommands that work on data owned by a daemon ask that
+ * daemon, the rest go through the same libmail code the daemons use.
+ */
+#include "cli.h"
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef SEALPOST_SYSCONFDIR
+#define SEALPOST_SYSCONFDIR "/etc/sealpost"
+#endif
+
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct cli_command cli_commands[] = {
+	{ "config", cli_config, "check the config file, print defaults or changes" },
+};
+
+static void cli_usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: sealpost COMMAND [ARGS...]\n\ncommands:\n");
+	for (i = 0; i < sizeof(cli_commands) / sizeof(cli_commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", cli_commands[i].name,
+			cli_commands[i].summary);
+	fprintf(out, "\n'sealpost COMMAND --help' describes one command; "
+		"see sealpost(8).\n");
+}
+
+struct config *cli_load_config(const char *path, char **sets, int nsets)
+{
+	struct config *cfg;
+	const char *error;
+	int i;
+
+	if (path == NULL)
+		path = getenv("SEALPOST_CONFIG");
+	if (path == NULL)
+		path = SEALPOST_SYSCONFDIR "/sealpost.conf";
+	if (config_load(path, config_all_tables, &cfg, &error) < 0) {
+		fprintf(stderr, "sealpost: %s\n", error);
+		return NULL;
+	}
+	for (i = 0; i < nsets; i++) {
+		char *eq = strchr(sets[i], '=');
+		char *key;
+
+		if (eq == NULL) {
+			fprintf(stderr, "sealpost: --set %s: expected KEY=VALUE\n",
+				sets[i]);
+			config_free(&cfg);
+			return NULL;
+		}
+		key = xstrndup(sets[i], (size_t)(eq - sets[i]));
+		if (config_set(cfg, key, eq + 1, &error) < 0) {
+			fprintf(stderr, "sealpost: --set: %s\n", error);
+			free(key);
+			config_free(&cfg);
+			return NULL;
+		}
+		free(key);
+	}
+	return cfg;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	log_open("sealpost", LOG_TARGET_STDERR, LOG_LEVEL_WARN);
+	if (argc < 2) {
+		cli_usage(stderr);
+		return CLI_EX_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		cli_usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof(cli_commands) / sizeof(cli_commands[0]); i++) {
+		if (strcmp(argv[1], cli_commands[i].name) == 0)
+			return cli_commands[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "sealpost: unknown command '%s'\n", argv[1]);
+	cli_usage(stderr);
+	return CLI_EX_USAGE;
+}
