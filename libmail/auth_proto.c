@@ -403,92 +403,120 @@ int auth_proto_parse(const char *line, size_t len,
 
 /* ---- writing ---- */
 
-static void auth_write_checked(struct buf *out, const char *value,
-			       bool valid, const char *what)
-{
-	if (!valid)
-		log_panic("auth_proto_write: invalid %s", what);
-	buf_append_char(out, '\t');
-	buf_append_str(out, value);
-}
-
-static bool auth_str_valid(const char *s, bool (*check)(const struct auth_field *))
+static bool auth_str_valid(const char *s,
+			   bool (*check)(const struct auth_field *))
 {
 	struct auth_field f = { s, strlen(s) };
 
 	return check(&f);
 }
 
-static void auth_write_token(struct buf *out, const struct auth_msg *msg,
-			     bool may_be_absent)
+static int auth_check_start(const struct auth_msg *msg, const char **error_r)
 {
-	buf_append_char(out, '\t');
-	if (!msg->has_token) {
-		if (!may_be_absent)
-			log_panic("auth_proto_write: token missing");
-		buf_append_char(out, '-');
-	} else if (msg->token.len == 0) {
-		buf_append_char(out, '=');
-	} else {
-		if (msg->token.len > AUTH_PROTO_TOKEN_HARD_MAX)
-			log_panic("auth_proto_write: token too long");
-		base64_encode(out, msg->token.data, msg->token.len);
-	}
+	if (!auth_str_valid(msg->mech, auth_valid_mech))
+		*error_r = "bad mech";
+	else if (!auth_str_valid(msg->service, auth_valid_service))
+		*error_r = "bad service";
+	else if (msg->client_addr[0] != '\0' &&
+		 !auth_str_valid(msg->client_addr, auth_valid_addr))
+		*error_r = "bad client_addr";
+	else if (!auth_str_valid(msg->session, auth_valid_session))
+		*error_r = "bad session";
+	else
+		return 0;
+	return -1;
 }
 
-static void auth_write_start(struct buf *out, const struct auth_msg *msg)
+int auth_proto_check(const struct auth_msg *msg, size_t max_token,
+		     const char **error_r)
 {
-	auth_write_checked(out, msg->mech,
-			   auth_str_valid(msg->mech, auth_valid_mech), "mech");
-	auth_write_checked(out, msg->service,
-			   auth_str_valid(msg->service, auth_valid_service),
-			   "service");
-	auth_write_checked(out, msg->secured ? "tls" : "plain", true, "");
-	if (msg->client_addr[0] == '\0')
-		auth_write_checked(out, "-", true, "");
+	if ((size_t)msg->type >= N_ELEMS(auth_msg_names)) {
+		*error_r = "bad type";
+		return -1;
+	}
+	if (msg->token.len > max_token ||
+	    msg->token.len > AUTH_PROTO_TOKEN_HARD_MAX) {
+		*error_r = "token too large";
+		return -1;
+	}
+	switch (msg->type) {
+	case AUTH_MSG_HELLO:
+		break;
+	case AUTH_MSG_WELCOME:
+		if (msg->max_token > AUTH_PROTO_TOKEN_HARD_MAX ||
+		    !auth_valid_mechs_str(msg->mechs)) {
+			*error_r = "bad welcome";
+			return -1;
+		}
+		break;
+	case AUTH_MSG_START:
+		return auth_check_start(msg, error_r);
+	case AUTH_MSG_CONTINUE:
+	case AUTH_MSG_RESPONSE:
+		if (!msg->has_token) {
+			*error_r = "token missing";
+			return -1;
+		}
+		break;
+	case AUTH_MSG_OK:
+		if (!auth_valid_user_str(msg->user) ||
+		    !auth_valid_user_str(msg->authn_user)) {
+			*error_r = "bad user";
+			return -1;
+		}
+		break;
+	case AUTH_MSG_FAIL:
+		if ((size_t)msg->fail >= N_ELEMS(auth_fail_names)) {
+			*error_r = "bad reason";
+			return -1;
+		}
+		break;
+	}
+	return 0;
+}
+
+static void auth_write_token(struct buf *out, const struct auth_msg *msg)
+{
+	buf_append_char(out, '\t');
+	if (!msg->has_token)
+		buf_append_char(out, '-');
+	else if (msg->token.len == 0)
+		buf_append_char(out, '=');
 	else
-		auth_write_checked(out, msg->client_addr,
-				   auth_str_valid(msg->client_addr,
-						  auth_valid_addr),
-				   "client_addr");
-	auth_write_checked(out, msg->session,
-			   auth_str_valid(msg->session, auth_valid_session),
-			   "session");
-	auth_write_token(out, msg, true);
+		base64_encode(out, msg->token.data, msg->token.len);
 }
 
 void auth_proto_write(struct buf *out, const struct auth_msg *msg)
 {
-	if ((size_t)msg->type >= N_ELEMS(auth_msg_names))
-		log_panic("auth_proto_write: bad type %d", (int)msg->type);
+	const char *error;
+
+	if (auth_proto_check(msg, AUTH_PROTO_TOKEN_HARD_MAX, &error) < 0)
+		log_panic("auth_proto_write: %s", error);
 	buf_append_str(out, auth_msg_names[msg->type]);
 	switch (msg->type) {
 	case AUTH_MSG_HELLO:
 		buf_printf(out, "\t%u", msg->version);
 		break;
 	case AUTH_MSG_WELCOME:
-		if (msg->max_token > AUTH_PROTO_TOKEN_HARD_MAX)
-			log_panic("auth_proto_write: max_token too large");
-		buf_printf(out, "\t%u\t%zu", msg->version, msg->max_token);
-		auth_write_checked(out, msg->mechs,
-				   auth_valid_mechs_str(msg->mechs), "mechs");
+		buf_printf(out, "\t%u\t%zu\t%s", msg->version,
+			   msg->max_token, msg->mechs);
 		break;
 	case AUTH_MSG_START:
-		auth_write_start(out, msg);
+		buf_printf(out, "\t%s\t%s\t%s\t%s\t%s", msg->mech,
+			   msg->service, msg->secured ? "tls" : "plain",
+			   msg->client_addr[0] != '\0' ? msg->client_addr : "-",
+			   msg->session);
+		auth_write_token(out, msg);
 		break;
 	case AUTH_MSG_CONTINUE:
 	case AUTH_MSG_RESPONSE:
-		auth_write_token(out, msg, false);
+		auth_write_token(out, msg);
 		break;
 	case AUTH_MSG_OK:
-		auth_write_checked(out, msg->user,
-				   auth_valid_user_str(msg->user), "user");
-		auth_write_checked(out, msg->authn_user,
-				   auth_valid_user_str(msg->authn_user),
-				   "authn_user");
+		buf_printf(out, "\t%s\t%s", msg->user, msg->authn_user);
 		break;
 	case AUTH_MSG_FAIL:
-		auth_write_checked(out, auth_fail_name(msg->fail), true, "");
+		buf_printf(out, "\t%s", auth_fail_name(msg->fail));
 		break;
 	}
 	buf_append_char(out, '\n');

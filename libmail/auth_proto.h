@@ -136,8 +136,17 @@ int auth_proto_parse(const char *line, size_t len,
 		     struct auth_msg *msg, const char **error_r);
 
 /*
- * Appends `msg` as a line to `out`.  The caller fills only valid values:
- * writing a field outside its alphabet is a panic, since it would let one
+ * Whether every field of `msg` may be written, with its token at most
+ * `max_token` bytes: 0, or -1 with a static reason.  Callers that fill a
+ * message from outside input (a daemon relaying a client's mechanism name)
+ * check with this before writing.
+ */
+int auth_proto_check(const struct auth_msg *msg, size_t max_token,
+		     const char **error_r);
+
+/*
+ * Appends `msg` as a line to `out`.  A message that auth_proto_check()
+ * refuses is a panic: writing a field outside its alphabet would let one
  * side forge a message to the other.
  */
 void auth_proto_write(struct buf *out, const struct auth_msg *msg);
