@@ -2,6 +2,7 @@
 #include "buf.h"
 #include "log.h"
 #include "master/master_settings.h"
+#include "privs.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -126,6 +127,19 @@ char *worker_path(const struct worker *w, const char *path)
 		return xstrdup(path);
 	buf_printf(&b, "%s/%s", config_get(w->config, "state_dir"), path);
 	return buf_steal(&b);
+}
+
+void worker_drop_privileges(const struct worker *w)
+{
+	const char *user = getenv("SEALPOST_RUN_AS"), *error;
+
+	if (geteuid() != 0)
+		return;
+	if (user == NULL || *user == '\0')
+		log_fatal("started as root without SEALPOST_RUN_AS");
+	if (privs_drop(user, &error) < 0)
+		log_fatal("%s", error);
+	log_debug("privileges_dropped", "user=%s", user);
 }
 
 void worker_deinit(struct worker *w)
