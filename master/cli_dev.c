@@ -550,8 +550,16 @@ static int dev_wait_ready(struct dev_instance *d, struct config *cfg,
 	const char *state_dir = config_get(cfg, "state_dir");
 	struct buf path = BUF_INIT;
 	size_t i;
-	int ret = 0;
+	int ret = 0, tries;
 
+	buf_printf(&path, "%s/master.pid", state_dir);
+	for (tries = 0; pidfile_holder(buf_cstr(&path)) != master; tries++) {
+		if (tries > 1500 || waitpid(master, NULL, WNOHANG) == master) {
+			ret = -1;
+			break;
+		}
+		poll(NULL, 0, 20);
+	}
 	for (i = 0; ret == 0 && i < sizeof(dev_endpoints) / sizeof(dev_endpoints[0]);
 	     i++) {
 		const char *value = config_get(cfg, dev_endpoints[i].key);
