@@ -15,6 +15,11 @@
  * master's log channel.  SIGTERM asks the daemon to stop accepting, finish
  * (or drop) its sessions and exit 0; the master kills it after
  * shutdown_grace.  A daemon that exits non-zero is restarted.
+ *
+ * Privileges: a daemon without secrets of its own is exec'd already running
+ * as mail_user.  A daemon that must read a TLS private key first is exec'd
+ * as root with SEALPOST_RUN_AS naming the user to become; it loads its keys
+ * and then calls worker_drop_privileges() before it reads from the network.
  */
 
 #include "config.h"
@@ -51,6 +56,11 @@ const struct worker_listener *worker_listener(const struct worker *w,
 /* Resolves a path from the config: absolute paths stay, relative ones are
  * taken from state_dir.  Returns a new string. */
 char *worker_path(const struct worker *w, const char *path);
+
+/* Becomes the user in SEALPOST_RUN_AS (and its primary group, with no
+ * supplementary groups) when started as root; a no-op otherwise.  Failure
+ * is fatal: a network daemon must never go on running as root. */
+void worker_drop_privileges(const struct worker *w);
 
 void worker_deinit(struct worker *w);
 

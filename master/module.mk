@@ -1,2 +1,4 @@
 PROGRAMS += sealpost
-sealpost_SRCS := master/sealpost.c master/cli_config.c
+sealpost_SRCS := master/sealpost.c master/cli_config.c master/master_main.c \
+  master/master_service.c master/master_services.c master/master_listen.c \
+  master/cli_dev.c master/dev_realm.c master/dev_tls.c

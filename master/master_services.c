@@ -1,0 +1,10 @@
+/* The services the master runs.  A service whose listen keys are all empty
+ * or whose worker count is 0 is not started. */
+#include "master.h"
+
+const struct master_service_def master_service_defs[] = {
+	{ NULL, NULL, NULL, NULL, false, { { NULL, NULL } } },
+};
+
+const size_t master_service_def_count =
+	sizeof(master_service_defs) / sizeof(master_service_defs[0]) - 1;
