@@ -3,6 +3,10 @@
 #include "master.h"
 
 const struct master_service_def master_service_defs[] = {
+	/* The auth service runs as auth_user, the only user that can read
+	 * the keytab; each worker serves one exchange at a time. */
+	{ "auth", "authd", "auth_user", "auth_workers", false,
+	  { { "auth_socket", "auth" } } },
 	{ NULL, NULL, NULL, NULL, false, { { NULL, NULL } } },
 };
 

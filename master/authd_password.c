@@ -1,0 +1,154 @@
+/* The password mechanisms, PLAIN (RFC 4616) and LOGIN
+ * (draft-murchison-sasl-login), both checked against the KDC and the
+ * keytab by authd_krb5_check_password().  The connection layer has
+ * already refused them outside TLS. */
+#include "authd.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* RFC 4616 section 2: each of authzid, authcid and passwd is at most 255
+ * octets.  LOGIN has no limit of its own; it gets the same one. */
+#define AUTHD_PASSWORD_FIELD_MAX 255
+
+/* Copies a field that must hold no NUL into a C string; -1 if it is too
+ * long or has a NUL. */
+static int authd_field(const unsigned char *p, size_t len, char *dst,
+		       size_t size)
+{
+	if (len >= size || len > AUTHD_PASSWORD_FIELD_MAX ||
+	    memchr(p, '\0', len) != NULL)
+		return -1;
+	memcpy(dst, p, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+/* Maps the login name, checks the password, then the authzid. */
+static enum authd_step authd_password_check(struct authd_exchange *x,
+					    const char *login,
+					    const char *password,
+					    const char *authzid)
+{
+	struct auth_name name;
+	enum auth_fail fail;
+	const char *error;
+
+	if (auth_name_from_login(login, &x->authd->realms, &name,
+				 &error) < 0)
+		return authd_fail(x, AUTH_FAIL_AUTH, login, error);
+	if (*password == '\0')
+		return authd_fail(x, AUTH_FAIL_AUTH, name.user,
+				  "empty password");
+	if (authd_krb5_check_password(x->authd, &name, password, x->service,
+				      &fail) < 0)
+		return authd_fail(x, fail, name.user,
+				  fail == AUTH_FAIL_TEMP ? "kdc unavailable" :
+				  "password refused");
+	return authd_login(x, &name, authzid);
+}
+
+/* ---- PLAIN ---- */
+
+static enum authd_step authd_plain_step(struct authd_exchange *x,
+					const unsigned char *in, size_t len,
+					bool has_in)
+{
+	char authzid[AUTHD_PASSWORD_FIELD_MAX + 1];
+	char authcid[AUTHD_PASSWORD_FIELD_MAX + 1];
+	char passwd[AUTHD_PASSWORD_FIELD_MAX + 1];
+	const unsigned char *nul1, *nul2;
+	enum authd_step step;
+
+	/* RFC 4422 section 5: no initial response, so an empty challenge
+	 * asks for one.  Only once: a second empty round is a loop. */
+	if (!has_in) {
+		if (x->mech_state != NULL)
+			return authd_fail(x, AUTH_FAIL_PROTO, "", "no response");
+		x->mech_state = x;
+		buf_clear(&x->challenge);
+		return AUTHD_STEP_CONTINUE;
+	}
+	/* message = [authzid] UTF8NUL authcid UTF8NUL passwd: exactly two
+	 * NULs, the rest is left over and refused by authd_field(). */
+	nul1 = memchr(in, '\0', len);
+	nul2 = nul1 == NULL ? NULL :
+		memchr(nul1 + 1, '\0', len - (size_t)(nul1 + 1 - in));
+	if (nul2 == NULL ||
+	    authd_field(in, (size_t)(nul1 - in), authzid, sizeof(authzid)) < 0 ||
+	    authd_field(nul1 + 1, (size_t)(nul2 - nul1 - 1), authcid,
+			sizeof(authcid)) < 0 ||
+	    authd_field(nul2 + 1, len - (size_t)(nul2 + 1 - in), passwd,
+			sizeof(passwd)) < 0) {
+		explicit_bzero(passwd, sizeof(passwd));
+		return authd_fail(x, AUTH_FAIL_PROTO, "", "malformed PLAIN");
+	}
+	step = authd_password_check(x, authcid, passwd, authzid);
+	explicit_bzero(passwd, sizeof(passwd));
+	return step;
+}
+
+static void authd_plain_free(struct authd_exchange *x)
+{
+	x->mech_state = NULL;
+}
+
+const struct authd_mech authd_mech_plain = {
+	"PLAIN", true, authd_plain_step, authd_plain_free,
+};
+
+/* ---- LOGIN ---- */
+
+struct authd_login_state {
+	bool have_user;
+	char user[AUTHD_PASSWORD_FIELD_MAX + 1];
+};
+
+static enum authd_step authd_login_step(struct authd_exchange *x,
+					const unsigned char *in, size_t len,
+					bool has_in)
+{
+	struct authd_login_state *st = x->mech_state;
+	char passwd[AUTHD_PASSWORD_FIELD_MAX + 1];
+	enum authd_step step;
+
+	if (st == NULL) {
+		st = x->mech_state = xcalloc(1, sizeof(*st));
+		/* A client may send the user name as initial response
+		 * (RFC 4422 section 4 allows it; common clients do). */
+		if (!has_in || len == 0) {
+			buf_clear(&x->challenge);
+			buf_append_str(&x->challenge, "Username:");
+			return AUTHD_STEP_CONTINUE;
+		}
+	}
+	if (!st->have_user) {
+		if (authd_field(in, len, st->user, sizeof(st->user)) < 0 ||
+		    st->user[0] == '\0')
+			return authd_fail(x, AUTH_FAIL_PROTO, "",
+					  "malformed LOGIN user");
+		st->have_user = true;
+		buf_clear(&x->challenge);
+		buf_append_str(&x->challenge, "Password:");
+		return AUTHD_STEP_CONTINUE;
+	}
+	if (authd_field(in, len, passwd, sizeof(passwd)) < 0) {
+		explicit_bzero(passwd, sizeof(passwd));
+		return authd_fail(x, AUTH_FAIL_PROTO, st->user,
+				  "malformed LOGIN password");
+	}
+	step = authd_password_check(x, st->user, passwd, "");
+	explicit_bzero(passwd, sizeof(passwd));
+	return step;
+}
+
+static void authd_login_free(struct authd_exchange *x)
+{
+	free(x->mech_state);
+	x->mech_state = NULL;
+}
+
+const struct authd_mech authd_mech_login = {
+	"LOGIN", true, authd_login_step, authd_login_free,
+};
