@@ -21,5 +21,6 @@ struct config *cli_load_config(const char *path, char **sets, int nsets);
 int cli_config(int argc, char **argv);
 int cli_master(int argc, char **argv);
 int cli_dev(int argc, char **argv);
+int cli_auth(int argc, char **argv);
 
 #endif

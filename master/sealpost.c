@@ -26,6 +26,7 @@ static const struct cli_command cli_commands[] = {
 	{ "master", cli_master, "run the master: bind, start and watch every daemon" },
 	{ "dev", cli_dev, "run a complete throwaway post office in a folder" },
 	{ "config", cli_config, "check the config file, print defaults or changes" },
+	{ "auth", cli_auth, "test a login against the running auth service" },
 };
 
 static void cli_usage(FILE *out)
