@@ -34,7 +34,13 @@ static void config_print_comment(const char *text)
 			if (cut == 0)
 				cut = 70;
 		}
-		printf("# %.*s\n", (int)cut, p);
+		{
+			size_t shown = cut;
+
+			while (shown > 0 && p[shown - 1] == ' ')
+				shown--;
+			printf("# %.*s\n", (int)shown, p);
+		}
 		p += cut;
 		while (*p == ' ')
 			p++;

@@ -1,0 +1,205 @@
+package Sealpost::Test;
+
+# The protocol-test harness: one throwaway sealpost instance per object,
+# started with `sealpost dev --detach` in a temporary folder on free
+# loopback ports, with its own KDC.  Everything it started is stopped by
+# pid when the object goes away or the test exits, pass or fail.  Nothing
+# here sleeps to synchronise: it waits for ports, files and log lines.
+
+use strict;
+use warnings;
+use Carp qw(croak);
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use IPC::Open3 qw(open3);
+use Symbol qw(gensym);
+use Time::HiRes qw(time);
+
+my @live;
+
+sub top_dir { abs_path(dirname(__FILE__) . '/../../..') }
+
+sub bin_dir {
+	return $ENV{SEALPOST_BIN} // top_dir() . '/bin';
+}
+
+# The standard ports dev adds to the base, plus the KDC's.
+my @PORT_OFFSETS = (25, 88, 110, 143, 465, 587, 993, 995, 1109);
+
+sub _ports_free {
+	my ($base) = @_;
+	for my $off (@PORT_OFFSETS) {
+		my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+		    LocalPort => $base + $off, Proto => 'tcp', ReuseAddr => 1,
+		    Listen => 1) or return 0;
+		close $s;
+	}
+	return 1;
+}
+
+sub _pick_base {
+	for (1 .. 50) {
+		my $base = 20000 + 1200 * int(rand(30));
+		return $base if _ports_free($base);
+	}
+	croak "no free port range for a sealpost instance";
+}
+
+sub new {
+	my ($class, %opt) = @_;
+	my $self = bless { set => $opt{set} // {}, started => 0 }, $class;
+	$self->{dir} = $opt{dir} // tempdir('sealpost-test-XXXXXX',
+	    TMPDIR => 1, CLEANUP => !$ENV{SEALPOST_KEEP});
+	# The daemons run as an unprivileged user when we are root: they
+	# must be able to reach the folder.
+	chmod 0755, $self->{dir};
+	push @live, $self;
+	$self->start unless $opt{no_start};
+	return $self;
+}
+
+sub start {
+	my ($self) = @_;
+	my $err = '';
+	for my $try (1 .. 3) {
+		$self->{port_base} = _pick_base();
+		my @set = map { ('--set', "$_=$self->{set}{$_}") }
+		    sort keys %{$self->{set}};
+		my ($rc, $out, $stderr) = run_cmd($self->bin('sealpost'), 'dev',
+		    '--dir', $self->{dir}, '--port-base', $self->{port_base},
+		    '--detach', @set);
+		if ($rc == 0) {
+			$self->{started} = 1;
+			$self->_read_env;
+			return $self;
+		}
+		$err = $stderr;
+		# Another test may have taken a port between the check and
+		# the bind: try another range.
+		last unless $self->log_text =~ /Address already in use/ ||
+		    $stderr =~ /krb5kdc did not start/;
+	}
+	croak "sealpost dev failed: $err\n" . $self->log_text;
+}
+
+sub _read_env {
+	my ($self) = @_;
+	my %env;
+	open my $fh, '<', "$self->{dir}/endpoints.env"
+	    or croak "endpoints.env: $!";
+	while (<$fh>) {
+		chomp;
+		next unless /^([A-Za-z0-9_]+)='?(.*?)'?$/;
+		$env{$1} = $2;
+	}
+	$self->{env} = \%env;
+}
+
+sub dir { $_[0]{dir} }
+sub port_base { $_[0]{port_base} }
+sub env { my ($self, $k) = @_; return $self->{env}{$k} }
+sub password { my ($self, $u) = @_; return $self->{env}{"SEALPOST_PASSWORD_$u"} }
+sub config_path { "$_[0]{dir}/sealpost.conf" }
+sub bin { my ($self, $name) = @_; return bin_dir() . "/$name" }
+sub log_path { "$_[0]{dir}/log/sealpost.log" }
+
+sub log_text {
+	my ($self) = @_;
+	open my $fh, '<', $self->log_path or return '';
+	local $/;
+	return scalar <$fh>;
+}
+
+# Runs a command; returns (exit status, stdout, stderr).  `stdin` in the
+# options hash (a trailing hashref) is fed to it.
+sub run_cmd {
+	my @cmd = @_;
+	my $opt = ref $cmd[-1] eq 'HASH' ? pop @cmd : {};
+	my $err = gensym;
+	my $pid = open3(my $in, my $out, $err, @cmd);
+	print $in $opt->{stdin} if defined $opt->{stdin};
+	close $in;
+	my ($o, $e) = ('', '');
+	# Read both to the end without deadlocking on a full pipe.
+	my $sel = IO::Select->new($out, $err);
+	while ($sel->count) {
+		for my $fh ($sel->can_read) {
+			my $n = sysread($fh, my $chunk, 65536);
+			if (!$n) { $sel->remove($fh); next }
+			if ($fh == $out) { $o .= $chunk } else { $e .= $chunk }
+		}
+	}
+	waitpid($pid, 0);
+	return ($? >> 8, $o, $e);
+}
+
+sub run_sealpost {
+	my ($self, @args) = @_;
+	local $ENV{SEALPOST_CONFIG} = $self->config_path;
+	return run_cmd($self->bin('sealpost'), @args);
+}
+
+# Gets a ticket for `user` into a ccache of its own and makes it, and this
+# instance's krb5.conf, the current ones for the rest of the test.
+sub kinit {
+	my ($self, $user, $password) = @_;
+	$password //= $self->password($user);
+	my $cc = "$self->{dir}/ccache-$user";
+	$ENV{KRB5_CONFIG} = $self->env('KRB5_CONFIG');
+	$ENV{KRB5CCNAME} = "FILE:$cc";
+	my ($rc, $out, $err) = run_cmd('kinit', "$user\@" . $self->env('SEALPOST_REALM'),
+	    { stdin => "$password\n" });
+	return $rc == 0;
+}
+
+# Waits until the log has a line matching `re` (after `from`, a byte
+# offset), up to `timeout` seconds.  Returns the line, or undef.
+sub wait_log {
+	my ($self, $re, %opt) = @_;
+	my $deadline = time + ($opt{timeout} // 30);
+	my $from = $opt{from} // 0;
+	while (time < $deadline) {
+		my $text = $self->log_text;
+		for my $line (split /\n/, substr($text, $from)) {
+			return $line if $line =~ $re;
+		}
+		# Nothing to block on for a file: poll it briefly.
+		select(undef, undef, undef, 0.02);
+	}
+	return undef;
+}
+
+sub log_size { -s $_[0]->log_path // 0 }
+
+sub master_pid {
+	my ($self) = @_;
+	open my $fh, '<', "$self->{dir}/state/master.pid" or return undef;
+	my $pid = <$fh>;
+	chomp $pid if defined $pid;
+	return $pid;
+}
+
+# Stops the instance (master and KDC) and waits until they are gone.
+sub stop {
+	my ($self) = @_;
+	return unless $self->{started};
+	$self->{started} = 0;
+	run_cmd($self->bin('sealpost'), 'dev', '--dir', $self->{dir}, '--stop');
+}
+
+sub DESTROY {
+	my ($self) = @_;
+	local ($?, $@);
+	$self->stop;
+}
+
+END {
+	local $?;
+	$_->stop for grep { defined } @live;
+}
+
+use IO::Select;
+
+1;
