@@ -43,7 +43,7 @@ enum authd_step authd_fail(struct authd_exchange *x, enum auth_fail fail,
 			   const char *user, const char *reason)
 {
 	x->fail = fail;
-	log_info("auth_fail", "mech=%s service=%s user=%s rip=%s result=%s "
+	log_info("auth_fail", "mech=%s service=%s user=%s client=%s status=%s "
 		 "reason=%s", x->mech->name, x->service, user,
 		 x->client_addr[0] != '\0' ? x->client_addr : "-",
 		 auth_fail_name(fail), reason);
@@ -60,7 +60,7 @@ enum authd_step authd_login(struct authd_exchange *x,
 		return authd_fail(x, AUTH_FAIL_AUTH, name->user, error);
 	(void)str_copy(x->user, sizeof(x->user), authz_user);
 	(void)str_copy(x->authn_user, sizeof(x->authn_user), name->user);
-	log_info("auth_ok", "mech=%s service=%s user=%s authn_user=%s rip=%s",
+	log_info("auth_ok", "mech=%s service=%s user=%s authn_user=%s client=%s",
 		 x->mech->name, x->service, x->user, x->authn_user,
 		 x->client_addr[0] != '\0' ? x->client_addr : "-");
 	return AUTHD_STEP_OK;
@@ -215,7 +215,7 @@ static const struct authd_mech *authd_conn_start(struct authd_conn *c,
 	x->secured = c->msg.secured;
 	mech = authd_mech_find(c->authd, c->msg.mech);
 	if (mech == NULL) {
-		log_info("auth_fail", "mech=%s service=%s result=%s reason=%s",
+		log_info("auth_fail", "mech=%s service=%s status=%s reason=%s",
 			 c->msg.mech, x->service, "mech",
 			 "mechanism not enabled");
 		(void)authd_conn_fail(c, AUTH_FAIL_MECH);
@@ -224,7 +224,7 @@ static const struct authd_mech *authd_conn_start(struct authd_conn *c,
 	/* Defence in depth: the daemon should not have offered it, but a
 	 * password must never be checked unless it came over TLS. */
 	if (mech->plaintext && !x->secured) {
-		log_warn("auth_fail", "mech=%s service=%s result=%s reason=%s",
+		log_warn("auth_fail", "mech=%s service=%s status=%s reason=%s",
 			 mech->name, x->service, "mech",
 			 "plaintext mechanism outside TLS");
 		(void)authd_conn_fail(c, AUTH_FAIL_MECH);

@@ -19,7 +19,7 @@ static void authd_log_krb5(struct authd *a, const char *event,
 {
 	const char *msg = krb5_get_error_message(a->krb5, code);
 
-	log_info(event, "what=%s user=%s error=%s", what, user, msg);
+	log_info(event, "step=%s user=%s error=%s", what, user, msg);
 	krb5_free_error_message(a->krb5, msg);
 }
 
@@ -51,7 +51,7 @@ void authd_log_gss_error(const char *event, const char *what,
 			gss_release_buffer(&tmp, &b);
 		} while (ctx != 0 && ++n < 8);
 	}
-	log_info(event, "what=%s major=%s minor=%s", what,
+	log_info(event, "step=%s major=%s minor=%s", what,
 		 buf_cstr(&major_text), buf_cstr(&minor_text));
 	buf_free(&major_text);
 	buf_free(&minor_text);
@@ -265,7 +265,7 @@ int authd_krb5_check_password(struct authd *a, const struct auth_name *name,
 		goto out;
 	}
 	if (!krb5_principal_compare(a->krb5, creds.client, client)) {
-		log_info("auth_krb5_error", "what=%s user=%s",
+		log_info("auth_krb5_error", "step=%s user=%s",
 			 "ticket for another principal", name->user);
 		goto out;
 	}

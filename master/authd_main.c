@@ -32,7 +32,7 @@ static bool authd_peer_allowed(const struct authd *a, int fd)
 	if (cred.uid == 0 || cred.uid == geteuid() ||
 	    (a->have_mail_uid && cred.uid == a->mail_uid))
 		return true;
-	log_warn("auth_peer_refused", "uid=%u pid=%d", (unsigned int)cred.uid,
+	log_warn("auth_peer_refused", "peer_uid=%u pid=%d", (unsigned int)cred.uid,
 		 (int)cred.pid);
 	return false;
 }
@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 	worker_init(&w, "authd", argc, argv);
 	worker_drop_privileges(&w);
 	authd_setup(&m, &w);
-	log_info("auth_started", "realm=%s mechs=%s", m.authd.realm,
+	log_info("auth_started", "realm=%s mech=%s", m.authd.realm,
 		 m.authd.set.auth_mechanisms);
 
 	m.loop = event_loop_new();
