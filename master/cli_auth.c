@@ -263,7 +263,8 @@ static int cli_auth_run(struct cli_auth *c, const struct authd_settings *set,
 					  data.data : "", data.len, &reply,
 					  &error);
 	}
-	explicit_bzero(data.data, data.cap);
+	if (data.data != NULL)
+		explicit_bzero(data.data, data.cap);
 	buf_free(&data);
 	if (ret < 0) {
 		fprintf(stderr, "sealpost auth test: %s\n", error);
