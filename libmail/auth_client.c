@@ -1,5 +1,7 @@
 #include "auth_client.h"
 #include "buf.h"
+#include "event.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,14 @@ struct auth_client {
 	struct buf out;
 	char mechs[AUTH_PROTO_MECHS_MAX + 1];
 	struct timespec deadline;
+	/* event loop mode only */
+	struct event_loop *loop;
+	struct event_io *io;
+	struct event_timer *timer;
+	auth_client_callback *callback;
+	void *ctx;
+	bool in_callback, free_pending;
+	struct auth_client_reply local_reply;	/* a FAIL made here */
 };
 
 static void auth_client_set_deadline(struct auth_client *c,
@@ -377,6 +387,213 @@ int auth_client_respond(struct auth_client *c, const void *response,
 	return ret;
 }
 
+/* ---- event loop mode ---- */
+
+static void auth_client_io(void *ctx, unsigned int events);
+
+/* Calls the callback; returns false when the client was freed in it. */
+static bool auth_client_report(struct auth_client *c,
+			       const struct auth_client_reply *reply,
+			       const char *error)
+{
+	struct auth_client *self = c;
+
+	c->in_callback = true;
+	c->callback(c->ctx, reply, error);
+	c->in_callback = false;
+	if (c->free_pending) {
+		c->free_pending = false;
+		auth_client_free(&self);
+		return false;
+	}
+	return true;
+}
+
+/* Ends the exchange with an error, once. */
+static void auth_client_async_fail(struct auth_client *c, const char *error)
+{
+	event_io_remove(&c->io);
+	event_timer_remove(&c->timer);
+	c->state = AUTH_CLIENT_STATE_DONE;
+	(void)auth_client_report(c, NULL, error);
+}
+
+static void auth_client_timeout(void *ctx)
+{
+	struct auth_client *c = ctx;
+
+	auth_client_async_fail(c, "auth service timed out");
+}
+
+static void auth_client_update_io(struct auth_client *c)
+{
+	unsigned int events = 0;
+
+	if (c->state == AUTH_CLIENT_STATE_DONE) {
+		event_io_remove(&c->io);
+		event_timer_remove(&c->timer);
+		return;
+	}
+	if (c->out.len > 0)
+		events |= EVENT_WRITE;
+	if (c->state == AUTH_CLIENT_STATE_WELCOME ||
+	    c->state == AUTH_CLIENT_STATE_WAIT)
+		events |= EVENT_READ;
+	event_io_set(c->io, events);
+}
+
+/* Writes what the socket takes now; -1 on error. */
+static int auth_client_async_write(struct auth_client *c)
+{
+	while (c->out.len > 0) {
+		ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+
+		if (n > 0)
+			buf_consume(&c->out, (size_t)n);
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && errno == EAGAIN)
+			return 0;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* Handles every complete message buffered; false when the client is
+ * gone or finished. */
+static bool auth_client_async_messages(struct auth_client *c)
+{
+	struct auth_client_reply reply;
+	const char *line, *error;
+	size_t len;
+	int ret;
+
+	while (c->state == AUTH_CLIENT_STATE_WELCOME ||
+	       c->state == AUTH_CLIENT_STATE_WAIT) {
+		ret = auth_proto_reader_next(&c->reader, &line, &len, &error);
+		if (ret == 0)
+			return true;
+		if (ret < 0 ||
+		    auth_proto_parse(line, len, &c->limits, &c->msg,
+				     &error) < 0) {
+			auth_client_async_fail(c, error);
+			return false;
+		}
+		if (c->state == AUTH_CLIENT_STATE_WELCOME) {
+			if (auth_client_welcome(c, &error) < 0) {
+				auth_client_async_fail(c, error);
+				return false;
+			}
+			/* START went out with HELLO. */
+			c->state = AUTH_CLIENT_STATE_WAIT;
+			continue;
+		}
+		if (auth_client_reply(c, &reply, &error) < 0) {
+			auth_client_async_fail(c, error);
+			return false;
+		}
+		if (!auth_client_report(c, &reply, NULL))
+			return false;
+		if (c->state == AUTH_CLIENT_STATE_DONE) {
+			/* The verdict is final: nothing more is read or
+			 * reported, whatever authd does next. */
+			event_io_remove(&c->io);
+			event_timer_remove(&c->timer);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void auth_client_io(void *ctx, unsigned int events)
+{
+	struct auth_client *c = ctx;
+	char tmp[4096];
+	ssize_t n;
+
+	if ((events & EVENT_WRITE) != 0 && auth_client_async_write(c) < 0) {
+		auth_client_async_fail(c, "write to auth service failed");
+		return;
+	}
+	if ((events & (EVENT_READ | EVENT_ERROR)) != 0) {
+		n = recv(c->fd, tmp, sizeof(tmp), 0);
+		if (n > 0) {
+			auth_proto_reader_feed(&c->reader, tmp, (size_t)n);
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			auth_client_async_fail(c, "auth service closed the "
+					       "connection");
+			return;
+		}
+		if (!auth_client_async_messages(c))
+			return;
+	}
+	auth_client_update_io(c);
+}
+
+/* A FAIL decided locally is still reported from the loop, never from
+ * inside auth_client_continue(), so callers see one calling pattern. */
+static void auth_client_local_reply(void *ctx)
+{
+	struct auth_client *c = ctx;
+
+	event_timer_remove(&c->timer);
+	(void)auth_client_report(c, &c->local_reply, NULL);
+}
+
+int auth_client_begin(struct event_loop *loop, const char *socket_path,
+		      unsigned int timeout_secs, size_t max_token,
+		      const struct auth_client_request *req,
+		      auth_client_callback *callback, void *ctx,
+		      struct auth_client **client_r, const char **error_r)
+{
+	struct auth_msg start = { 0 };
+	struct auth_client *c;
+	int fd;
+
+	*client_r = NULL;
+	if (auth_client_open_socket(socket_path, &fd, error_r) < 0)
+		return -1;
+	c = auth_client_new(fd, max_token);
+	/* authd's limit is not known before WELCOME; until then ours (from
+	 * the same auth_max_token_size) stands in for it. */
+	c->server_max_token = c->limits.max_token;
+	if (auth_client_start_msg(c, req, &start, error_r) < 0 ||
+	    auth_proto_check(&start, c->server_max_token, error_r) < 0) {
+		auth_msg_deinit(&start);
+		auth_client_free(&c);
+		return -1;
+	}
+	auth_client_queue_hello(c);
+	auth_proto_write(&c->out, &start);
+	auth_msg_deinit(&start);
+	c->loop = loop;
+	c->callback = callback;
+	c->ctx = ctx;
+	c->io = event_io_add(loop, fd, EVENT_READ | EVENT_WRITE,
+			     auth_client_io, c);
+	c->timer = event_timer_add(loop, timeout_secs * 1000, 0,
+				   auth_client_timeout, c);
+	*client_r = c;
+	return 0;
+}
+
+void auth_client_continue(struct auth_client *c, const void *response,
+			  size_t len)
+{
+	if (c->state != AUTH_CLIENT_STATE_RESPOND || c->loop == NULL)
+		log_panic("auth_client_continue without a challenge");
+	if (auth_client_queue_response(c, response, len,
+				       &c->local_reply) > 0) {
+		event_io_remove(&c->io);
+		event_timer_remove(&c->timer);
+		c->timer = event_timer_add(c->loop, 0, 0,
+					   auth_client_local_reply, c);
+		return;
+	}
+	auth_client_update_io(c);
+}
+
 void auth_client_free(struct auth_client **client)
 {
 	struct auth_client *c = *client;
@@ -384,6 +601,12 @@ void auth_client_free(struct auth_client **client)
 	if (c == NULL)
 		return;
 	*client = NULL;
+	if (c->in_callback) {
+		c->free_pending = true;
+		return;
+	}
+	event_io_remove(&c->io);
+	event_timer_remove(&c->timer);
 	if (c->fd >= 0)
 		close(c->fd);
 	auth_proto_reader_deinit(&c->reader);

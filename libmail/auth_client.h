@@ -98,7 +98,45 @@ int auth_client_respond(struct auth_client *client, const void *response,
 			size_t len, struct auth_client_reply *reply_r,
 			const char **error_r);
 
-/* Closes the connection (aborting an unfinished exchange) and frees. */
+/* ---- event loop ---- */
+
+/*
+ * Called from the event loop with each answer: CONTINUE (answer with
+ * auth_client_continue()), or the final OK or FAIL; or, finally too, with
+ * reply == NULL and a static reason in `error` when authd could not be
+ * asked (connection refused or lost, protocol violation, timeout).  The
+ * reply is valid only during the call.  The callback may call
+ * auth_client_free() on its client.
+ */
+typedef void auth_client_callback(void *ctx,
+				  const struct auth_client_reply *reply,
+				  const char *error);
+
+/*
+ * Starts an exchange without blocking: connects, sends HELLO and START
+ * together, and reports through `callback`.  The whole exchange must end
+ * within `timeout_secs`.  Returns 0, or -1 with a static reason when it
+ * cannot even start (socket unreachable, request not expressible in the
+ * protocol); the callback is then never called.
+ */
+int auth_client_begin(struct event_loop *loop, const char *socket_path,
+		      unsigned int timeout_secs, size_t max_token,
+		      const struct auth_client_request *request,
+		      auth_client_callback *callback, void *ctx,
+		      struct auth_client **client_r, const char **error_r);
+
+/*
+ * Sends the client's response to the CONTINUE just reported.  Never
+ * blocks; the next answer comes through the callback (a response larger
+ * than the limit gives a FAIL proto answer from the loop).
+ */
+void auth_client_continue(struct auth_client *client, const void *response,
+			  size_t len);
+
+/* ---- both ---- */
+
+/* Closes the connection (aborting an unfinished exchange) and frees.
+ * Safe from inside the callback; NULL is allowed. */
 void auth_client_free(struct auth_client **client);
 
 #endif
