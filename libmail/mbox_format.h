@@ -59,11 +59,12 @@ enum mbox_log_type {
 	MBOX_LOG_COMMIT = 5,	/* no payload: the batch before it is whole */
 };
 
-/* Every record: this header, the payload, then a CRC-32C of both. */
+/* Every record: this header, the payload, zero padding, then a CRC-32C of
+ * all that; `size` is a multiple of 8 so records stay aligned. */
 struct mbox_log_record {
-	uint32_t size;		/* header + payload + crc */
+	uint32_t size;		/* header + payload + padding + crc */
 	uint16_t type;
-	uint16_t reserved;
+	uint16_t payload_size;
 	uint64_t modseq;
 };
 

@@ -15,16 +15,20 @@ static char log_error[512];
 void mbox_log_add(struct buf *out, enum mbox_log_type type, uint64_t modseq,
 		  const void *payload, size_t payload_size)
 {
+	static const char zeros[8];
 	struct mbox_log_record rec;
-	size_t start = out->len;
+	size_t start = out->len, size;
 	uint32_t crc;
 
+	size = (sizeof(rec) + payload_size + sizeof(crc) + 7) & ~(size_t)7;
 	memset(&rec, 0, sizeof(rec));
-	rec.size = (uint32_t)(sizeof(rec) + payload_size + sizeof(crc));
+	rec.size = (uint32_t)size;
 	rec.type = (uint16_t)type;
+	rec.payload_size = (uint16_t)payload_size;
 	rec.modseq = modseq;
 	buf_append(out, &rec, sizeof(rec));
 	buf_append(out, payload, payload_size);
+	buf_append(out, zeros, size - sizeof(rec) - payload_size - sizeof(crc));
 	crc = crc32c(0, out->data + start, out->len - start);
 	buf_append(out, &crc, sizeof(crc));
 }
@@ -42,8 +46,7 @@ static int log_apply_batch(const struct buf *batch, mbox_log_apply_fn *fn,
 		const struct mbox_log_record *rec =
 			(const void *)(batch->data + pos);
 
-		if (fn(ctx, rec, rec + 1,
-		       rec->size - sizeof(*rec) - sizeof(uint32_t)) < 0)
+		if (fn(ctx, rec, rec + 1, rec->payload_size) < 0)
 			return -1;
 		pos += rec->size;
 	}
@@ -90,6 +93,8 @@ int mbox_log_scan(int fd, uint64_t offset, mbox_log_apply_fn *fn, void *ctx,
 			break;
 		memcpy(&rec, data.data + pos, sizeof(rec));
 		if (rec.size < sizeof(rec) + sizeof(crc) ||
+		    rec.size % 8 != 0 ||
+		    rec.payload_size > rec.size - sizeof(rec) - sizeof(crc) ||
 		    rec.size > MBOX_LOG_MAX_RECORD ||
 		    rec.size > data.len - pos)
 			break;

@@ -76,8 +76,7 @@ static int mbox_index_update(struct mbox *mb, const struct buf *records,
 			(const void *)(records->data + pos);
 
 		if (rec->type != MBOX_LOG_COMMIT &&
-		    mbox_index_apply(mb, rec, rec + 1,
-				     rec->size - sizeof(*rec) - sizeof(uint32_t)) < 0)
+		    mbox_index_apply(mb, rec, rec + 1, rec->payload_size) < 0)
 			return mbox_fail_errno(mb, error_r, "index");
 		pos += rec->size;
 	}
