@@ -1,0 +1,474 @@
+/* A mailbox on disk: see mbox.h for the design. */
+#include "mbox.h"
+#include "crc32.h"
+#include "log.h"
+#include "mbox_format.h"
+#include "mbox_log.h"
+#include "mbox_private.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char mbox_error[1024];
+
+int mbox_fail(const char **error_r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(mbox_error, sizeof(mbox_error), fmt, ap);
+	va_end(ap);
+	*error_r = mbox_error;
+	return -1;
+}
+
+int mbox_fail_errno(struct mbox *mb, const char **error_r,
+			   const char *what)
+{
+	return mbox_fail(error_r, "%s/%s: %s", mb->dir, what, strerror(errno));
+}
+
+/* The kernel's ID of this boot: index writes made without fsync before a
+ * reboot may be lost, so the boot they were made in matters. */
+void mbox_boot_id(unsigned char id[16])
+{
+	static unsigned char cached[16];
+	static int have;
+	char text[64];
+	int fd, i, j;
+
+	if (!have) {
+		memset(cached, 0, sizeof(cached));
+		fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t n = read(fd, text, sizeof(text) - 1);
+
+			close(fd);
+			text[n > 0 ? n : 0] = '\0';
+			for (i = 0, j = 0; text[i] != '\0' && j < 32; i++) {
+				int v;
+
+				if (text[i] >= '0' && text[i] <= '9')
+					v = text[i] - '0';
+				else if (text[i] >= 'a' && text[i] <= 'f')
+					v = text[i] - 'a' + 10;
+				else
+					continue;
+				cached[j / 2] |= (unsigned char)(j % 2 ? v : v << 4);
+				j++;
+			}
+		}
+		have = 1;
+	}
+	memcpy(id, cached, 16);
+}
+
+char *mbox_path(const struct mbox *mb, const char *name)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s/%s", mb->dir, name);
+	return buf_steal(&b);
+}
+
+int mbox_create(const char *dir, uint32_t uidvalidity, const char **error_r)
+{
+	struct mbox_index_header hdr;
+	struct buf path = BUF_INIT;
+	unsigned char pad[MBOX_INDEX_HEADER_SIZE];
+	int fd, dfd, ret = -1;
+
+	if (mkdir(dir, 0700) < 0)
+		return mbox_fail(error_r, "%s: %s", dir, strerror(errno));
+	memset(&hdr, 0, sizeof(hdr));
+	memcpy(hdr.magic, MBOX_INDEX_MAGIC, sizeof(MBOX_INDEX_MAGIC));
+	hdr.version = MBOX_INDEX_VERSION;
+	hdr.record_size = sizeof(struct mbox_record);
+	hdr.uidvalidity = uidvalidity;
+	hdr.uidnext = 1;
+	hdr.applied_offset = MBOX_LOG_HEADER_SIZE;
+	hdr.checkpoint_offset = MBOX_LOG_HEADER_SIZE;
+	hdr.log_seq = 1;
+	mbox_boot_id(hdr.boot_id);
+	memset(pad, 0, sizeof(pad));
+	memcpy(pad, &hdr, sizeof(hdr));
+
+	buf_printf(&path, "%s/log", dir);
+	if (mbox_log_create(buf_cstr(&path), uidvalidity, 1, error_r) < 0)
+		goto out;
+	buf_clear(&path);
+	buf_printf(&path, "%s/index", dir);
+	fd = open(buf_cstr(&path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, pad, sizeof(pad)) != sizeof(pad) ||
+	    fdatasync(fd) < 0) {
+		mbox_fail(error_r, "%s: %s", buf_cstr(&path), strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	buf_clear(&path);
+	buf_printf(&path, "%s/lock", dir);
+	fd = open(buf_cstr(&path), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	buf_clear(&path);
+	buf_printf(&path, "%s/cache", dir);
+	fd = open(buf_cstr(&path), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	/* The folder's entries must be durable before anyone relies on the
+	 * mailbox existing. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0) {
+		mbox_fail(error_r, "%s: %s", dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		goto out;
+	}
+	close(dfd);
+	ret = 0;
+out:
+	buf_free(&path);
+	return ret;
+}
+
+static int mbox_read_header(struct mbox *mb, const char **error_r)
+{
+	if (pread(mb->index_fd, &mb->hdr, sizeof(mb->hdr), 0) !=
+	    sizeof(mb->hdr))
+		return mbox_fail(error_r, "%s/index: short header", mb->dir);
+	if (memcmp(mb->hdr.magic, MBOX_INDEX_MAGIC,
+		   sizeof(MBOX_INDEX_MAGIC)) != 0)
+		return mbox_fail(error_r, "%s/index: not a sealpost index",
+				 mb->dir);
+	if (mb->hdr.version != MBOX_INDEX_VERSION)
+		return mbox_fail(error_r, "%s/index: version %u is newer than "
+				 "this program knows (%d)", mb->dir,
+				 mb->hdr.version, MBOX_INDEX_VERSION);
+	if (mb->hdr.record_size != sizeof(struct mbox_record) ||
+	    mb->hdr.keyword_count > MBOX_MAX_KEYWORDS)
+		return mbox_fail(error_r, "%s/index: corrupt header", mb->dir);
+	return 0;
+}
+
+int mbox_write_header(struct mbox *mb, const char **error_r)
+{
+	if (pwrite(mb->index_fd, &mb->hdr, sizeof(mb->hdr), 0) !=
+	    sizeof(mb->hdr))
+		return mbox_fail_errno(mb, error_r, "index");
+	return 0;
+}
+
+/* (Re)opens `name` if the file at the path is not the one we hold: another
+ * process may have replaced the index (compaction) or the log. */
+static int mbox_reopen(struct mbox *mb, const char *name, int *fd,
+		       ino_t *ino, int flags, const char **error_r)
+{
+	char *path = mbox_path(mb, name);
+	struct stat st;
+	int newfd;
+
+	if (stat(path, &st) < 0) {
+		mbox_fail(error_r, "%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (*fd >= 0 && st.st_ino == *ino) {
+		free(path);
+		return 0;
+	}
+	newfd = open(path, flags | O_CLOEXEC);
+	if (newfd < 0) {
+		mbox_fail(error_r, "%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	free(path);
+	if (*fd >= 0)
+		close(*fd);
+	*fd = newfd;
+	if (fstat(newfd, &st) == 0)
+		*ino = st.st_ino;
+	return 0;
+}
+
+int mbox_lock(struct mbox *mb, int how, const char **error_r)
+{
+	while (flock(mb->lock_fd, how) < 0) {
+		if (errno != EINTR)
+			return mbox_fail_errno(mb, error_r, "lock");
+	}
+	if (mbox_reopen(mb, "index", &mb->index_fd, &mb->index_ino, O_RDWR,
+			error_r) < 0 ||
+	    mbox_reopen(mb, "log", &mb->log_fd, &mb->log_ino,
+			O_RDWR, error_r) < 0 ||
+	    mbox_read_header(mb, error_r) < 0) {
+		flock(mb->lock_fd, LOCK_UN);
+		return -1;
+	}
+	return 0;
+}
+
+void mbox_unlock(struct mbox *mb)
+{
+	flock(mb->lock_fd, LOCK_UN);
+}
+
+off_t mbox_record_pos(uint32_t i)
+{
+	return (off_t)MBOX_INDEX_HEADER_SIZE +
+		(off_t)i * (off_t)sizeof(struct mbox_record);
+}
+
+/* Finds `uid` among the index's records (sorted by UID); returns its
+ * position or -1. */
+ssize_t mbox_index_find(struct mbox *mb, uint32_t uid,
+			       struct mbox_record *rec_r)
+{
+	uint32_t lo = 0, hi = mb->hdr.record_count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (pread(mb->index_fd, rec_r, sizeof(*rec_r),
+			  mbox_record_pos(mid)) != sizeof(*rec_r))
+			return -1;
+		if (rec_r->uid == uid)
+			return mid;
+		if (rec_r->uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Applies one log record to the index (idempotent: replaying a record the
+ * index already has changes nothing). */
+int mbox_index_apply(void *ctx, const struct mbox_log_record *rec,
+			    const void *payload, size_t size)
+{
+	struct mbox *mb = ctx;
+	struct mbox_record r;
+	ssize_t pos;
+
+	if (rec->modseq > mb->hdr.highestmodseq)
+		mb->hdr.highestmodseq = rec->modseq;
+	switch (rec->type) {
+	case MBOX_LOG_APPEND: {
+		struct mbox_record add;
+
+		if (size != sizeof(add))
+			return -1;
+		memcpy(&add, payload, sizeof(add));
+		pos = mbox_index_find(mb, add.uid, &r);
+		if (pos < 0) {
+			if (add.uid < mb->hdr.uidnext && mb->hdr.record_count > 0)
+				return 0;	/* expunged and compacted away */
+			pos = mb->hdr.record_count++;
+		}
+		if (pwrite(mb->index_fd, &add, sizeof(add),
+			   mbox_record_pos((uint32_t)pos)) != sizeof(add))
+			return -1;
+		if (add.uid >= mb->hdr.uidnext)
+			mb->hdr.uidnext = add.uid + 1;
+		return 0;
+	}
+	case MBOX_LOG_FLAGS: {
+		struct mbox_log_flags f;
+
+		if (size != sizeof(f))
+			return -1;
+		memcpy(&f, payload, sizeof(f));
+		pos = mbox_index_find(mb, f.uid, &r);
+		if (pos < 0 || (r.flags & MBOX_EXPUNGED))
+			return 0;
+		r.flags = f.flags;
+		r.keywords = f.keywords;
+		r.modseq = rec->modseq;
+		return pwrite(mb->index_fd, &r, sizeof(r),
+			      mbox_record_pos((uint32_t)pos)) == sizeof(r) ? 0 : -1;
+	}
+	case MBOX_LOG_EXPUNGE: {
+		uint32_t uid;
+
+		if (size != sizeof(uid))
+			return -1;
+		memcpy(&uid, payload, sizeof(uid));
+		pos = mbox_index_find(mb, uid, &r);
+		if (pos < 0)
+			return 0;
+		r.flags |= MBOX_EXPUNGED;
+		r.modseq = rec->modseq;
+		return pwrite(mb->index_fd, &r, sizeof(r),
+			      mbox_record_pos((uint32_t)pos)) == sizeof(r) ? 0 : -1;
+	}
+	case MBOX_LOG_KEYWORD: {
+		uint32_t idx;
+		size_t len;
+
+		if (size < sizeof(idx) + 1)
+			return -1;
+		memcpy(&idx, payload, sizeof(idx));
+		len = size - sizeof(idx);
+		if (idx >= MBOX_MAX_KEYWORDS || len > MBOX_KEYWORD_MAX_LEN)
+			return -1;
+		memset(mb->hdr.keywords[idx], 0, sizeof(mb->hdr.keywords[idx]));
+		memcpy(mb->hdr.keywords[idx], (const char *)payload + sizeof(idx),
+		       len);
+		if (idx >= mb->hdr.keyword_count)
+			mb->hdr.keyword_count = idx + 1;
+		return 0;
+	}
+	default:
+		return -1;
+	}
+}
+
+/* Removes message files that no committed log record names: the remains
+ * of a writer that died between placing its files and its log write. */
+static void mbox_remove_uncommitted(struct mbox *mb)
+{
+	DIR *d = fdopendir(dup(mb->dir_fd));
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		unsigned long uid = strtoul(de->d_name, &end, 10);
+
+		if (de->d_name[0] >= '1' && de->d_name[0] <= '9' &&
+		    *end == '\0' && uid >= mb->hdr.uidnext) {
+			log_warn("mbox_uncommitted_removed", "path=%s uid=%lu",
+				 mb->dir, uid);
+			(void)unlinkat(mb->dir_fd, de->d_name, 0);
+		}
+	}
+	closedir(d);
+}
+
+/* Under the exclusive lock: brings the index up to the log.  A writer that
+ * died may have left a torn batch (cut off) or an unapplied one (replayed);
+ * after a reboot the unsynced index writes may be lost, so replay starts at
+ * the last checkpoint. */
+int mbox_recover_locked(struct mbox *mb, const char **error_r)
+{
+	unsigned char boot[16];
+	uint64_t from, end;
+	bool torn;
+	struct stat st;
+
+	if (mbox_log_check_header(mb->log_fd, error_r) < 0)
+		return -1;
+	mbox_boot_id(boot);
+	from = memcmp(boot, mb->hdr.boot_id, 16) == 0 ?
+		mb->hdr.applied_offset : mb->hdr.checkpoint_offset;
+	if (fstat(mb->log_fd, &st) < 0)
+		return mbox_fail_errno(mb, error_r, "log");
+	if ((uint64_t)st.st_size == from && from == mb->hdr.applied_offset)
+		return 0;
+	if (mbox_log_scan(mb->log_fd, from, mbox_index_apply, mb, &end, &torn,
+			  error_r) < 0)
+		return -1;
+	if (torn) {
+		log_warn("mbox_log_truncated", "path=%s size=%llu", mb->dir,
+			 (unsigned long long)((uint64_t)st.st_size - end));
+		if (ftruncate(mb->log_fd, (off_t)end) < 0 ||
+		    fdatasync(mb->log_fd) < 0)
+			return mbox_fail_errno(mb, error_r, "log");
+	}
+	mb->hdr.applied_offset = end;
+	memcpy(mb->hdr.boot_id, boot, 16);
+	if (mbox_write_header(mb, error_r) < 0)
+		return -1;
+	mbox_remove_uncommitted(mb);
+	return 0;
+}
+
+int mbox_open(const char *dir, struct mbox **mb_r, const char **error_r)
+{
+	struct mbox *mb = xcalloc(1, sizeof(*mb));
+	char *lock_path;
+	struct stat st;
+	int ret;
+
+	mb->dir = xstrdup(dir);
+	mb->log_path = mbox_path(mb, "log");
+	mb->index_fd = mb->log_fd = mb->cache_fd = -1;
+	mb->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	lock_path = mbox_path(mb, "lock");
+	mb->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(lock_path);
+	if (mb->dir_fd < 0 || mb->lock_fd < 0) {
+		mbox_fail(error_r, "%s: %s", dir, strerror(errno));
+		mbox_close(&mb);
+		return -1;
+	}
+	if (mbox_lock(mb, LOCK_SH, error_r) < 0) {
+		mbox_close(&mb);
+		return -1;
+	}
+	/* Most opens find the index current and need no exclusive lock. */
+	ret = fstat(mb->log_fd, &st) == 0 &&
+		(uint64_t)st.st_size == mb->hdr.applied_offset;
+	if (ret) {
+		unsigned char boot[16];
+
+		mbox_boot_id(boot);
+		ret = memcmp(boot, mb->hdr.boot_id, 16) == 0;
+	}
+	mbox_unlock(mb);
+	if (!ret) {
+		if (mbox_lock(mb, LOCK_EX, error_r) < 0 ||
+		    mbox_recover_locked(mb, error_r) < 0) {
+			mbox_unlock(mb);
+			mbox_close(&mb);
+			return -1;
+		}
+		mbox_unlock(mb);
+	}
+	*mb_r = mb;
+	return 0;
+}
+
+void mbox_close(struct mbox **mbp)
+{
+	struct mbox *mb = *mbp;
+
+	if (mb == NULL)
+		return;
+	if (mb->dir_fd >= 0)
+		close(mb->dir_fd);
+	if (mb->lock_fd >= 0)
+		close(mb->lock_fd);
+	if (mb->index_fd >= 0)
+		close(mb->index_fd);
+	if (mb->log_fd >= 0)
+		close(mb->log_fd);
+	if (mb->cache_fd >= 0)
+		close(mb->cache_fd);
+	free(mb->dir);
+	free(mb->log_path);
+	free(mb);
+	*mbp = NULL;
+}
+
+const char *mbox_dir(const struct mbox *mb)
+{
+	return mb->dir;
+}
+
+const char *mbox_log_path(const struct mbox *mb)
+{
+	return mb->log_path;
+}

@@ -1,0 +1,206 @@
+#ifndef SEALPOST_MBOX_H
+#define SEALPOST_MBOX_H
+
+/*
+ * One mailbox on disk: a folder named by the mailbox's ID (never by its
+ * name, so no name a client sends reaches the filesystem) holding
+ *
+ *   <uid>     one file per message, CRLF line endings, never changed
+ *   index     a header and one fixed-size record per message, in UID order
+ *   cache     the parsed structure of each message (ENVELOPE,
+ *             BODYSTRUCTURE, part offsets), appended at delivery
+ *   log       every change, with its modseq, appended and fdatasync'ed
+ *   lock      the writers' lock (flock)
+ *
+ * The log is what makes a change durable: a change is acknowledged once its
+ * log record is on disk.  The index is updated in place after that without
+ * fsync, and replayed from the log at open from its last checkpoint, so a
+ * crash at any moment loses nothing that was acknowledged.  Replay is
+ * idempotent (records carry full values, keyed by UID).
+ *
+ * Writers (delivery, STORE, EXPUNGE, APPEND) serialise on the lock for the
+ * short time a commit takes.  Readers take a snapshot of the index under a
+ * shared lock at SELECT, then follow the log from the snapshot's position,
+ * so they see every change of every process, in order, at the moments they
+ * choose (IMAP must not send EXPUNGE during FETCH, STORE or SEARCH).
+ *
+ * Nothing here blocks for long, but everything may block on disk I/O.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+#define MBOX_SEEN      0x01u
+#define MBOX_ANSWERED  0x02u
+#define MBOX_FLAGGED   0x04u
+#define MBOX_DELETED   0x08u
+#define MBOX_DRAFT     0x10u
+#define MBOX_SYSTEM_FLAGS 0x1fu
+/* Internal: the record is a tombstone kept for QRESYNC until compaction. */
+#define MBOX_EXPUNGED  0x80000000u
+
+#define MBOX_MAX_KEYWORDS 64
+#define MBOX_KEYWORD_MAX_LEN 63
+
+/* One message as the index holds it: 64 bytes on disk. */
+struct mbox_record {
+	uint32_t uid;
+	uint32_t flags;
+	uint64_t keywords;	/* bit i: keyword i of the mailbox */
+	uint64_t modseq;
+	int64_t internal_date;	/* seconds since the epoch */
+	uint64_t size;		/* RFC822.SIZE: bytes of the file */
+	uint64_t cache_offset;
+	uint32_t cache_size;
+	int16_t tz_minutes;	/* INTERNALDATE's zone, minutes east of UTC */
+	uint16_t reserved;
+	int64_t save_date;	/* when it was stored here (SAVEDATE) */
+};
+
+struct mbox;
+
+/* A consistent picture of the mailbox: what SELECT shows, kept up to date
+ * by mbox_sync(). */
+struct mbox_view {
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+	struct mbox_record *records;	/* live messages, by ascending UID */
+	size_t count;
+	size_t alloc;
+	char keywords[MBOX_MAX_KEYWORDS][MBOX_KEYWORD_MAX_LEN + 1];
+	unsigned int keyword_count;
+	/* where in the log this view stands */
+	uint64_t log_offset;
+	ino_t log_ino;
+};
+
+/* Creates an empty mailbox folder at `dir` (which must not exist). */
+int mbox_create(const char *dir, uint32_t uidvalidity, const char **error_r);
+
+/* Opens a mailbox, recovering it first if a writer died in the middle of a
+ * commit (under the lock: uncommitted message files removed, a torn log
+ * tail cut, the index brought up to the log). */
+int mbox_open(const char *dir, struct mbox **mb_r, const char **error_r);
+void mbox_close(struct mbox **mb);
+
+const char *mbox_dir(const struct mbox *mb);
+
+/* The log's path: what IDLE watches (inotify) to hear of changes. */
+const char *mbox_log_path(const struct mbox *mb);
+
+/* Fills `view` (which must be zeroed or freed before) with a snapshot. */
+int mbox_view_load(struct mbox *mb, struct mbox_view *view,
+		   const char **error_r);
+void mbox_view_free(struct mbox_view *view);
+
+/* Index of `uid` in the view, or -1. */
+ssize_t mbox_view_find(const struct mbox_view *view, uint32_t uid);
+
+enum mbox_change_type {
+	MBOX_CHANGE_APPEND,
+	MBOX_CHANGE_FLAGS,
+	MBOX_CHANGE_EXPUNGE,
+	MBOX_CHANGE_KEYWORD,	/* a new keyword name was defined */
+};
+
+struct mbox_change {
+	enum mbox_change_type type;
+	uint64_t modseq;
+	const struct mbox_record *record;	/* APPEND, FLAGS: new state */
+	uint32_t uid;				/* EXPUNGE */
+	const char *keyword;			/* KEYWORD */
+};
+
+/* Called for each change as the view applies it; for EXPUNGE before the
+ * record leaves the view, so the caller can find its sequence number. */
+typedef void mbox_change_fn(void *ctx, const struct mbox_view *view,
+			    const struct mbox_change *change);
+
+/* Brings `view` up to date with the log, calling `fn` (may be NULL) for
+ * each change.  Returns the number of changes applied, or -1. */
+int mbox_sync(struct mbox *mb, struct mbox_view *view, mbox_change_fn *fn,
+	      void *ctx, const char **error_r);
+
+/* ---- appending ---- */
+
+struct mbox_new_message {
+	/* A file of the message, on the same filesystem; it is hard-linked
+	 * into the mailbox, so one spooled copy can go to several. */
+	const char *path;
+	uint64_t size;
+	int64_t internal_date;
+	int16_t tz_minutes;
+	uint32_t flags;
+	const char *const *keywords;	/* NULL-terminated, may be NULL */
+	const void *cache;		/* parsed structure, may be NULL */
+	size_t cache_size;
+};
+
+struct mbox_append;
+
+/* Collects messages to commit together: one lock, one directory fsync and
+ * one log fdatasync for all of them (group commit). */
+struct mbox_append *mbox_append_begin(struct mbox *mb);
+/* The file at msg->path must already be fsync'ed by the caller. */
+void mbox_append_add(struct mbox_append *a, const struct mbox_new_message *msg);
+/* Makes them durable and visible; UIDs are consecutive from *first_uid_r.
+ * Frees `a` either way.  On error nothing of the batch is visible. */
+int mbox_append_commit(struct mbox_append **a, uint32_t *first_uid_r,
+		       const char **error_r);
+void mbox_append_abort(struct mbox_append **a);
+
+/* ---- changing flags, expunging ---- */
+
+enum mbox_flag_op {
+	MBOX_FLAGS_ADD,
+	MBOX_FLAGS_REMOVE,
+	MBOX_FLAGS_REPLACE,
+};
+
+/* Changes the flags of `uids` (ascending).  Keywords are named; unknown
+ * names are defined (up to MBOX_MAX_KEYWORDS, else -1 with a reason).
+ * With `unchangedsince` non-zero, messages whose modseq is higher are left
+ * alone and their UIDs appended to `modified` (CONDSTORE).  A message
+ * whose flags would not change gets no new modseq. */
+int mbox_store(struct mbox *mb, const uint32_t *uids, size_t count,
+	       enum mbox_flag_op op, uint32_t flags,
+	       const char *const *keywords, uint64_t unchangedsince,
+	       struct buf *modified, const char **error_r);
+
+/* Removes `uids` (ascending; unknown ones ignored): log record first, then
+ * the files. */
+int mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t count,
+		 const char **error_r);
+
+/* ---- reading ---- */
+
+/* Opens the message file read-only; -1 if it is gone (expunged). */
+int mbox_message_open(struct mbox *mb, uint32_t uid);
+
+/* Reads the cached parsed structure of a record into `out`. */
+int mbox_cache_read(struct mbox *mb, const struct mbox_record *rec,
+		    struct buf *out, const char **error_r);
+
+/* Totals for STATUS and quota: messages, bytes, unseen, next UID. */
+struct mbox_status {
+	uint32_t messages;
+	uint32_t unseen;
+	uint32_t uidnext;
+	uint32_t uidvalidity;
+	uint64_t size;
+	uint64_t highestmodseq;
+	uint32_t deleted;
+};
+int mbox_status(struct mbox *mb, struct mbox_status *st, const char **error_r);
+
+/* Writes a checkpoint: the index is fsync'ed and marked as reflecting the
+ * whole log, and expunged records are dropped when they are many.  Run by
+ * writers now and then and by reconstruct. */
+int mbox_checkpoint(struct mbox *mb, const char **error_r);
+
+#endif

@@ -1,0 +1,43 @@
+#ifndef SEALPOST_MBOX_PRIVATE_H
+#define SEALPOST_MBOX_PRIVATE_H
+
+/* Shared by the files that implement mbox.h; nothing else includes it. */
+
+#include "mbox.h"
+#include "mbox_format.h"
+
+#include <sys/file.h>
+
+struct mbox {
+	char *dir;
+	char *log_path;
+	int dir_fd;
+	int lock_fd;
+	int index_fd;
+	ino_t index_ino;
+	int log_fd;
+	ino_t log_ino;
+	int cache_fd;
+	struct mbox_index_header hdr;	/* valid while locked */
+};
+
+int mbox_fail(const char **error_r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int mbox_fail_errno(struct mbox *mb, const char **error_r, const char *what);
+void mbox_boot_id(unsigned char id[16]);
+char *mbox_path(const struct mbox *mb, const char *name);
+int mbox_write_header(struct mbox *mb, const char **error_r);
+
+/* Takes the lock (LOCK_SH or LOCK_EX), reopening the index and log if
+ * they were replaced, and reads the index header. */
+int mbox_lock(struct mbox *mb, int how, const char **error_r);
+void mbox_unlock(struct mbox *mb);
+
+off_t mbox_record_pos(uint32_t i);
+ssize_t mbox_index_find(struct mbox *mb, uint32_t uid,
+			struct mbox_record *rec_r);
+int mbox_index_apply(void *ctx, const struct mbox_log_record *rec,
+		     const void *payload, size_t size);
+int mbox_recover_locked(struct mbox *mb, const char **error_r);
+
+#endif

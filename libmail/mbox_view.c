@@ -1,0 +1,315 @@
+/* Reading a mailbox: snapshots, following the log, message files, STATUS. */
+#include "mbox_private.h"
+#include "crc32.h"
+#include "mbox_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Records read per pread when loading a snapshot. */
+#define MBOX_VIEW_CHUNK 4096
+
+static void mbox_view_reserve(struct mbox_view *view, size_t n)
+{
+	if (n <= view->alloc)
+		return;
+	view->alloc = view->alloc ? view->alloc : 64;
+	while (view->alloc < n)
+		view->alloc *= 2;
+	view->records = xrealloc(view->records,
+				 view->alloc * sizeof(*view->records));
+}
+
+static void mbox_view_keywords(struct mbox_view *view,
+			       const struct mbox_index_header *hdr)
+{
+	unsigned int i;
+
+	view->keyword_count = hdr->keyword_count;
+	for (i = 0; i < hdr->keyword_count; i++) {
+		memcpy(view->keywords[i], hdr->keywords[i],
+		       MBOX_KEYWORD_MAX_LEN);
+		view->keywords[i][MBOX_KEYWORD_MAX_LEN] = '\0';
+	}
+}
+
+int mbox_view_load(struct mbox *mb, struct mbox_view *view,
+		   const char **error_r)
+{
+	struct mbox_record *chunk;
+	uint32_t i = 0;
+	int ret = 0;
+
+	memset(view, 0, sizeof(*view));
+	if (mbox_lock(mb, LOCK_SH, error_r) < 0)
+		return -1;
+	view->uidvalidity = mb->hdr.uidvalidity;
+	view->uidnext = mb->hdr.uidnext;
+	view->highestmodseq = mb->hdr.highestmodseq;
+	view->log_offset = mb->hdr.applied_offset;
+	view->log_ino = mb->log_ino;
+	mbox_view_keywords(view, &mb->hdr);
+	mbox_view_reserve(view, mb->hdr.record_count);
+	chunk = xmalloc(MBOX_VIEW_CHUNK * sizeof(*chunk));
+	while (i < mb->hdr.record_count) {
+		uint32_t n = mb->hdr.record_count - i, j;
+		ssize_t got;
+
+		if (n > MBOX_VIEW_CHUNK)
+			n = MBOX_VIEW_CHUNK;
+		got = pread(mb->index_fd, chunk, n * sizeof(*chunk),
+			    mbox_record_pos(i));
+		if (got != (ssize_t)(n * sizeof(*chunk))) {
+			ret = mbox_fail(error_r, "%s/index: short read", mb->dir);
+			break;
+		}
+		for (j = 0; j < n; j++) {
+			if (!(chunk[j].flags & MBOX_EXPUNGED))
+				view->records[view->count++] = chunk[j];
+		}
+		i += n;
+	}
+	free(chunk);
+	mbox_unlock(mb);
+	if (ret < 0)
+		mbox_view_free(view);
+	return ret;
+}
+
+void mbox_view_free(struct mbox_view *view)
+{
+	free(view->records);
+	memset(view, 0, sizeof(*view));
+}
+
+ssize_t mbox_view_find(const struct mbox_view *view, uint32_t uid)
+{
+	size_t lo = 0, hi = view->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (view->records[mid].uid == uid)
+			return (ssize_t)mid;
+		if (view->records[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+struct mbox_sync_ctx {
+	struct mbox_view *view;
+	mbox_change_fn *fn;
+	void *ctx;
+	int changes;
+};
+
+static void mbox_sync_notify(struct mbox_sync_ctx *s,
+			     const struct mbox_change *change)
+{
+	s->changes++;
+	if (s->fn != NULL)
+		s->fn(s->ctx, s->view, change);
+}
+
+static int mbox_sync_apply(void *ctx, const struct mbox_log_record *rec,
+			   const void *payload, size_t size)
+{
+	struct mbox_sync_ctx *s = ctx;
+	struct mbox_view *view = s->view;
+	struct mbox_change change;
+	ssize_t pos;
+
+	memset(&change, 0, sizeof(change));
+	change.modseq = rec->modseq;
+	if (rec->modseq > view->highestmodseq)
+		view->highestmodseq = rec->modseq;
+	switch (rec->type) {
+	case MBOX_LOG_APPEND: {
+		struct mbox_record add;
+
+		if (size != sizeof(add))
+			return -1;
+		memcpy(&add, payload, sizeof(add));
+		if (add.uid < view->uidnext)
+			return 0;	/* already in the snapshot */
+		mbox_view_reserve(view, view->count + 1);
+		view->records[view->count++] = add;
+		view->uidnext = add.uid + 1;
+		change.type = MBOX_CHANGE_APPEND;
+		change.record = &view->records[view->count - 1];
+		mbox_sync_notify(s, &change);
+		return 0;
+	}
+	case MBOX_LOG_FLAGS: {
+		struct mbox_log_flags f;
+
+		if (size != sizeof(f))
+			return -1;
+		memcpy(&f, payload, sizeof(f));
+		pos = mbox_view_find(view, f.uid);
+		if (pos < 0 || rec->modseq <= view->records[pos].modseq)
+			return 0;
+		view->records[pos].flags = f.flags;
+		view->records[pos].keywords = f.keywords;
+		view->records[pos].modseq = rec->modseq;
+		change.type = MBOX_CHANGE_FLAGS;
+		change.record = &view->records[pos];
+		mbox_sync_notify(s, &change);
+		return 0;
+	}
+	case MBOX_LOG_EXPUNGE: {
+		uint32_t uid;
+
+		if (size != sizeof(uid))
+			return -1;
+		memcpy(&uid, payload, sizeof(uid));
+		pos = mbox_view_find(view, uid);
+		if (pos < 0)
+			return 0;
+		change.type = MBOX_CHANGE_EXPUNGE;
+		change.uid = uid;
+		mbox_sync_notify(s, &change);
+		memmove(&view->records[pos], &view->records[pos + 1],
+			(view->count - (size_t)pos - 1) * sizeof(*view->records));
+		view->count--;
+		return 0;
+	}
+	case MBOX_LOG_KEYWORD: {
+		uint32_t idx;
+		size_t len;
+
+		if (size < sizeof(idx) + 1)
+			return -1;
+		memcpy(&idx, payload, sizeof(idx));
+		len = size - sizeof(idx);
+		if (idx >= MBOX_MAX_KEYWORDS || len > MBOX_KEYWORD_MAX_LEN)
+			return -1;
+		if (idx < view->keyword_count)
+			return 0;
+		memcpy(view->keywords[idx], (const char *)payload + sizeof(idx),
+		       len);
+		view->keywords[idx][len] = '\0';
+		view->keyword_count = idx + 1;
+		change.type = MBOX_CHANGE_KEYWORD;
+		change.keyword = view->keywords[idx];
+		mbox_sync_notify(s, &change);
+		return 0;
+	}
+	default:
+		return -1;
+	}
+}
+
+int mbox_sync(struct mbox *mb, struct mbox_view *view, mbox_change_fn *fn,
+	      void *ctx, const char **error_r)
+{
+	struct mbox_sync_ctx s = { view, fn, ctx, 0 };
+	uint64_t end;
+	bool torn;
+	struct stat st;
+
+	/* The log we hold may have been replaced by a newer one; the view
+	 * cannot follow across that, so it starts from a fresh snapshot and
+	 * reports the difference. */
+	if (stat(mb->log_path, &st) < 0)
+		return mbox_fail(error_r, "%s: %s", mb->log_path, strerror(errno));
+	if (st.st_ino != view->log_ino)
+		return mbox_fail(error_r, "%s: the log was replaced", mb->dir);
+	if (mb->log_fd < 0 || mb->log_ino != view->log_ino) {
+		int fd = open(mb->log_path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return mbox_fail(error_r, "%s: %s", mb->log_path,
+					 strerror(errno));
+		if (mb->log_fd >= 0)
+			close(mb->log_fd);
+		mb->log_fd = fd;
+		mb->log_ino = st.st_ino;
+	}
+	if ((uint64_t)st.st_size <= view->log_offset)
+		return 0;
+	if (mbox_log_scan(mb->log_fd, view->log_offset, mbox_sync_apply, &s,
+			  &end, &torn, error_r) < 0)
+		return -1;
+	view->log_offset = end;
+	return s.changes;
+}
+
+int mbox_message_open(struct mbox *mb, uint32_t uid)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "%u", uid);
+	return openat(mb->dir_fd, name, O_RDONLY | O_CLOEXEC);
+}
+
+int mbox_cache_read(struct mbox *mb, const struct mbox_record *rec,
+		    struct buf *out, const char **error_r)
+{
+	uint32_t head[2];
+
+	buf_clear(out);
+	if (rec->cache_size == 0)
+		return 0;
+	if (mb->cache_fd < 0) {
+		char *path = mbox_path(mb, "cache");
+
+		mb->cache_fd = open(path, O_RDONLY | O_CLOEXEC);
+		free(path);
+		if (mb->cache_fd < 0)
+			return mbox_fail_errno(mb, error_r, "cache");
+	}
+	/* Each entry: length, CRC-32C, data.  A bad entry (the cache is not
+	 * fsync'ed) is reported, and the caller parses the message again. */
+	if (pread(mb->cache_fd, head, sizeof(head),
+		  (off_t)rec->cache_offset) != sizeof(head) ||
+	    head[0] != rec->cache_size)
+		return mbox_fail(error_r, "%s/cache: bad entry for uid %u",
+				 mb->dir, rec->uid);
+	buf_reserve(out, head[0]);
+	if (pread(mb->cache_fd, out->data, head[0],
+		  (off_t)(rec->cache_offset + sizeof(head))) != (ssize_t)head[0] ||
+	    crc32c(0, out->data, head[0]) != head[1]) {
+		buf_clear(out);
+		return mbox_fail(error_r, "%s/cache: bad entry for uid %u",
+				 mb->dir, rec->uid);
+	}
+	out->len = head[0];
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+int mbox_status(struct mbox *mb, struct mbox_status *st, const char **error_r)
+{
+	struct mbox_view view;
+	size_t i;
+
+	if (mbox_view_load(mb, &view, error_r) < 0)
+		return -1;
+	if (mbox_sync(mb, &view, NULL, NULL, error_r) < 0) {
+		mbox_view_free(&view);
+		return -1;
+	}
+	memset(st, 0, sizeof(*st));
+	st->uidnext = view.uidnext;
+	st->uidvalidity = view.uidvalidity;
+	st->highestmodseq = view.highestmodseq;
+	for (i = 0; i < view.count; i++) {
+		st->messages++;
+		st->size += view.records[i].size;
+		if (!(view.records[i].flags & MBOX_SEEN))
+			st->unseen++;
+		if (view.records[i].flags & MBOX_DELETED)
+			st->deleted++;
+	}
+	mbox_view_free(&view);
+	return 0;
+}

@@ -1,0 +1,478 @@
+/* Changing a mailbox: appends (group commit), flags, expunges, checkpoints.
+ * Every change follows one order: take the lock, bring the index up to the
+ * log, make the change durable in the log (fdatasync), apply it to the
+ * index, release the lock. */
+#include "mbox_private.h"
+#include "crc32.h"
+#include "log.h"
+#include "mbox_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MBOX_COMPACT_PERCENT 30
+
+struct mbox_pending {
+	char *path;
+	struct mbox_new_message msg;
+	char **keywords;
+	void *cache;
+};
+
+struct mbox_append {
+	struct mbox *mb;
+	struct mbox_pending *msgs;
+	size_t count, alloc;
+};
+
+/* Takes the exclusive lock and replays whatever a dead writer left. */
+static int mbox_write_lock(struct mbox *mb, const char **error_r)
+{
+	if (mbox_lock(mb, LOCK_EX, error_r) < 0)
+		return -1;
+	if (mbox_recover_locked(mb, error_r) < 0) {
+		mbox_unlock(mb);
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes a batch of log records plus COMMIT and makes it durable.  On
+ * failure the log is cut back so no partial batch stays behind. */
+static int mbox_log_commit(struct mbox *mb, struct buf *records,
+			   uint64_t modseq, uint64_t *end_r,
+			   const char **error_r)
+{
+	off_t start = (off_t)mb->hdr.applied_offset;
+	ssize_t n;
+
+	mbox_log_add(records, MBOX_LOG_COMMIT, modseq, NULL, 0);
+	n = pwrite(mb->log_fd, records->data, records->len, start);
+	if (n != (ssize_t)records->len || fdatasync(mb->log_fd) < 0) {
+		int err = errno;
+
+		(void)ftruncate(mb->log_fd, start);
+		errno = err;
+		return mbox_fail_errno(mb, error_r, "log");
+	}
+	*end_r = (uint64_t)start + records->len;
+	return 0;
+}
+
+/* Applies records already made durable to the index and the header. */
+static int mbox_index_update(struct mbox *mb, const struct buf *records,
+			     uint64_t end, const char **error_r)
+{
+	size_t pos = 0;
+
+	while (pos < records->len) {
+		const struct mbox_log_record *rec =
+			(const void *)(records->data + pos);
+
+		if (rec->type != MBOX_LOG_COMMIT &&
+		    mbox_index_apply(mb, rec, rec + 1, rec->payload_size) < 0)
+			return mbox_fail_errno(mb, error_r, "index");
+		pos += rec->size;
+	}
+	mb->hdr.applied_offset = end;
+	mbox_boot_id(mb->hdr.boot_id);
+	return mbox_write_header(mb, error_r);
+}
+
+/* The keyword's index, defining it (a KEYWORD log record) if new. */
+static int mbox_keyword_index(struct mbox *mb, const char *name,
+			      struct buf *records, uint64_t modseq,
+			      unsigned int *count, const char **error_r)
+{
+	unsigned int i;
+	size_t len = strlen(name);
+	unsigned char payload[sizeof(uint32_t) + MBOX_KEYWORD_MAX_LEN];
+	uint32_t idx;
+
+	for (i = 0; i < *count; i++) {
+		if (strcasecmp(mb->hdr.keywords[i], name) == 0)
+			return (int)i;
+	}
+	if (len == 0 || len > MBOX_KEYWORD_MAX_LEN)
+		return mbox_fail(error_r, "keyword too long");
+	if (*count >= MBOX_MAX_KEYWORDS)
+		return mbox_fail(error_r, "too many keywords in this mailbox "
+				 "(at most %d)", MBOX_MAX_KEYWORDS);
+	idx = *count;
+	memcpy(payload, &idx, sizeof(idx));
+	memcpy(payload + sizeof(idx), name, len);
+	mbox_log_add(records, MBOX_LOG_KEYWORD, modseq, payload,
+		     sizeof(idx) + len);
+	/* Visible to the lookups that follow in this batch. */
+	memset(mb->hdr.keywords[idx], 0, sizeof(mb->hdr.keywords[idx]));
+	memcpy(mb->hdr.keywords[idx], name, len);
+	(*count)++;
+	return (int)idx;
+}
+
+static int mbox_keyword_mask(struct mbox *mb, const char *const *keywords,
+			     struct buf *records, uint64_t modseq,
+			     unsigned int *count, uint64_t *mask_r,
+			     const char **error_r)
+{
+	*mask_r = 0;
+	for (; keywords != NULL && *keywords != NULL; keywords++) {
+		int idx = mbox_keyword_index(mb, *keywords, records, modseq,
+					     count, error_r);
+
+		if (idx < 0)
+			return -1;
+		*mask_r |= 1ULL << idx;
+	}
+	return 0;
+}
+
+struct mbox_append *mbox_append_begin(struct mbox *mb)
+{
+	struct mbox_append *a = xcalloc(1, sizeof(*a));
+
+	a->mb = mb;
+	return a;
+}
+
+void mbox_append_add(struct mbox_append *a, const struct mbox_new_message *msg)
+{
+	struct mbox_pending *p;
+	size_t n = 0;
+
+	if (a->count == a->alloc) {
+		a->alloc = a->alloc ? a->alloc * 2 : 8;
+		a->msgs = xrealloc(a->msgs, a->alloc * sizeof(*a->msgs));
+	}
+	p = &a->msgs[a->count++];
+	memset(p, 0, sizeof(*p));
+	p->msg = *msg;
+	p->path = xstrdup(msg->path);
+	while (msg->keywords != NULL && msg->keywords[n] != NULL)
+		n++;
+	p->keywords = xcalloc(n + 1, sizeof(*p->keywords));
+	for (n = 0; msg->keywords != NULL && msg->keywords[n] != NULL; n++)
+		p->keywords[n] = xstrdup(msg->keywords[n]);
+	if (msg->cache_size > 0) {
+		p->cache = xmalloc(msg->cache_size);
+		memcpy(p->cache, msg->cache, msg->cache_size);
+	}
+}
+
+void mbox_append_abort(struct mbox_append **ap)
+{
+	struct mbox_append *a = *ap;
+	size_t i, j;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < a->count; i++) {
+		free(a->msgs[i].path);
+		for (j = 0; a->msgs[i].keywords[j] != NULL; j++)
+			free(a->msgs[i].keywords[j]);
+		free(a->msgs[i].keywords);
+		free(a->msgs[i].cache);
+	}
+	free(a->msgs);
+	free(a);
+	*ap = NULL;
+}
+
+/* Appends the cache entries (not fsync'ed: a lost entry is detected by its
+ * CRC and rebuilt from the message). */
+static int mbox_cache_append(struct mbox *mb, struct mbox_pending *p,
+			     struct mbox_record *rec, const char **error_r)
+{
+	uint32_t head[2];
+	struct stat st;
+
+	if (p->msg.cache_size == 0)
+		return 0;
+	if (mb->cache_fd < 0) {
+		char *path = mbox_path(mb, "cache");
+
+		mb->cache_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		free(path);
+	}
+	if (mb->cache_fd < 0 || fstat(mb->cache_fd, &st) < 0)
+		return mbox_fail_errno(mb, error_r, "cache");
+	head[0] = (uint32_t)p->msg.cache_size;
+	head[1] = crc32c(0, p->cache, p->msg.cache_size);
+	if (pwrite(mb->cache_fd, head, sizeof(head), st.st_size) != sizeof(head) ||
+	    pwrite(mb->cache_fd, p->cache, p->msg.cache_size,
+		   st.st_size + (off_t)sizeof(head)) != (ssize_t)p->msg.cache_size)
+		return mbox_fail_errno(mb, error_r, "cache");
+	rec->cache_offset = (uint64_t)st.st_size;
+	rec->cache_size = (uint32_t)p->msg.cache_size;
+	return 0;
+}
+
+int mbox_append_commit(struct mbox_append **ap, uint32_t *first_uid_r,
+		       const char **error_r)
+{
+	struct mbox_append *a = *ap;
+	struct mbox *mb = a->mb;
+	struct buf records = BUF_INIT;
+	unsigned int keyword_count;
+	uint64_t modseq, end;
+	uint32_t uid;
+	size_t i, linked = 0;
+	int ret = -1;
+	char name[16];
+
+	if (mbox_write_lock(mb, error_r) < 0) {
+		mbox_append_abort(ap);
+		return -1;
+	}
+	uid = *first_uid_r = mb->hdr.uidnext;
+	modseq = mb->hdr.highestmodseq + 1;
+	keyword_count = mb->hdr.keyword_count;
+	for (i = 0; i < a->count; i++, uid++) {
+		struct mbox_pending *p = &a->msgs[i];
+		struct mbox_record rec;
+
+		memset(&rec, 0, sizeof(rec));
+		rec.uid = uid;
+		rec.flags = p->msg.flags & MBOX_SYSTEM_FLAGS;
+		rec.modseq = modseq;
+		rec.internal_date = p->msg.internal_date;
+		rec.tz_minutes = p->msg.tz_minutes;
+		rec.size = p->msg.size;
+		rec.save_date = (int64_t)time(NULL);
+		if (mbox_keyword_mask(mb, (const char *const *)p->keywords,
+				      &records, modseq, &keyword_count,
+				      &rec.keywords, error_r) < 0)
+			goto fail;
+		snprintf(name, sizeof(name), "%u", uid);
+		/* A file under this UID can only be the remains of a commit
+		 * that never reached the log. */
+		(void)unlinkat(mb->dir_fd, name, 0);
+		if (linkat(AT_FDCWD, p->path, mb->dir_fd, name, 0) < 0) {
+			mbox_fail(error_r, "%s/%s: link from %s: %s", mb->dir,
+				  name, p->path, strerror(errno));
+			goto fail;
+		}
+		linked++;
+		if (mbox_cache_append(mb, p, &rec, error_r) < 0)
+			goto fail;
+		mbox_log_add(&records, MBOX_LOG_APPEND, modseq, &rec, sizeof(rec));
+	}
+	/* The new names must be on disk before the log says they exist. */
+	if (fsync(mb->dir_fd) < 0) {
+		mbox_fail_errno(mb, error_r, ".");
+		goto fail;
+	}
+	if (mbox_log_commit(mb, &records, modseq, &end, error_r) < 0)
+		goto fail;
+	if (mbox_index_update(mb, &records, end, error_r) < 0) {
+		/* Durable in the log: the next writer replays it. */
+		log_warn("mbox_index_update_failed", "path=%s reason=%s",
+			 mb->dir, *error_r);
+	}
+	ret = 0;
+	goto out;
+fail:
+	for (i = 0, uid = *first_uid_r; i < linked; i++, uid++) {
+		snprintf(name, sizeof(name), "%u", uid);
+		(void)unlinkat(mb->dir_fd, name, 0);
+	}
+	/* Forget keyword names defined only in memory. */
+	(void)mbox_lock(mb, LOCK_EX, error_r);
+out:
+	mbox_unlock(mb);
+	buf_free(&records);
+	mbox_append_abort(ap);
+	return ret;
+}
+
+static uint32_t mbox_new_flags(enum mbox_flag_op op, uint32_t old,
+			       uint32_t flags)
+{
+	switch (op) {
+	case MBOX_FLAGS_ADD: return old | flags;
+	case MBOX_FLAGS_REMOVE: return old & ~flags;
+	default: return flags;
+	}
+}
+
+int mbox_store(struct mbox *mb, const uint32_t *uids, size_t count,
+	       enum mbox_flag_op op, uint32_t flags,
+	       const char *const *keywords, uint64_t unchangedsince,
+	       struct buf *modified, const char **error_r)
+{
+	struct buf records = BUF_INIT;
+	unsigned int keyword_count;
+	uint64_t modseq, mask, end;
+	size_t i;
+	int ret = -1;
+
+	flags &= MBOX_SYSTEM_FLAGS;
+	if (mbox_write_lock(mb, error_r) < 0)
+		return -1;
+	modseq = mb->hdr.highestmodseq + 1;
+	keyword_count = mb->hdr.keyword_count;
+	/* Removing a keyword nobody defined needs no definition. */
+	if (op == MBOX_FLAGS_REMOVE) {
+		mask = 0;
+		for (; keywords != NULL && *keywords != NULL; keywords++) {
+			unsigned int k;
+
+			for (k = 0; k < keyword_count; k++) {
+				if (strcasecmp(mb->hdr.keywords[k], *keywords) == 0)
+					mask |= 1ULL << k;
+			}
+		}
+	} else if (mbox_keyword_mask(mb, keywords, &records, modseq,
+				     &keyword_count, &mask, error_r) < 0) {
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		struct mbox_record rec;
+		struct mbox_log_flags f;
+
+		if (mbox_index_find(mb, uids[i], &rec) < 0 ||
+		    (rec.flags & MBOX_EXPUNGED))
+			continue;
+		if (unchangedsince != 0 && rec.modseq > unchangedsince) {
+			if (modified != NULL)
+				buf_append(modified, &uids[i], sizeof(uids[i]));
+			continue;
+		}
+		f.uid = rec.uid;
+		f.flags = mbox_new_flags(op, rec.flags, flags);
+		f.keywords = op == MBOX_FLAGS_ADD ? rec.keywords | mask :
+			op == MBOX_FLAGS_REMOVE ? rec.keywords & ~mask : mask;
+		if (f.flags == rec.flags && f.keywords == rec.keywords)
+			continue;
+		mbox_log_add(&records, MBOX_LOG_FLAGS, modseq, &f, sizeof(f));
+	}
+	ret = 0;
+	if (records.len > 0) {
+		ret = mbox_log_commit(mb, &records, modseq, &end, error_r);
+		if (ret == 0 && mbox_index_update(mb, &records, end, error_r) < 0)
+			log_warn("mbox_index_update_failed", "path=%s reason=%s",
+				 mb->dir, *error_r);
+	}
+out:
+	mbox_unlock(mb);
+	buf_free(&records);
+	return ret;
+}
+
+int mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t count,
+		 const char **error_r)
+{
+	struct buf records = BUF_INIT;
+	uint64_t modseq, end;
+	size_t i;
+	int ret = 0;
+	char name[16];
+
+	if (mbox_write_lock(mb, error_r) < 0)
+		return -1;
+	modseq = mb->hdr.highestmodseq + 1;
+	for (i = 0; i < count; i++) {
+		struct mbox_record rec;
+
+		if (mbox_index_find(mb, uids[i], &rec) < 0 ||
+		    (rec.flags & MBOX_EXPUNGED))
+			continue;
+		mbox_log_add(&records, MBOX_LOG_EXPUNGE, modseq, &uids[i],
+			     sizeof(uids[i]));
+	}
+	if (records.len > 0) {
+		ret = mbox_log_commit(mb, &records, modseq, &end, error_r);
+		if (ret == 0 && mbox_index_update(mb, &records, end, error_r) < 0)
+			log_warn("mbox_index_update_failed", "path=%s reason=%s",
+				 mb->dir, *error_r);
+	}
+	/* Files go only once the log says they are expunged; a file left by
+	 * a crash here is removed by reconstruct. */
+	for (i = 0; ret == 0 && i < count; i++) {
+		snprintf(name, sizeof(name), "%u", uids[i]);
+		(void)unlinkat(mb->dir_fd, name, 0);
+	}
+	mbox_unlock(mb);
+	buf_free(&records);
+	return ret;
+}
+
+/* Rewrites the index without tombstones: new file, fsync, rename. */
+static int mbox_compact_locked(struct mbox *mb, const char **error_r)
+{
+	char *tmp = mbox_path(mb, "index.new"), *path = mbox_path(mb, "index");
+	struct mbox_index_header hdr = mb->hdr;
+	unsigned char pad[MBOX_INDEX_HEADER_SIZE];
+	struct mbox_record rec;
+	uint32_t i, kept = 0;
+	int fd, ret = -1;
+
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	for (i = 0; i < mb->hdr.record_count; i++) {
+		if (pread(mb->index_fd, &rec, sizeof(rec), mbox_record_pos(i)) !=
+		    sizeof(rec))
+			goto out;
+		if (rec.flags & MBOX_EXPUNGED)
+			continue;
+		if (pwrite(fd, &rec, sizeof(rec), mbox_record_pos(kept)) !=
+		    sizeof(rec))
+			goto out;
+		kept++;
+	}
+	hdr.record_count = kept;
+	hdr.checkpoint_offset = hdr.applied_offset;
+	memset(pad, 0, sizeof(pad));
+	memcpy(pad, &hdr, sizeof(hdr));
+	if (pwrite(fd, pad, sizeof(pad), 0) != sizeof(pad) || fsync(fd) < 0 ||
+	    rename(tmp, path) < 0 || fsync(mb->dir_fd) < 0)
+		goto out;
+	close(mb->index_fd);
+	mb->index_fd = fd;
+	fd = -1;
+	mb->hdr = hdr;
+	ret = 0;
+out:
+	if (ret < 0)
+		mbox_fail(error_r, "%s: compacting: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	free(path);
+	return ret;
+}
+
+int mbox_checkpoint(struct mbox *mb, const char **error_r)
+{
+	struct mbox_record rec;
+	uint32_t i, expunged = 0;
+	int ret = 0;
+
+	if (mbox_write_lock(mb, error_r) < 0)
+		return -1;
+	for (i = 0; i < mb->hdr.record_count; i++) {
+		if (pread(mb->index_fd, &rec, sizeof(rec), mbox_record_pos(i)) ==
+		    sizeof(rec) && (rec.flags & MBOX_EXPUNGED))
+			expunged++;
+	}
+	if (expunged > 0 &&
+	    expunged * 100 >= mb->hdr.record_count * MBOX_COMPACT_PERCENT) {
+		ret = mbox_compact_locked(mb, error_r);
+	} else if (fsync(mb->index_fd) < 0) {
+		ret = mbox_fail_errno(mb, error_r, "index");
+	} else {
+		mb->hdr.checkpoint_offset = mb->hdr.applied_offset;
+		ret = mbox_write_header(mb, error_r);
+		if (ret == 0 && fdatasync(mb->index_fd) < 0)
+			ret = mbox_fail_errno(mb, error_r, "index");
+	}
+	mbox_unlock(mb);
+	return ret;
+}
