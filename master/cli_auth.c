@@ -183,6 +183,8 @@ static int cli_auth_initial(struct cli_auth *c, struct buf *ir, bool *has_r)
 static int cli_auth_respond(struct cli_auth *c, const unsigned char *in,
 			    size_t len, struct buf *out)
 {
+	bool has;
+
 	if (strcmp(c->mech, "GSSAPI") == 0) {
 		if (!c->established)
 			return cli_auth_gss_init(c, in, len, out);
@@ -193,9 +195,7 @@ static int cli_auth_respond(struct cli_auth *c, const unsigned char *in,
 			       c->password);
 		return 0;
 	}
-	/* PLAIN after an empty challenge: the message again. */
-	bool has;
-
+	/* PLAIN after an empty challenge: the message now. */
 	return cli_auth_initial(c, out, &has);
 }
 
