@@ -191,8 +191,14 @@ static int auth_client_reply(struct auth_client *c,
 	}
 }
 
-static int auth_client_open_socket(const char *path, int *fd_r,
-				   const char **error_r)
+/*
+ * A unix connect completes or fails at once, except when the listen backlog
+ * is full: a blocking connect then waits for room, which the sealpost
+ * command may do, but an event-driven daemon must not, so `nonblocking`
+ * turns that case into an error (the daemon answers "try later").
+ */
+static int auth_client_open_socket(const char *path, bool nonblocking,
+				   int *fd_r, const char **error_r)
 {
 	struct sockaddr_un sun;
 	int fd;
@@ -203,20 +209,20 @@ static int auth_client_open_socket(const char *path, int *fd_r,
 		*error_r = "auth socket path too long";
 		return -1;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+		    (nonblocking ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0) {
 		*error_r = "socket() failed";
 		return -1;
 	}
-	/* A unix connect completes or fails at once (EAGAIN only when the
-	 * backlog is full), so it is done blocking, then the socket is made
-	 * non-blocking for the exchange. */
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		close(fd);
-		*error_r = "cannot connect to auth service";
+		*error_r = errno == EAGAIN ? "auth service overloaded" :
+			"cannot connect to auth service";
 		return -1;
 	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+	if (!nonblocking &&
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		close(fd);
 		*error_r = "fcntl() failed";
 		return -1;
@@ -253,7 +259,7 @@ int auth_client_connect(const char *socket_path, unsigned int timeout_secs,
 	int fd;
 
 	*client_r = NULL;
-	if (auth_client_open_socket(socket_path, &fd, error_r) < 0)
+	if (auth_client_open_socket(socket_path, false, &fd, error_r) < 0)
 		return -1;
 	c = auth_client_new(fd, max_token);
 	auth_client_set_deadline(c, timeout_secs);
@@ -552,7 +558,7 @@ int auth_client_begin(struct event_loop *loop, const char *socket_path,
 	int fd;
 
 	*client_r = NULL;
-	if (auth_client_open_socket(socket_path, &fd, error_r) < 0)
+	if (auth_client_open_socket(socket_path, true, &fd, error_r) < 0)
 		return -1;
 	c = auth_client_new(fd, max_token);
 	/* authd's limit is not known before WELCOME; until then ours (from
