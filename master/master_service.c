@@ -63,6 +63,8 @@ struct master {
 	struct event_timer *kill_timer;
 	bool stopping;
 	bool am_root;
+	uid_t mail_uid;
+	gid_t mail_gid;
 };
 
 static void master_worker_start(struct master_worker *w);
@@ -153,9 +155,11 @@ static int master_bind_one(void *ctx, const char *address)
 			return 0;
 		}
 	}
+	/* Unix sockets are for the protocol daemons and the queue, all of
+	 * which run as mail_user, whoever serves the socket. */
 	if (master_listen_bind(address, b->m->set.state_dir,
-			       b->m->am_root ? svc->uid : (uid_t)-1,
-			       b->m->am_root ? svc->gid : (gid_t)-1, l,
+			       b->m->am_root ? b->m->mail_uid : (uid_t)-1,
+			       b->m->am_root ? b->m->mail_gid : (gid_t)-1, l,
 			       &error) < 0) {
 		log_error("listen_failed", "service=%s address=%s reason=%s",
 			  svc->def->name, address, error);
@@ -221,9 +225,15 @@ static int master_service_setup(struct master *m, struct master_service *svc,
 static int master_setup_all(struct master *m, struct master_listener *old,
 			    size_t old_count)
 {
+	const char *error;
 	size_t i;
 
 	m->service_count = 0;
+	if (m->am_root && privs_lookup(m->set.mail_user, &m->mail_uid,
+				       &m->mail_gid, &error) < 0) {
+		log_error("service_failed", "reason=%s", error);
+		return -1;
+	}
 	for (i = 0; i < master_service_def_count; i++) {
 		struct master_service *svc = &m->services[m->service_count];
 
