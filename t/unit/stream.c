@@ -392,8 +392,300 @@ static void test_readers(void)
 	}
 }
 
+/* ---- non-blocking behaviour ---- */
+
+static struct event_loop *loop;
+
+static void stop_cb(void *ctx)
+{
+	event_loop_stop(loop);
+}
+
+static void run_for(unsigned int msecs)
+{
+	struct event_timer *t = event_timer_add(loop, msecs, 0, stop_cb, NULL);
+
+	event_loop_run(loop);
+	event_timer_remove(&t);
+}
+
+struct bp {
+	struct stream *s;
+	int lines;
+	int fd;
+	size_t drained_bytes;
+	struct event_io *io;
+};
+
+enum { BP_LINES = 100, BP_REPLY = 8192 };
+
+static void bp_input(void *ctx)
+{
+	struct bp *b = ctx;
+	struct stream_line line;
+	static char reply[BP_REPLY];
+
+	memset(reply, 'r', sizeof(reply));
+	while (stream_read_line(b->s, 100, &line) == STREAM_OK) {
+		b->lines++;
+		stream_write(b->s, reply, sizeof(reply));
+	}
+	if (b->lines == BP_LINES)
+		stream_flush(b->s);
+}
+
+static void bp_drain(void *ctx, unsigned int events)
+{
+	struct bp *b = ctx;
+	char tmp[65536];
+	ssize_t n = read(b->fd, tmp, sizeof(tmp));
+
+	if (n > 0)
+		b->drained_bytes += (size_t)n;
+	if (b->drained_bytes == (size_t)BP_LINES * BP_REPLY)
+		event_loop_stop(loop);
+}
+
+static void test_backpressure(void)
+{
+	struct stream_settings set = stream_default_settings;
+	struct stream_callbacks cb = { .input = bp_input };
+	struct bp b = { 0 };
+	struct buf in = BUF_INIT;
+	int fds[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0)
+		abort();
+	set.output_limit = 16 * 1024;
+	b.fd = fds[1];
+	b.s = stream_new(loop, fds[0], &set, &cb, &b);
+	for (int i = 0; i < BP_LINES; i++)
+		buf_append_str(&in, "PING\r\n");
+	if (write(fds[1], in.data, in.len) != (ssize_t)in.len)
+		abort();
+	run_for(50);
+	ok(b.lines > 0 && b.lines < BP_LINES,
+	   "a client that does not read its replies is paced");
+	ok(stream_output_queued(b.s) <= set.output_limit + BP_REPLY,
+	   "queued output stays near the limit");
+	b.io = event_io_add(loop, fds[1], EVENT_READ, bp_drain, &b);
+	run_for(5000);
+	is_int(b.lines, BP_LINES, "all pipelined commands run once the "
+	       "client reads");
+	is_int(b.drained_bytes, (size_t)BP_LINES * BP_REPLY,
+	       "every reply arrives");
+	event_io_remove(&b.io);
+	stream_free(&b.s);
+	close(fds[1]);
+	buf_free(&in);
+}
+
+struct watch {
+	struct stream *s;
+	int inputs, errors, lines;
+	bool free_in_cb;
+	bool pause_after_line;
+	struct buf got;
+};
+
+static void watch_input(void *ctx)
+{
+	struct watch *w = ctx;
+	struct stream_line line;
+
+	w->inputs++;
+	while (stream_read_line(w->s, 100, &line) == STREAM_OK) {
+		w->lines++;
+		buf_printf(&w->got, "%s|", line.data);
+		if (w->free_in_cb) {
+			stream_free(&w->s);
+			event_loop_stop(loop);
+			return;
+		}
+		if (w->pause_after_line) {
+			stream_pause(w->s);
+			event_loop_stop(loop);
+			return;
+		}
+	}
+}
+
+static void watch_error(void *ctx)
+{
+	struct watch *w = ctx;
+
+	w->errors++;
+	event_loop_stop(loop);
+}
+
+static const struct stream_callbacks watch_cb = {
+	.input = watch_input, .error = watch_error,
+};
+
+static struct stream *watch_stream(struct watch *w, int *peer_r,
+				   const struct stream_settings *set)
+{
+	int fds[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0)
+		abort();
+	*peer_r = fds[1];
+	w->s = stream_new(loop, fds[0], set, &watch_cb, w);
+	return w->s;
+}
+
+static void test_timeout(void)
+{
+	struct stream_settings set = stream_default_settings;
+	struct watch w = { 0 };
+	int peer;
+
+	set.read_timeout_ms = 30;
+	watch_stream(&w, &peer, &set);
+	run_for(5000);
+	is_int(w.errors, 1, "idle input times out through the error "
+	       "callback");
+	ok(stream_timed_out(w.s), "stream_timed_out says so");
+	is_str(stream_error(w.s), "read timeout", "error text");
+	stream_free(&w.s);
+	close(peer);
+}
+
+static void test_first_error(void)
+{
+	struct watch w = { 0 };
+	struct stream_settings set = stream_default_settings;
+	int peer;
+
+	watch_stream(&w, &peer, NULL);
+	close(peer);
+	is_int(stream_write_str(w.s, "250 ok\r\n"), 0,
+	       "writes queue without I/O");
+	is_int(stream_flush(w.s), -1, "flush to a closed peer fails");
+	ok(strstr(stream_error(w.s), "Broken pipe") != NULL ||
+	   strstr(stream_error(w.s), "reset") != NULL, "error says why");
+	is_int(stream_write_str(w.s, "more"), -1, "later writes fail");
+	ok(strstr(stream_error(w.s), "write") != NULL,
+	   "the first error is kept");
+	stream_free(&w.s);
+
+	set.output_max = 100;
+	set.output_limit = 50;
+	watch_stream(&w, &peer, &set);
+	stream_pause(w.s);
+	{
+		char big[200];
+
+		memset(big, 'x', sizeof(big));
+		is_int(stream_write(w.s, big, sizeof(big)), -1,
+		       "queueing past output_max fails");
+	}
+	is_int(stream_flush(w.s), -1, "and the flush reports it");
+	stream_free(&w.s);
+	close(peer);
+}
+
+static void test_free_in_callback(void)
+{
+	struct watch w = { 0 };
+	int peer;
+
+	watch_stream(&w, &peer, NULL);
+	w.free_in_cb = true;
+	if (write(peer, "a\r\nb\r\nc\r\n", 9) != 9)
+		abort();
+	run_for(5000);
+	ok(w.s == NULL && w.lines == 1, "stream freed from its own input "
+	   "callback, with input left");
+	close(peer);
+	buf_free(&w.got);
+}
+
+static void resume_cb(void *ctx)
+{
+	struct watch *w = ctx;
+
+	w->pause_after_line = false;
+	stream_resume(w->s);
+}
+
+static void test_pause_resume(void)
+{
+	struct watch w = { 0 };
+	struct event_timer *t;
+	int peer;
+
+	watch_stream(&w, &peer, NULL);
+	w.pause_after_line = true;
+	if (write(peer, "one\r\ntwo\r\n", 10) != 10)
+		abort();
+	run_for(5000);
+	is_str(buf_cstr(&w.got), "one|", "paused after the first line");
+	t = event_timer_add(loop, 10, 0, resume_cb, &w);
+	w.inputs = 0;
+	run_for(50);
+	is_str(buf_cstr(&w.got), "one|two|",
+	       "resume delivers input already buffered");
+	is_int(w.inputs, 1, "with one input callback, no new data needed");
+	event_timer_remove(&t);
+	stream_free(&w.s);
+	close(peer);
+	buf_free(&w.got);
+}
+
+static void test_discard(void)
+{
+	static const char input[] = "STARTTLS\r\nINJECTED\r\n";
+	struct mem_transport m = { { &mem_vfuncs, NULL }, input,
+				   sizeof(input) - 1, 0, 1000 };
+	struct stream *s = stream_new(NULL, open("/dev/null", O_RDONLY),
+				      &small_settings, NULL, NULL);
+	struct stream_line line;
+
+	stream_push_transport(s, &m.t);
+	ok(stream_read_line(s, 20, &line) == STREAM_OK &&
+	   strcmp(line.data, "STARTTLS") == 0, "first line read");
+	stream_discard_input(s);
+	is_int(stream_read_line(s, 20, &line), STREAM_EOF,
+	       "discarded input is gone");
+	stream_free(&s);
+}
+
+static void test_blocking_output(void)
+{
+	int fds[2];
+	struct stream *s;
+	char got[64];
+	ssize_t n;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0)
+		abort();
+	s = stream_new(NULL, fds[0], NULL, NULL, NULL);
+	stream_printf(s, "%s %d\r\n", "220", 42);
+	is_int(stream_flush(s), 1, "blocking flush sends everything");
+	n = read(fds[1], got, sizeof(got) - 1);
+	got[n > 0 ? n : 0] = '\0';
+	is_str(got, "220 42\r\n", "printf output arrives");
+	stream_free(&s);
+	close(fds[1]);
+}
+
+static void test_behaviour(void)
+{
+	loop = event_loop_new();
+	test_backpressure();
+	test_timeout();
+	test_first_error();
+	test_free_in_callback();
+	test_pause_resume();
+	test_discard();
+	test_blocking_output();
+	event_loop_free(&loop);
+}
+
 int main(void)
 {
 	test_readers();
+	test_behaviour();
 	return tap_done();
 }
