@@ -137,6 +137,9 @@ int tls_ctx_new(enum tls_role role, const struct tls_settings *set,
 		return -1;
 	}
 	if (role == TLS_ROLE_SERVER) {
+		/* Built-in DH groups sized to the key, or the DHE suites of
+		 * the default list would never be offered. */
+		SSL_CTX_set_dh_auto(c, 1);
 		SSL_CTX_set_session_id_context(c, sid_ctx, sizeof(sid_ctx) - 1);
 		SSL_CTX_set_verify(c, set->verify_peer ? SSL_VERIFY_PEER :
 				   SSL_VERIFY_NONE, NULL);
