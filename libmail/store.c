@@ -1,0 +1,950 @@
+/* The mail store: users and mailbox list in Berkeley DB, mailboxes on disk
+ * (see store.h). */
+#include "store.h"
+#include "db.h"
+#include "log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_RECORD_VERSION 1
+
+struct store {
+	char *state_dir;
+	char *root;		/* state_dir/store */
+	char *tmp;		/* state_dir/store/tmp */
+	struct db_env *env;
+	struct db *users;
+	struct db *mailboxes;	/* "user\0name" -> id, uidvalidity, use */
+	struct db *subscriptions;
+	struct db *dedup;	/* "user\0key" -> time */
+	struct db *meta;	/* store-wide counters */
+	uint32_t last_uidvalidity;
+};
+
+static char store_error[512];
+
+static int store_fail(const char **error_r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int store_fail(const char **error_r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(store_error, sizeof(store_error), fmt, ap);
+	va_end(ap);
+	*error_r = store_error;
+	return -1;
+}
+
+static int store_mkdir(const char *path, const char **error_r)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return store_fail(error_r, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+int store_open(const char *state_dir, struct store **st_r,
+	       const char **error_r)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	struct db_env_settings set;
+	struct buf path = BUF_INIT;
+
+	st->state_dir = xstrdup(state_dir);
+	buf_printf(&path, "%s/store", state_dir);
+	st->root = buf_steal(&path);
+	buf_printf(&path, "%s/tmp", st->root);
+	st->tmp = buf_steal(&path);
+	buf_printf(&path, "%s/db", state_dir);
+	memset(&set, 0, sizeof(set));
+	set.home = buf_cstr(&path);
+	set.schema_version = STORE_SCHEMA_VERSION;
+	if (store_mkdir(st->root, error_r) < 0 ||
+	    store_mkdir(st->tmp, error_r) < 0 ||
+	    db_env_open(&set, &st->env, error_r) < 0 ||
+	    db_open(st->env, "users", &st->users, error_r) < 0 ||
+	    db_open(st->env, "mailboxes", &st->mailboxes, error_r) < 0 ||
+	    db_open(st->env, "subscriptions", &st->subscriptions, error_r) < 0 ||
+	    db_open(st->env, "dedup", &st->dedup, error_r) < 0 ||
+	    db_open(st->env, "meta", &st->meta, error_r) < 0) {
+		buf_free(&path);
+		store_close(&st);
+		return -1;
+	}
+	buf_free(&path);
+	*st_r = st;
+	return 0;
+}
+
+void store_close(struct store **stp)
+{
+	struct store *st = *stp;
+
+	if (st == NULL)
+		return;
+	db_env_close(&st->env);
+	free(st->state_dir);
+	free(st->root);
+	free(st->tmp);
+	free(st);
+	*stp = NULL;
+}
+
+const char *store_tmp_dir(const struct store *st)
+{
+	return st->tmp;
+}
+
+const char *store_root(const struct store *st)
+{
+	return st->root;
+}
+
+int store_user_name_check(const char *name, const char **error_r)
+{
+	size_t i, len = strlen(name);
+
+	if (len == 0 || len > STORE_USER_NAME_MAX)
+		return store_fail(error_r, "a user name has 1 to %d characters",
+				  STORE_USER_NAME_MAX);
+	if (name[0] == '.' || name[0] == '-')
+		return store_fail(error_r, "a user name cannot start with '%c'",
+				  name[0]);
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return store_fail(error_r, "a user name may only hold "
+					  "a-z, 0-9, '.', '_' and '-'");
+	}
+	return 0;
+}
+
+/* Length of the UTF-8 sequence at `s`, or 0 when it is not valid. */
+static size_t store_utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) { n = 2; cp = s[0] & 0x1f; }
+	else if ((s[0] & 0xf0) == 0xe0) { n = 3; cp = s[0] & 0x0f; }
+	else if ((s[0] & 0xf8) == 0xf0) { n = 4; cp = s[0] & 0x07; }
+	else return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF. */
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+int store_mailbox_name_check(const char *name,
+			     char out[STORE_MAILBOX_NAME_MAX + 1],
+			     const char **error_r)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t len = strlen(name), comp_start = 0, i = 0;
+
+	if (len == 0)
+		return store_fail(error_r, "empty mailbox name");
+	if (len > STORE_MAILBOX_NAME_MAX)
+		return store_fail(error_r, "mailbox name longer than %d bytes",
+				  STORE_MAILBOX_NAME_MAX);
+	while (i <= len) {
+		if (p[i] == '/' || p[i] == '\0') {
+			size_t clen = i - comp_start;
+
+			if (clen == 0)
+				return store_fail(error_r, "empty hierarchy level "
+						  "in mailbox name");
+			if ((clen == 1 && p[comp_start] == '.') ||
+			    (clen == 2 && p[comp_start] == '.' &&
+			     p[comp_start + 1] == '.'))
+				return store_fail(error_r, "'.' and '..' are not "
+						  "mailbox names");
+			comp_start = i + 1;
+			i++;
+			continue;
+		}
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return store_fail(error_r, "control character in "
+					  "mailbox name");
+		{
+			size_t n = store_utf8_len(p + i);
+
+			if (n == 0)
+				return store_fail(error_r, "mailbox name is not "
+						  "valid UTF-8");
+			i += n;
+		}
+	}
+	memcpy(out, name, len + 1);
+	/* INBOX is case-insensitive, also as the parent of others. */
+	if (strncasecmp(out, "INBOX", 5) == 0 &&
+	    (out[5] == '\0' || out[5] == '/'))
+		memcpy(out, "INBOX", 5);
+	return 0;
+}
+
+static void store_key(struct buf *key, const char *user, const char *name)
+{
+	buf_clear(key);
+	buf_append(key, user, strlen(user) + 1);
+	if (name != NULL)
+		buf_append_str(key, name);
+}
+
+static int store_decode_mailbox(const struct store *st, const struct buf *key,
+				const struct buf *value,
+				struct store_mailbox *mb, const char **error_r)
+{
+	const unsigned char *data;
+	const char *name = memchr(key->data, '\0', key->len);
+	uint8_t version;
+	size_t name_len;
+
+	if (db_record_check(st->mailboxes, value, STORE_RECORD_VERSION,
+			    &version, error_r) < 0)
+		return -1;
+	data = db_record_data(value);
+	if (name == NULL || db_record_len(value) != 16 + 4 + 4)
+		return store_fail(error_r, "corrupt mailbox record");
+	name++;
+	name_len = key->len - (size_t)(name - key->data);
+	if (name_len > STORE_MAILBOX_NAME_MAX)
+		return store_fail(error_r, "corrupt mailbox record");
+	memcpy(mb->name, name, name_len);
+	mb->name[name_len] = '\0';
+	memcpy(mb->id, data, 16);
+	mb->id[16] = '\0';
+	memcpy(&mb->uidvalidity, data + 16, 4);
+	memcpy(&mb->special_use, data + 20, 4);
+	return 0;
+}
+
+static void store_encode_mailbox(struct buf *value,
+				 const struct store_mailbox *mb)
+{
+	buf_clear(value);
+	db_record_init(value, STORE_RECORD_VERSION);
+	buf_append(value, mb->id, 16);
+	buf_append(value, &mb->uidvalidity, 4);
+	buf_append(value, &mb->special_use, 4);
+}
+
+char *store_mailbox_dir(const struct store *st, const char *user,
+			const char *id)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s/%s/%s", st->root, user, id);
+	return buf_steal(&b);
+}
+
+/* Removes a folder tree (a deleted mailbox or user).  Best effort:
+ * `sealpost reconstruct` removes what a crash leaves. */
+static void store_remove_tree(int parent_fd, const char *name)
+{
+	int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
+	DIR *d;
+	struct dirent *de;
+
+	if (fd < 0) {
+		(void)unlinkat(parent_fd, name, 0);
+		return;
+	}
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (de->d_type == DT_DIR)
+			store_remove_tree(dirfd(d), de->d_name);
+		else
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+	(void)unlinkat(parent_fd, name, AT_REMOVEDIR);
+}
+
+/* A deleted folder is first renamed out of the way (one atomic step), so
+ * a half-removed mailbox is never seen under its ID. */
+static void store_discard_dir(const char *dir)
+{
+	struct buf trash = BUF_INIT;
+
+	buf_printf(&trash, "%s.deleted", dir);
+	if (rename(dir, buf_cstr(&trash)) == 0)
+		store_remove_tree(AT_FDCWD, buf_cstr(&trash));
+	else
+		store_remove_tree(AT_FDCWD, dir);
+	buf_free(&trash);
+}
+
+static void store_new_id(char id[STORE_ID_SIZE])
+{
+	unsigned char rnd[8];
+	size_t i;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		log_panic("getrandom: %s", strerror(errno));
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(id + i * 2, 3, "%02x", rnd[i]);
+}
+
+/* UIDVALIDITY must differ for every incarnation of a name (RFC 9051
+ * 2.3.1.1): the larger of now and one more than the last one given. */
+static int store_next_uidvalidity(struct store *st, struct db_txn *txn,
+				  uint32_t *uv_r, const char **error_r)
+{
+	struct buf value = BUF_INIT;
+	uint32_t last = 0, now = (uint32_t)time(NULL);
+	uint8_t version;
+	int ret;
+
+	ret = db_get_for_update(st->meta, txn, "uidvalidity", 11, &value,
+				error_r);
+	if (ret == 1 && db_record_check(st->meta, &value, 1, &version,
+					error_r) == 0 &&
+	    db_record_len(&value) == 4)
+		memcpy(&last, db_record_data(&value), 4);
+	if (ret < 0) {
+		buf_free(&value);
+		return -1;
+	}
+	*uv_r = now > last ? now : last + 1;
+	buf_clear(&value);
+	db_record_init(&value, 1);
+	buf_append(&value, uv_r, 4);
+	ret = db_put(st->meta, txn, "uidvalidity", 11, value.data, value.len,
+		     error_r);
+	buf_free(&value);
+	return ret;
+}
+
+static int store_uidvalidity_txn(struct db_txn *txn, unsigned int attempt,
+				 void *ctx, const char **error_r)
+{
+	struct store *st = ctx;
+
+	return store_next_uidvalidity(st, txn, &st->last_uidvalidity, error_r);
+}
+
+struct store_create_ctx {
+	struct store *st;
+	const char *user;
+	const char *const *names;
+	const unsigned int *uses;
+	size_t count;
+	struct store_mailbox *made;	/* filled as the folders are made */
+	bool exists;
+	bool add_user;
+};
+
+static int store_create_txn(struct db_txn *txn, unsigned int attempt,
+			    void *ctx, const char **error_r)
+{
+	struct store_create_ctx *c = ctx;
+	struct buf key = BUF_INIT, value = BUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	c->exists = false;
+	if (c->add_user) {
+		int64_t now = (int64_t)time(NULL);
+
+		db_record_init(&value, STORE_RECORD_VERSION);
+		buf_append(&value, &now, sizeof(now));
+		ret = db_insert(c->st->users, txn, c->user, strlen(c->user),
+				value.data, value.len, error_r);
+		if (ret == 0) {
+			c->exists = true;
+			ret = store_fail(error_r, "user %s exists", c->user);
+		}
+		ret = ret < 0 ? -1 : 0;
+	}
+	for (i = 0; ret == 0 && i < c->count; i++) {
+		struct store_mailbox *mb = &c->made[i];
+
+		store_key(&key, c->user, c->names[i]);
+		store_encode_mailbox(&value, mb);
+		ret = db_insert(c->st->mailboxes, txn, key.data, key.len,
+				value.data, value.len, error_r);
+		if (ret == 0) {
+			c->exists = true;
+			ret = store_fail(error_r, "mailbox %s exists",
+					 c->names[i]);
+		}
+		ret = ret < 0 ? -1 : 0;
+	}
+	buf_free(&key);
+	buf_free(&value);
+	return ret;
+}
+
+/* Makes the folders first, then records them in one transaction; folders
+ * left by a failure are removed (reconstruct removes what a crash
+ * leaves). */
+static int store_create_many(struct store_create_ctx *c, const char **error_r)
+{
+	struct buf userdir = BUF_INIT;
+	size_t i, made = 0;
+	int ret = 0;
+
+	buf_printf(&userdir, "%s/%s", c->st->root, c->user);
+	if (store_mkdir(buf_cstr(&userdir), error_r) < 0) {
+		buf_free(&userdir);
+		return -1;
+	}
+	c->made = xcalloc(c->count ? c->count : 1, sizeof(*c->made));
+	for (i = 0; i < c->count; i++) {
+		struct store_mailbox *mb = &c->made[i];
+		char *dir;
+
+		store_new_id(mb->id);
+		mb->special_use = c->uses != NULL ? c->uses[i] : 0;
+		(void)str_copy(mb->name, sizeof(mb->name), c->names[i]);
+		/* A value taken and then not used (the name exists) is
+		 * harmless: UIDVALIDITY only has to grow. */
+		ret = db_txn_run(c->st->env, store_uidvalidity_txn,
+				 (void *)c->st, error_r);
+		if (ret < 0)
+			break;
+		mb->uidvalidity = c->st->last_uidvalidity;
+		dir = store_mailbox_dir(c->st, c->user, mb->id);
+		ret = mbox_create(dir, mb->uidvalidity, error_r);
+		free(dir);
+		if (ret < 0)
+			break;
+		made++;
+	}
+	if (ret == 0)
+		ret = db_txn_run(c->st->env, store_create_txn, c, error_r);
+	for (i = 0; ret < 0 && i < made; i++) {
+		char *dir = store_mailbox_dir(c->st, c->user, c->made[i].id);
+
+		store_discard_dir(dir);
+		free(dir);
+	}
+	buf_free(&userdir);
+	return ret;
+}
+
+int store_user_add(struct store *st, const char *user, const char **error_r)
+{
+	static const char *const names[] = {
+		"INBOX", "Drafts", "Sent", "Trash", "Junk", "Archive",
+	};
+	static const unsigned int uses[] = {
+		0, STORE_SPECIAL_DRAFTS, STORE_SPECIAL_SENT, STORE_SPECIAL_TRASH,
+		STORE_SPECIAL_JUNK, STORE_SPECIAL_ARCHIVE,
+	};
+	struct store_create_ctx c;
+	int ret;
+
+	if (store_user_name_check(user, error_r) < 0)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.st = st;
+	c.user = user;
+	c.names = names;
+	c.uses = uses;
+	c.count = sizeof(names) / sizeof(names[0]);
+	c.add_user = true;
+	ret = store_create_many(&c, error_r);
+	free(c.made);
+	if (ret == 0)
+		log_info("user_added", "user=%s", user);
+	return ret;
+}
+
+int store_mailbox_create(struct store *st, const char *user, const char *name,
+			 unsigned int special_use, bool *exists_r,
+			 const char **error_r)
+{
+	char norm[STORE_MAILBOX_NAME_MAX + 1];
+	const char *names[1] = { norm };
+	struct store_create_ctx c;
+	int ret;
+
+	*exists_r = false;
+	if (store_mailbox_name_check(name, norm, error_r) < 0)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.st = st;
+	c.user = user;
+	c.names = names;
+	c.uses = &special_use;
+	c.count = 1;
+	ret = store_create_many(&c, error_r);
+	*exists_r = c.exists;
+	if (ret == 0)
+		log_info("mailbox_created", "user=%s mailbox=%s", user, norm);
+	free(c.made);
+	return ret;
+}
+
+int store_user_exists(struct store *st, const char *user, const char **error_r)
+{
+	struct buf value = BUF_INIT;
+	int ret;
+
+	ret = db_get(st->users, NULL, user, strlen(user), &value, error_r);
+	buf_free(&value);
+	return ret;
+}
+
+int store_mailbox_lookup(struct store *st, const char *user, const char *name,
+			 struct store_mailbox *mb, const char **error_r)
+{
+	char norm[STORE_MAILBOX_NAME_MAX + 1];
+	struct buf key = BUF_INIT, value = BUF_INIT;
+	int ret;
+
+	if (store_mailbox_name_check(name, norm, error_r) < 0)
+		return 0;
+	store_key(&key, user, norm);
+	ret = db_get(st->mailboxes, NULL, key.data, key.len, &value, error_r);
+	if (ret == 1 && store_decode_mailbox(st, &key, &value, mb, error_r) < 0)
+		ret = -1;
+	buf_free(&key);
+	buf_free(&value);
+	return ret;
+}
+
+int store_mailbox_open(struct store *st, const char *user, const char *name,
+		       struct mbox **mb_r, const char **error_r)
+{
+	struct store_mailbox info;
+	char *dir;
+	int ret;
+
+	ret = store_mailbox_lookup(st, user, name, &info, error_r);
+	if (ret <= 0)
+		return ret;
+	dir = store_mailbox_dir(st, user, info.id);
+	ret = mbox_open(dir, mb_r, error_r) < 0 ? -1 : 1;
+	free(dir);
+	return ret;
+}
+
+/* Listing collects inside the transaction and calls back after it, so a
+ * transaction retried after a deadlock never reports a record twice. */
+struct store_list_ctx {
+	struct store *st;
+	const char *user;	/* NULL: list users */
+	struct buf keys;	/* NUL-separated keys */
+	struct buf values;	/* length-prefixed values */
+};
+
+static int store_list_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
+			  const char **error_r)
+{
+	struct store_list_ctx *l = ctx;
+	struct buf prefix = BUF_INIT, key = BUF_INIT, value = BUF_INIT;
+	struct db_cursor *cur = NULL;
+	int ret;
+
+	buf_clear(&l->keys);
+	buf_clear(&l->values);
+	if (l->user == NULL) {
+		ret = db_cursor_open(l->st->users, txn, "", 0, &cur, error_r);
+	} else {
+		store_key(&prefix, l->user, NULL);
+		ret = db_cursor_open(l->st->mailboxes, txn, prefix.data,
+				     prefix.len, &cur, error_r);
+	}
+	while (ret == 0 &&
+	       (ret = db_cursor_next(cur, &key, &value, error_r)) == 1) {
+		uint32_t len = (uint32_t)key.len;
+
+		ret = 0;
+		buf_append(&l->keys, &len, sizeof(len));
+		buf_append(&l->keys, key.data, key.len);
+		len = (uint32_t)value.len;
+		buf_append(&l->values, &len, sizeof(len));
+		buf_append(&l->values, value.data, value.len);
+	}
+	db_cursor_free(&cur);
+	buf_free(&prefix);
+	buf_free(&key);
+	buf_free(&value);
+	return ret < 0 ? -1 : 0;
+}
+
+/* Takes the next length-prefixed item of `b` at *pos into `out`. */
+static int store_list_next(const struct buf *b, size_t *pos, struct buf *out)
+{
+	uint32_t len;
+
+	if (*pos + sizeof(len) > b->len)
+		return 0;
+	memcpy(&len, b->data + *pos, sizeof(len));
+	*pos += sizeof(len);
+	buf_clear(out);
+	buf_append(out, b->data + *pos, len);
+	*pos += len;
+	return 1;
+}
+
+int store_mailbox_list(struct store *st, const char *user,
+		       void (*fn)(void *ctx, const struct store_mailbox *mb),
+		       void *ctx, const char **error_r)
+{
+	struct store_list_ctx l = { st, user, BUF_INIT, BUF_INIT };
+	struct buf key = BUF_INIT, value = BUF_INIT;
+	struct store_mailbox mb;
+	size_t kpos = 0, vpos = 0;
+	int ret;
+
+	ret = db_txn_run(st->env, store_list_txn, &l, error_r);
+	while (ret == 0 && store_list_next(&l.keys, &kpos, &key) &&
+	       store_list_next(&l.values, &vpos, &value)) {
+		if (store_decode_mailbox(st, &key, &value, &mb, error_r) < 0)
+			ret = -1;
+		else
+			fn(ctx, &mb);
+	}
+	buf_free(&key);
+	buf_free(&value);
+	buf_free(&l.keys);
+	buf_free(&l.values);
+	return ret;
+}
+
+int store_user_list(struct store *st, void (*fn)(void *ctx, const char *user),
+		    void *ctx, const char **error_r)
+{
+	struct store_list_ctx l = { st, NULL, BUF_INIT, BUF_INIT };
+	struct buf key = BUF_INIT;
+	size_t kpos = 0;
+	int ret;
+
+	ret = db_txn_run(st->env, store_list_txn, &l, error_r);
+	while (ret == 0 && store_list_next(&l.keys, &kpos, &key))
+		fn(ctx, buf_cstr(&key));
+	buf_free(&key);
+	buf_free(&l.keys);
+	buf_free(&l.values);
+	return ret;
+}
+
+struct store_delete_ctx {
+	struct store *st;
+	const char *user;
+	const char *name;
+	struct store_mailbox mb;
+};
+
+static int store_delete_txn(struct db_txn *txn, unsigned int attempt,
+			    void *ctx, const char **error_r)
+{
+	struct store_delete_ctx *d = ctx;
+	struct buf key = BUF_INIT, value = BUF_INIT;
+	int ret;
+
+	store_key(&key, d->user, d->name);
+	ret = db_get_for_update(d->st->mailboxes, txn, key.data, key.len,
+				&value, error_r);
+	if (ret == 0)
+		ret = store_fail(error_r, "no mailbox %s", d->name);
+	if (ret == 1)
+		ret = store_decode_mailbox(d->st, &key, &value, &d->mb, error_r);
+	if (ret == 0 &&
+	    db_del(d->st->mailboxes, txn, key.data, key.len, error_r) < 0)
+		ret = -1;
+	buf_free(&key);
+	buf_free(&value);
+	return ret;
+}
+
+int store_mailbox_delete(struct store *st, const char *user, const char *name,
+			 const char **error_r)
+{
+	char norm[STORE_MAILBOX_NAME_MAX + 1];
+	struct store_delete_ctx d;
+	char *dir;
+
+	if (store_mailbox_name_check(name, norm, error_r) < 0)
+		return -1;
+	memset(&d, 0, sizeof(d));
+	d.st = st;
+	d.user = user;
+	d.name = norm;
+	if (db_txn_run(st->env, store_delete_txn, &d, error_r) < 0)
+		return -1;
+	/* The name is free from the commit on; the folder, named by its ID,
+	 * goes after. */
+	dir = store_mailbox_dir(st, user, d.mb.id);
+	store_discard_dir(dir);
+	free(dir);
+	log_info("mailbox_deleted", "user=%s mailbox=%s", user, norm);
+	return 0;
+}
+
+struct store_rename_ctx {
+	struct store *st;
+	const char *user;
+	const char *from;
+	const char *to;
+	size_t moved;
+};
+
+static int store_rename_txn(struct db_txn *txn, unsigned int attempt,
+			    void *ctx, const char **error_r)
+{
+	struct store_rename_ctx *r = ctx;
+	struct buf prefix = BUF_INIT, key = BUF_INIT, value = BUF_INIT,
+		   newkey = BUF_INIT, olds = BUF_INIT, vals = BUF_INIT;
+	struct db_cursor *cur = NULL;
+	size_t from_len = strlen(r->from), kpos = 0, vpos = 0;
+	bool found = false;
+	int ret;
+
+	r->moved = 0;
+	store_key(&prefix, r->user, r->from);
+	ret = db_cursor_open(r->st->mailboxes, txn, prefix.data, prefix.len,
+			     &cur, error_r);
+	while (ret == 0 &&
+	       (ret = db_cursor_next(cur, &key, &value, error_r)) == 1) {
+		const char *name = key.data + strlen(r->user) + 1;
+		size_t name_len = key.len - strlen(r->user) - 1;
+		uint32_t len;
+
+		ret = 0;
+		/* "a" matches "a" and "a/..." but not "ab". */
+		if (name_len > from_len && name[from_len] != '/')
+			continue;
+		found |= name_len == from_len;
+		len = (uint32_t)key.len;
+		buf_append(&olds, &len, sizeof(len));
+		buf_append(&olds, key.data, key.len);
+		len = (uint32_t)value.len;
+		buf_append(&vals, &len, sizeof(len));
+		buf_append(&vals, value.data, value.len);
+	}
+	db_cursor_free(&cur);
+	/* Only an existing mailbox can be renamed, even if names below
+	 * it exist (RFC 9051 6.3.6). */
+	if (ret == 0 && !found)
+		ret = store_fail(error_r, "no mailbox %s", r->from);
+	while (ret == 0 && store_list_next(&olds, &kpos, &key) &&
+	       store_list_next(&vals, &vpos, &value)) {
+		const char *rest = key.data + strlen(r->user) + 1 + from_len;
+		size_t rest_len = key.len - strlen(r->user) - 1 - from_len;
+
+		store_key(&newkey, r->user, r->to);
+		buf_append(&newkey, rest, rest_len);
+		if (newkey.len - strlen(r->user) - 1 > STORE_MAILBOX_NAME_MAX) {
+			ret = store_fail(error_r, "a renamed child's name would "
+					 "be too long");
+			break;
+		}
+		ret = db_insert(r->st->mailboxes, txn, newkey.data, newkey.len,
+				value.data, value.len, error_r);
+		if (ret == 0) {
+			ret = store_fail(error_r, "mailbox %s%.*s exists", r->to,
+					 (int)rest_len, rest);
+			break;
+		}
+		if (ret < 0 ||
+		    db_del(r->st->mailboxes, txn, key.data, key.len, error_r) < 0) {
+			ret = -1;
+			break;
+		}
+		ret = 0;
+		r->moved++;
+	}
+	buf_free(&prefix);
+	buf_free(&key);
+	buf_free(&value);
+	buf_free(&newkey);
+	buf_free(&olds);
+	buf_free(&vals);
+	return ret < 0 ? -1 : 0;
+}
+
+int store_mailbox_rename(struct store *st, const char *user, const char *from,
+			 const char *to, const char **error_r)
+{
+	char nfrom[STORE_MAILBOX_NAME_MAX + 1], nto[STORE_MAILBOX_NAME_MAX + 1];
+	struct store_rename_ctx r;
+	size_t len;
+
+	if (store_mailbox_name_check(from, nfrom, error_r) < 0 ||
+	    store_mailbox_name_check(to, nto, error_r) < 0)
+		return -1;
+	/* Renaming INBOX moves its messages (RFC 9051 6.3.6): the IMAP
+	 * layer does that, not a rename of the record. */
+	if (strcmp(nfrom, "INBOX") == 0 || strcmp(nto, "INBOX") == 0)
+		return store_fail(error_r, "INBOX cannot be renamed this way");
+	len = strlen(nfrom);
+	if (strncmp(nto, nfrom, len) == 0 && (nto[len] == '/' || nto[len] == '\0'))
+		return store_fail(error_r, "cannot rename a mailbox into itself");
+	memset(&r, 0, sizeof(r));
+	r.st = st;
+	r.user = user;
+	r.from = nfrom;
+	r.to = nto;
+	if (db_txn_run(st->env, store_rename_txn, &r, error_r) < 0)
+		return -1;
+	log_info("mailbox_renamed", "user=%s mailbox=%s path=%s count=%zu",
+		 user, nfrom, nto, r.moved);
+	return 0;
+}
+
+struct store_user_del_ctx {
+	struct store *st;
+	const char *user;
+	bool found;
+};
+
+static int store_del_prefix(struct db *db, struct db_txn *txn,
+			    const struct buf *prefix, const char **error_r)
+{
+	struct buf key = BUF_INIT, value = BUF_INIT;
+	struct db_cursor *cur = NULL;
+	int ret;
+
+	ret = db_cursor_open(db, txn, prefix->data, prefix->len, &cur, error_r);
+	while (ret == 0 &&
+	       (ret = db_cursor_next(cur, &key, &value, error_r)) == 1)
+		ret = db_cursor_del(cur, error_r);
+	db_cursor_free(&cur);
+	buf_free(&key);
+	buf_free(&value);
+	return ret < 0 ? -1 : 0;
+}
+
+static int store_user_del_txn(struct db_txn *txn, unsigned int attempt,
+			      void *ctx, const char **error_r)
+{
+	struct store_user_del_ctx *u = ctx;
+	struct buf prefix = BUF_INIT;
+	int ret;
+
+	ret = db_del(u->st->users, txn, u->user, strlen(u->user), error_r);
+	u->found = ret == 1;
+	store_key(&prefix, u->user, NULL);
+	if (ret >= 0)
+		ret = store_del_prefix(u->st->mailboxes, txn, &prefix, error_r);
+	if (ret >= 0)
+		ret = store_del_prefix(u->st->subscriptions, txn, &prefix, error_r);
+	if (ret >= 0)
+		ret = store_del_prefix(u->st->dedup, txn, &prefix, error_r);
+	buf_free(&prefix);
+	return ret < 0 ? -1 : 0;
+}
+
+int store_user_del(struct store *st, const char *user, const char **error_r)
+{
+	struct store_user_del_ctx u = { st, user, false };
+	struct buf dir = BUF_INIT;
+
+	if (store_user_name_check(user, error_r) < 0)
+		return -1;
+	if (db_txn_run(st->env, store_user_del_txn, &u, error_r) < 0)
+		return -1;
+	if (!u.found)
+		return store_fail(error_r, "no user %s", user);
+	buf_printf(&dir, "%s/%s", st->root, user);
+	store_discard_dir(buf_cstr(&dir));
+	buf_free(&dir);
+	log_info("user_deleted", "user=%s", user);
+	return 0;
+}
+
+struct store_dedup_ctx {
+	struct store *st;
+	const struct buf *key;
+	int64_t now;
+	unsigned int window;
+	int seen;
+};
+
+static int store_dedup_txn(struct store_dedup_ctx *d, struct db_txn *txn,
+			   const char **error_r)
+{
+	struct buf value = BUF_INIT;
+	int64_t when = 0;
+	uint8_t version;
+	int ret;
+
+	ret = db_get_for_update(d->st->dedup, txn, d->key->data, d->key->len,
+				&value, error_r);
+	if (ret == 1 && db_record_check(d->st->dedup, &value, 1, &version,
+					error_r) == 0 &&
+	    db_record_len(&value) == sizeof(when))
+		memcpy(&when, db_record_data(&value), sizeof(when));
+	d->seen = ret == 1 && when + (int64_t)d->window >= d->now;
+	if (ret >= 0 && !d->seen) {
+		buf_clear(&value);
+		db_record_init(&value, 1);
+		buf_append(&value, &d->now, sizeof(d->now));
+		ret = db_put(d->st->dedup, txn, d->key->data, d->key->len,
+			     value.data, value.len, error_r);
+	}
+	buf_free(&value);
+	return ret < 0 ? -1 : 0;
+}
+
+int store_dedup_check(struct store *st, const char *user, const char *key,
+		      int64_t now, unsigned int window, const char **error_r)
+{
+	struct store_dedup_ctx d;
+	struct buf k = BUF_INIT;
+	struct db_txn *txn = NULL;
+	unsigned int attempt;
+	int ret = -1;
+
+	store_key(&k, user, key);
+	d.st = st;
+	d.key = &k;
+	d.now = now;
+	d.window = window;
+	d.seen = 0;
+	/* Committed without fsync: the caller flushes once for the whole
+	 * batch of recipients before it acknowledges any of them. */
+	for (attempt = 0; attempt < 20 && ret < 0; attempt++) {
+		if (db_txn_begin(st->env, &txn, error_r) < 0)
+			break;
+		if (store_dedup_txn(&d, txn, error_r) == 0) {
+			ret = db_txn_commit_deferred(&txn, error_r);
+			continue;
+		}
+		if (!db_txn_deadlocked(txn)) {
+			db_txn_abort(&txn);
+			break;
+		}
+		db_txn_abort(&txn);
+	}
+	buf_free(&k);
+	return ret < 0 ? -1 : d.seen;
+}
+
+int store_flush(struct store *st, const char **error_r)
+{
+	return db_env_flush(st->env, error_r);
+}

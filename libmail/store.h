@@ -1,0 +1,118 @@
+#ifndef SEALPOST_STORE_H
+#define SEALPOST_STORE_H
+
+/*
+ * The mail store: users and their mailboxes.  The list of users, the
+ * mailbox list (name -> ID, UIDVALIDITY, special use), subscriptions and
+ * delivery de-duplication records live in the Berkeley DB environment
+ * `state_dir/db`; each mailbox's messages live in `state_dir/store/USER/ID`
+ * (see mbox.h).  Mailbox names never reach the filesystem: a folder is
+ * named by its random ID, so a name can be deleted and created again at
+ * once, renamed with all its children in one transaction, and no name a
+ * client sends can point outside the store.
+ *
+ * Names use "/" as the hierarchy separator.  "INBOX" is case-insensitive
+ * (any case is stored as INBOX); other names are case-sensitive UTF-8.
+ *
+ * Shared by lmtpd, imapd, pop3d and the sealpost command; may block on
+ * disk and on the database's locks.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "mbox.h"
+
+#define STORE_MAILBOX_NAME_MAX 255
+#define STORE_USER_NAME_MAX 64
+#define STORE_ID_SIZE 17	/* 16 hex digits and a NUL */
+
+/* RFC 6154 special-use attributes. */
+#define STORE_SPECIAL_DRAFTS  0x01u
+#define STORE_SPECIAL_SENT    0x02u
+#define STORE_SPECIAL_TRASH   0x04u
+#define STORE_SPECIAL_JUNK    0x08u
+#define STORE_SPECIAL_ARCHIVE 0x10u
+
+struct store;
+
+struct store_mailbox {
+	char name[STORE_MAILBOX_NAME_MAX + 1];
+	char id[STORE_ID_SIZE];
+	uint32_t uidvalidity;
+	unsigned int special_use;
+};
+
+/* Opens the store in `state_dir`, creating the database and folders on
+ * first use.  One per process. */
+int store_open(const char *state_dir, struct store **st_r,
+	       const char **error_r);
+void store_close(struct store **st);
+
+/* Checks a user name: 1 to 64 of [a-z0-9._-], not starting with '.' or
+ * '-'.  0 or -1 with a reason. */
+int store_user_name_check(const char *name, const char **error_r);
+
+/* Creates the user with INBOX and the special-use folders Drafts, Sent,
+ * Trash, Junk and Archive.  -1 if the user exists. */
+int store_user_add(struct store *st, const char *user, const char **error_r);
+/* Removes the user and every mailbox of theirs. */
+int store_user_del(struct store *st, const char *user, const char **error_r);
+/* 1 exists, 0 not, -1 error. */
+int store_user_exists(struct store *st, const char *user,
+		      const char **error_r);
+/* Calls `fn` for each user in name order. */
+int store_user_list(struct store *st, void (*fn)(void *ctx, const char *user),
+		    void *ctx, const char **error_r);
+
+/* Checks and normalises a mailbox name into `out` (INBOX in any case
+ * becomes INBOX): no empty components ("a//b", leading or trailing "/"),
+ * no "." or ".." components, no control characters or NUL, valid UTF-8,
+ * at most STORE_MAILBOX_NAME_MAX bytes. */
+int store_mailbox_name_check(const char *name,
+			     char out[STORE_MAILBOX_NAME_MAX + 1],
+			     const char **error_r);
+
+/* Creates a mailbox (its parents need not exist, as in IMAP).  -1 with
+ * *exists_r set when the name is taken. */
+int store_mailbox_create(struct store *st, const char *user, const char *name,
+			 unsigned int special_use, bool *exists_r,
+			 const char **error_r);
+/* Deletes one mailbox (not its children).  Its messages go at once. */
+int store_mailbox_delete(struct store *st, const char *user, const char *name,
+			 const char **error_r);
+/* Renames a mailbox and all its children in one transaction. */
+int store_mailbox_rename(struct store *st, const char *user, const char *from,
+			 const char *to, const char **error_r);
+/* 1 found (filling *mb), 0 no such mailbox, -1 error. */
+int store_mailbox_lookup(struct store *st, const char *user, const char *name,
+			 struct store_mailbox *mb, const char **error_r);
+/* Calls `fn` for each mailbox of `user`, in name order. */
+int store_mailbox_list(struct store *st, const char *user,
+		       void (*fn)(void *ctx, const struct store_mailbox *mb),
+		       void *ctx, const char **error_r);
+/* The folder of a mailbox (a new string). */
+char *store_mailbox_dir(const struct store *st, const char *user,
+			const char *id);
+/* Opens a mailbox by name.  1 opened, 0 no such mailbox, -1 error. */
+int store_mailbox_open(struct store *st, const char *user, const char *name,
+		       struct mbox **mb_r, const char **error_r);
+
+/* The folder where deliveries write message files before they are linked
+ * into mailboxes (same filesystem). */
+const char *store_tmp_dir(const struct store *st);
+/* The store's root folder (state_dir/store). */
+const char *store_root(const struct store *st);
+
+/* Delivery de-duplication: records that `key` (a queue ID or Message-ID)
+ * was delivered to `user` at `now`.  Returns 1 if it was already recorded
+ * within `window` seconds, 0 if newly recorded, -1 on error.  The record
+ * is committed without fsync; the caller makes it durable with
+ * store_flush() before acknowledging. */
+int store_dedup_check(struct store *st, const char *user, const char *key,
+		      int64_t now, unsigned int window, const char **error_r);
+int store_flush(struct store *st, const char **error_r);
+
+#endif
