@@ -175,6 +175,8 @@ void message_header_unfold(const char *value, size_t len, struct buf *out)
 			       value[end - 1] == '\r' ||
 			       value[end - 1] == '\n'))
 		end--;
+	/* Appending nothing still leaves the terminator, for buf_cstr(). */
+	buf_append(out, value + start, 0);
 	buf_reserve(out, end - start);
 	while (start < end) {
 		/* Copy runs between line breaks and NULs in one go. */
