@@ -40,8 +40,12 @@ static void classify_name(struct raw_param *rp)
 		section = 0;
 		while (*p >= '0' && *p <= '9' && section <= MIME_FIELD_MAX_SECTION)
 			section = section * 10 + (*p++ - '0');
-		if (*p >= '0' && *p <= '9')
+		if (*p >= '0' && *p <= '9') {
+			/* Past the cap: a section never joined. */
 			section = MIME_FIELD_MAX_SECTION + 1;
+			while (*p >= '0' && *p <= '9')
+				p++;
+		}
 	}
 	if (*p == '*') {
 		rp->extended = true;
