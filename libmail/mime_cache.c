@@ -173,8 +173,12 @@ static int get_string(struct reader *r, char **s_r)
 {
 	size_t len;
 
-	if (get_size(r, (size_t)(r->end - r->p), &len) < 0)
+	/* The bound is taken after the length is read: the varint's own
+	 * bytes are not string. */
+	if (get_size(r, SIZE_MAX, &len) < 0)
 		return -1;
+	if (len > (size_t)(r->end - r->p))
+		return fail(r, "cache record truncated");
 	if (len == 0 || memchr(r->p, '\0', len) != NULL)
 		return fail(r, "cache string empty or holds NUL");
 	*s_r = xstrndup((const char *)r->p, len);
