@@ -266,14 +266,21 @@ static int match_boundary(struct mime_parser *mp, const char *line,
 static void handle_boundary(struct mime_parser *mp, unsigned int owner,
 			    bool close, size_t pos, size_t line_end)
 {
+	const struct mime_part *inner = top(mp)->part;
 	size_t end = pos;
+	size_t start = mp->in_header ? inner->header_offset : inner->body_offset;
 
-	/* The line break before the delimiter is part of it. */
+	/* The line break before the delimiter is part of it.  When that
+	 * line break also ended the innermost part's header (a blank line
+	 * right before the delimiter), it stays in that header, and every
+	 * part closed here ends there too, so none ends before its child. */
 	if (end > 0 && mp->data[end - 1] == '\n') {
 		end--;
 		if (end > 0 && mp->data[end - 1] == '\r')
 			end--;
 	}
+	if (end < start)
+		end = start;
 	while (mp->depth - 1 > owner)
 		close_top(mp, end, false);
 	if (close) {

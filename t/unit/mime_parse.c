@@ -301,6 +301,19 @@ static void test_broken(void)
 	is_str(buf_cstr(&bs), "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") "
 	       "NIL NIL \"7BIT\" 6 1)", "multipart without boundary");
 
+	/* Found by fuzzing: a header's blank line right before an outer
+	 * delimiter ended the enclosing multipart before its child. */
+	{
+		static const char m[] =
+			"Content-Type: multipart/mixed; boundary=A\r\n\r\n"
+			"--A\r\nContent-Type: multipart/alternative; "
+			"boundary=B\r\n\r\n--B\r\nContent-Type: text/plain"
+			"\r\n\r\n--A--\r\n";
+
+		ok(parse_ok(m, sizeof(m) - 1, NULL),
+		   "blank line shared by a header and an outer delimiter");
+	}
+
 	/* An empty message. */
 	BS_OF("");
 	is_str(buf_cstr(&bs), "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") "
