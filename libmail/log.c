@@ -260,6 +260,10 @@ void log_event(enum log_level level, const char *event, const char *fmt, ...)
 
 static void log_reason(enum log_level level, const char *event,
 		       const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void log_reason(enum log_level level, const char *event,
+		       const char *fmt, va_list ap)
 {
 	struct buf reason = BUF_INIT;
 
