@@ -143,12 +143,13 @@ static void emit_mailbox(struct addr_parser *ap)
 {
 	char *name;
 
+	/* "<>" and "Name <>" name no mailbox: nothing a client could use. */
+	if (ap->local.len == 0 && ap->domain.len == 0)
+		return;
 	if (ap->display.len > 0)
 		name = xstrdup(buf_cstr(&ap->display));
 	else
 		name = dup_or_null(&ap->comment);
-	if (ap->local.len == 0 && ap->domain.len == 0 && name == NULL)
-		return;		/* "<>" says nothing */
 	emit(ap, name, dup_or_null(&ap->route), xstrdup(buf_cstr(&ap->local)),
 	     xstrdup(buf_cstr(&ap->domain)));
 }
