@@ -46,7 +46,7 @@
 #define MBOX_MAX_KEYWORDS 64
 #define MBOX_KEYWORD_MAX_LEN 63
 
-/* One message as the index holds it: 64 bytes on disk. */
+/* One message as the index holds it: 72 bytes on disk. */
 struct mbox_record {
 	uint32_t uid;
 	uint32_t flags;
@@ -59,6 +59,10 @@ struct mbox_record {
 	int16_t tz_minutes;	/* INTERNALDATE's zone, minutes east of UTC */
 	uint16_t reserved;
 	int64_t save_date;	/* when it was stored here (SAVEDATE) */
+	/* A hash of what identifies a delivery (its Message-ID, or its
+	 * bytes), so a delivery repeated after a crash is recognised
+	 * atomically with the append; 0 for messages not delivered. */
+	uint64_t delivery_hash;
 };
 
 struct mbox;
@@ -139,6 +143,16 @@ struct mbox_new_message {
 	const char *const *keywords;	/* NULL-terminated, may be NULL */
 	const void *cache;		/* parsed structure, may be NULL */
 	size_t cache_size;
+	/* With delivery_hash set: when a message with the same hash was
+	 * stored here at or after `dedup_since`, this one is not stored and
+	 * its result names the existing message. */
+	uint64_t delivery_hash;
+	int64_t dedup_since;
+};
+
+struct mbox_append_result {
+	uint32_t uid;
+	bool duplicate;	/* an earlier delivery of it was found */
 };
 
 struct mbox_append;
@@ -148,9 +162,11 @@ struct mbox_append;
 struct mbox_append *mbox_append_begin(struct mbox *mb);
 /* The file at msg->path must already be fsync'ed by the caller. */
 void mbox_append_add(struct mbox_append *a, const struct mbox_new_message *msg);
-/* Makes them durable and visible; UIDs are consecutive from *first_uid_r.
- * Frees `a` either way.  On error nothing of the batch is visible. */
-int mbox_append_commit(struct mbox_append **a, uint32_t *first_uid_r,
+/* Makes them durable and visible; results[i] (an array with one entry per
+ * message added, in order) gives each message's UID.  Frees `a` either
+ * way.  On error nothing of the batch is visible. */
+int mbox_append_commit(struct mbox_append **a,
+		       struct mbox_append_result *results,
 		       const char **error_r);
 void mbox_append_abort(struct mbox_append **a);
 

@@ -77,7 +77,7 @@ struct mbox_log_flags {
 /* A log record may not be larger than this (the largest is a keyword). */
 #define MBOX_LOG_MAX_RECORD 256
 
-_Static_assert(sizeof(struct mbox_record) == 64, "index record size");
+_Static_assert(sizeof(struct mbox_record) == 72, "index record size");
 _Static_assert(sizeof(struct mbox_index_header) <= MBOX_INDEX_HEADER_SIZE,
 	       "index header size");
 _Static_assert(sizeof(struct mbox_log_header) == MBOX_LOG_HEADER_SIZE,

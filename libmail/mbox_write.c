@@ -213,7 +213,28 @@ static int mbox_cache_append(struct mbox *mb, struct mbox_pending *p,
 	return 0;
 }
 
-int mbox_append_commit(struct mbox_append **ap, uint32_t *first_uid_r,
+/* The UID of a message stored at or after `since` whose delivery hash is
+ * `hash`, or 0.  Reads the index backwards from its end, so only the
+ * window's records are read. */
+static uint32_t mbox_find_delivery(struct mbox *mb, uint64_t hash,
+				   int64_t since)
+{
+	struct mbox_record rec;
+	uint32_t i = mb->hdr.record_count;
+
+	while (i > 0) {
+		i--;
+		if (pread(mb->index_fd, &rec, sizeof(rec), mbox_record_pos(i)) !=
+		    sizeof(rec) || rec.save_date < since)
+			break;
+		if (rec.delivery_hash == hash && !(rec.flags & MBOX_EXPUNGED))
+			return rec.uid;
+	}
+	return 0;
+}
+
+int mbox_append_commit(struct mbox_append **ap,
+		       struct mbox_append_result *results,
 		       const char **error_r)
 {
 	struct mbox_append *a = *ap;
@@ -221,8 +242,8 @@ int mbox_append_commit(struct mbox_append **ap, uint32_t *first_uid_r,
 	struct buf records = BUF_INIT;
 	unsigned int keyword_count;
 	uint64_t modseq, end;
-	uint32_t uid;
-	size_t i, linked = 0;
+	uint32_t uid, first_uid;
+	size_t i, j;
 	int ret = -1;
 	char name[16];
 
@@ -230,38 +251,60 @@ int mbox_append_commit(struct mbox_append **ap, uint32_t *first_uid_r,
 		mbox_append_abort(ap);
 		return -1;
 	}
-	uid = *first_uid_r = mb->hdr.uidnext;
+	uid = first_uid = mb->hdr.uidnext;
 	modseq = mb->hdr.highestmodseq + 1;
 	keyword_count = mb->hdr.keyword_count;
-	for (i = 0; i < a->count; i++, uid++) {
+	for (i = 0; i < a->count; i++) {
 		struct mbox_pending *p = &a->msgs[i];
 		struct mbox_record rec;
 
+		results[i].duplicate = false;
+		if (p->msg.delivery_hash != 0) {
+			uint32_t found = mbox_find_delivery(mb, p->msg.delivery_hash,
+							    p->msg.dedup_since);
+
+			/* Also within this batch. */
+			for (j = 0; found == 0 && j < i; j++) {
+				if (!results[j].duplicate &&
+				    a->msgs[j].msg.delivery_hash == p->msg.delivery_hash)
+					found = results[j].uid;
+			}
+			if (found != 0) {
+				results[i].uid = found;
+				results[i].duplicate = true;
+				continue;
+			}
+		}
 		memset(&rec, 0, sizeof(rec));
-		rec.uid = uid;
+		rec.uid = results[i].uid = uid++;
 		rec.flags = p->msg.flags & MBOX_SYSTEM_FLAGS;
 		rec.modseq = modseq;
 		rec.internal_date = p->msg.internal_date;
 		rec.tz_minutes = p->msg.tz_minutes;
 		rec.size = p->msg.size;
 		rec.save_date = (int64_t)time(NULL);
+		rec.delivery_hash = p->msg.delivery_hash;
 		if (mbox_keyword_mask(mb, (const char *const *)p->keywords,
 				      &records, modseq, &keyword_count,
 				      &rec.keywords, error_r) < 0)
 			goto fail;
-		snprintf(name, sizeof(name), "%u", uid);
+		snprintf(name, sizeof(name), "%u", rec.uid);
 		/* A file under this UID can only be the remains of a commit
 		 * that never reached the log. */
 		(void)unlinkat(mb->dir_fd, name, 0);
 		if (linkat(AT_FDCWD, p->path, mb->dir_fd, name, 0) < 0) {
 			mbox_fail(error_r, "%s/%s: link from %s: %s", mb->dir,
 				  name, p->path, strerror(errno));
+			uid--;
 			goto fail;
 		}
-		linked++;
 		if (mbox_cache_append(mb, p, &rec, error_r) < 0)
 			goto fail;
 		mbox_log_add(&records, MBOX_LOG_APPEND, modseq, &rec, sizeof(rec));
+	}
+	if (uid == first_uid) {
+		ret = 0;	/* all duplicates: nothing to write */
+		goto out;
 	}
 	/* The new names must be on disk before the log says they exist. */
 	if (fsync(mb->dir_fd) < 0) {
@@ -278,8 +321,8 @@ int mbox_append_commit(struct mbox_append **ap, uint32_t *first_uid_r,
 	ret = 0;
 	goto out;
 fail:
-	for (i = 0, uid = *first_uid_r; i < linked; i++, uid++) {
-		snprintf(name, sizeof(name), "%u", uid);
+	for (; uid > first_uid; uid--) {
+		snprintf(name, sizeof(name), "%u", uid - 1);
 		(void)unlinkat(mb->dir_fd, name, 0);
 	}
 	/* Forget keyword names defined only in memory. */

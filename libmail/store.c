@@ -26,7 +26,6 @@ struct store {
 	struct db *users;
 	struct db *mailboxes;	/* "user\0name" -> id, uidvalidity, use */
 	struct db *subscriptions;
-	struct db *dedup;	/* "user\0key" -> time */
 	struct db *meta;	/* store-wide counters */
 	uint32_t last_uidvalidity;
 };
@@ -75,7 +74,6 @@ int store_open(const char *state_dir, struct store **st_r,
 	    db_open(st->env, "users", &st->users, error_r) < 0 ||
 	    db_open(st->env, "mailboxes", &st->mailboxes, error_r) < 0 ||
 	    db_open(st->env, "subscriptions", &st->subscriptions, error_r) < 0 ||
-	    db_open(st->env, "dedup", &st->dedup, error_r) < 0 ||
 	    db_open(st->env, "meta", &st->meta, error_r) < 0) {
 		buf_free(&path);
 		store_close(&st);
@@ -852,8 +850,6 @@ static int store_user_del_txn(struct db_txn *txn, unsigned int attempt,
 		ret = store_del_prefix(u->st->mailboxes, txn, &prefix, error_r);
 	if (ret >= 0)
 		ret = store_del_prefix(u->st->subscriptions, txn, &prefix, error_r);
-	if (ret >= 0)
-		ret = store_del_prefix(u->st->dedup, txn, &prefix, error_r);
 	buf_free(&prefix);
 	return ret < 0 ? -1 : 0;
 }
@@ -874,77 +870,4 @@ int store_user_del(struct store *st, const char *user, const char **error_r)
 	buf_free(&dir);
 	log_info("user_deleted", "user=%s", user);
 	return 0;
-}
-
-struct store_dedup_ctx {
-	struct store *st;
-	const struct buf *key;
-	int64_t now;
-	unsigned int window;
-	int seen;
-};
-
-static int store_dedup_txn(struct store_dedup_ctx *d, struct db_txn *txn,
-			   const char **error_r)
-{
-	struct buf value = BUF_INIT;
-	int64_t when = 0;
-	uint8_t version;
-	int ret;
-
-	ret = db_get_for_update(d->st->dedup, txn, d->key->data, d->key->len,
-				&value, error_r);
-	if (ret == 1 && db_record_check(d->st->dedup, &value, 1, &version,
-					error_r) == 0 &&
-	    db_record_len(&value) == sizeof(when))
-		memcpy(&when, db_record_data(&value), sizeof(when));
-	d->seen = ret == 1 && when + (int64_t)d->window >= d->now;
-	if (ret >= 0 && !d->seen) {
-		buf_clear(&value);
-		db_record_init(&value, 1);
-		buf_append(&value, &d->now, sizeof(d->now));
-		ret = db_put(d->st->dedup, txn, d->key->data, d->key->len,
-			     value.data, value.len, error_r);
-	}
-	buf_free(&value);
-	return ret < 0 ? -1 : 0;
-}
-
-int store_dedup_check(struct store *st, const char *user, const char *key,
-		      int64_t now, unsigned int window, const char **error_r)
-{
-	struct store_dedup_ctx d;
-	struct buf k = BUF_INIT;
-	struct db_txn *txn = NULL;
-	unsigned int attempt;
-	int ret = -1;
-
-	store_key(&k, user, key);
-	d.st = st;
-	d.key = &k;
-	d.now = now;
-	d.window = window;
-	d.seen = 0;
-	/* Committed without fsync: the caller flushes once for the whole
-	 * batch of recipients before it acknowledges any of them. */
-	for (attempt = 0; attempt < 20 && ret < 0; attempt++) {
-		if (db_txn_begin(st->env, &txn, error_r) < 0)
-			break;
-		if (store_dedup_txn(&d, txn, error_r) == 0) {
-			ret = db_txn_commit_deferred(&txn, error_r);
-			continue;
-		}
-		if (!db_txn_deadlocked(txn)) {
-			db_txn_abort(&txn);
-			break;
-		}
-		db_txn_abort(&txn);
-	}
-	buf_free(&k);
-	return ret < 0 ? -1 : d.seen;
-}
-
-int store_flush(struct store *st, const char **error_r)
-{
-	return db_env_flush(st->env, error_r);
 }

@@ -3,8 +3,8 @@
 
 /*
  * The mail store: users and their mailboxes.  The list of users, the
- * mailbox list (name -> ID, UIDVALIDITY, special use), subscriptions and
- * delivery de-duplication records live in the Berkeley DB environment
+ * mailbox list (name -> ID, UIDVALIDITY, special use) and subscriptions
+ * live in the Berkeley DB environment
  * `state_dir/db`; each mailbox's messages live in `state_dir/store/USER/ID`
  * (see mbox.h).  Mailbox names never reach the filesystem: a folder is
  * named by its random ID, so a name can be deleted and created again at
@@ -13,6 +13,11 @@
  *
  * Names use "/" as the hierarchy separator.  "INBOX" is case-insensitive
  * (any case is stored as INBOX); other names are case-sensitive UTF-8.
+ *
+ * Delivery de-duplication is not here but in each mailbox (see
+ * mbox_new_message.delivery_hash): only there can "already delivered" be
+ * decided in the same atomic step as the delivery itself, which is what
+ * makes a delivery retried after a crash land exactly once.
  *
  * Shared by lmtpd, imapd, pop3d and the sealpost command; may block on
  * disk and on the database's locks.
@@ -105,14 +110,5 @@ int store_mailbox_open(struct store *st, const char *user, const char *name,
 const char *store_tmp_dir(const struct store *st);
 /* The store's root folder (state_dir/store). */
 const char *store_root(const struct store *st);
-
-/* Delivery de-duplication: records that `key` (a queue ID or Message-ID)
- * was delivered to `user` at `now`.  Returns 1 if it was already recorded
- * within `window` seconds, 0 if newly recorded, -1 on error.  The record
- * is committed without fsync; the caller makes it durable with
- * store_flush() before acknowledging. */
-int store_dedup_check(struct store *st, const char *user, const char *key,
-		      int64_t now, unsigned int window, const char **error_r);
-int store_flush(struct store *st, const char **error_r);
 
 #endif

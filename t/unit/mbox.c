@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char root[] = "/tmp/sealpost-mbox-test-XXXXXX";
@@ -38,8 +39,10 @@ static int append_texts(struct mbox *mb, const char *const *texts, size_t n,
 			uint32_t *first)
 {
 	struct mbox_append *a = mbox_append_begin(mb);
+	struct mbox_append_result res[64];
 	const char *err;
 	size_t i;
+	int ret;
 
 	for (i = 0; i < n; i++) {
 		struct mbox_new_message m;
@@ -52,7 +55,9 @@ static int append_texts(struct mbox *mb, const char *const *texts, size_t n,
 		m.cache_size = strlen(texts[i]);
 		mbox_append_add(a, &m);
 	}
-	return mbox_append_commit(&a, first, &err);
+	ret = mbox_append_commit(&a, res, &err);
+	*first = res[0].uid;
+	return ret;
 }
 
 struct seen {
@@ -328,6 +333,41 @@ int main(void)
 		is_int(mbox_sync(mb2, &view2, on_change, &seen, &err) >= 0, 1,
 		       "an older view follows across compaction");
 		is_int(view2.count, 8, "... and agrees");
+	}
+
+	/* A delivery repeated after a crash is recognised by its hash, in
+	 * the same commit that would store it. */
+	{
+		struct mbox_append *a;
+		struct mbox_append_result res[3];
+		struct mbox_new_message m;
+
+		memset(&m, 0, sizeof(m));
+		m.path = spool("Message-ID: <dup@x>\r\n\r\nhi\r\n");
+		m.size = 22;
+		m.delivery_hash = 0x1234567890abcdefULL;
+		m.dedup_since = 0;
+		a = mbox_append_begin(mb);
+		mbox_append_add(a, &m);
+		is_int(mbox_append_commit(&a, res, &err), 0, "delivery stored");
+		ok(!res[0].duplicate, "first delivery is new");
+		first = res[0].uid;
+		a = mbox_append_begin(mb);
+		mbox_append_add(a, &m);
+		m.delivery_hash = 0x42;
+		mbox_append_add(a, &m);
+		mbox_append_add(a, &m);
+		is_int(mbox_append_commit(&a, res, &err), 0, "repeat commits");
+		ok(res[0].duplicate && res[0].uid == first,
+		   "the repeat is recognised and names the stored message");
+		ok(!res[1].duplicate && res[2].duplicate && res[2].uid == res[1].uid,
+		   "a duplicate inside one batch is recognised too");
+		m.delivery_hash = 0x1234567890abcdefULL;
+		m.dedup_since = (int64_t)time(NULL) + 3600;
+		a = mbox_append_begin(mb);
+		mbox_append_add(a, &m);
+		mbox_append_commit(&a, res, &err);
+		ok(!res[0].duplicate, "outside the window it is stored again");
 	}
 
 	/* Keyword limit. */

@@ -191,17 +191,6 @@ int main(void)
 	is_int(store_mailbox_open(st, "alice", "Nope", &box, &err), 0,
 	       "opening a missing mailbox says so");
 
-	/* De-duplication. */
-	is_int(store_dedup_check(st, "alice", "<m1@x>", 1000, 600, &err), 0,
-	       "first delivery recorded");
-	is_int(store_dedup_check(st, "alice", "<m1@x>", 1200, 600, &err), 1,
-	       "second within the window is a duplicate");
-	is_int(store_dedup_check(st, "bob", "<m1@x>", 1200, 600, &err), 0,
-	       "another recipient is not");
-	is_int(store_dedup_check(st, "alice", "<m1@x>", 5000, 600, &err), 0,
-	       "after the window it is new again");
-	is_int(store_flush(st, &err), 0, "flush");
-
 	/* Removing a user removes everything of theirs. */
 	is_int(store_user_del(st, "alice", &err), 0, "user deleted");
 	is_str(list(st, "alice"), "", "no mailboxes left");
