@@ -9,10 +9,11 @@
 
 #include <string.h>
 
-static inline struct imap_command *test_command(const char *line,
-						bool bytewise)
+static inline struct imap_command *
+test_command_limits(const char *line, bool bytewise,
+		    const struct imap_parser_limits *limits)
 {
-	struct imap_parser *p = imap_parser_new(NULL);
+	struct imap_parser *p = imap_parser_new(limits);
 	struct imap_command *cmd = NULL;
 	size_t len = strlen(line), pos = 0, used;
 
@@ -29,6 +30,12 @@ static inline struct imap_command *test_command(const char *line,
 	}
 	imap_parser_free(&p);
 	return cmd;
+}
+
+static inline struct imap_command *test_command(const char *line,
+						bool bytewise)
+{
+	return test_command_limits(line, bytewise, NULL);
 }
 
 #endif
