@@ -1,11 +1,13 @@
 #include "config.h"
 #include "master/authd_settings.h"
 #include "master/master_settings.h"
+#include "libmail/tls_settings.h"
 
 /* Every program validates the whole file against every table, so this list
  * names them all.  A new module's table is added here. */
 const struct config_table *const config_all_tables[] = {
 	&master_config_table,
 	&authd_config_table,
+	&tls_config_table,
 	NULL,
 };

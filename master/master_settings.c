@@ -10,6 +10,10 @@ static const struct config_key master_keys[] = {
 	  "environment, the sockets and the pid file.  Relative paths in "
 	  "other keys are taken from here.  It must belong to mail_user and "
 	  "be unreadable by others." },
+	{ "hostname", CONFIG_STRING, "", 0, 0, F(hostname),
+	  "The name this host gives itself in SMTP greetings, Received "
+	  "headers, DSNs and IMAP/POP3 greetings.  Empty: the system's host "
+	  "name." },
 	{ "mail_user", CONFIG_STRING, "sealpost", 0, 0, F(mail_user),
 	  "The unprivileged user (and its primary group) that every "
 	  "network-facing daemon runs as once the master has bound its "

@@ -7,6 +7,7 @@
  * log. */
 struct master_settings {
 	const char *state_dir;
+	const char *hostname;
 	const char *mail_user;
 	const char *auth_user;
 	const char *log_target;
