@@ -9,9 +9,19 @@
 #include "log.h"
 #include "privs.h"
 #include "store.h"
+#include "mbox.h"
+#include "mime_cache.h"
+#include "mime_parse.h"
+#include "mime_part.h"
+#include "imap_bodystructure.h"
+#include "imap_envelope.h"
+#include "message_header.h"
 #include "master/master_settings.h"
 
+#include <fcntl.h>
 #include <getopt.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,11 +200,117 @@ static void cli_print_mailbox(void *ctx, const struct store_mailbox *mb)
 	printf(l->json ? "]}\n" : "\n");
 }
 
+/* The envelope and body structure as IMAP would send them: from the cache
+ * written at delivery, or parsed again when the cache entry is bad. */
+static void cli_show_structure(struct mbox *mb, const struct mbox_record *rec,
+			       const char *data, size_t size)
+{
+	struct buf blob = BUF_INIT, env = BUF_INIT, bs = BUF_INIT;
+	struct mime_cache *cache = NULL;
+	const char *error;
+
+	if (mbox_cache_read(mb, rec, &blob, &error) == 0 && blob.len > 0 &&
+	    mime_cache_read(blob.data, blob.len, rec->size, &cache, &error) == 0) {
+		printf("envelope %s\nbodystructure %s\n", cache->envelope,
+		       cache->bodystructure);
+	} else {
+		struct mime_part *root = mime_parse(data, size, NULL, NULL);
+		struct message_header hdr;
+
+		message_header_init(&hdr, NULL);
+		message_header_parse(&hdr, data, size);
+		imap_envelope_write(&hdr, &env);
+		imap_bodystructure_write(root, true, &bs);
+		printf("envelope %s\nbodystructure %s (not cached)\n",
+		       buf_cstr(&env), buf_cstr(&bs));
+		message_header_deinit(&hdr);
+		mime_part_free(&root);
+	}
+	mime_cache_free(&cache);
+	buf_free(&blob);
+	buf_free(&env);
+	buf_free(&bs);
+}
+
+static void cli_show_message(struct mbox *mb, const struct mbox_view *view,
+			     const struct mbox_record *rec)
+{
+	static const char *const names[] = {
+		"\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft",
+	};
+	struct buf flags = BUF_INIT;
+	char date[64];
+	struct tm tm;
+	time_t t = (time_t)rec->internal_date;
+	void *map = MAP_FAILED;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < 5; i++) {
+		if (rec->flags & (1u << i))
+			buf_printf(&flags, "%s%s", flags.len ? " " : "", names[i]);
+	}
+	for (i = 0; i < view->keyword_count; i++) {
+		if (rec->keywords & (1ULL << i))
+			buf_printf(&flags, "%s%s", flags.len ? " " : "",
+				   view->keywords[i]);
+	}
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%d-%b-%Y %H:%M:%S +0000", &tm);
+	printf("uid %u size %llu modseq %llu flags (%s) internaldate %s\n",
+	       rec->uid, (unsigned long long)rec->size,
+	       (unsigned long long)rec->modseq, buf_cstr(&flags), date);
+	fd = mbox_message_open(mb, rec->uid);
+	if (fd >= 0 && rec->size > 0)
+		map = mmap(NULL, rec->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	if (map == MAP_FAILED) {
+		printf("(message file missing: run sealpost reconstruct)\n\n");
+	} else {
+		cli_show_structure(mb, rec, map, rec->size);
+		printf("\n");
+		fwrite(map, 1, rec->size, stdout);
+		printf("\n.\n");
+		munmap(map, rec->size);
+	}
+	buf_free(&flags);
+}
+
+static int cli_mailbox_show(struct store *st, const char *user,
+			    const char *name, const char **error_r)
+{
+	struct mbox *mb = NULL;
+	struct mbox_view view;
+	size_t i;
+	int ret;
+
+	ret = store_mailbox_open(st, user, name, &mb, error_r);
+	if (ret == 0)
+		*error_r = "no such mailbox";
+	if (ret <= 0)
+		return -1;
+	if (mbox_view_load(mb, &view, error_r) < 0 ||
+	    mbox_sync(mb, &view, NULL, NULL, error_r) < 0) {
+		mbox_close(&mb);
+		return -1;
+	}
+	printf("uidvalidity %u uidnext %u highestmodseq %llu messages %zu\n\n",
+	       view.uidvalidity, view.uidnext,
+	       (unsigned long long)view.highestmodseq, view.count);
+	for (i = 0; i < view.count; i++)
+		cli_show_message(mb, &view, &view.records[i]);
+	mbox_view_free(&view);
+	mbox_close(&mb);
+	return 0;
+}
+
 static const char cli_mailbox_usage[] =
 	"usage: sealpost mailbox create USER NAME [--special-use drafts|sent|trash|junk|archive]\n"
 	"       sealpost mailbox delete USER NAME\n"
 	"       sealpost mailbox rename USER OLD NEW\n"
 	"       sealpost mailbox list [--json] USER\n"
+	"       sealpost mailbox show USER NAME\n"
 	"       (each takes --config FILE)\n"
 	"Names use '/' between levels; INBOX is case-insensitive.  'rename'\n"
 	"moves the mailbox's children with it.\n";
@@ -231,7 +347,8 @@ int cli_mailbox(int argc, char **argv)
 	if (!((strcmp(verb, "create") == 0 && nargs == 2) ||
 	      (strcmp(verb, "delete") == 0 && nargs == 2) ||
 	      (strcmp(verb, "rename") == 0 && nargs == 3) ||
-	      (strcmp(verb, "list") == 0 && nargs == 1)) ||
+	      (strcmp(verb, "list") == 0 && nargs == 1) ||
+	      (strcmp(verb, "show") == 0 && nargs == 2)) ||
 	    (special != NULL && strcmp(verb, "create") != 0)) {
 		fprintf(stderr, "%s", cli_mailbox_usage);
 		return CLI_EX_USAGE;
@@ -273,6 +390,10 @@ int cli_mailbox(int argc, char **argv)
 	} else if (strcmp(verb, "rename") == 0) {
 		if (store_mailbox_rename(st, argv[first], argv[first + 1],
 					 argv[first + 2], &error) < 0)
+			ret = 1;
+	} else if (strcmp(verb, "show") == 0) {
+		if (cli_mailbox_show(st, argv[first], argv[first + 1],
+				     &error) < 0)
 			ret = 1;
 	} else if (store_mailbox_list(st, argv[first], cli_print_mailbox, &l,
 				      &error) < 0) {
