@@ -15,7 +15,10 @@ use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use IPC::Open3 qw(open3);
 use Symbol qw(gensym);
-use Time::HiRes qw(time);
+use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
+
+# Deadlines use the monotonic clock: the wall clock may be stepped.
+sub now { clock_gettime(CLOCK_MONOTONIC) }
 
 my @live;
 
@@ -49,7 +52,9 @@ sub _pick_base {
 
 sub new {
 	my ($class, %opt) = @_;
-	my $self = bless { set => $opt{set} // {}, started => 0 }, $class;
+	# Only the process that made the instance stops it: a child forked
+	# by a test (a client) must not stop it when it exits.
+	my $self = bless { set => $opt{set} // {}, started => 0, owner => $$ }, $class;
 	$self->{dir} = $opt{dir} // tempdir('sealpost-test-XXXXXX',
 	    TMPDIR => 1, CLEANUP => !$ENV{SEALPOST_KEEP});
 	# The daemons run as an unprivileged user when we are root: they
@@ -158,9 +163,9 @@ sub kinit {
 # offset), up to `timeout` seconds.  Returns the line, or undef.
 sub wait_log {
 	my ($self, $re, %opt) = @_;
-	my $deadline = time + ($opt{timeout} // 30);
+	my $deadline = now() + ($opt{timeout} // 30);
 	my $from = $opt{from} // 0;
-	while (time < $deadline) {
+	while (now() < $deadline) {
 		my $text = $self->log_text;
 		for my $line (split /\n/, substr($text, $from)) {
 			return $line if $line =~ $re;
@@ -184,7 +189,7 @@ sub master_pid {
 # Stops the instance (master and KDC) and waits until they are gone.
 sub stop {
 	my ($self) = @_;
-	return unless $self->{started};
+	return unless $self->{started} && $self->{owner} == $$;
 	$self->{started} = 0;
 	run_cmd($self->bin('sealpost'), 'dev', '--dir', $self->{dir}, '--stop');
 }

@@ -1,0 +1,106 @@
+# Crash test: several LMTP clients deliver while lmtpd workers are killed
+# with SIGKILL at random moments; the master restarts them.  Every message
+# that got a 250 must be in its mailbox exactly once, and reconstruct must
+# find nothing to repair.  SEALPOST_CRASH_MESSAGES sets the size (make
+# torture runs it long).
+use strict;
+use warnings;
+use Test::More;
+use Sealpost::Test;
+use Sealpost::Wire;
+use POSIX qw(WNOHANG);
+
+$SIG{PIPE} = "IGNORE";
+my $clients = 4;
+my $per_client = int(($ENV{SEALPOST_CRASH_MESSAGES} // 1200) / $clients);
+my $sp = Sealpost::Test->new(set => { lmtp_workers => 2, restart_backoff_max => '1s' });
+my $socket = $sp->env('SEALPOST_LMTP_SOCKET');
+my @users = qw(alice bob carol);
+
+# A client: delivers its messages one by one, reconnecting and sending a
+# message again until it gets a 250; writes the IDs it got 250 for.
+sub client {
+	my ($k) = @_;
+	open my $acked, '>', $sp->dir . "/acked.$k" or die;
+	my $c;
+	my $i = 0;
+	my $progress = Sealpost::Test::now();
+	while ($i < $per_client) {
+		# A bounded test: no progress for a minute is a failure, not a
+		# reason to spin.
+		exit 1 if Sealpost::Test::now() - $progress > 60;
+		my $ok = eval {
+			if (!$c) {
+				$c = Sealpost::Wire->new(path => $socket, timeout => 60);
+				$c->read_reply =~ /^220/ or die "no greeting\n";
+				$c->cmd('LHLO crash') =~ /^250 /m or die "LHLO\n";
+			}
+			my $user = $users[($k + $i) % @users];
+			$c->cmd('MAIL FROM:<crash@example.org>') =~ /^250/ or die "MAIL\n";
+			$c->cmd("RCPT TO:<$user\@sealpost.test>") =~ /^250/ or die "RCPT\n";
+			$c->cmd('DATA') =~ /^354/ or die "DATA\n";
+			$c->send_raw("Subject: crash $k $i\r\nMessage-ID: <c$k.$i\@crash.test>\r\n\r\n"
+			    . ("line of text\r\n" x (1 + $i % 50)) . ".\r\n");
+			$c->read_reply =~ /^250/ or die "reply\n";
+			print $acked "$user c$k.$i\n";
+			$acked->flush;
+			1;
+		};
+		if ($ok) { $i++; $progress = Sealpost::Test::now() } else { $c = undef }
+	}
+	$c->cmd('QUIT') if $c;
+	exit 0;
+}
+
+my @pids;
+for my $k (1 .. $clients) {
+	my $pid = fork // die;
+	if ($pid == 0) { client($k) }
+	push @pids, $pid;
+}
+
+# Kill lmtpd workers of this instance at random moments until the clients
+# are done.
+my $kills = 0;
+my %done;
+while (keys %done < @pids) {
+	for my $pid (@pids) {
+		$done{$pid} = $? if !exists $done{$pid} && waitpid($pid, WNOHANG) == $pid;
+	}
+	my @lmtpd = grep { kill 0, $_ } $sp->log_text =~ /worker_started service=lmtp pid=(\d+)/g;
+	if (@lmtpd) {
+		kill 'KILL', $lmtpd[rand @lmtpd];
+		$kills++;
+	}
+	# The pace of the attack, not a wait for anything.
+	select(undef, undef, undef, 0.05 + rand(0.3));
+}
+is_deeply([values %done], [(0) x @pids], 'every client finished');
+ok($kills >= 3, "lmtpd was killed $kills times");
+
+my %acked;
+for my $k (1 .. $clients) {
+	open my $fh, '<', $sp->dir . "/acked.$k" or die;
+	while (<$fh>) { chomp; my ($u, $id) = split; $acked{$u}{$id}++ }
+}
+my $total = 0;
+$total += keys %{$acked{$_}} for keys %acked;
+is($total, $clients * $per_client, 'every message was acknowledged once to its client');
+
+my $missing = 0;
+my $dups = 0;
+for my $user (@users) {
+	my ($rc, $out) = $sp->run_sealpost('mailbox', 'show', $user, 'INBOX');
+	my %seen;
+	$seen{$1}++ while $out =~ /^Message-ID: <(c\d+\.\d+)\@crash\.test>\r?$/mg;
+	for my $id (keys %{$acked{$user}}) {
+		$missing++ unless $seen{$id};
+	}
+	$dups += grep { $_ > 1 } values %seen;
+}
+is($missing, 0, 'no acknowledged message is missing');
+is($dups, 0, 'no message was stored twice');
+
+my ($rc, $out) = $sp->run_sealpost('reconstruct', '--check');
+is($rc, 0, 'reconstruct finds nothing to repair') or diag $out;
+done_testing;
