@@ -7,6 +7,11 @@ const struct master_service_def master_service_defs[] = {
 	 * the keytab; each worker serves one exchange at a time. */
 	{ "auth", "authd", "auth_user", "auth_workers", false,
 	  { { "auth_socket", "auth" } } },
+	/* pop3d loads the TLS key as root and drops to mail_user itself,
+	 * before it opens the store or reads from the network. */
+	{ "pop3", "pop3d", "mail_user", "pop3_workers", true,
+	  { { "pop3_listen", "pop3" }, { "pop3s_listen", "pop3s" },
+	    { "kpop_listen", "kpop" } } },
 	{ NULL, NULL, NULL, NULL, false, { { NULL, NULL } } },
 };
 
