@@ -2,6 +2,8 @@
 #include "master/authd_settings.h"
 #include "master/master_settings.h"
 #include "libmail/tls_settings.h"
+#include "libmail/store_settings.h"
+#include "imapd/lmtpd_settings.h"
 #include "pop3d/pop3_settings.h"
 
 /* Every program validates the whole file against every table, so this list
@@ -10,6 +12,8 @@ const struct config_table *const config_all_tables[] = {
 	&master_config_table,
 	&authd_config_table,
 	&tls_config_table,
+	&store_config_table,
+	&lmtpd_config_table,
 	&pop3_config_table,
 	NULL,
 };
