@@ -289,7 +289,7 @@ static void store_remove_tree(int parent_fd, const char *name)
 
 /* A deleted folder is first renamed out of the way (one atomic step), so
  * a half-removed mailbox is never seen under its ID. */
-static void store_discard_dir(const char *dir)
+void store_discard_dir(const char *dir)
 {
 	struct buf trash = BUF_INIT;
 

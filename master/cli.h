@@ -24,6 +24,7 @@ int cli_dev(int argc, char **argv);
 int cli_auth(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_mailbox(int argc, char **argv);
+int cli_reconstruct(int argc, char **argv);
 
 struct store;
 /* Opens the store of the config's state_dir as mail_user (dropping root
