@@ -33,7 +33,6 @@ void cmd_pass(struct pop3_session *s, char *args)
 	/* Right or wrong, the next PASS needs a new USER. */
 	free(s->user);
 	s->user = NULL;
-	s->auth_from_pass = true;
 	pop3_auth_begin(s, "PLAIN", msg.data, msg.len);
 	explicit_bzero(msg.data, msg.cap);
 	buf_free(&msg);

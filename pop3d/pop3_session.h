@@ -69,7 +69,6 @@ struct pop3_session {
 	/* An exchange with authd (AUTH, or PASS as PLAIN). */
 	struct auth_client *auth;
 	char auth_mech[24];
-	bool auth_from_pass;		/* USER/PASS, not AUTH */
 	bool auth_want_response;	/* "+ ..." sent, the next line is
 					   the client's answer */
 	bool auth_rate_checked;		/* the name was counted already */
