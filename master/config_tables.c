@@ -4,6 +4,7 @@
 #include "libmail/tls_settings.h"
 #include "libmail/store_settings.h"
 #include "imapd/lmtpd_settings.h"
+#include "pop3d/pop3_settings.h"
 
 /* Every program validates the whole file against every table, so this list
  * names them all.  A new module's table is added here. */
@@ -13,5 +14,6 @@ const struct config_table *const config_all_tables[] = {
 	&tls_config_table,
 	&store_config_table,
 	&lmtpd_config_table,
+	&pop3_config_table,
 	NULL,
 };

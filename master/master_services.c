@@ -10,6 +10,11 @@ const struct master_service_def master_service_defs[] = {
 	/* Delivery into the store: no secrets, so exec'd as mail_user. */
 	{ "lmtp", "lmtpd", "mail_user", "lmtp_workers", false,
 	  { { "lmtp_socket", "lmtp" }, { "lmtp_listen", "lmtp_tcp" } } },
+	/* pop3d loads the TLS key as root and drops to mail_user itself,
+	 * before it opens the store or reads from the network. */
+	{ "pop3", "pop3d", "mail_user", "pop3_workers", true,
+	  { { "pop3_listen", "pop3" }, { "pop3s_listen", "pop3s" },
+	    { "kpop_listen", "kpop" } } },
 	{ NULL, NULL, NULL, NULL, false, { { NULL, NULL } } },
 };
 
