@@ -2,6 +2,9 @@
 #include "master/authd_settings.h"
 #include "master/master_settings.h"
 #include "libmail/tls_settings.h"
+#include "libmail/mail_settings.h"
+#include "smtpd/smtpd_settings.h"
+#include "queue/queue_settings.h"
 
 /* Every program validates the whole file against every table, so this list
  * names them all.  A new module's table is added here. */
@@ -9,5 +12,8 @@ const struct config_table *const config_all_tables[] = {
 	&master_config_table,
 	&authd_config_table,
 	&tls_config_table,
+	&mail_config_table,
+	&smtpd_config_table,
+	&queue_config_table,
 	NULL,
 };
