@@ -5,6 +5,8 @@
 #include "libmail/mail_settings.h"
 #include "smtpd/smtpd_settings.h"
 #include "queue/queue_settings.h"
+#include "libmail/store_settings.h"
+#include "imapd/lmtpd_settings.h"
 
 /* Every program validates the whole file against every table, so this list
  * names them all.  A new module's table is added here. */
@@ -15,5 +17,7 @@ const struct config_table *const config_all_tables[] = {
 	&mail_config_table,
 	&smtpd_config_table,
 	&queue_config_table,
+	&store_config_table,
+	&lmtpd_config_table,
 	NULL,
 };

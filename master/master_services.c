@@ -16,6 +16,9 @@ const struct master_service_def master_service_defs[] = {
 	 * mailq(1) and the queue commands. */
 	{ "queue", "qmgr", "mail_user", "qmgr_workers", false,
 	  { { "queue_socket", "queue" } } },
+	/* Delivery into the store: no secrets, so exec'd as mail_user. */
+	{ "lmtp", "lmtpd", "mail_user", "lmtp_workers", false,
+	  { { "lmtp_socket", "lmtp" }, { "lmtp_listen", "lmtp_tcp" } } },
 	{ NULL, NULL, NULL, NULL, false, { { NULL, NULL } } },
 };
 
