@@ -13,11 +13,6 @@ static const struct config_key mail_keys[] = {
 	  "spaces or commas; the host name is always one of them.  Mail to "
 	  "any other domain is relayed only for authenticated users and "
 	  "trusted networks." },
-	{ "recipient_delimiter", CONFIG_STRING, "+", 0, 0,
-	  F(recipient_delimiter),
-	  "Characters that separate a user from an address extension "
-	  "(alice+lists@example.edu goes to alice).  Empty turns "
-	  "extensions off." },
 	{ "aliases_file", CONFIG_STRING, "aliases", 0, 0, F(aliases_file),
 	  "The aliases file (see aliases(5)); it must define postmaster and "
 	  "abuse.  It is reread when it changes.  A relative path is taken "
@@ -28,6 +23,16 @@ const struct config_table mail_config_table = {
 	"mail", "Addresses: local domains, extensions and aliases.",
 	CONFIG_KEYS(mail_keys)
 };
+
+void mail_settings_read(const struct config *cfg, struct mail_settings *set)
+{
+	const char *delim = config_get(cfg, "recipient_delimiter");
+
+	config_fill(cfg, &mail_config_table, set);
+	/* lmtpd's table declares it: one key, read by everyone who splits
+	 * addresses. */
+	set->recipient_delimiter = delim != NULL ? delim : "+";
+}
 
 bool mail_domain_is_local(const struct mail_settings *set,
 			  const char *hostname, const char *domain)

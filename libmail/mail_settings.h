@@ -18,6 +18,10 @@ struct mail_settings {
 
 extern const struct config_table mail_config_table;
 
+/* Fills `set` from the config (recipient_delimiter comes from lmtpd's
+ * table). */
+void mail_settings_read(const struct config *cfg, struct mail_settings *set);
+
 /* Whether `domain` (lowercase, as smtp_address normalises it) is one of
  * local_domains, or the host name `hostname`. */
 bool mail_domain_is_local(const struct mail_settings *set,

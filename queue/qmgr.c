@@ -246,7 +246,7 @@ void qmgr_init(struct qmgr *q, struct worker *w, struct event_loop *loop)
 	q->loop = loop;
 	q->worker = w;
 	config_fill(w->config, &queue_config_table, &q->set);
-	config_fill(w->config, &mail_config_table, &q->mail);
+	mail_settings_read(w->config, &q->mail);
 	if (host == NULL || *host == '\0')
 		(void)gethostname(q->hostname, sizeof(q->hostname) - 1);
 	else if (str_copy(q->hostname, sizeof(q->hostname), host) < 0)

@@ -35,7 +35,7 @@ static const struct config_key queue_keys[] = {
 	  F(lmtp_destination_concurrency_limit),
 	  "How many messages are handed to lmtpd at once, each over its "
 	  "own connection." },
-	{ "lmtp_timeout", CONFIG_TIME, "300s", 1, 3600, F(lmtp_timeout),
+	{ "lmtp_client_timeout", CONFIG_TIME, "300s", 1, 3600, F(lmtp_timeout),
 	  "How long the queue manager waits for lmtpd at any step before "
 	  "it gives up and defers the message." },
 };

@@ -19,7 +19,7 @@ static void smtpd_settings_read(struct smtpd *s, const struct worker *w)
 	unsigned long long n;
 
 	config_fill(w->config, &smtpd_config_table, &s->set);
-	config_fill(w->config, &mail_config_table, &s->mail);
+	mail_settings_read(w->config, &s->mail);
 	if (host == NULL || *host == '\0') {
 		if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0)
 			log_fatal("gethostname failed");
