@@ -191,14 +191,13 @@ static void qmgr_open_failed(struct qmgr *q, struct qmgr_msg *m,
 	memset(&log, 0, sizeof(log));
 	str_copy(log.queue_id, sizeof(log.queue_id), m->id);
 	log_set_ctx(&log);
-	if (corrupt) {
-		/* Never crash on a bad file: keep it for the postmaster. */
+	if (corrupt || errno != ENOENT) {
+		/* Never crash on a bad or unreadable file: keep it for the
+		 * postmaster. */
 		log_error("queue_corrupt", "reason=%s", error);
 		if (qmgr_msg_move(q, m, QUEUE_CORRUPT) == 0)
 			qmgr_msg_remove(q, m);
 	} else {
-		if (errno != ENOENT)
-			log_error("queue_error", "reason=%s", error);
 		qmgr_msg_remove(q, m);
 	}
 	log_set_ctx(NULL);
@@ -214,7 +213,10 @@ void qmgr_deliver(struct qmgr *q, struct qmgr_msg *m)
 	size_t i;
 
 	if (queue_file_open(path, true, NULL, &qf, &corrupt, &error) < 0) {
+		int e = errno;
+
 		free(path);
+		errno = e;
 		qmgr_open_failed(q, m, corrupt, error);
 		return;
 	}
