@@ -95,9 +95,13 @@ print $bf "sealpost-queue 1\nid 0000000000000ZZ\nfrom \nrcpt garbage\n";
 close $bf;
 ok($sp->wait_log(qr/queue_corrupt .*qid=0000000000000ZZ/), 'corrupt file logged');
 ok(-e $sp->dir . '/state/queue/corrupt/0000000000000ZZ', 'moved to corrupt/');
+my $from = $sp->log_size;
 ($rc) = sendmail("Subject: after\nMessage-ID: <b5\@x>\n\nx\n", '-f', 'admin@sealpost.test', 'carol');
-ok($sp->wait_log(qr/delivered to=carol\@sealpost\.test orig_to=carol\@sealpost\.test/), 'still delivering (bare name gets the domain)');
+$line = $sp->wait_log(qr/delivered to=carol\@sealpost\.test orig_to=carol\@sealpost\.test/, from => $from);
+ok($line, 'still delivering (bare name gets the domain)');
+($qid) = ($line // '') =~ /qid=(\w+)/;
+ok($sp->wait_log(qr/queue_removed .*qid=$qid/), 'and done with it');
 
-($rc, $out) = Sealpost::Test::run_cmd($sp->bin('mailq'));
-is($out, "Mail queue is empty\n", 'mailq: empty queue');
+($rc, $out, $err) = Sealpost::Test::run_cmd($sp->bin("mailq"));
+is($out, "Mail queue is empty\n", "mailq: empty queue") or diag "mailq said: [$out] err: [$err]";
 done_testing;
