@@ -25,6 +25,8 @@ int cli_auth(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_mailbox(int argc, char **argv);
 int cli_reconstruct(int argc, char **argv);
+/* In queue/cli_queue.c: the queue belongs to the queue manager. */
+int cli_queue(int argc, char **argv);
 
 struct store;
 /* Opens the store of the config's state_dir as mail_user (dropping root

@@ -7,6 +7,15 @@ const struct master_service_def master_service_defs[] = {
 	 * the keytab; each worker serves one exchange at a time. */
 	{ "auth", "authd", "auth_user", "auth_workers", false,
 	  { { "auth_socket", "auth" } } },
+	/* smtpd is exec'd as root only to read the TLS key, and drops to
+	 * mail_user itself before it reads from the network. */
+	{ "smtp", "smtpd", "mail_user", "smtpd_workers", true,
+	  { { "smtp_listen", "smtp" }, { "submission_listen", "submission" },
+	    { "submissions_listen", "submissions" } } },
+	/* One queue manager owns the spool; the socket serves sendmail(1),
+	 * mailq(1) and the queue commands. */
+	{ "queue", "qmgr", "mail_user", "qmgr_workers", false,
+	  { { "queue_socket", "queue" } } },
 	/* Delivery into the store: no secrets, so exec'd as mail_user. */
 	{ "lmtp", "lmtpd", "mail_user", "lmtp_workers", false,
 	  { { "lmtp_socket", "lmtp" }, { "lmtp_listen", "lmtp_tcp" } } },

@@ -1,0 +1,302 @@
+/* qmgr: start-up scan, the list of messages, inotify and the schedule. */
+#include "qmgr.h"
+#include "aliases.h"
+#include "buf.h"
+#include "event.h"
+#include "server.h"
+#include "worker.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define QMGR_TMP_MAX_AGE (24 * 3600)
+
+struct qmgr_msg *qmgr_msg_find(struct qmgr *q, const char *id)
+{
+	struct qmgr_msg *m;
+
+	for (m = q->msgs; m != NULL; m = m->next) {
+		if (strcmp(m->id, id) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+struct qmgr_msg *qmgr_msg_add(struct qmgr *q, const char *id,
+			      enum queue_folder folder, time_t next_attempt)
+{
+	struct qmgr_msg *m = qmgr_msg_find(q, id), **pp;
+
+	if (m != NULL)
+		return m;
+	m = xcalloc(1, sizeof(*m));
+	str_copy(m->id, sizeof(m->id), id);
+	m->folder = folder;
+	m->next_attempt = next_attempt;
+	/* Sorted by ID, which is by arrival: older mail goes first. */
+	for (pp = &q->msgs; *pp != NULL && strcmp((*pp)->id, id) < 0;
+	     pp = &(*pp)->next)
+		;
+	m->next = *pp;
+	*pp = m;
+	return m;
+}
+
+void qmgr_msg_remove(struct qmgr *q, struct qmgr_msg *m)
+{
+	struct qmgr_msg **pp;
+
+	for (pp = &q->msgs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == m) {
+			*pp = m->next;
+			free(m);
+			return;
+		}
+	}
+}
+
+int qmgr_msg_move(struct qmgr *q, struct qmgr_msg *m, enum queue_folder to)
+{
+	char *from = queue_path(q->queue_dir, m->folder, m->id);
+	char *dest = queue_path(q->queue_dir, to, m->id);
+	int ret = rename(from, dest);
+
+	if (ret < 0)
+		log_error("queue_error", "path=%s reason=\"rename: %s\"", from,
+			  strerror(errno));
+	else
+		m->folder = to;
+	free(from);
+	free(dest);
+	return ret;
+}
+
+bool qmgr_has_origin(const struct qmgr *q, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < q->origin_count; i++) {
+		if (strcmp(q->origins[i], id) == 0)
+			return true;
+	}
+	return false;
+}
+
+void qmgr_add_origin(struct qmgr *q, const char *id)
+{
+	q->origins = xrealloc(q->origins,
+			      (q->origin_count + 1) * sizeof(*q->origins));
+	str_copy(q->origins[q->origin_count++], QUEUE_ID_SIZE, id);
+}
+
+bool qmgr_domain_is_local(const struct qmgr *q, const char *domain)
+{
+	return mail_domain_is_local(&q->mail, q->hostname, domain);
+}
+
+/* Notes the origin of a bounce, so its origin is never bounced twice. */
+static void qmgr_scan_origin(struct qmgr *q, enum queue_folder folder,
+			     const char *id)
+{
+	char *path = queue_path(q->queue_dir, folder, id);
+	struct queue_file *qf;
+	const char *error;
+	bool corrupt;
+
+	if (queue_file_open(path, false, NULL, &qf, &corrupt, &error) == 0) {
+		if (qf->env.origin[0] != '\0')
+			qmgr_add_origin(q, qf->env.origin);
+		queue_file_close(&qf);
+	}
+	free(path);
+}
+
+static void qmgr_scan_folder(struct qmgr *q, enum queue_folder folder)
+{
+	struct buf dir = BUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	buf_printf(&dir, "%s/%s", q->queue_dir, queue_folder_name(folder));
+	d = opendir(buf_cstr(&dir));
+	if (d == NULL)
+		log_fatal("queue: opendir %s: %s", buf_cstr(&dir),
+			  strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		time_t next = 0;
+
+		if (!queue_id_valid(de->d_name))
+			continue;
+		if (folder == QUEUE_DEFERRED &&
+		    fstatat(dirfd(d), de->d_name, &st, 0) == 0)
+			next = st.st_mtime;
+		qmgr_scan_origin(q, folder, de->d_name);
+		qmgr_msg_add(q, de->d_name, folder, next);
+	}
+	closedir(d);
+	buf_free(&dir);
+}
+
+/* Files a crashed writer left in tmp/: never acknowledged, so nobody
+ * waits for them.  Young ones may belong to a live smtpd. */
+static void qmgr_clean_tmp(struct qmgr *q)
+{
+	struct buf dir = BUF_INIT;
+	struct dirent *de;
+	time_t now = time(NULL);
+	DIR *d;
+
+	buf_printf(&dir, "%s/tmp", q->queue_dir);
+	d = opendir(buf_cstr(&dir));
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (queue_id_valid(de->d_name) &&
+		    fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+		    now - st.st_mtime > QMGR_TMP_MAX_AGE &&
+		    unlinkat(dirfd(d), de->d_name, 0) == 0)
+			log_info("queue_tmp_removed", "path=%s/%s",
+				 buf_cstr(&dir), de->d_name);
+	}
+	if (d != NULL)
+		closedir(d);
+	buf_free(&dir);
+}
+
+static bool qmgr_due(const struct qmgr_msg *m, time_t now)
+{
+	if (m->busy)
+		return false;
+	if (m->folder == QUEUE_INCOMING || m->folder == QUEUE_ACTIVE)
+		return true;
+	return m->folder == QUEUE_DEFERRED && m->next_attempt <= now;
+}
+
+void qmgr_schedule(struct qmgr *q)
+{
+	struct qmgr_msg *m, *next;
+	time_t now = time(NULL);
+
+	for (m = q->msgs; m != NULL; m = next) {
+		next = m->next;
+		if (q->running >= q->set.lmtp_destination_concurrency_limit)
+			break;
+		if (!qmgr_due(m, now))
+			continue;
+		if (m->folder != QUEUE_ACTIVE &&
+		    qmgr_msg_move(q, m, QUEUE_ACTIVE) < 0) {
+			/* Gone (deleted by the postmaster) or unreadable. */
+			qmgr_msg_remove(q, m);
+			continue;
+		}
+		qmgr_deliver(q, m);
+	}
+}
+
+static void qmgr_on_inotify(void *ctx, unsigned int events)
+{
+	struct qmgr *q = ctx;
+	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(q->inotify_fd, ev, sizeof(ev))) > 0) {
+		ssize_t off = 0;
+
+		while (off < n) {
+			const struct inotify_event *e = (const void *)(ev + off);
+
+			if (e->len > 0 && queue_id_valid(e->name))
+				qmgr_msg_add(q, e->name, QUEUE_INCOMING, 0);
+			off += (ssize_t)sizeof(*e) + e->len;
+		}
+	}
+	qmgr_schedule(q);
+}
+
+static void qmgr_on_tick(void *ctx)
+{
+	struct qmgr *q = ctx;
+
+	qmgr_schedule(q);
+}
+
+static void qmgr_shutdown(void *ctx)
+{
+	struct qmgr *q = ctx;
+
+	/* Deliveries in flight are cut off; their files stay in active/ and
+	 * are taken up again at the next start (LMTP de-duplicates). */
+	event_loop_stop(q->loop);
+}
+
+void qmgr_init(struct qmgr *q, struct worker *w, struct event_loop *loop)
+{
+	const char *host = config_get(w->config, "hostname"), *v, *error;
+	struct buf dir = BUF_INIT;
+	char *path;
+
+	q->loop = loop;
+	q->worker = w;
+	config_fill(w->config, &queue_config_table, &q->set);
+	mail_settings_read(w->config, &q->mail);
+	if (host == NULL || *host == '\0')
+		(void)gethostname(q->hostname, sizeof(q->hostname) - 1);
+	else if (str_copy(q->hostname, sizeof(q->hostname), host) < 0)
+		log_fatal("hostname too long");
+	q->queue_dir = worker_path(w, "queue");
+	/* lmtpd's table declares the socket; until it is known, the
+	 * default name lmtpd uses. */
+	v = config_get(w->config, "lmtp_socket");
+	q->lmtp_socket = worker_path(w, v != NULL && *v != '\0' ? v :
+				     "lmtp.sock");
+	if (queue_dirs_create(q->queue_dir, &error) < 0)
+		log_fatal("queue: %s", error);
+	path = worker_path(w, q->mail.aliases_file);
+	if (aliases_open(path, &q->aliases, &error) < 0)
+		log_fatal("aliases: %s", error);
+	free(path);
+
+	/* Watch before scanning, so no file slips between the two. */
+	q->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	buf_printf(&dir, "%s/incoming", q->queue_dir);
+	if (q->inotify_fd < 0 ||
+	    inotify_add_watch(q->inotify_fd, buf_cstr(&dir),
+			      IN_CREATE | IN_MOVED_TO) < 0)
+		log_fatal("inotify %s: %s", buf_cstr(&dir), strerror(errno));
+	buf_free(&dir);
+	q->inotify_io = event_io_add(loop, q->inotify_fd, EVENT_READ,
+				     qmgr_on_inotify, q);
+	qmgr_clean_tmp(q);
+	qmgr_scan_folder(q, QUEUE_ACTIVE);
+	qmgr_scan_folder(q, QUEUE_INCOMING);
+	qmgr_scan_folder(q, QUEUE_DEFERRED);
+	qmgr_scan_folder(q, QUEUE_HOLD);
+	q->tick = event_timer_add(loop, 1000, 1, qmgr_on_tick, q);
+	q->server = server_new(loop, w, NULL, NULL, qmgr_control_accept,
+			       qmgr_shutdown, q);
+	log_info("qmgr_started", "path=%s", q->queue_dir);
+	qmgr_schedule(q);
+}
+
+void qmgr_deinit(struct qmgr *q)
+{
+	while (q->msgs != NULL)
+		qmgr_msg_remove(q, q->msgs);
+	server_free(&q->server);
+	event_timer_remove(&q->tick);
+	event_io_remove(&q->inotify_io);
+	if (q->inotify_fd >= 0)
+		close(q->inotify_fd);
+	aliases_free(&q->aliases);
+	free(q->origins);
+	free(q->queue_dir);
+	free(q->lmtp_socket);
+}

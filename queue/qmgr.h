@@ -1,0 +1,114 @@
+#ifndef SEALPOST_QMGR_H
+#define SEALPOST_QMGR_H
+
+/*
+ * qmgr: the queue manager, one process, one event loop.  It owns the
+ * spool: it takes new files from incoming/ (noticed through inotify, and
+ * by a scan at start), moves them to active/ while it works on them,
+ * hands local recipients to lmtpd (qmgr_lmtp.c), records each outcome in
+ * the file and fsyncs it before the next step, and then bounces
+ * (qmgr_bounce.c), defers to deferred/ with the next attempt time as the
+ * file's mtime, or removes the file once every recipient is final.
+ *
+ * Exactly one bounce per failure: a bounce carries its origin's queue ID,
+ * and the bounce is in incoming/ (fsynced) before its origin is removed.
+ * After a crash between the two, the start-up scan sees both files before
+ * any delivery runs and removes the origin without bouncing again.
+ */
+
+#include "log.h"
+#include "mail_settings.h"
+#include "queue_file.h"
+#include "queue_settings.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+struct aliases;
+struct event_io;
+struct event_loop;
+struct event_timer;
+struct qmgr_lmtp;
+struct server;
+struct server_conn;
+struct worker;
+
+struct qmgr_msg {
+	struct qmgr_msg *next;
+	char id[QUEUE_ID_SIZE];
+	enum queue_folder folder;
+	time_t next_attempt;	/* deferred: when to try again */
+	bool busy;		/* a delivery is running */
+};
+
+struct qmgr {
+	struct event_loop *loop;
+	struct worker *worker;
+	struct queue_settings set;
+	struct mail_settings mail;
+	char hostname[256];
+	char *queue_dir;
+	char *lmtp_socket;
+	struct aliases *aliases;
+	struct qmgr_msg *msgs;
+	/* Queue IDs whose bounce already exists (see above). */
+	char (*origins)[QUEUE_ID_SIZE];
+	size_t origin_count;
+	unsigned int running;	/* deliveries in progress */
+	int inotify_fd;
+	struct event_io *inotify_io;
+	struct event_timer *tick;
+	struct server *server;
+};
+
+/* ---- qmgr.c ---- */
+void qmgr_init(struct qmgr *q, struct worker *w, struct event_loop *loop);
+void qmgr_deinit(struct qmgr *q);
+/* Starts whatever deliveries are due, within the concurrency limit. */
+void qmgr_schedule(struct qmgr *q);
+/* A new file in `folder` (incoming/ or active/): track it. */
+struct qmgr_msg *qmgr_msg_add(struct qmgr *q, const char *id,
+			      enum queue_folder folder, time_t next_attempt);
+void qmgr_msg_remove(struct qmgr *q, struct qmgr_msg *m);
+struct qmgr_msg *qmgr_msg_find(struct qmgr *q, const char *id);
+/* Moves a file between folders (rename; the caller decides on fsync). */
+int qmgr_msg_move(struct qmgr *q, struct qmgr_msg *m, enum queue_folder to);
+bool qmgr_has_origin(const struct qmgr *q, const char *id);
+void qmgr_add_origin(struct qmgr *q, const char *id);
+bool qmgr_domain_is_local(const struct qmgr *q, const char *domain);
+
+/* ---- qmgr_deliver.c ---- */
+/* Runs one delivery attempt of `m` (in active/). */
+void qmgr_deliver(struct qmgr *q, struct qmgr_msg *m);
+
+/* ---- qmgr_lmtp.c ---- */
+/* The outcome of one recipient: 'D', 'F' or 'T' with the reply text. */
+typedef void qmgr_lmtp_rcpt_fn(void *ctx, size_t index, char state,
+			       const char *reply);
+/* All replies are in (or the rest failed with `T`). */
+typedef void qmgr_lmtp_done_fn(void *ctx);
+/* Delivers the recipients `indexes` of `qf` over LMTP.  Always calls
+ * rcpt_fn once per recipient and then done_fn, from the loop. */
+struct qmgr_lmtp *qmgr_lmtp_start(struct qmgr *q, struct queue_file *qf,
+				  const size_t *indexes, size_t count,
+				  qmgr_lmtp_rcpt_fn *rcpt_fn,
+				  qmgr_lmtp_done_fn *done_fn, void *ctx);
+void qmgr_lmtp_free(struct qmgr_lmtp **l);
+
+/* ---- qmgr_bounce.c ---- */
+/* Writes the DSN (RFC 3464) for the failed recipients of `qf` into
+ * incoming/ and syncs it.  Returns 1 when one was written, 0 when none
+ * was due (null sender, NOTIFY), -1 on error. */
+int qmgr_bounce(struct qmgr *q, struct queue_file *qf, const char **error_r);
+
+/* ---- qmgr_control.c ---- */
+/* A connection to the queue socket (sendmail, mailq, sealpost queue). */
+void qmgr_control_accept(void *ctx, struct server_conn *conn);
+
+/* ---- queue_list.c ---- */
+/* Appends the mailq(1) listing (Postfix's format) of the whole queue. */
+struct buf;
+void queue_list_format(struct qmgr *q, struct buf *out);
+
+#endif

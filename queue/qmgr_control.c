@@ -1,0 +1,315 @@
+/* The queue socket: sendmail(1) hands over messages, mailq(1) and the
+ * queue commands ask for the listing.  A line protocol:
+ *
+ *   LIST                      -> the mailq listing, then the server closes
+ *   FLUSH                     -> "OK": deferred mail is tried again now
+ *   SUBMIT                    -> a message follows:
+ *   FROM XTEXT                   the envelope sender ("" for <>)
+ *   RCPT XTEXT                   a recipient, once per recipient
+ *   DATA SIZE                    then SIZE octets of message (CRLF lines)
+ *                             -> "OK QUEUEID" or "ERR reason"
+ *
+ * Only root and mail_user can reach the socket (the master makes it 0660),
+ * so everyone who submits is a trusted local program; the peer's uid goes
+ * into the Received header all the same. */
+#include "qmgr.h"
+#include "aliases.h"
+#include "buf.h"
+#include "event.h"
+#include "queue_message.h"
+#include "server.h"
+#include "smtp_address.h"
+#include "smtp_limits.h"
+#include "stream.h"
+#include "xtext.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define QMGR_CONTROL_LINE_MAX 2048
+#define QMGR_CONTROL_RCPTS_MAX 10000
+
+enum qmgr_client_state {
+	QMGR_CLIENT_COMMAND,
+	QMGR_CLIENT_ENVELOPE,
+	QMGR_CLIENT_DATA,
+	QMGR_CLIENT_CLOSING,
+};
+
+struct qmgr_client {
+	struct qmgr *q;
+	struct server_conn *conn;
+	struct stream *stream;
+	enum qmgr_client_state state;
+	struct queue_envelope env;
+	struct queue_writer *writer;
+	struct queue_message *message;
+	uint64_t data_left;
+	struct log_ctx log;
+};
+
+static void qmgr_client_free(struct qmgr_client *c)
+{
+	queue_message_free(&c->message);
+	queue_writer_abort(&c->writer);
+	queue_envelope_deinit(&c->env);
+	stream_free(&c->stream);
+	server_conn_done(&c->conn);
+	free(c);
+}
+
+static void qmgr_client_close(struct qmgr_client *c, const char *reply)
+{
+	if (reply != NULL)
+		stream_write_str(c->stream, reply);
+	c->state = QMGR_CLIENT_CLOSING;
+	stream_pause(c->stream);
+	if (stream_flush(c->stream) != 0)
+		qmgr_client_free(c);
+}
+
+static bool qmgr_is_local_cb(void *ctx, const char *domain)
+{
+	return qmgr_domain_is_local(ctx, domain);
+}
+
+/* A recipient as sendmail(1) gives it: an address, or a bare local name. */
+static int qmgr_client_rcpt(struct qmgr_client *c, const char *text)
+{
+	struct qmgr *q = c->q;
+	struct smtp_address *addr;
+	struct aliases_result res;
+	enum smtp_address_error kind;
+	struct buf full = BUF_INIT, canon = BUF_INIT;
+	char domain[256], *user;
+	const char *error;
+	size_t i, len;
+	const char *detail;
+
+	if (c->env.rcpt_count >= QMGR_CONTROL_RCPTS_MAX)
+		return -1;
+	if (strchr(text, '@') == NULL) {
+		if (mail_primary_domain(&q->mail, q->hostname, domain,
+					sizeof(domain)) < 0)
+			return -1;
+		buf_printf(&full, "%s@%s", text, domain);
+	} else {
+		buf_append_str(&full, text);
+	}
+	if (smtp_address_parse_mailbox(full.data, full.len,
+				       SMTP_ADDRESS_ALLOW_UTF8,
+				       &smtp_limits_default, &addr, &kind,
+				       &error) < 0) {
+		buf_free(&full);
+		return -1;
+	}
+	buf_free(&full);
+	smtp_address_write(&canon, addr);
+	if (!qmgr_domain_is_local(q, addr->domain)) {
+		queue_envelope_add_rcpt(&c->env, buf_cstr(&canon), NULL, 0,
+					NULL, NULL, 0);
+		goto out;
+	}
+	if (!smtp_address_split_detail(addr->local_part,
+				       q->mail.recipient_delimiter, &len,
+				       &detail))
+		len = strlen(addr->local_part);
+	user = xstrndup(addr->local_part, len);
+	for (i = 0; user[i] != '\0'; i++)
+		user[i] = (char)tolower((unsigned char)user[i]);
+	aliases_refresh(q->aliases, time(NULL));
+	if (aliases_expand(q->aliases, user, addr->domain, qmgr_is_local_cb, q,
+			   &res) == 1) {
+		for (i = 0; i < res.count; i++)
+			queue_envelope_add_rcpt(&c->env, res.addresses[i],
+						buf_cstr(&canon), 0, NULL, NULL,
+						res.loop ? QUEUE_RCPT_FLAG_LOOP
+							 : 0);
+		if (res.count == 0)
+			queue_envelope_add_rcpt(&c->env, buf_cstr(&canon),
+						NULL, 0, NULL, NULL,
+						QUEUE_RCPT_FLAG_LOOP);
+		aliases_result_deinit(&res);
+	} else {
+		queue_envelope_add_rcpt(&c->env, buf_cstr(&canon), NULL, 0,
+					NULL, NULL, 0);
+	}
+	free(user);
+out:
+	buf_free(&canon);
+	smtp_address_free(&addr);
+	return 0;
+}
+
+static void qmgr_client_begin_data(struct qmgr_client *c)
+{
+	struct qmgr *q = c->q;
+	struct queue_message_opts opts;
+	struct buf received = BUF_INIT;
+	const char *error;
+
+	if (c->env.sender == NULL || c->env.rcpt_count == 0) {
+		qmgr_client_close(c, "ERR no sender or no recipients\n");
+		return;
+	}
+	c->env.client = xstrdup("local");
+	if (queue_writer_begin(q->queue_dir, &c->env, &c->writer, &error) < 0) {
+		log_error("queue_error", "reason=%s", error);
+		qmgr_client_close(c, "ERR temporary failure\n");
+		return;
+	}
+	str_copy(c->log.queue_id, sizeof(c->log.queue_id), c->env.id);
+	log_set_ctx(&c->log);
+	buf_printf(&received, "Received: by %s (sealpost, from userid %u)\r\n"
+		   "\tid %s; ", q->hostname, (unsigned int)c->conn->peer_uid,
+		   c->env.id);
+	queue_message_date(&received, (long long)time(NULL));
+	buf_append_str(&received, "\r\n");
+	memset(&opts, 0, sizeof(opts));
+	opts.prepend = buf_cstr(&received);
+	opts.add_missing = true;
+	opts.hostname = q->hostname;
+	opts.queue_id = c->env.id;
+	opts.header_max = 100 * 1024;
+	c->message = queue_message_new(c->writer, &opts);
+	buf_free(&received);
+	c->state = QMGR_CLIENT_DATA;
+}
+
+static void qmgr_client_end_data(struct qmgr_client *c)
+{
+	struct qmgr *q = c->q;
+	const char *error;
+	struct buf reply = BUF_INIT;
+	char id[QUEUE_ID_SIZE];
+
+	queue_message_finish(c->message);
+	queue_message_free(&c->message);
+	memcpy(id, c->env.id, sizeof(id));
+	/* Straight into incoming/: inotify picks it up like any other. */
+	if (queue_writer_finish(&c->writer, QUEUE_INCOMING, &error) < 0 ||
+	    queue_dir_sync(q->queue_dir, QUEUE_INCOMING, &error) < 0) {
+		log_error("queue_error", "reason=%s", error);
+		qmgr_client_close(c, "ERR temporary failure\n");
+		return;
+	}
+	log_info("pickup", "from=%s count=%zu peer_uid=%u", c->env.sender,
+		 c->env.rcpt_count, (unsigned int)c->conn->peer_uid);
+	buf_printf(&reply, "OK %s\n", id);
+	qmgr_client_close(c, buf_cstr(&reply));
+	buf_free(&reply);
+}
+
+static void qmgr_client_line(struct qmgr_client *c, char *line)
+{
+	struct qmgr *q = c->q;
+	struct buf b = BUF_INIT;
+	const char *error;
+	unsigned long long n;
+	struct qmgr_msg *m;
+
+	if (c->state == QMGR_CLIENT_COMMAND) {
+		if (strcmp(line, "LIST") == 0) {
+			queue_list_format(q, &b);
+			qmgr_client_close(c, buf_cstr(&b));
+		} else if (strcmp(line, "FLUSH") == 0) {
+			for (m = q->msgs; m != NULL; m = m->next)
+				m->next_attempt = 0;
+			qmgr_schedule(q);
+			qmgr_client_close(c, "OK\n");
+		} else if (strcmp(line, "SUBMIT") == 0) {
+			c->state = QMGR_CLIENT_ENVELOPE;
+		} else {
+			qmgr_client_close(c, "ERR unknown command\n");
+		}
+	} else if (strncmp(line, "FROM ", 5) == 0 && c->env.sender == NULL &&
+		   xtext_decode(&b, line + 5, strlen(line + 5), &error) == 0) {
+		c->env.sender = buf_steal(&b);
+	} else if (strncmp(line, "RCPT ", 5) == 0 &&
+		   xtext_decode(&b, line + 5, strlen(line + 5), &error) == 0) {
+		if (qmgr_client_rcpt(c, buf_cstr(&b)) < 0)
+			qmgr_client_close(c, "ERR bad recipient address\n");
+	} else if (strncmp(line, "DATA ", 5) == 0 &&
+		   config_parse_uint(line + 5, &n) == 0 &&
+		   n <= queue_file_limits_default.message) {
+		c->data_left = n;
+		qmgr_client_begin_data(c);
+	} else {
+		qmgr_client_close(c, "ERR bad envelope line\n");
+	}
+	buf_free(&b);
+}
+
+static void qmgr_client_input(void *ctx)
+{
+	struct qmgr_client *c = ctx;
+	struct stream_line line;
+	const char *data;
+	size_t size;
+
+	while (c->state != QMGR_CLIENT_CLOSING) {
+		enum stream_result r;
+
+		if (c->state == QMGR_CLIENT_DATA) {
+			if (c->data_left == 0) {
+				qmgr_client_end_data(c);
+				break;
+			}
+			r = stream_read_bytes(c->stream,
+					      c->data_left > 65536 ? 65536 :
+					      (size_t)c->data_left, &data, &size);
+			if (r == STREAM_OK) {
+				queue_message_write(c->message, data, size);
+				c->data_left -= size;
+				continue;
+			}
+		} else {
+			r = stream_read_line(c->stream, QMGR_CONTROL_LINE_MAX,
+					     &line);
+			if (r == STREAM_OK) {
+				qmgr_client_line(c, line.data);
+				continue;
+			}
+		}
+		if (r == STREAM_WAIT)
+			return;
+		qmgr_client_close(c, NULL);
+		return;
+	}
+}
+
+static void qmgr_client_drained(void *ctx)
+{
+	struct qmgr_client *c = ctx;
+
+	if (c->state == QMGR_CLIENT_CLOSING)
+		qmgr_client_free(c);
+}
+
+static void qmgr_client_error(void *ctx)
+{
+	qmgr_client_free(ctx);
+}
+
+static const struct stream_callbacks qmgr_client_cb = {
+	.input = qmgr_client_input,
+	.drained = qmgr_client_drained,
+	.error = qmgr_client_error,
+};
+
+void qmgr_control_accept(void *ctx, struct server_conn *conn)
+{
+	struct qmgr *q = ctx;
+	struct qmgr_client *c = xcalloc(1, sizeof(*c));
+	struct stream_settings set = stream_default_settings;
+
+	c->q = q;
+	c->conn = conn;
+	log_new_session_id(c->log.session);
+	set.output_max = 256 * 1024 * 1024;
+	set.read_timeout_ms = 60000;
+	set.write_timeout_ms = 60000;
+	c->stream = stream_new(q->loop, conn->fd, &set, &qmgr_client_cb, c);
+}

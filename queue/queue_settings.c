@@ -1,0 +1,46 @@
+#include "queue_settings.h"
+
+#define F(field) offsetof(struct queue_settings, field)
+
+static const struct config_key queue_keys[] = {
+	{ "queue_socket", CONFIG_STRING, "queue.sock", 0, 0, F(queue_socket),
+	  "The unix socket of the queue manager: sendmail(1) hands messages "
+	  "to it, and mailq(1) and `sealpost queue` ask it about the queue. "
+	  "Only root and mail_user can connect.  A relative path is taken "
+	  "from state_dir." },
+	{ "qmgr_workers", CONFIG_UINT, "1", 0, 1, F(qmgr_workers),
+	  "The queue manager owns the spool alone, so this is 1 (or 0 to "
+	  "stop delivery and keep mail in the queue)." },
+	{ "minimal_backoff_time", CONFIG_TIME, "300s", 1, 86400,
+	  F(minimal_backoff_time),
+	  "The shortest wait before a deferred message is tried again.  The "
+	  "wait grows with the message's age, as in Postfix." },
+	{ "maximal_backoff_time", CONFIG_TIME, "4000s", 1, 604800,
+	  F(maximal_backoff_time),
+	  "The longest wait between two attempts of a deferred message." },
+	{ "maximal_queue_lifetime", CONFIG_TIME, "5d", 0, 8640000,
+	  F(maximal_queue_lifetime),
+	  "How long a message may stay deferred before its remaining "
+	  "recipients are bounced (RFC 5321 4.5.4.1 suggests 4-5 days).  0 "
+	  "bounces at the first temporary failure." },
+	{ "bounce_queue_lifetime", CONFIG_TIME, "5d", 0, 8640000,
+	  F(bounce_queue_lifetime),
+	  "The same for bounces (mail from the null sender), which are "
+	  "dropped, never bounced, when they expire." },
+	{ "queue_run_delay", CONFIG_TIME, "300s", 1, 86400,
+	  F(queue_run_delay),
+	  "How often the queue manager looks for deferred messages whose "
+	  "time has come, besides the moments it already knows of." },
+	{ "lmtp_destination_concurrency_limit", CONFIG_UINT, "4", 1, 100,
+	  F(lmtp_destination_concurrency_limit),
+	  "How many messages are handed to lmtpd at once, each over its "
+	  "own connection." },
+	{ "lmtp_client_timeout", CONFIG_TIME, "300s", 1, 3600, F(lmtp_timeout),
+	  "How long the queue manager waits for lmtpd at any step before "
+	  "it gives up and defers the message." },
+};
+
+const struct config_table queue_config_table = {
+	"queue", "The queue manager: retries, lifetimes and local delivery.",
+	CONFIG_KEYS(queue_keys)
+};

@@ -1,0 +1,22 @@
+#ifndef SEALPOST_QUEUE_SETTINGS_H
+#define SEALPOST_QUEUE_SETTINGS_H
+
+#include "config.h"
+
+#include <stddef.h>
+
+struct queue_settings {
+	const char *queue_socket;
+	unsigned int qmgr_workers;
+	unsigned int minimal_backoff_time;
+	unsigned int maximal_backoff_time;
+	unsigned int maximal_queue_lifetime;
+	unsigned int bounce_queue_lifetime;
+	unsigned int queue_run_delay;
+	unsigned int lmtp_destination_concurrency_limit;
+	unsigned int lmtp_timeout;
+};
+
+extern const struct config_table queue_config_table;
+
+#endif

@@ -1,0 +1,146 @@
+/* queue_file: write, read back, record outcomes, torn tails, corruption. */
+#include "tap.h"
+#include "buf.h"
+#include "queue_file.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/queue_file_test.XXXXXX";
+
+static char *write_one(const char *message, struct queue_envelope *env)
+{
+	struct queue_writer *w;
+	const char *error;
+
+	memset(env, 0, sizeof(*env));
+	env->sender = xstrdup("a b@example.org");
+	env->envid = xstrdup("env=1");
+	env->ret = 2;
+	env->smtputf8 = true;
+	queue_envelope_add_rcpt(env, "alice@example.edu", "staff@example.edu",
+				4, "rfc822", "staff@example.edu", 0);
+	queue_envelope_add_rcpt(env, "x y@example.edu", NULL, 0, NULL, NULL,
+				QUEUE_RCPT_FLAG_LOOP);
+	if (queue_writer_begin(dir, env, &w, &error) < 0)
+		return NULL;
+	queue_writer_write(w, message, strlen(message));
+	if (queue_writer_finish(&w, QUEUE_INCOMING, &error) < 0)
+		return NULL;
+	return queue_path(dir, QUEUE_INCOMING, env->id);
+}
+
+static void append_raw(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_APPEND);
+
+	if (fd >= 0) {
+		if (write(fd, text, strlen(text)) < 0)
+			ok(0, "append");
+		close(fd);
+	}
+}
+
+int main(void)
+{
+	struct queue_envelope env;
+	struct queue_file *qf;
+	const char *error;
+	char id[QUEUE_ID_SIZE], id2[QUEUE_ID_SIZE], msg[64];
+	char *path;
+	bool corrupt;
+	ssize_t n;
+
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	ok(queue_dirs_create(dir, &error) == 0, "queue folders");
+
+	queue_id_new(id);
+	queue_id_new(id2);
+	ok(queue_id_valid(id), "new IDs are valid");
+	ok(strcmp(id, id2) < 0 || strcmp(id, id2) != 0, "and distinct");
+	ok(!queue_id_valid("../../etc/passw"), "a path is no ID");
+	ok(!queue_id_valid("0000000000000Z"), "too short");
+	ok(!queue_id_valid("0000000000000ZU"), "U is not Crockford base32");
+
+	path = write_one("Subject: x\r\n\r\nbody\r\n", &env);
+	ok(path != NULL, "written and linked into incoming/");
+	ok(queue_file_open(path, true, NULL, &qf, &corrupt, &error) == 0,
+	   "read back");
+	is_str(qf->env.id, env.id, "id");
+	is_str(qf->env.sender, "a b@example.org", "sender with a space");
+	is_str(qf->env.envid, "env=1", "envid");
+	is_int(qf->env.ret, 2, "ret");
+	ok(qf->env.smtputf8, "smtputf8");
+	is_int(qf->env.rcpt_count, 2, "two recipients");
+	is_str(qf->env.rcpts[0].orig, "staff@example.edu", "orig");
+	is_str(qf->env.rcpts[0].orcpt, "staff@example.edu", "orcpt");
+	is_int(qf->env.rcpts[0].notify, 4, "notify");
+	is_int(qf->env.rcpts[1].flags, QUEUE_RCPT_FLAG_LOOP, "loop flag");
+	is_int(qf->env.message_size, 20, "message size");
+	n = queue_file_read_message(qf, 0, msg, sizeof(msg));
+	is_int(n, 20, "message read");
+	ok(n == 20 && memcmp(msg, "Subject: x\r\n\r\nbody\r\n", 20) == 0,
+	   "message intact");
+	ok(queue_file_set_status(qf, 0, 'D', "250 2.0.0 Ok", &error) == 0,
+	   "status recorded");
+	ok(queue_file_set_status(qf, 1, 'T', "451 4.4.1 later", &error) == 0,
+	   "deferral recorded");
+	ok(queue_file_sync(qf, &error) == 0, "synced");
+	queue_file_close(&qf);
+
+	append_raw(path, "status 1 F 550");	/* torn: no LF */
+	ok(queue_file_open(path, true, NULL, &qf, &corrupt, &error) == 0,
+	   "a torn last record is ignored");
+	is_int(qf->env.rcpts[0].state, QUEUE_RCPT_DELIVERED, "delivered kept");
+	is_int(qf->env.rcpts[1].state, QUEUE_RCPT_PENDING, "deferral is not final");
+	is_str(qf->env.rcpts[1].reply, "451 4.4.1 later", "its reason kept");
+	ok(queue_file_set_status(qf, 1, 'F', "550 5.1.1 no", &error) == 0,
+	   "append over the torn tail");
+	queue_file_close(&qf);
+	ok(queue_file_open(path, false, NULL, &qf, &corrupt, &error) == 0,
+	   "read again");
+	is_int(qf->env.rcpts[1].state, QUEUE_RCPT_FAILED, "failure recorded");
+	queue_file_close(&qf);
+
+	append_raw(path, "status 9 D x\n");
+	ok(queue_file_open(path, false, NULL, &qf, &corrupt, &error) < 0 &&
+	   corrupt, "a status for a recipient that does not exist: corrupt");
+
+	{
+		static const char *const bad[] = {
+			"",
+			"sealpost-queue 2\n",
+			"sealpost-queue 1\nid 0000000000000ZZ\nfrom \nrcpt a a 0 - -\nmessage 000000000005\nab",
+			"sealpost-queue 1\nid 0000000000000ZZ\nfrom \nmessage 000000000000\nend\n",
+			"sealpost-queue 1\nid 0000000000000ZZ\nfrom \nrcpt a a 0 - -\nbogus 1\nmessage 000000000000\nend\n",
+			"sealpost-queue 1\nid 0000000000000ZZ\nfrom \nrcpt a a 99 - -\nmessage 000000000000\nend\n",
+			"sealpost-queue 1\nid 0000000000000ZZ\nfrom \nrcpt a a 0 - -\nmessage 999999999999\nend\n",
+		};
+		size_t i;
+		char *bpath = queue_path(dir, QUEUE_HOLD, "0000000000000ZZ");
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			int fd = open(bpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+			if (write(fd, bad[i], strlen(bad[i])) < 0)
+				ok(0, "write");
+			close(fd);
+			ok(queue_file_open(bpath, false, NULL, &qf, &corrupt,
+					   &error) < 0 && corrupt,
+			   "corrupt file refused");
+		}
+		free(bpath);
+	}
+	queue_envelope_deinit(&env);
+	free(path);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		ok(system(cmd) == 0, "cleaned up");
+	}
+	return tap_done();
+}
