@@ -2,6 +2,7 @@
 #include "master/authd_settings.h"
 #include "master/master_settings.h"
 #include "libmail/tls_settings.h"
+#include "imapd/imapd_settings.h"
 
 /* Every program validates the whole file against every table, so this list
  * names them all.  A new module's table is added here. */
@@ -9,5 +10,6 @@ const struct config_table *const config_all_tables[] = {
 	&master_config_table,
 	&authd_config_table,
 	&tls_config_table,
+	&imapd_config_table,
 	NULL,
 };

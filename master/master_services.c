@@ -7,6 +7,9 @@ const struct master_service_def master_service_defs[] = {
 	 * the keytab; each worker serves one exchange at a time. */
 	{ "auth", "authd", "auth_user", "auth_workers", false,
 	  { { "auth_socket", "auth" } } },
+	/* imapd loads the TLS key as root, then drops to mail_user. */
+	{ "imap", "imapd", "mail_user", "imap_workers", true,
+	  { { "imap_listen", "imap" }, { "imaps_listen", "imaps" } } },
 	{ NULL, NULL, NULL, NULL, false, { { NULL, NULL } } },
 };
 
