@@ -368,8 +368,16 @@ int mbox_recover_locked(struct mbox *mb, const char **error_r)
 	bool torn;
 	struct stat st;
 
+	struct mbox_log_header lh;
+
 	if (mbox_log_check_header(mb->log_fd, error_r) < 0)
 		return -1;
+	/* A crash in the middle of a reconstruct can leave an index of one
+	 * generation beside a log of another: never mix them. */
+	if (pread(mb->log_fd, &lh, sizeof(lh), 0) != sizeof(lh) ||
+	    lh.log_seq != mb->hdr.log_seq)
+		return mbox_fail(error_r, "%s: index and log disagree: run "
+				 "sealpost reconstruct", mb->dir);
 	mbox_boot_id(boot);
 	from = memcmp(boot, mb->hdr.boot_id, 16) == 0 ?
 		mb->hdr.applied_offset : mb->hdr.checkpoint_offset;

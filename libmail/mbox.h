@@ -219,4 +219,36 @@ int mbox_status(struct mbox *mb, struct mbox_status *st, const char **error_r);
  * writers now and then and by reconstruct. */
 int mbox_checkpoint(struct mbox *mb, const char **error_r);
 
+/* ---- reconstruct ---- */
+
+/* Builds the cache record of a message (its parsed structure) into `out`;
+ * given by the caller, since mbox knows nothing of MIME. */
+typedef void mbox_cache_build_fn(const char *data, size_t size,
+				 struct buf *out);
+/* Whether a cache record is good for a message of `size` bytes. */
+typedef bool mbox_cache_check_fn(const void *data, size_t len, uint64_t size);
+
+struct mbox_reconstruct_report {
+	unsigned int added;	/* files no record named: back in the index */
+	unsigned int removed;	/* records whose file is gone */
+	unsigned int leftovers;	/* files of expunged messages, deleted */
+	unsigned int resized;	/* records whose size was wrong */
+	unsigned int recached;	/* cache entries rebuilt */
+	bool header_fixed;	/* UIDNEXT or the log/index pairing was wrong */
+};
+
+/*
+ * Rebuilds a mailbox's index, cache and log from its message files, which
+ * are the truth.  What the log says of each message (flags, keywords,
+ * dates, expunges) is kept; a file no record names comes back with no
+ * flags and its file's date; a record whose file is gone is dropped.  With
+ * `check_only` nothing is changed.  Fills `report`; returns 0, or -1 with
+ * a reason.  Takes the mailbox's lock: sessions reading it continue, and
+ * see the rebuilt mailbox as a new log.
+ */
+int mbox_reconstruct(const char *dir, uint32_t uidvalidity,
+		     mbox_cache_build_fn *build, mbox_cache_check_fn *check,
+		     bool check_only, struct mbox_reconstruct_report *report,
+		     const char **error_r);
+
 #endif

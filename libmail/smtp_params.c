@@ -258,9 +258,11 @@ static int smtp_params_orcpt(struct smtp_params_ctx *ctx, const char *value,
 		/* addr-type is an atom; registered types are letters,
 		 * digits and hyphens. */
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-'))
+		      (c >= '0' && c <= '9') || c == '-')) {
+			buf_free(&type);
 			return smtp_params_fail(ctx, &smtp_params_bad_value,
 						"bad ORCPT address type");
+		}
 		buf_append_char(&type, c >= 'A' && c <= 'Z' ?
 				(char)(c - 'A' + 'a') : c);
 	}

@@ -289,7 +289,7 @@ static void store_remove_tree(int parent_fd, const char *name)
 
 /* A deleted folder is first renamed out of the way (one atomic step), so
  * a half-removed mailbox is never seen under its ID. */
-static void store_discard_dir(const char *dir)
+void store_discard_dir(const char *dir)
 {
 	struct buf trash = BUF_INIT;
 
@@ -981,4 +981,49 @@ int store_list_subscriptions(struct store *st, const char *user,
 	}
 	buf_free(&l.names);
 	return ret;
+}
+
+struct store_usage_ctx {
+	struct store *st;
+	const char *user;
+	uint64_t bytes, messages;
+	int ret;
+	const char *error;
+};
+
+static void store_usage_one(void *ctx, const struct store_mailbox *mb)
+{
+	struct store_usage_ctx *u = ctx;
+	struct mbox_status status;
+	struct mbox *box = NULL;
+	char *dir;
+
+	if (u->ret < 0)
+		return;
+	dir = store_mailbox_dir(u->st, u->user, mb->id);
+	if (mbox_open(dir, &box, &u->error) < 0 ||
+	    mbox_status(box, &status, &u->error) < 0) {
+		u->ret = -1;
+	} else {
+		u->bytes += status.size;
+		u->messages += status.messages;
+	}
+	mbox_close(&box);
+	free(dir);
+}
+
+int store_user_usage(struct store *st, const char *user, uint64_t *bytes_r,
+		     uint64_t *messages_r, const char **error_r)
+{
+	struct store_usage_ctx u = { st, user, 0, 0, 0, NULL };
+
+	if (store_mailbox_list(st, user, store_usage_one, &u, error_r) < 0)
+		return -1;
+	if (u.ret < 0) {
+		*error_r = u.error;
+		return -1;
+	}
+	*bytes_r = u.bytes;
+	*messages_r = u.messages;
+	return 0;
 }

@@ -118,6 +118,16 @@ int store_list_subscriptions(struct store *st, const char *user,
 			     void (*fn)(void *ctx, const char *name),
 			     void *ctx, const char **error_r);
 
+/* Sums the messages and bytes of all of `user`'s mailboxes (the quota
+ * root of RFC 9208 is the user's whole hierarchy).  Reads every index:
+ * cost grows with the number of messages. */
+int store_user_usage(struct store *st, const char *user, uint64_t *bytes_r,
+		     uint64_t *messages_r, const char **error_r);
+
+/* Removes a folder tree of the store (a deleted mailbox's remains): first
+ * renamed aside, so a half-removed folder is never seen under its name. */
+void store_discard_dir(const char *dir);
+
 /* The folder where deliveries write message files before they are linked
  * into mailboxes (same filesystem). */
 const char *store_tmp_dir(const struct store *st);

@@ -22,5 +22,13 @@ int cli_config(int argc, char **argv);
 int cli_master(int argc, char **argv);
 int cli_dev(int argc, char **argv);
 int cli_auth(int argc, char **argv);
+int cli_user(int argc, char **argv);
+int cli_mailbox(int argc, char **argv);
+int cli_reconstruct(int argc, char **argv);
+
+struct store;
+/* Opens the store of the config's state_dir as mail_user (dropping root
+ * for good when run as root); prints the error and returns NULL. */
+struct store *cli_open_store(struct config *cfg);
 
 #endif

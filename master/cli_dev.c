@@ -13,6 +13,7 @@
 #include "config.h"
 #include "pidfile.h"
 #include "privs.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -415,6 +416,43 @@ static int dev_write_env(struct dev_instance *d, struct config *cfg)
 	return ret;
 }
 
+/* Gives every demo principal a mailbox.  In a child, because opening the
+ * store as root would leave database files the daemons cannot use, and
+ * cli_open_store() drops root for good. */
+static int dev_create_users(struct dev_instance *d)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct config *cfg = cli_load_config(buf_cstr(&d->config_path),
+						     NULL, 0);
+		struct store *st = cfg != NULL ? cli_open_store(cfg) : NULL;
+		const char *error;
+		size_t i;
+		int ret = st != NULL ? 0 : 1;
+
+		for (i = 0; st != NULL && i < d->realm.user_count; i++) {
+			const char *user = d->realm.users[i].name;
+
+			if (store_user_exists(st, user, &error) == 0 &&
+			    store_user_add(st, user, &error) < 0) {
+				fprintf(stderr, "sealpost dev: user %s: %s\n",
+					user, error);
+				ret = 1;
+			}
+		}
+		store_close(&st);
+		config_free(&cfg);
+		_exit(ret);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 static int dev_prepare(struct dev_instance *d, pid_t *kdc_r)
 {
 	struct buf path = BUF_INIT;
@@ -461,7 +499,7 @@ static int dev_prepare(struct dev_instance *d, pid_t *kdc_r)
 		fprintf(stderr, "sealpost dev: %s\n", error);
 		return -1;
 	}
-	if (dev_write_config(d) < 0)
+	if (dev_write_config(d) < 0 || dev_create_users(d) < 0)
 		return -1;
 	dev_stop_kdc(d);
 	kdc = dev_realm_start_kdc(&d->realm, &error);

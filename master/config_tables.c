@@ -3,6 +3,8 @@
 #include "master/master_settings.h"
 #include "libmail/tls_settings.h"
 #include "imapd/imapd_settings.h"
+#include "libmail/store_settings.h"
+#include "imapd/lmtpd_settings.h"
 
 /* Every program validates the whole file against every table, so this list
  * names them all.  A new module's table is added here. */
@@ -11,5 +13,7 @@ const struct config_table *const config_all_tables[] = {
 	&authd_config_table,
 	&tls_config_table,
 	&imapd_config_table,
+	&store_config_table,
+	&lmtpd_config_table,
 	NULL,
 };

@@ -25,6 +25,9 @@ struct cli_command {
 static const struct cli_command cli_commands[] = {
 	{ "master", cli_master, "run the master: bind, start and watch every daemon" },
 	{ "dev", cli_dev, "run a complete throwaway post office in a folder" },
+	{ "user", cli_user, "add, delete and list users" },
+	{ "mailbox", cli_mailbox, "create, delete, rename and list mailboxes" },
+	{ "reconstruct", cli_reconstruct, "rebuild mailbox indexes from the message files" },
 	{ "config", cli_config, "check the config file, print defaults or changes" },
 	{ "auth", cli_auth, "test a login against the running auth service" },
 };

@@ -51,6 +51,8 @@ static const struct path_case path_cases[] = {
 	{ "<\"a..b\"@x.y>", 0, 0, "<\"a..b\"@x.y>", 0, 0 },
 	{ "<\"a\\\\b\"@x.y>", 0, 0, "<\"a\\\\b\"@x.y>", 0, 0 },
 	{ "<\"a\\\"b\"@x.y>", 0, 0, "<\"a\\\"b\"@x.y>", 0, 0 },
+	{ "<\"a>b\"@x.y>", 0, 0, "<\"a>b\"@x.y>", 0, 0 },
+	{ "<\"a\"b@x.y>", 0, 0, NULL, E_SYN, 0 },
 	{ "<\"\"@x.y>", 0, 0, NULL, E_SYN, 0 },
 	{ "<\"abc@x.y>", 0, 0, NULL, E_SYN, 0 },
 	/* Dot-string and domain syntax. */

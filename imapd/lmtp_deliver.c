@@ -1,0 +1,250 @@
+#include "lmtp_deliver.h"
+#include "log.h"
+#include "mbox.h"
+#include "message_header.h"
+#include "mime_cache.h"
+#include "mime_parse.h"
+#include "mime_part.h"
+#include "smtp_reply.h"
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static unsigned int lmtp_file_seq;
+
+static void lmtp_reply(struct lmtp_delivery *d, struct lmtp_rcpt *r,
+		       unsigned int code, const char *enhanced,
+		       const char *text)
+{
+	const char *error;
+
+	buf_clear(&r->reply);
+	if (smtp_reply_write(&r->reply, code,
+			     d->enhanced_codes ? enhanced : NULL, text,
+			     &error) < 0)
+		log_panic("lmtp reply: %s", error);
+}
+
+/* What identifies this delivery when it comes again: its Message-ID, or
+ * when it has none its exact bytes.  64 bits of SHA-256. */
+static uint64_t lmtp_delivery_hash(const char *data, size_t size)
+{
+	struct message_header hdr;
+	struct buf mid = BUF_INIT;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	uint64_t hash;
+
+	message_header_init(&hdr, NULL);
+	message_header_parse(&hdr, data, size);
+	if (message_header_get(&hdr, "Message-ID", &mid) && mid.len > 2)
+		EVP_Digest(mid.data, mid.len, md, &md_len, EVP_sha256(), NULL);
+	else
+		EVP_Digest(data, size, md, &md_len, EVP_sha256(), NULL);
+	message_header_deinit(&hdr);
+	buf_free(&mid);
+	memcpy(&hash, md, sizeof(hash));
+	/* 0 means "no hash" to the store. */
+	return hash != 0 ? hash : 1;
+}
+
+/* Writes the recipient's copy: its own Return-Path and Delivered-To, then
+ * the message.  fsync'ed: the mailbox only links it. */
+static int lmtp_write_copy(struct lmtp_delivery *d, const struct lmtp_rcpt *r,
+			   const char *data, size_t size, struct buf *path,
+			   size_t *size_r, const char **error_r)
+{
+	struct buf head = BUF_INIT;
+	size_t done = 0;
+	int fd, ret = 0;
+
+	buf_clear(path);
+	buf_printf(path, "%s/lmtp.%ld.%u", store_tmp_dir(d->st), (long)getpid(),
+		   lmtp_file_seq++);
+	buf_printf(&head, "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
+		   d->sender, r->address);
+	fd = open(buf_cstr(path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		  0600);
+	if (fd < 0) {
+		*error_r = strerror(errno);
+		buf_free(&head);
+		return -1;
+	}
+	if (write(fd, head.data, head.len) != (ssize_t)head.len)
+		ret = -1;
+	while (ret == 0 && done < size) {
+		ssize_t n = write(fd, data + done, size - done);
+
+		if (n <= 0)
+			ret = -1;
+		else
+			done += (size_t)n;
+	}
+	if (ret == 0 && fdatasync(fd) < 0)
+		ret = -1;
+	if (ret < 0) {
+		*error_r = strerror(errno);
+		(void)unlink(buf_cstr(path));
+	}
+	close(fd);
+	*size_r = head.len + size;
+	buf_free(&head);
+	return ret;
+}
+
+/* The cache record of the copy: the structure is that of the message
+ * shifted by the two header lines, so it is parsed from the copy. */
+static void lmtp_cache(const char *path, size_t size, struct buf *cache)
+{
+	struct mime_part *root;
+	void *map;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	buf_clear(cache);
+	if (fd < 0)
+		return;
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return;
+	root = mime_parse(map, size, NULL, NULL);
+	mime_cache_write(root, size, cache);
+	mime_part_free(&root);
+	munmap(map, size);
+}
+
+/* 1 when the user's quota lets `size` more bytes in, 0 when not, -1 on a
+ * store error. */
+static int lmtp_quota_allows(struct lmtp_delivery *d, const char *user,
+			     uint64_t size, const char **error_r)
+{
+	uint64_t bytes = 0, messages = 0;
+
+	if (d->store_set->quota_default_storage == 0 &&
+	    d->store_set->quota_default_messages == 0)
+		return 1;
+	if (store_user_usage(d->st, user, &bytes, &messages, error_r) < 0)
+		return -1;
+	if (d->store_set->quota_default_storage != 0 &&
+	    bytes + size > d->store_set->quota_default_storage)
+		return 0;
+	if (d->store_set->quota_default_messages != 0 &&
+	    messages + 1 > d->store_set->quota_default_messages)
+		return 0;
+	return 1;
+}
+
+static void lmtp_deliver_one(struct lmtp_delivery *d, struct lmtp_rcpt *r,
+			     const char *data, uint64_t hash)
+{
+	struct buf path = BUF_INIT, cache = BUF_INIT, text = BUF_INIT;
+	const char *mailbox = "INBOX", *error = "";
+	struct store_mailbox info;
+	struct mbox *mb = NULL;
+	struct mbox_append *a;
+	struct mbox_new_message msg;
+	struct mbox_append_result res;
+	size_t size;
+	int ret;
+
+	/* +detail goes to that folder when it exists; otherwise to INBOX,
+	 * so a typo in a detail never loses mail. */
+	if (r->detail != NULL &&
+	    store_mailbox_lookup(d->st, r->user, r->detail, &info, &error) == 1)
+		mailbox = info.name;
+	ret = lmtp_quota_allows(d, r->user, d->size, &error);
+	if (ret == 0) {
+		log_info("delivery_refused", "user=%s reason=%s", r->user,
+			 "over quota");
+		if (d->set->lmtp_quota_temporary)
+			lmtp_reply(d, r, 452, "4.2.2", "Mailbox is full");
+		else
+			lmtp_reply(d, r, 552, "5.2.2", "Mailbox is full");
+		goto out;
+	}
+	if (ret < 0 ||
+	    store_mailbox_open(d->st, r->user, mailbox, &mb, &error) <= 0 ||
+	    lmtp_write_copy(d, r, data, d->size, &path, &size, &error) < 0)
+		goto fail;
+	lmtp_cache(buf_cstr(&path), size, &cache);
+	memset(&msg, 0, sizeof(msg));
+	msg.path = buf_cstr(&path);
+	msg.size = size;
+	msg.internal_date = (int64_t)time(NULL);
+	msg.cache = cache.data;
+	msg.cache_size = cache.len;
+	if (d->set->lmtp_dedup_window != 0) {
+		msg.delivery_hash = hash;
+		msg.dedup_since = msg.internal_date -
+			(int64_t)d->set->lmtp_dedup_window;
+	}
+	a = mbox_append_begin(mb);
+	mbox_append_add(a, &msg);
+	ret = mbox_append_commit(&a, &res, &error);
+	(void)unlink(buf_cstr(&path));
+	if (ret < 0)
+		goto fail;
+	if (res.duplicate) {
+		log_info("delivery_duplicate", "user=%s mailbox=%s uid=%u",
+			 r->user, mailbox, res.uid);
+		buf_printf(&text, "Ok: already delivered to %s as uid %u",
+			   mailbox, res.uid);
+	} else {
+		log_info("delivered", "user=%s mailbox=%s uid=%u size=%zu",
+			 r->user, mailbox, res.uid, size);
+		buf_printf(&text, "Ok: delivered to %s as uid %u", mailbox,
+			   res.uid);
+	}
+	lmtp_reply(d, r, 250, "2.0.0", buf_cstr(&text));
+	goto out;
+fail:
+	log_error("delivery_failed", "user=%s mailbox=%s reason=%s", r->user,
+		  mailbox, error);
+	if (buf_cstr(&path)[0] != '\0')
+		(void)unlink(buf_cstr(&path));
+	lmtp_reply(d, r, 451, "4.3.0", "Temporary failure, try again later");
+out:
+	mbox_close(&mb);
+	buf_free(&path);
+	buf_free(&cache);
+	buf_free(&text);
+}
+
+void lmtp_deliver(struct lmtp_delivery *d)
+{
+	const char *data = "";
+	void *map = MAP_FAILED;
+	uint64_t hash = 0;
+	size_t i;
+	int fd;
+
+	fd = open(d->spool_path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && d->size > 0)
+		map = mmap(NULL, d->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	if (fd < 0 || (d->size > 0 && map == MAP_FAILED)) {
+		log_error("delivery_failed", "path=%s reason=%s", d->spool_path,
+			  strerror(errno));
+		for (i = 0; i < d->rcpt_count; i++)
+			lmtp_reply(d, &d->rcpts[i], 451, "4.3.0",
+				   "Temporary failure, try again later");
+		return;
+	}
+	if (map != MAP_FAILED)
+		data = map;
+	hash = lmtp_delivery_hash(data, d->size);
+	for (i = 0; i < d->rcpt_count; i++)
+		lmtp_deliver_one(d, &d->rcpts[i], data, hash);
+	if (map != MAP_FAILED)
+		munmap(map, d->size);
+}

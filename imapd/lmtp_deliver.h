@@ -1,0 +1,47 @@
+#ifndef SEALPOST_LMTP_DELIVER_H
+#define SEALPOST_LMTP_DELIVER_H
+
+/*
+ * Delivering one received message into the store, for each recipient of
+ * an LMTP transaction: the mailbox (user+detail picks a folder), the quota,
+ * the Return-Path and Delivered-To header lines of that recipient, the
+ * parsed structure for the cache, and the append with its duplicate check,
+ * durable before the recipient's reply is written.
+ */
+
+#include "buf.h"
+#include "lmtpd_settings.h"
+#include "store_settings.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+struct lmtp_rcpt {
+	char *address;		/* as given in RCPT TO, for Delivered-To */
+	char *user;		/* the store user */
+	char *detail;		/* the +detail, or NULL */
+	/* Filled by lmtp_deliver(): the reply for this recipient. */
+	struct buf reply;
+};
+
+struct lmtp_delivery {
+	struct store *st;
+	const struct lmtpd_settings *set;
+	const struct store_settings *store_set;
+	const char *sender;		/* reverse path without <>, "" for <> */
+	const char *spool_path;		/* the message as received, CRLF */
+	uint64_t size;
+	struct lmtp_rcpt *rcpts;
+	size_t rcpt_count;
+	bool enhanced_codes;
+};
+
+/* Stores the message for every recipient and fills each one's reply.
+ * Never fails as a whole: a recipient that cannot be served gets its own
+ * 4xx or 5xx. */
+void lmtp_deliver(struct lmtp_delivery *d);
+
+#endif

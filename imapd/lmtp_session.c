@@ -1,0 +1,489 @@
+#include "lmtp_session.h"
+#include "buf.h"
+#include "event.h"
+#include "lmtp_deliver.h"
+#include "log.h"
+#include "server.h"
+#include "smtp_address.h"
+#include "smtp_command.h"
+#include "smtp_ext.h"
+#include "smtp_ehlo.h"
+#include "smtp_limits.h"
+#include "smtp_reply.h"
+#include "store.h"
+#include "stream.h"
+#include "stream_data.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* After this many bad commands in a row the client is not ours. */
+#define LMTP_MAX_BAD_COMMANDS 20
+
+#define LMTP_EXTENSIONS (SMTP_EXT_PIPELINING | SMTP_EXT_SIZE | \
+			 SMTP_EXT_8BITMIME | SMTP_EXT_ENHANCEDSTATUSCODES)
+
+enum lmtp_state {
+	LMTP_STATE_NEW,		/* before LHLO */
+	LMTP_STATE_READY,	/* after LHLO, no transaction */
+	LMTP_STATE_MAIL,	/* MAIL given */
+	LMTP_STATE_DATA,	/* reading the message */
+	LMTP_STATE_QUIT,
+};
+
+struct lmtp_session {
+	struct lmtp_server *srv;
+	struct server_conn *conn;
+	struct stream *s;
+	struct log_ctx log;
+	enum lmtp_state state;
+	char *sender;
+	struct lmtp_rcpt *rcpts;
+	size_t rcpt_count, rcpt_alloc;
+	struct stream_data *data;
+	int spool_fd;
+	struct buf spool_path;
+	bool spool_failed;
+	unsigned int bad_commands;
+	struct lmtp_session *prev, *next;
+};
+
+static struct lmtp_session *lmtp_sessions;
+static unsigned int lmtp_spool_seq;
+static bool lmtp_shutting_down;
+
+static void lmtp_session_end(struct lmtp_session *ls);
+
+static void lmtp_reply(struct lmtp_session *ls, unsigned int code,
+		       const char *enhanced, const char *text)
+{
+	struct buf out = BUF_INIT;
+	const char *error;
+
+	if (smtp_reply_write(&out, code, enhanced, text, &error) < 0)
+		log_panic("lmtp reply: %s", error);
+	stream_write(ls->s, out.data, out.len);
+	buf_free(&out);
+}
+
+static void lmtp_reply_status(struct lmtp_session *ls,
+			      const struct smtp_status *status)
+{
+	struct buf out = BUF_INIT;
+
+	smtp_reply_write_status(&out, status, true);
+	stream_write(ls->s, out.data, out.len);
+	buf_free(&out);
+}
+
+static void lmtp_transaction_reset(struct lmtp_session *ls)
+{
+	size_t i;
+
+	free(ls->sender);
+	ls->sender = NULL;
+	for (i = 0; i < ls->rcpt_count; i++) {
+		free(ls->rcpts[i].address);
+		free(ls->rcpts[i].user);
+		free(ls->rcpts[i].detail);
+		buf_free(&ls->rcpts[i].reply);
+	}
+	ls->rcpt_count = 0;
+	stream_data_free(&ls->data);
+	if (ls->spool_fd >= 0) {
+		close(ls->spool_fd);
+		ls->spool_fd = -1;
+	}
+	if (ls->spool_path.len > 0) {
+		(void)unlink(buf_cstr(&ls->spool_path));
+		buf_clear(&ls->spool_path);
+	}
+	ls->spool_failed = false;
+	if (ls->state != LMTP_STATE_NEW && ls->state != LMTP_STATE_QUIT)
+		ls->state = LMTP_STATE_READY;
+}
+
+static void lmtp_cmd_lhlo(struct lmtp_session *ls, const struct smtp_command *cmd)
+{
+	struct buf out = BUF_INIT;
+	const char *error;
+
+	lmtp_transaction_reset(ls);
+	if (smtp_ehlo_write_reply(&out, ls->srv->hostname, "LMTP",
+				  LMTP_EXTENSIONS,
+				  ls->srv->set->lmtp_max_message_size, NULL,
+				  &error) < 0)
+		log_panic("LHLO reply: %s", error);
+	stream_write(ls->s, out.data, out.len);
+	buf_free(&out);
+	ls->state = LMTP_STATE_READY;
+}
+
+static void lmtp_cmd_mail(struct lmtp_session *ls, const struct smtp_command *cmd)
+{
+	struct buf path = BUF_INIT;
+
+	if (ls->state == LMTP_STATE_NEW) {
+		lmtp_reply(ls, 503, "5.5.1", "Send LHLO first");
+		return;
+	}
+	if (ls->state != LMTP_STATE_READY) {
+		lmtp_reply(ls, 503, "5.5.1", "Nested MAIL command");
+		return;
+	}
+	if (cmd->mail.size_set &&
+	    cmd->mail.size > ls->srv->set->lmtp_max_message_size) {
+		lmtp_reply(ls, 552, "5.3.4", "Message too big");
+		return;
+	}
+	if (!cmd->path->null_path)
+		smtp_address_write(&path, cmd->path);
+	ls->sender = buf_steal(&path);
+	ls->state = LMTP_STATE_MAIL;
+	lmtp_reply(ls, 250, "2.1.0", "Ok");
+}
+
+static void lmtp_cmd_rcpt(struct lmtp_session *ls, const struct smtp_command *cmd)
+{
+	const struct smtp_address *a = cmd->path;
+	struct lmtp_rcpt *r;
+	struct buf user = BUF_INIT, addr = BUF_INIT;
+	const char *detail = NULL, *error;
+	size_t user_len, i;
+	int exists;
+
+	if (ls->state != LMTP_STATE_MAIL) {
+		lmtp_reply(ls, 503, "5.5.1", "Need MAIL before RCPT");
+		return;
+	}
+	if (ls->rcpt_count >= ls->srv->set->lmtp_max_recipients) {
+		lmtp_reply(ls, 452, "4.5.3", "Too many recipients");
+		return;
+	}
+	if (a->postmaster) {
+		buf_append_str(&user, "postmaster");
+	} else {
+		if (!smtp_address_split_detail(a->local_part,
+					       ls->srv->set->recipient_delimiter,
+					       &user_len, &detail))
+			user_len = strlen(a->local_part);
+		buf_append(&user, a->local_part, user_len);
+	}
+	/* Local parts are matched without case: users are lower case. */
+	for (i = 0; i < user.len; i++)
+		user.data[i] = (char)tolower((unsigned char)user.data[i]);
+	exists = store_user_name_check(buf_cstr(&user), &error) < 0 ? 0 :
+		store_user_exists(ls->srv->st, buf_cstr(&user), &error);
+	if (exists < 0) {
+		log_error("rcpt_failed", "user=%s reason=%s", buf_cstr(&user),
+			  error);
+		lmtp_reply(ls, 451, "4.3.0", "Temporary failure, try again later");
+		buf_free(&user);
+		return;
+	}
+	if (exists == 0) {
+		log_info("rcpt_unknown", "user=%s", buf_cstr(&user));
+		lmtp_reply(ls, 550, "5.1.1", "No such user here");
+		buf_free(&user);
+		return;
+	}
+	if (ls->rcpt_count == ls->rcpt_alloc) {
+		ls->rcpt_alloc = ls->rcpt_alloc ? ls->rcpt_alloc * 2 : 8;
+		ls->rcpts = xrealloc(ls->rcpts, ls->rcpt_alloc * sizeof(*ls->rcpts));
+	}
+	r = &ls->rcpts[ls->rcpt_count++];
+	memset(r, 0, sizeof(*r));
+	smtp_address_write(&addr, a);
+	r->address = buf_steal(&addr);
+	r->user = buf_steal(&user);
+	r->detail = detail != NULL && *detail != '\0' ? xstrdup(detail) : NULL;
+	lmtp_reply(ls, 250, "2.1.5", "Ok");
+}
+
+static void lmtp_cmd_data(struct lmtp_session *ls)
+{
+	if (ls->state != LMTP_STATE_MAIL) {
+		lmtp_reply(ls, 503, "5.5.1", "Need MAIL before DATA");
+		return;
+	}
+	if (ls->rcpt_count == 0) {
+		lmtp_reply(ls, 503, "5.5.1", "No valid recipients");
+		return;
+	}
+	buf_printf(&ls->spool_path, "%s/lmtp-in.%ld.%u",
+		   store_tmp_dir(ls->srv->st), (long)getpid(), lmtp_spool_seq++);
+	ls->spool_fd = open(buf_cstr(&ls->spool_path),
+			    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (ls->spool_fd < 0) {
+		log_error("spool_failed", "path=%s reason=%s",
+			  buf_cstr(&ls->spool_path), strerror(errno));
+		buf_clear(&ls->spool_path);
+		lmtp_reply(ls, 451, "4.3.0", "Temporary failure, try again later");
+		return;
+	}
+	ls->data = stream_data_new(ls->s, ls->srv->set->lmtp_max_message_size);
+	ls->state = LMTP_STATE_DATA;
+	lmtp_reply(ls, 354, NULL, "Go ahead, end with <CRLF>.<CRLF>");
+}
+
+/* One reply per accepted recipient, in RCPT order (RFC 2033 4.2). */
+static void lmtp_reply_all(struct lmtp_session *ls, unsigned int code,
+			   const char *enhanced, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < ls->rcpt_count; i++)
+		lmtp_reply(ls, code, enhanced, text);
+}
+
+static void lmtp_data_end(struct lmtp_session *ls, enum stream_result r)
+{
+	struct lmtp_delivery d;
+	size_t i;
+
+	if (r == STREAM_TOO_LONG) {
+		lmtp_reply_all(ls, 552, "5.3.4", "Message too big");
+	} else if (r == STREAM_INVALID) {
+		lmtp_reply_all(ls, 550, "5.6.2",
+			       "Bare CR or LF in message: line ends must be CRLF");
+	} else if (ls->spool_failed) {
+		lmtp_reply_all(ls, 451, "4.3.0", "Temporary failure, try again later");
+	} else {
+		memset(&d, 0, sizeof(d));
+		d.st = ls->srv->st;
+		d.set = ls->srv->set;
+		d.store_set = ls->srv->store_set;
+		d.sender = ls->sender;
+		d.spool_path = buf_cstr(&ls->spool_path);
+		d.size = stream_data_size(ls->data);
+		d.rcpts = ls->rcpts;
+		d.rcpt_count = ls->rcpt_count;
+		d.enhanced_codes = true;
+		lmtp_deliver(&d);
+		for (i = 0; i < ls->rcpt_count; i++)
+			stream_write(ls->s, ls->rcpts[i].reply.data,
+				     ls->rcpts[i].reply.len);
+	}
+	lmtp_transaction_reset(ls);
+	ls->state = LMTP_STATE_READY;
+}
+
+/* Feeds the message into the spool file as it arrives.  Returns false when
+ * the caller must wait for more input. */
+static bool lmtp_read_data(struct lmtp_session *ls)
+{
+	for (;;) {
+		const char *piece;
+		size_t size;
+		enum stream_result r = stream_data_read(ls->data, &piece, &size);
+
+		switch (r) {
+		case STREAM_OK:
+			if (!ls->spool_failed &&
+			    write(ls->spool_fd, piece, size) != (ssize_t)size) {
+				log_error("spool_failed", "path=%s reason=%s",
+					  buf_cstr(&ls->spool_path),
+					  strerror(errno));
+				ls->spool_failed = true;
+			}
+			continue;
+		case STREAM_WAIT:
+			return false;
+		case STREAM_DONE:
+		case STREAM_TOO_LONG:
+		case STREAM_INVALID:
+			lmtp_data_end(ls, r);
+			return true;
+		default:
+			log_info("disconnected", "reason=%s", "in DATA");
+			lmtp_session_end(ls);
+			return false;
+		}
+	}
+}
+
+static void lmtp_dispatch(struct lmtp_session *ls, const char *line, size_t len)
+{
+	static const struct smtp_limits *limits = &smtp_limits_default;
+	struct smtp_command_opts opts = { true, LMTP_EXTENSIONS, false };
+	struct smtp_command_error err;
+	struct smtp_command *cmd;
+
+	if (smtp_command_parse(line, len, &opts, limits, &cmd, &err) < 0) {
+		lmtp_reply_status(ls, &err.status);
+		ls->bad_commands++;
+		return;
+	}
+	ls->bad_commands = 0;
+	switch (cmd->verb) {
+	case SMTP_COMMAND_LHLO: lmtp_cmd_lhlo(ls, cmd); break;
+	case SMTP_COMMAND_MAIL: lmtp_cmd_mail(ls, cmd); break;
+	case SMTP_COMMAND_RCPT: lmtp_cmd_rcpt(ls, cmd); break;
+	case SMTP_COMMAND_DATA: lmtp_cmd_data(ls); break;
+	case SMTP_COMMAND_RSET:
+		lmtp_transaction_reset(ls);
+		lmtp_reply(ls, 250, "2.0.0", "Ok");
+		break;
+	case SMTP_COMMAND_NOOP:
+		lmtp_reply(ls, 250, "2.0.0", "Ok");
+		break;
+	case SMTP_COMMAND_VRFY:
+		lmtp_reply(ls, 252, "2.5.2", "Cannot VRFY user");
+		break;
+	case SMTP_COMMAND_QUIT:
+		lmtp_reply(ls, 221, "2.0.0", "Bye");
+		ls->state = LMTP_STATE_QUIT;
+		break;
+	default:
+		lmtp_reply(ls, 502, "5.5.1", "Command not implemented");
+		break;
+	}
+	smtp_command_free(&cmd);
+}
+
+static void lmtp_on_input(void *ctx)
+{
+	struct lmtp_session *ls = ctx;
+	size_t max = smtp_limits_line_max(&smtp_limits_default) - 2;
+
+	log_set_ctx(&ls->log);
+	while (ls->state != LMTP_STATE_QUIT) {
+		struct stream_line line;
+		enum stream_result r;
+
+		if (ls->state == LMTP_STATE_DATA) {
+			if (!lmtp_read_data(ls))
+				break;
+			continue;
+		}
+		r = stream_read_line(ls->s, max, &line);
+		if (r == STREAM_WAIT)
+			break;
+		if (r == STREAM_EOF || r == STREAM_ERROR) {
+			lmtp_session_end(ls);
+			return;
+		}
+		if (ls->state == LMTP_STATE_QUIT)
+			break;
+		if (r == STREAM_TOO_LONG) {
+			lmtp_reply(ls, 500, "5.5.2", "Line too long");
+		} else if (line.eol != STREAM_EOL_CRLF || line.bare_cr) {
+			lmtp_reply(ls, 500, "5.5.2", "Line ends must be CRLF");
+			ls->bad_commands++;
+		} else {
+			lmtp_dispatch(ls, line.data, line.len);
+		}
+		if (ls->bad_commands >= LMTP_MAX_BAD_COMMANDS) {
+			lmtp_reply(ls, 421, "4.7.0", "Too many errors, closing");
+			ls->state = LMTP_STATE_QUIT;
+		}
+	}
+	if (lmtp_shutting_down && ls->state == LMTP_STATE_READY) {
+		lmtp_reply(ls, 421, "4.3.2", "Shutting down");
+		ls->state = LMTP_STATE_QUIT;
+	}
+	if (stream_flush(ls->s) != 0 && ls->state == LMTP_STATE_QUIT)
+		lmtp_session_end(ls);
+	else
+		log_set_ctx(NULL);
+}
+
+static void lmtp_on_drained(void *ctx)
+{
+	struct lmtp_session *ls = ctx;
+
+	log_set_ctx(&ls->log);
+	if (ls->state == LMTP_STATE_QUIT)
+		lmtp_session_end(ls);
+	else
+		log_set_ctx(NULL);
+}
+
+static void lmtp_on_error(void *ctx)
+{
+	struct lmtp_session *ls = ctx;
+
+	log_set_ctx(&ls->log);
+	log_info("disconnected", "reason=%s", stream_error(ls->s));
+	lmtp_session_end(ls);
+}
+
+static void lmtp_session_end(struct lmtp_session *ls)
+{
+	log_set_ctx(&ls->log);
+	if (ls->state == LMTP_STATE_DATA || ls->state == LMTP_STATE_MAIL)
+		log_info("transaction_aborted", "count=%zu", ls->rcpt_count);
+	ls->state = LMTP_STATE_QUIT;
+	lmtp_transaction_reset(ls);
+	free(ls->rcpts);
+	buf_free(&ls->spool_path);
+	stream_free(&ls->s);
+	server_conn_done(&ls->conn);
+	if (ls->prev != NULL)
+		ls->prev->next = ls->next;
+	else
+		lmtp_sessions = ls->next;
+	if (ls->next != NULL)
+		ls->next->prev = ls->prev;
+	log_set_ctx(NULL);
+	free(ls);
+}
+
+void lmtp_session_start(struct lmtp_server *srv, struct server_conn *conn)
+{
+	static const struct stream_callbacks cb = {
+		lmtp_on_input, lmtp_on_drained, lmtp_on_error, NULL,
+	};
+	struct lmtp_session *ls = xcalloc(1, sizeof(*ls));
+	struct stream_settings set = stream_default_settings;
+	struct buf greeting = BUF_INIT;
+
+	ls->srv = srv;
+	ls->conn = conn;
+	ls->spool_fd = -1;
+	log_new_session_id(ls->log.session);
+	set.read_timeout_ms = srv->set->lmtp_timeout * 1000U;
+	set.write_timeout_ms = srv->set->lmtp_timeout * 1000U;
+	ls->s = stream_new(srv->loop, conn->fd, &set, &cb, ls);
+	ls->next = lmtp_sessions;
+	if (lmtp_sessions != NULL)
+		lmtp_sessions->prev = ls;
+	lmtp_sessions = ls;
+	log_set_ctx(&ls->log);
+	log_info("connect", "client=%s listener=%s", conn->peer_ip,
+		 conn->listener);
+	if (server_conn_over_limit(conn)) {
+		lmtp_reply(ls, 421, "4.7.0", "Too many connections");
+		ls->state = LMTP_STATE_QUIT;
+	} else {
+		buf_printf(&greeting, "%s LMTP sealpost ready", srv->hostname);
+		lmtp_reply(ls, 220, NULL, buf_cstr(&greeting));
+		buf_free(&greeting);
+	}
+	if (stream_flush(ls->s) != 0 && ls->state == LMTP_STATE_QUIT)
+		lmtp_session_end(ls);
+	log_set_ctx(NULL);
+}
+
+void lmtp_sessions_shutdown(void)
+{
+	struct lmtp_session *ls, *next;
+
+	lmtp_shutting_down = true;
+	for (ls = lmtp_sessions; ls != NULL; ls = next) {
+		next = ls->next;
+		if (ls->state != LMTP_STATE_NEW && ls->state != LMTP_STATE_READY)
+			continue;
+		log_set_ctx(&ls->log);
+		lmtp_reply(ls, 421, "4.3.2", "Shutting down");
+		ls->state = LMTP_STATE_QUIT;
+		if (stream_flush(ls->s) != 0)
+			lmtp_session_end(ls);
+		log_set_ctx(NULL);
+	}
+}

@@ -1,0 +1,63 @@
+/* lmtpd's start-up: config, privileges, the store, the event loop. */
+#include "lmtpd.h"
+#include "buf.h"
+#include "event.h"
+#include "lmtp_session.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+#include "worker.h"
+#include "master/master_settings.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void lmtpd_accept(void *ctx, struct server_conn *conn)
+{
+	lmtp_session_start(ctx, conn);
+}
+
+static void lmtpd_shutdown(void *ctx)
+{
+	lmtp_sessions_shutdown();
+}
+
+int lmtpd_run(int argc, char **argv)
+{
+	struct lmtpd_settings set;
+	struct store_settings store_set;
+	struct master_settings ms;
+	struct lmtp_server srv;
+	struct worker w;
+	struct server *server;
+	char hostname[256];
+	const char *error;
+
+	worker_init(&w, "lmtpd", argc, argv);
+	/* No secrets to load: drop privileges before anything else. */
+	worker_drop_privileges(&w);
+	config_fill(w.config, &lmtpd_config_table, &set);
+	config_fill(w.config, &store_config_table, &store_set);
+	config_fill(w.config, &master_config_table, &ms);
+	if (*ms.hostname != '\0')
+		(void)str_copy(hostname, sizeof(hostname), ms.hostname);
+	else if (gethostname(hostname, sizeof(hostname)) < 0)
+		(void)str_copy(hostname, sizeof(hostname), "localhost");
+	memset(&srv, 0, sizeof(srv));
+	srv.set = &set;
+	srv.store_set = &store_set;
+	srv.hostname = hostname;
+	if (store_open(ms.state_dir, &srv.st, &error) < 0)
+		log_fatal("%s", error);
+	srv.loop = event_loop_new();
+	server = server_new(srv.loop, &w, NULL, NULL, lmtpd_accept,
+			    lmtpd_shutdown, &srv);
+	log_info("started", NULL);
+	event_loop_run(srv.loop);
+	server_free(&server);
+	store_close(&srv.st);
+	event_loop_free(&srv.loop);
+	worker_deinit(&w);
+	return 0;
+}

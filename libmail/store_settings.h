@@ -1,0 +1,15 @@
+#ifndef SEALPOST_STORE_SETTINGS_H
+#define SEALPOST_STORE_SETTINGS_H
+
+#include "config.h"
+
+#include <stddef.h>
+
+struct store_settings {
+	size_t quota_default_storage;
+	unsigned int quota_default_messages;
+};
+
+extern const struct config_table store_config_table;
+
+#endif
