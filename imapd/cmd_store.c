@@ -78,6 +78,7 @@ void cmd_store(struct imap_client *c, const struct imap_command *cmd)
 	if (imap_selected_sync(sel, &error) < 0)
 		log_error("mailbox_sync_failed", "mailbox=%s reason=%s",
 			  sel->info.name, error);
+	imap_selected_announce_keywords(c);
 	/* Our own change is reported once, here (or not at all with
 	 * .SILENT), rather than again as an unsolicited update. */
 	for (i = 0; i < count; i++) {

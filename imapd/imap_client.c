@@ -405,8 +405,13 @@ static void imap_client_on_ready(void *ctx)
 	imap_client_ref(c);
 	c->tls_pending = false;
 	c->tls = true;
-	if (tls_stream_info(c->stream, &info) == 0)
-		log_info("tls", "tls=\"%s %s\"", info.protocol, info.cipher);
+	if (tls_stream_info(c->stream, &info) == 0) {
+		struct buf desc = BUF_INIT;
+
+		buf_printf(&desc, "%s %s", info.protocol, info.cipher);
+		log_info("tls", "tls=%s", buf_cstr(&desc));
+		buf_free(&desc);
+	}
 	imap_client_process(c);
 	imap_client_unref(c);
 }
@@ -418,7 +423,7 @@ static void imap_client_parse_error(struct imap_client *c)
 	const struct imap_parse_error *err = imap_parser_error(c->parser);
 
 	imap_append_abort(c);
-	log_info("command_refused", "reason=\"%s\"", err->text);
+	log_info("command_refused", "reason=%s", err->text);
 	imap_client_send(c, "%s %s %s", err->tag != NULL ? err->tag : "*",
 			 err->reply, err->text);
 	if (err->disconnect) {
@@ -446,10 +451,10 @@ static void imap_client_run(struct imap_client *c, struct imap_command *cmd)
 	state_flag = c->state == IMAP_STATE_NOT_AUTH ? IMAP_CMD_NOT_AUTH :
 		c->state == IMAP_STATE_AUTH ? IMAP_CMD_AUTH : IMAP_CMD_SELECTED;
 	if (!(def->flags & state_flag)) {
-		imap_client_done_plain(c, "BAD %s", c->state ==
-			IMAP_STATE_NOT_AUTH ? "Log in first" :
-			c->state == IMAP_STATE_AUTH ? "Select a mailbox first" :
-			"Command not valid now");
+		imap_client_done_plain(c, "BAD %s",
+			c->state == IMAP_STATE_NOT_AUTH ? "Log in first" :
+			def->flags == IMAP_CMD_NOT_AUTH ? "Already logged in" :
+			"Select a mailbox first");
 		return;
 	}
 	def->fn(c, cmd);
@@ -506,7 +511,7 @@ static bool imap_client_feed_line(struct imap_client *c)
 
 	if (lf == NULL) {
 		if (c->in.len - c->in_pos > max) {
-			log_info("command_refused", "reason=\"line too long\"");
+			log_info("command_refused", "reason=%s", "line too long");
 			imap_client_bye(c, "Line too long");
 		}
 		return false;
@@ -656,7 +661,10 @@ void imap_client_accept(void *ctx, struct server_conn *conn)
 			imap_client_unref(c);
 			return;
 		}
+		/* Nothing is read before the handshake is done, so the
+		 * greeting may already offer what TLS allows. */
 		c->tls_pending = true;
+		c->tls = true;
 	}
 	imap_client_capabilities(c, &caps);
 	imap_client_send(c, "* OK [CAPABILITY %s] %s IMAP server ready",

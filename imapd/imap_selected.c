@@ -195,18 +195,19 @@ int imap_selected_sync(struct imap_selected *sel, const char **error_r)
 	return imap_selected_reload(sel, error_r);
 }
 
-static void imap_selected_send_flags(struct imap_client *c)
+void imap_selected_announce_keywords(struct imap_client *c)
 {
 	struct imap_selected *sel = c->sel;
 	struct buf line = BUF_INIT;
 
+	if (sel->view.keyword_count == sel->keywords_sent)
+		return;
 	buf_append_str(&line, "* FLAGS ");
 	imap_selected_flag_list(sel, &line);
 	buf_append_str(&line, "\r\n* OK [PERMANENTFLAGS ");
 	if (sel->readonly) {
 		buf_append_str(&line, "()");
 	} else {
-		buf_truncate(&line, line.len);
 		imap_selected_flag_list(sel, &line);
 		buf_truncate(&line, line.len - 1);
 		buf_append_str(&line, " \\*)");
@@ -248,8 +249,7 @@ void imap_selected_announce(struct imap_client *c, bool allow_expunge)
 	struct buf line = BUF_INIT;
 	size_t i;
 
-	if (sel->view.keyword_count != sel->keywords_sent)
-		imap_selected_send_flags(c);
+	imap_selected_announce_keywords(c);
 	if (allow_expunge && sel->expunges_pending)
 		imap_selected_send_expunges(c);
 	if (sel->count > sel->exists_sent) {

@@ -63,6 +63,10 @@ int imap_selected_sync(struct imap_selected *sel, const char **error_r);
  * expunges only when `allow_expunge`. */
 void imap_selected_announce(struct imap_client *c, bool allow_expunge);
 
+/* Sends FLAGS and PERMANENTFLAGS when keywords were defined since they
+ * were last sent (before any FETCH that shows a new keyword). */
+void imap_selected_announce_keywords(struct imap_client *c);
+
 /* Sequence number (1-based) of a UID, or 0. */
 uint32_t imap_selected_seq(const struct imap_selected *sel, uint32_t uid);
 
