@@ -534,11 +534,12 @@ static void imap_client_process(struct imap_client *c)
 		enum stream_result r;
 		bool progress = false;
 
-		if (c->in_pos < c->in.len) {
-			progress = c->mode == IMAP_INPUT_COMMAND ?
-				imap_client_feed_parser(c) :
-				imap_client_feed_line(c);
-		}
+		/* The parser may have an event pending (a continuation
+		 * after a literal was accepted) even with no new input. */
+		if (c->mode == IMAP_INPUT_COMMAND)
+			progress = imap_client_feed_parser(c);
+		else if (c->in_pos < c->in.len)
+			progress = imap_client_feed_line(c);
 		if (progress)
 			continue;
 		/* Need more: keep the unused tail and read. */
