@@ -478,13 +478,13 @@ static void list_run(struct imap_client *c, struct list_request *r,
 		if (!selected)
 			continue;
 		if (r->lsub) {
-			struct list_entry shown = *e;
-
-			/* LSUB predates \NonExistent: a parent that is only
-			 * there for its children is \Noselect. */
-			if (!e->subscribed)
-				shown.exists = false;
-			list_line(c, name, &shown, false, 0, false, out);
+			/* LSUB has no child attributes; a parent that is only
+			 * there for its subscribed children is \Noselect
+			 * (RFC 3501 section 6.3.9). */
+			buf_printf(out, "* LSUB (%s) \"/\" ",
+				   e->subscribed ? "" : "\\Noselect");
+			imap_mailbox_name_out(c, e->name, out);
+			buf_append_str(out, "\r\n");
 		} else {
 			list_line(c, name, e, r->extended, r->ret, childinfo, out);
 		}
