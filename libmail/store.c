@@ -872,6 +872,117 @@ int store_user_del(struct store *st, const char *user, const char **error_r)
 	return 0;
 }
 
+struct store_sub_ctx {
+	struct store *st;
+	struct buf key;
+	bool subscribe;
+	int result;
+};
+
+static int store_sub_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
+			 const char **error_r)
+{
+	struct store_sub_ctx *s = ctx;
+	struct buf value = BUF_INIT;
+	int ret;
+
+	if (s->subscribe) {
+		db_record_init(&value, STORE_RECORD_VERSION);
+		ret = db_put(s->st->subscriptions, txn, s->key.data, s->key.len,
+			     value.data, value.len, error_r);
+	} else {
+		ret = db_del(s->st->subscriptions, txn, s->key.data, s->key.len,
+			     error_r);
+	}
+	buf_free(&value);
+	s->result = ret;
+	return ret < 0 ? -1 : 0;
+}
+
+static int store_sub_change(struct store *st, const char *user,
+			    const char *name, bool subscribe,
+			    const char **error_r)
+{
+	char norm[STORE_MAILBOX_NAME_MAX + 1];
+	struct store_sub_ctx s;
+	int ret;
+
+	if (store_mailbox_name_check(name, norm, error_r) < 0)
+		return -1;
+	memset(&s, 0, sizeof(s));
+	s.st = st;
+	s.subscribe = subscribe;
+	store_key(&s.key, user, norm);
+	ret = db_txn_run(st->env, store_sub_txn, &s, error_r);
+	buf_free(&s.key);
+	return ret < 0 ? -1 : s.result;
+}
+
+int store_subscribe(struct store *st, const char *user, const char *name,
+		    const char **error_r)
+{
+	return store_sub_change(st, user, name, true, error_r) < 0 ? -1 : 0;
+}
+
+int store_unsubscribe(struct store *st, const char *user, const char *name,
+		      const char **error_r)
+{
+	return store_sub_change(st, user, name, false, error_r);
+}
+
+/* Collects the names inside the transaction and calls back after it, like
+ * store_mailbox_list(). */
+struct store_sub_list_ctx {
+	struct store *st;
+	const char *user;
+	struct buf names;	/* NUL-terminated names, one after another */
+};
+
+static int store_sub_list_txn(struct db_txn *txn, unsigned int attempt,
+			      void *ctx, const char **error_r)
+{
+	struct store_sub_list_ctx *l = ctx;
+	struct buf prefix = BUF_INIT, key = BUF_INIT, value = BUF_INIT;
+	struct db_cursor *cur = NULL;
+	int ret;
+
+	buf_clear(&l->names);
+	store_key(&prefix, l->user, NULL);
+	ret = db_cursor_open(l->st->subscriptions, txn, prefix.data,
+			     prefix.len, &cur, error_r);
+	while (ret == 0 &&
+	       (ret = db_cursor_next(cur, &key, &value, error_r)) == 1) {
+		ret = 0;
+		buf_append(&l->names, key.data + prefix.len,
+			   key.len - prefix.len);
+		buf_append_char(&l->names, '\0');
+	}
+	db_cursor_free(&cur);
+	buf_free(&prefix);
+	buf_free(&key);
+	buf_free(&value);
+	return ret < 0 ? -1 : 0;
+}
+
+int store_list_subscriptions(struct store *st, const char *user,
+			     void (*fn)(void *ctx, const char *name),
+			     void *ctx, const char **error_r)
+{
+	struct store_sub_list_ctx l = { st, user, BUF_INIT };
+	size_t pos = 0;
+	int ret;
+
+	ret = db_txn_run(st->env, store_sub_list_txn, &l, error_r);
+	while (ret == 0 && pos < l.names.len) {
+		const char *name = l.names.data + pos;
+
+		fn(ctx, name);
+		pos += strlen(name) + 1;
+	}
+	buf_free(&l.names);
+	return ret;
+}
+
 struct store_usage_ctx {
 	struct store *st;
 	const char *user;

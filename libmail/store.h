@@ -105,6 +105,19 @@ char *store_mailbox_dir(const struct store *st, const char *user,
 int store_mailbox_open(struct store *st, const char *user, const char *name,
 		       struct mbox **mb_r, const char **error_r);
 
+/* Subscriptions (RFC 9051 section 6.3.7): a set of names per user, which
+ * need not name existing mailboxes.  Names are checked and normalised as
+ * mailbox names.  store_unsubscribe() returns 1 when the name was
+ * subscribed, 0 when it was not, -1 on errors. */
+int store_subscribe(struct store *st, const char *user, const char *name,
+		    const char **error_r);
+int store_unsubscribe(struct store *st, const char *user, const char *name,
+		      const char **error_r);
+/* Calls `fn` for each subscribed name of `user`, in name order. */
+int store_list_subscriptions(struct store *st, const char *user,
+			     void (*fn)(void *ctx, const char *name),
+			     void *ctx, const char **error_r);
+
 /* Sums the messages and bytes of all of `user`'s mailboxes (the quota
  * root of RFC 9208 is the user's whole hierarchy).  Reads every index:
  * cost grows with the number of messages. */

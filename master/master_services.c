@@ -16,6 +16,9 @@ const struct master_service_def master_service_defs[] = {
 	 * mailq(1) and the queue commands. */
 	{ "queue", "qmgr", "mail_user", "qmgr_workers", false,
 	  { { "queue_socket", "queue" } } },
+	/* imapd loads the TLS key as root, then drops to mail_user. */
+	{ "imap", "imapd", "mail_user", "imap_workers", true,
+	  { { "imap_listen", "imap" }, { "imaps_listen", "imaps" } } },
 	/* Delivery into the store: no secrets, so exec'd as mail_user. */
 	{ "lmtp", "lmtpd", "mail_user", "lmtp_workers", false,
 	  { { "lmtp_socket", "lmtp" }, { "lmtp_listen", "lmtp_tcp" } } },

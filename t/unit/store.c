@@ -24,6 +24,21 @@ static void collect_user(void *ctx, const char *user)
 	buf_printf(&listed, "%s%s", listed.len ? "," : "", user);
 }
 
+static void collect_sub(void *ctx, const char *name)
+{
+	buf_printf(&listed, "%s%s", listed.len ? "," : "", name);
+}
+
+static const char *subs(struct store *st, const char *user)
+{
+	const char *err;
+
+	buf_clear(&listed);
+	if (store_list_subscriptions(st, user, collect_sub, NULL, &err) < 0)
+		return err;
+	return buf_cstr(&listed);
+}
+
 static const char *list(struct store *st, const char *user)
 {
 	const char *err;
@@ -191,9 +206,27 @@ int main(void)
 	is_int(store_mailbox_open(st, "alice", "Nope", &box, &err), 0,
 	       "opening a missing mailbox says so");
 
+	/* Subscriptions: names, existing or not, per user. */
+	is_str(subs(st, "alice"), "", "no subscriptions at first");
+	is_int(store_subscribe(st, "alice", "inbox", &err), 0, "subscribe inbox");
+	is_int(store_subscribe(st, "alice", "Gone/Away", &err), 0,
+	       "subscribe a name that does not exist");
+	is_int(store_subscribe(st, "alice", "INBOX", &err), 0,
+	       "subscribing twice is fine");
+	is_int(store_subscribe(st, "bob", "Other", &err), 0, "bob subscribes");
+	ok(store_subscribe(st, "alice", "a//b", &err) < 0, "bad names refused");
+	is_str(subs(st, "alice"), "Gone/Away,INBOX", "alice's, normalised");
+	is_int(store_unsubscribe(st, "alice", "Gone/Away", &err), 1,
+	       "unsubscribe");
+	is_int(store_unsubscribe(st, "alice", "Gone/Away", &err), 0,
+	       "unsubscribing again says it was not subscribed");
+	is_str(subs(st, "alice"), "INBOX", "one left");
+	is_str(subs(st, "bob"), "Other", "bob's are separate");
+
 	/* Removing a user removes everything of theirs. */
 	is_int(store_user_del(st, "alice", &err), 0, "user deleted");
 	is_str(list(st, "alice"), "", "no mailboxes left");
+	is_str(subs(st, "alice"), "", "no subscriptions left");
 	{
 		char path[300];
 		struct stat sb;

@@ -1,0 +1,59 @@
+/* EXPUNGE (RFC 9051 section 6.4.3) and UID EXPUNGE (RFC 4315 section
+ * 2.1). */
+#include "imapd/imap_commands.h"
+#include "imapd/imap_client.h"
+#include "imapd/imap_selected.h"
+#include "imapd/imap_seqset.h"
+#include "log.h"
+
+#include <stdlib.h>
+
+void cmd_expunge(struct imap_client *c, const struct imap_command *cmd)
+{
+	struct imap_selected *sel = c->sel;
+	struct imap_seqset *set = NULL;
+	const char *text, *error;
+	uint32_t *uids;
+	size_t i, n = 0;
+
+	if (cmd->arg_count != (cmd->uid ? 1u : 0u) ||
+	    (cmd->uid && (!imap_arg_get_atom(&cmd->args[0], &text) ||
+			  imap_seqset_parse(text, IMAP_SEQSET_DEFAULT_MAX_RANGES,
+					    &set, &error) < 0))) {
+		imap_client_done_plain(c, "BAD Invalid EXPUNGE arguments");
+		return;
+	}
+	if (sel->readonly) {
+		imap_seqset_free(&set);
+		imap_client_done(c, "NO [READ-ONLY] The mailbox is read-only");
+		return;
+	}
+	/* Only what the client could have seen as \Deleted is removed:
+	 * read the log first so flags set elsewhere count too. */
+	if (imap_selected_sync(sel, &error) < 0)
+		log_error("mailbox_sync_failed", "mailbox=%s reason=%s",
+			  sel->info.name, error);
+	uids = xcalloc(sel->count + 1, sizeof(*uids));
+	for (i = 0; i < sel->count; i++) {
+		const struct mbox_record *rec = &sel->msgs[i];
+		uint32_t max = sel->msgs[sel->count - 1].uid;
+
+		if (!(rec->flags & MBOX_DELETED) ||
+		    (sel->state[i] & IMAP_MSG_EXPUNGED))
+			continue;
+		if (set != NULL && (set->saved ||
+				    !imap_seqset_contains(set, rec->uid, max)))
+			continue;
+		uids[n++] = rec->uid;
+	}
+	imap_seqset_free(&set);
+	if (n > 0 && mbox_expunge(sel->mbox, uids, n, &error) < 0) {
+		free(uids);
+		imap_client_fail(c, "EXPUNGE", error);
+		return;
+	}
+	if (n > 0)
+		log_info("expunge", "mailbox=%s count=%zu", sel->info.name, n);
+	free(uids);
+	imap_client_done(c, "OK EXPUNGE completed");
+}

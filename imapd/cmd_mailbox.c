@@ -1,0 +1,253 @@
+/* CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE (RFC 9051 sections
+ * 6.3.4 to 6.3.8). */
+#include "imapd/imap_commands.h"
+#include "imapd/imap_client.h"
+#include "imapd/imap_copy.h"
+#include "imapd/imap_mailbox_name.h"
+#include "imapd/imap_selected.h"
+#include "imapd/imapd.h"
+#include "log.h"
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The one mailbox-name argument of a command, as a store name. */
+static int cmd_mailbox_arg(struct imap_client *c, const struct imap_command *cmd,
+			   size_t i, char name[STORE_MAILBOX_NAME_MAX + 1],
+			   bool strip_separator)
+{
+	char raw[STORE_MAILBOX_NAME_MAX * 4 + 1];
+	const char *arg, *error;
+	size_t len;
+
+	if (!imap_arg_get_astring(&cmd->args[i], &arg, &len) ||
+	    memchr(arg, '\0', len) != NULL) {
+		imap_client_done_plain(c, "BAD Invalid mailbox name");
+		return -1;
+	}
+	/* RFC 9051 6.3.4: "CREATE a/" declares the intent to make names
+	 * below a; the separator is not part of the name. */
+	if (strip_separator && len > 1 && arg[len - 1] == '/') {
+		if (len > sizeof(raw) - 1) {
+			imap_client_done_plain(c, "NO [CANNOT] Mailbox name "
+					       "too long");
+			return -1;
+		}
+		memcpy(raw, arg, len - 1);
+		raw[len - 1] = '\0';
+		arg = raw;
+	}
+	if (imap_mailbox_name_in(c, arg, name, &error) < 0) {
+		imap_client_done_plain(c, "NO [CANNOT] %s", error);
+		return -1;
+	}
+	return 0;
+}
+
+void cmd_create(struct imap_client *c, const struct imap_command *cmd)
+{
+	char name[STORE_MAILBOX_NAME_MAX + 1];
+	const char *error;
+	bool exists;
+
+	if (cmd->arg_count != 1) {
+		imap_client_done_plain(c, "BAD CREATE takes a mailbox name");
+		return;
+	}
+	if (cmd_mailbox_arg(c, cmd, 0, name, true) < 0)
+		return;
+	if (store_mailbox_create(c->daemon->store, c->user, name, 0, &exists,
+				 &error) < 0) {
+		if (exists)
+			imap_client_done(c, "NO [ALREADYEXISTS] Mailbox exists");
+		else
+			imap_client_fail(c, "CREATE", error);
+		return;
+	}
+	imap_client_done(c, "OK CREATE completed");
+}
+
+void cmd_delete(struct imap_client *c, const struct imap_command *cmd)
+{
+	char name[STORE_MAILBOX_NAME_MAX + 1];
+	struct store_mailbox mb;
+	const char *error;
+	int ret;
+
+	if (cmd->arg_count != 1) {
+		imap_client_done_plain(c, "BAD DELETE takes a mailbox name");
+		return;
+	}
+	if (cmd_mailbox_arg(c, cmd, 0, name, false) < 0)
+		return;
+	if (strcmp(name, "INBOX") == 0) {
+		imap_client_done(c, "NO [CANNOT] INBOX cannot be deleted");
+		return;
+	}
+	ret = store_mailbox_lookup(c->daemon->store, c->user, name, &mb, &error);
+	if (ret == 0) {
+		imap_client_done(c, "NO [NONEXISTENT] No such mailbox");
+		return;
+	}
+	if (ret < 0 ||
+	    store_mailbox_delete(c->daemon->store, c->user, name, &error) < 0) {
+		imap_client_fail(c, "DELETE", error);
+		return;
+	}
+	/* Deleting the selected mailbox leaves nothing to be selected. */
+	if (c->sel != NULL && strcmp(c->sel->info.id, mb.id) == 0) {
+		imap_client_unselect(c);
+		imap_client_send(c, "* OK [CLOSED] Mailbox deleted");
+	}
+	imap_client_done(c, "OK DELETE completed");
+}
+
+/* RFC 9051 section 6.3.6: renaming INBOX moves its messages to a new
+ * mailbox and leaves INBOX empty (its children stay where they are). */
+static void cmd_rename_inbox(struct imap_client *c, const char *to)
+{
+	struct store *st = c->daemon->store;
+	struct mbox *src = NULL, *dst = NULL;
+	struct mbox_view view;
+	uint32_t *uids = NULL, *new_uids = NULL;
+	const char *error;
+	bool exists;
+	size_t i;
+	int ret;
+
+	memset(&view, 0, sizeof(view));
+	if (store_mailbox_create(st, c->user, to, 0, &exists, &error) < 0) {
+		if (exists)
+			imap_client_done(c, "NO [ALREADYEXISTS] Mailbox exists");
+		else
+			imap_client_fail(c, "RENAME", error);
+		return;
+	}
+	ret = store_mailbox_open(st, c->user, "INBOX", &src, &error);
+	if (ret > 0)
+		ret = store_mailbox_open(st, c->user, to, &dst, &error);
+	if (ret > 0)
+		ret = mbox_view_load(src, &view, &error) == 0 &&
+			mbox_sync(src, &view, NULL, NULL, &error) >= 0 ? 1 : -1;
+	if (ret > 0 && view.count > 0) {
+		uids = xcalloc(view.count, sizeof(*uids));
+		new_uids = xcalloc(view.count, sizeof(*new_uids));
+		for (i = 0; i < view.count; i++)
+			uids[i] = view.records[i].uid;
+		if (imap_copy_messages(src, &view, view.records, view.count,
+				       dst, new_uids, &error) < 0 ||
+		    mbox_expunge(src, uids, view.count, &error) < 0)
+			ret = -1;
+	}
+	if (ret > 0)
+		log_info("mailbox_renamed", "mailbox=INBOX path=%s count=%zu",
+			 to, view.count);
+	mbox_view_free(&view);
+	mbox_close(&src);
+	mbox_close(&dst);
+	free(uids);
+	free(new_uids);
+	if (ret <= 0) {
+		imap_client_fail(c, "RENAME", ret < 0 ? error : "INBOX missing");
+		return;
+	}
+	imap_client_done(c, "OK RENAME completed");
+}
+
+void cmd_rename(struct imap_client *c, const struct imap_command *cmd)
+{
+	char from[STORE_MAILBOX_NAME_MAX + 1], to[STORE_MAILBOX_NAME_MAX + 1];
+	struct store *st = c->daemon->store;
+	struct store_mailbox mb;
+	const char *error;
+	size_t len;
+	int ret;
+
+	if (cmd->arg_count != 2) {
+		imap_client_done_plain(c, "BAD RENAME takes two mailbox names");
+		return;
+	}
+	if (cmd_mailbox_arg(c, cmd, 0, from, false) < 0 ||
+	    cmd_mailbox_arg(c, cmd, 1, to, true) < 0)
+		return;
+	ret = store_mailbox_lookup(st, c->user, from, &mb, &error);
+	if (ret == 0) {
+		imap_client_done(c, "NO [NONEXISTENT] No such mailbox");
+		return;
+	}
+	if (ret > 0)
+		ret = store_mailbox_lookup(st, c->user, to, &mb, &error);
+	if (ret > 0 || strcmp(to, "INBOX") == 0) {
+		imap_client_done(c, "NO [ALREADYEXISTS] Target mailbox exists");
+		return;
+	}
+	if (ret < 0) {
+		imap_client_fail(c, "RENAME", error);
+		return;
+	}
+	if (strcmp(from, "INBOX") == 0) {
+		cmd_rename_inbox(c, to);
+		return;
+	}
+	len = strlen(from);
+	if (strncmp(to, from, len) == 0 && to[len] == '/') {
+		imap_client_done(c, "NO [CANNOT] Cannot rename a mailbox "
+				 "into itself");
+		return;
+	}
+	if (store_mailbox_rename(st, c->user, from, to, &error) < 0) {
+		imap_client_fail(c, "RENAME", error);
+		return;
+	}
+	if (c->sel != NULL && (strcmp(c->sel->info.name, from) == 0 ||
+	    (strncmp(c->sel->info.name, from, len) == 0 &&
+	     c->sel->info.name[len] == '/'))) {
+		struct buf renamed = BUF_INIT;
+
+		buf_printf(&renamed, "%s%s", to, c->sel->info.name + len);
+		(void)str_copy(c->sel->info.name, sizeof(c->sel->info.name),
+			       buf_cstr(&renamed));
+		buf_free(&renamed);
+	}
+	imap_client_done(c, "OK RENAME completed");
+}
+
+void cmd_subscribe(struct imap_client *c, const struct imap_command *cmd)
+{
+	char name[STORE_MAILBOX_NAME_MAX + 1];
+	const char *error;
+
+	if (cmd->arg_count != 1) {
+		imap_client_done_plain(c, "BAD SUBSCRIBE takes a mailbox name");
+		return;
+	}
+	if (cmd_mailbox_arg(c, cmd, 0, name, false) < 0)
+		return;
+	if (store_subscribe(c->daemon->store, c->user, name, &error) < 0) {
+		imap_client_fail(c, "SUBSCRIBE", error);
+		return;
+	}
+	imap_client_done(c, "OK SUBSCRIBE completed");
+}
+
+void cmd_unsubscribe(struct imap_client *c, const struct imap_command *cmd)
+{
+	char name[STORE_MAILBOX_NAME_MAX + 1];
+	const char *error;
+	int ret;
+
+	if (cmd->arg_count != 1) {
+		imap_client_done_plain(c, "BAD UNSUBSCRIBE takes a mailbox name");
+		return;
+	}
+	if (cmd_mailbox_arg(c, cmd, 0, name, false) < 0)
+		return;
+	ret = store_unsubscribe(c->daemon->store, c->user, name, &error);
+	if (ret < 0)
+		imap_client_fail(c, "UNSUBSCRIBE", error);
+	else if (ret == 0)
+		imap_client_done(c, "NO [NONEXISTENT] Not subscribed");
+	else
+		imap_client_done(c, "OK UNSUBSCRIBE completed");
+}

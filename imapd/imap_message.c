@@ -1,0 +1,252 @@
+#include "imapd/imap_message.h"
+#include "imapd/imap_fetch_parse.h"
+#include "message_header.h"
+#include "mime_cache.h"
+#include "mime_decode.h"
+#include "mime_parse.h"
+#include "mime_part.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char imap_message_error[256];
+
+void imap_message_init(struct imap_message *m, struct mbox *mbox,
+		       const struct mbox_record *rec)
+{
+	memset(m, 0, sizeof(*m));
+	m->mbox = mbox;
+	m->rec = *rec;
+	m->fd = -1;
+}
+
+int imap_message_data(struct imap_message *m, const char **error_r)
+{
+	struct stat st;
+	void *p;
+
+	if (m->data != NULL)
+		return 0;
+	m->fd = mbox_message_open(m->mbox, m->rec.uid);
+	if (m->fd < 0 || fstat(m->fd, &st) < 0) {
+		snprintf(imap_message_error, sizeof(imap_message_error),
+			 "message %u: %s", m->rec.uid, strerror(errno));
+		*error_r = imap_message_error;
+		return -1;
+	}
+	m->size = (size_t)st.st_size;
+	if (m->size == 0) {
+		m->data = "";
+		return 0;
+	}
+	p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, m->fd, 0);
+	if (p == MAP_FAILED) {
+		snprintf(imap_message_error, sizeof(imap_message_error),
+			 "message %u: mmap: %s", m->rec.uid, strerror(errno));
+		*error_r = imap_message_error;
+		return -1;
+	}
+	m->data = p;
+	return 0;
+}
+
+int imap_message_structure(struct imap_message *m, const char **error_r)
+{
+	struct buf record = BUF_INIT;
+	const char *error;
+	struct mime_part *root;
+
+	if (m->cache != NULL)
+		return 0;
+	if (mbox_cache_read(m->mbox, &m->rec, &record, &error) == 0 &&
+	    record.len > 0 &&
+	    mime_cache_read(record.data, record.len, m->rec.size, &m->cache,
+			    &error) == 0) {
+		buf_free(&record);
+		return 0;
+	}
+	/* The cache is derived data: parse the message again. */
+	buf_clear(&record);
+	if (imap_message_data(m, error_r) < 0) {
+		buf_free(&record);
+		return -1;
+	}
+	root = mime_parse(m->data, m->size, NULL, NULL);
+	mime_cache_write(root, m->size, &record);
+	mime_part_free(&root);
+	if (mime_cache_read(record.data, record.len, m->size, &m->cache,
+			    error_r) < 0) {
+		buf_free(&record);
+		return -1;
+	}
+	buf_free(&record);
+	return 0;
+}
+
+void imap_message_deinit(struct imap_message *m)
+{
+	if (m->data != NULL && m->size > 0)
+		munmap((void *)m->data, m->size);
+	if (m->fd >= 0)
+		close(m->fd);
+	mime_cache_free(&m->cache);
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+}
+
+static bool imap_message_field_listed(const char *name, size_t len,
+				      char *const *fields, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		if (strlen(fields[i]) == len &&
+		    strncasecmp(fields[i], name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+void imap_message_header_fields(const char *data, size_t len,
+				char *const *fields, size_t field_count,
+				bool not, struct buf *out)
+{
+	size_t pos = 0;
+	bool keep = false;
+
+	/* Line by line: a field starts at a line that does not begin with
+	 * white space, and continuation lines go with it. */
+	while (pos < len) {
+		const char *line = data + pos;
+		const char *lf = memchr(line, '\n', len - pos);
+		size_t line_len = lf != NULL ? (size_t)(lf - line) + 1 : len - pos;
+		size_t text_len = line_len;
+
+		while (text_len > 0 && (line[text_len - 1] == '\n' ||
+					line[text_len - 1] == '\r'))
+			text_len--;
+		if (text_len == 0)
+			break;	/* the blank line ending the header */
+		if (line[0] != ' ' && line[0] != '\t') {
+			const char *colon = memchr(line, ':', text_len);
+			size_t name_len = colon != NULL ?
+				(size_t)(colon - line) : 0;
+
+			while (name_len > 0 && (line[name_len - 1] == ' ' ||
+						line[name_len - 1] == '\t'))
+				name_len--;
+			keep = colon != NULL &&
+				imap_message_field_listed(line, name_len, fields,
+							  field_count) != not;
+		}
+		if (keep) {
+			buf_append(out, line, text_len);
+			buf_append(out, "\r\n", 2);
+		}
+		pos += line_len;
+	}
+	buf_append(out, "\r\n", 2);
+}
+
+/* The part a section's numbers name, or NULL. */
+static const struct mime_part *imap_message_part(const struct imap_message *m,
+						 const struct imap_fetch_body *b)
+{
+	struct buf num = BUF_INIT;
+	const struct mime_part *part;
+	size_t i;
+
+	for (i = 0; i < b->part_count; i++)
+		buf_printf(&num, "%s%u", i ? "." : "", b->parts[i]);
+	part = mime_part_find_section(m->cache->root, buf_cstr(&num));
+	buf_free(&num);
+	return part;
+}
+
+enum imap_section_result
+imap_message_section(struct imap_message *m, const struct imap_fetch_body *b,
+		     struct buf *owned, const char **data_r, size_t *len_r,
+		     const char **error_r)
+{
+	const struct mime_part *part, *msg;
+	size_t off, len;
+
+	if (imap_message_data(m, error_r) < 0 ||
+	    imap_message_structure(m, error_r) < 0)
+		return IMAP_SECTION_ERROR;
+	if (b->part_count == 0 && b->text == IMAP_SECTION_WHOLE) {
+		*data_r = m->data;
+		*len_r = m->size;
+		return IMAP_SECTION_OK;
+	}
+	part = b->part_count == 0 ? m->cache->root : imap_message_part(m, b);
+	if (part == NULL)
+		return IMAP_SECTION_NONE;
+	/* HEADER and TEXT of a part name the encapsulated message's. */
+	msg = part;
+	if (b->part_count > 0 && (b->text == IMAP_SECTION_HEADER ||
+				  b->text == IMAP_SECTION_HEADER_FIELDS ||
+				  b->text == IMAP_SECTION_HEADER_FIELDS_NOT ||
+				  b->text == IMAP_SECTION_TEXT)) {
+		if (!(part->flags & MIME_PART_MESSAGE) || part->children == NULL)
+			return IMAP_SECTION_NONE;
+		msg = part->children;
+	}
+	switch (b->text) {
+	case IMAP_SECTION_WHOLE:
+		off = part->body_offset;
+		len = part->body_size;
+		break;
+	case IMAP_SECTION_MIME:
+		off = part->header_offset;
+		len = part->header_size;
+		break;
+	case IMAP_SECTION_TEXT:
+		off = msg->body_offset;
+		len = msg->body_size;
+		break;
+	default:
+		off = msg->header_offset;
+		len = msg->header_size;
+		break;
+	}
+	if (off > m->size || len > m->size - off)
+		return IMAP_SECTION_NONE;
+	if (b->text == IMAP_SECTION_HEADER_FIELDS ||
+	    b->text == IMAP_SECTION_HEADER_FIELDS_NOT) {
+		buf_clear(owned);
+		imap_message_header_fields(m->data + off, len, b->fields,
+					   b->field_count,
+					   b->text == IMAP_SECTION_HEADER_FIELDS_NOT,
+					   owned);
+		*data_r = owned->data;
+		*len_r = owned->len;
+		return IMAP_SECTION_OK;
+	}
+	if (b->kind != IMAP_FETCH_BODY_SECTION && b->part_count > 0 &&
+	    !(part->flags & (MIME_PART_MULTIPART | MIME_PART_MESSAGE))) {
+		struct mime_decoder dec;
+
+		/* RFC 3516 section 4.2: BINARY decodes the transfer
+		 * encoding of a leaf part. */
+		if (part->encoding == MIME_ENCODING_UNKNOWN)
+			return IMAP_SECTION_UNKNOWN_CTE;
+		if (!mime_encoding_is_identity(part->encoding)) {
+			buf_clear(owned);
+			mime_decoder_init(&dec, part->encoding);
+			mime_decoder_feed(&dec, m->data + off, len, owned);
+			mime_decoder_finish(&dec, owned);
+			*data_r = owned->data != NULL ? owned->data : "";
+			*len_r = owned->len;
+			return IMAP_SECTION_OK;
+		}
+	}
+	*data_r = m->data + off;
+	*len_r = len;
+	return IMAP_SECTION_OK;
+}

@@ -1,0 +1,61 @@
+#ifndef SEALPOST_IMAP_MESSAGE_H
+#define SEALPOST_IMAP_MESSAGE_H
+
+/*
+ * One message of a mailbox as FETCH and SEARCH read it: the record from
+ * the index, the file (mapped only when its bytes are needed) and its
+ * parsed structure (from the mailbox's cache, or parsed again when the
+ * cache entry is missing or damaged, which the cache format allows).
+ */
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "mbox.h"
+
+struct mime_cache;
+struct mime_part;
+
+struct imap_message {
+	struct mbox *mbox;
+	struct mbox_record rec;
+	int fd;
+	const char *data;	/* the whole file, mapped; NULL until read */
+	size_t size;
+	struct mime_cache *cache;
+};
+
+void imap_message_init(struct imap_message *m, struct mbox *mbox,
+		       const struct mbox_record *rec);
+/* Maps the file.  -1 with a reason when it is gone (expunged). */
+int imap_message_data(struct imap_message *m, const char **error_r);
+/* Loads the structure (ENVELOPE, BODY, BODYSTRUCTURE strings and part
+ * offsets).  -1 with a reason. */
+int imap_message_structure(struct imap_message *m, const char **error_r);
+void imap_message_deinit(struct imap_message *m);
+
+/* The section a FETCH BODY[...]/BINARY[...] names (imap_fetch_parse.h). */
+struct imap_fetch_body;
+
+enum imap_section_result {
+	IMAP_SECTION_OK,
+	IMAP_SECTION_NONE,		/* no such part: NIL */
+	IMAP_SECTION_UNKNOWN_CTE,	/* BINARY of an unknown encoding */
+	IMAP_SECTION_ERROR,
+};
+
+/* Finds the bytes of a section: *data_r points into the mapped file, or
+ * into `owned` when they had to be built (HEADER.FIELDS, BINARY).  The
+ * partial <o.l> is not applied here. */
+enum imap_section_result
+imap_message_section(struct imap_message *m, const struct imap_fetch_body *b,
+		     struct buf *owned, const char **data_r, size_t *len_r,
+		     const char **error_r);
+
+/* Appends the header lines of data[0..len) whose names are (or, with
+ * `not`, are not) in `fields`, then the blank line (RFC 9051 6.4.5). */
+void imap_message_header_fields(const char *data, size_t len,
+				char *const *fields, size_t field_count,
+				bool not, struct buf *out);
+
+#endif

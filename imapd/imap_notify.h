@@ -1,0 +1,29 @@
+#ifndef SEALPOST_IMAP_NOTIFY_H
+#define SEALPOST_IMAP_NOTIFY_H
+
+/*
+ * Change notification for selected mailboxes: one inotify descriptor per
+ * process watches the change log of every selected mailbox (mbox.h), so a
+ * delivery or a flag change by any process reaches IDLE sessions at once,
+ * with no polling.  Sessions on the same mailbox share the kernel's watch.
+ */
+
+struct event_loop;
+struct imap_notify;
+struct imap_notify_watch;
+
+typedef void imap_notify_fn(void *ctx);
+
+struct imap_notify *imap_notify_new(struct event_loop *loop);
+void imap_notify_free(struct imap_notify **n);
+
+/* Calls `fn` from the loop whenever the file at `path` is written.  NULL
+ * when the kernel refuses a watch (limit reached): the session then only
+ * sees changes at its next command. */
+struct imap_notify_watch *imap_notify_add(struct imap_notify *n,
+					  const char *path, imap_notify_fn *fn,
+					  void *ctx);
+/* Safe from inside any notify callback.  NULL is allowed. */
+void imap_notify_remove(struct imap_notify_watch **w);
+
+#endif

@@ -1,0 +1,385 @@
+#include "imapd/imap_search_eval.h"
+#include "imapd/imap_date.h"
+#include "imapd/imap_message.h"
+#include "imapd/imap_search_parse.h"
+#include "imapd/imap_selected.h"
+#include "charset.h"
+#include "message_header.h"
+#include "mime_cache.h"
+#include "mime_decode.h"
+#include "mime_field.h"
+#include "mime_part.h"
+#include "rfc2047.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* What has been read of one message, so several keys read it once. */
+struct search_msg {
+	const struct imap_selected *sel;
+	size_t i;
+	const struct mbox_record *rec;
+	struct imap_message m;
+	bool tried;
+	bool ok;
+	struct message_header hdr;
+	bool hdr_parsed;
+	struct buf body;	/* decoded text of every text part */
+	bool body_done;
+};
+
+bool imap_search_contains(const char *hay, size_t hay_len, const char *needle)
+{
+	size_t nlen = strlen(needle), i;
+
+	if (nlen == 0)
+		return true;
+	if (nlen > hay_len)
+		return false;
+	for (i = 0; i + nlen <= hay_len; i++) {
+		if (tolower((unsigned char)hay[i]) ==
+		    tolower((unsigned char)needle[0]) &&
+		    strncasecmp(hay + i, needle, nlen) == 0)
+			return true;
+	}
+	return false;
+}
+
+static const char *const search_months[] = {
+	"jan", "feb", "mar", "apr", "may", "jun",
+	"jul", "aug", "sep", "oct", "nov", "dec",
+};
+
+bool imap_search_sent_days(const char *value, size_t len, long long *days_r)
+{
+	char text[128], *p, *end;
+	struct imap_date d;
+	long day, year;
+	int m;
+
+	if (len >= sizeof(text))
+		len = sizeof(text) - 1;
+	memcpy(text, value, len);
+	text[len] = '\0';
+	p = text;
+	/* [day-of-week ","] day month year ... (RFC 5322 section 3.3). */
+	if (strchr(p, ',') != NULL)
+		p = strchr(p, ',') + 1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	day = strtol(p, &end, 10);
+	if (end == p)
+		return false;
+	p = end;
+	while (*p == ' ' || *p == '\t' || *p == '-')
+		p++;
+	for (m = 0; m < 12; m++) {
+		if (strncasecmp(p, search_months[m], 3) == 0)
+			break;
+	}
+	if (m == 12)
+		return false;
+	p += 3;
+	while (isalpha((unsigned char)*p))
+		p++;
+	while (*p == ' ' || *p == '\t' || *p == '-')
+		p++;
+	year = strtol(p, &end, 10);
+	if (end == p)
+		return false;
+	/* Obsolete two- and three-digit years (RFC 5322 section 4.3). */
+	if (end - p <= 2)
+		year += year < 50 ? 2000 : 1900;
+	else if (end - p == 3)
+		year += 1900;
+	if (day < 1 || day > 31 || year < 1 || year > 9999)
+		return false;
+	d.year = (int)year;
+	d.month = m + 1;
+	d.day = (int)day;
+	*days_r = imap_date_days(&d);
+	return true;
+}
+
+static bool search_msg_open(struct search_msg *s)
+{
+	const char *error;
+
+	if (s->tried)
+		return s->ok;
+	s->tried = true;
+	if (s->sel->state[s->i] & IMAP_MSG_EXPUNGED)
+		return false;
+	s->ok = imap_message_data(&s->m, &error) == 0;
+	return s->ok;
+}
+
+static bool search_header(struct search_msg *s)
+{
+	if (!search_msg_open(s))
+		return false;
+	if (!s->hdr_parsed) {
+		message_header_init(&s->hdr, NULL);
+		(void)message_header_parse(&s->hdr, s->m.data, s->m.size);
+		s->hdr_parsed = true;
+	}
+	return true;
+}
+
+/* Does any field named `name` contain `text` (decoded)? */
+static bool search_field(struct search_msg *s, const char *name,
+			 const char *text)
+{
+	struct buf raw = BUF_INIT, decoded = BUF_INIT;
+	unsigned int f;
+	bool found = false;
+
+	if (!search_header(s))
+		return false;
+	for (f = 0; f < s->hdr.count && !found; f++) {
+		const struct message_header_field *fld = &s->hdr.fields[f];
+
+		if (strlen(name) != fld->name_len ||
+		    strncasecmp(fld->name, name, fld->name_len) != 0)
+			continue;
+		buf_clear(&raw);
+		buf_clear(&decoded);
+		message_header_unfold(fld->value, fld->value_len, &raw);
+		rfc2047_decode(raw.data != NULL ? raw.data : "", raw.len,
+			       &decoded);
+		found = imap_search_contains(decoded.data != NULL ?
+					     decoded.data : "", decoded.len,
+					     text);
+	}
+	buf_free(&raw);
+	buf_free(&decoded);
+	return found;
+}
+
+/* The charset of a text part, from its own header. */
+static void search_part_charset(const char *data, size_t len, char *out,
+				size_t out_size)
+{
+	struct message_header hdr;
+	struct buf value = BUF_INIT;
+	struct mime_field ct;
+	const char *cs;
+
+	(void)str_copy(out, out_size, "us-ascii");
+	message_header_init(&hdr, NULL);
+	(void)message_header_parse(&hdr, data, len);
+	if (message_header_get(&hdr, "Content-Type", &value) &&
+	    mime_field_parse_content_type(buf_cstr(&value), value.len, &ct) == 0) {
+		cs = mime_field_param(&ct, "charset");
+		if (cs != NULL && str_copy(out, out_size, cs) < 0)
+			(void)str_copy(out, out_size, "us-ascii");
+		mime_field_deinit(&ct);
+	}
+	buf_free(&value);
+	message_header_deinit(&hdr);
+}
+
+static void search_collect_text(struct search_msg *s,
+				const struct mime_part *part)
+{
+	const struct mime_part *child;
+
+	if (part->flags & (MIME_PART_MULTIPART | MIME_PART_MESSAGE)) {
+		for (child = part->children; child != NULL; child = child->next)
+			search_collect_text(s, child);
+		return;
+	}
+	if ((part->flags & MIME_PART_TEXT) &&
+	    part->body_offset + part->body_size <= s->m.size) {
+		struct buf decoded = BUF_INIT;
+		struct mime_decoder dec;
+		char charset[CHARSET_NAME_MAX + 1];
+
+		search_part_charset(s->m.data + part->header_offset,
+				    part->header_size, charset, sizeof(charset));
+		mime_decoder_init(&dec, part->encoding);
+		mime_decoder_feed(&dec, s->m.data + part->body_offset,
+				  part->body_size, &decoded);
+		mime_decoder_finish(&dec, &decoded);
+		(void)charset_to_utf8(charset, decoded.data != NULL ?
+				      decoded.data : "", decoded.len, &s->body);
+		buf_append_char(&s->body, '\n');
+		buf_free(&decoded);
+	}
+}
+
+static bool search_body(struct search_msg *s, const char *text)
+{
+	const char *error;
+
+	if (!search_msg_open(s))
+		return false;
+	if (!s->body_done) {
+		s->body_done = true;
+		if (imap_message_structure(&s->m, &error) == 0)
+			search_collect_text(s, s->m.cache->root);
+	}
+	return imap_search_contains(s->body.data != NULL ? s->body.data : "",
+				    s->body.len, text);
+}
+
+static bool search_text(struct search_msg *s, const char *text)
+{
+	struct buf decoded = BUF_INIT;
+	bool found;
+
+	if (!search_header(s))
+		return false;
+	/* The header as the reader sees it: encoded words decoded. */
+	rfc2047_decode(s->m.data, s->hdr.size, &decoded);
+	found = imap_search_contains(decoded.data != NULL ? decoded.data : "",
+				     decoded.len, text);
+	buf_free(&decoded);
+	return found || search_body(s, text);
+}
+
+static bool search_keyword(const struct search_msg *s, const char *name)
+{
+	unsigned int k;
+
+	for (k = 0; k < s->sel->view.keyword_count; k++) {
+		if (strcasecmp(s->sel->view.keywords[k], name) == 0)
+			return (s->rec->keywords & (1ULL << k)) != 0;
+	}
+	return false;
+}
+
+static bool search_in_set(const struct search_msg *s,
+			  const struct imap_seqset *set, bool uid)
+{
+	const struct imap_selected *sel = s->sel;
+	size_t k;
+
+	if (set->saved) {
+		for (k = 0; k < sel->saved_count; k++) {
+			if (sel->saved[k] == s->rec->uid)
+				return true;
+		}
+		return false;
+	}
+	if (uid)
+		return imap_seqset_contains(set, s->rec->uid, sel->count ?
+			sel->msgs[sel->count - 1].uid : 0);
+	return imap_seqset_contains(set, (uint32_t)s->i + 1,
+				    (uint32_t)sel->count);
+}
+
+static int64_t search_internal_days(const struct mbox_record *rec)
+{
+	int64_t t = rec->internal_date + (int64_t)rec->tz_minutes * 60;
+
+	return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+}
+
+static bool search_sent_cmp(struct search_msg *s, const struct imap_search_key *k)
+{
+	struct buf value = BUF_INIT;
+	long long days;
+	int64_t want = imap_date_days(&k->date);
+	bool ok;
+
+	if (!search_header(s))
+		return false;
+	ok = message_header_get(&s->hdr, "Date", &value) &&
+		imap_search_sent_days(buf_cstr(&value), value.len, &days);
+	buf_free(&value);
+	if (!ok)
+		return false;
+	switch (k->type) {
+	case IMAP_SEARCH_SENTBEFORE: return days < want;
+	case IMAP_SEARCH_SENTON: return days == want;
+	default: return days >= want;
+	}
+}
+
+static bool search_key(struct search_msg *s, const struct imap_search_key *k)
+{
+	const struct mbox_record *rec = s->rec;
+	size_t c;
+
+	switch (k->type) {
+	case IMAP_SEARCH_AND:
+		for (c = 0; c < k->child_count; c++) {
+			if (!search_key(s, &k->children[c]))
+				return false;
+		}
+		return true;
+	case IMAP_SEARCH_OR:
+		return search_key(s, &k->children[0]) ||
+			search_key(s, &k->children[1]);
+	case IMAP_SEARCH_NOT:
+		return !search_key(s, &k->children[0]);
+	case IMAP_SEARCH_SEQSET: return search_in_set(s, k->seqset, false);
+	case IMAP_SEARCH_UID: return search_in_set(s, k->seqset, true);
+	case IMAP_SEARCH_ALL: return true;
+	case IMAP_SEARCH_ANSWERED: return rec->flags & MBOX_ANSWERED;
+	case IMAP_SEARCH_DELETED: return rec->flags & MBOX_DELETED;
+	case IMAP_SEARCH_DRAFT: return rec->flags & MBOX_DRAFT;
+	case IMAP_SEARCH_FLAGGED: return rec->flags & MBOX_FLAGGED;
+	case IMAP_SEARCH_SEEN: return rec->flags & MBOX_SEEN;
+	case IMAP_SEARCH_UNANSWERED: return !(rec->flags & MBOX_ANSWERED);
+	case IMAP_SEARCH_UNDELETED: return !(rec->flags & MBOX_DELETED);
+	case IMAP_SEARCH_UNDRAFT: return !(rec->flags & MBOX_DRAFT);
+	case IMAP_SEARCH_UNFLAGGED: return !(rec->flags & MBOX_FLAGGED);
+	case IMAP_SEARCH_UNSEEN: return !(rec->flags & MBOX_SEEN);
+	/* No message is ever \Recent here (see cmd_select.c). */
+	case IMAP_SEARCH_NEW: return false;
+	case IMAP_SEARCH_RECENT: return false;
+	case IMAP_SEARCH_OLD: return true;
+	case IMAP_SEARCH_KEYWORD: return search_keyword(s, k->str);
+	case IMAP_SEARCH_UNKEYWORD: return !search_keyword(s, k->str);
+	case IMAP_SEARCH_LARGER: return rec->size > k->number;
+	case IMAP_SEARCH_SMALLER: return rec->size < k->number;
+	case IMAP_SEARCH_MODSEQ: return rec->modseq >= k->number;
+	case IMAP_SEARCH_BEFORE:
+		return search_internal_days(rec) < imap_date_days(&k->date);
+	case IMAP_SEARCH_ON:
+		return search_internal_days(rec) == imap_date_days(&k->date);
+	case IMAP_SEARCH_SINCE:
+		return search_internal_days(rec) >= imap_date_days(&k->date);
+	case IMAP_SEARCH_OLDER:
+		return (int64_t)time(NULL) - rec->internal_date >= (int64_t)k->number;
+	case IMAP_SEARCH_YOUNGER:
+		return (int64_t)time(NULL) - rec->internal_date <= (int64_t)k->number;
+	case IMAP_SEARCH_SENTBEFORE:
+	case IMAP_SEARCH_SENTON:
+	case IMAP_SEARCH_SENTSINCE:
+		return search_sent_cmp(s, k);
+	case IMAP_SEARCH_FROM: return search_field(s, "From", k->str);
+	case IMAP_SEARCH_TO: return search_field(s, "To", k->str);
+	case IMAP_SEARCH_CC: return search_field(s, "Cc", k->str);
+	case IMAP_SEARCH_BCC: return search_field(s, "Bcc", k->str);
+	case IMAP_SEARCH_SUBJECT: return search_field(s, "Subject", k->str);
+	case IMAP_SEARCH_HEADER: return search_field(s, k->str, k->value);
+	case IMAP_SEARCH_BODY: return search_body(s, k->str);
+	case IMAP_SEARCH_TEXT: return search_text(s, k->str);
+	}
+	return false;
+}
+
+bool imap_search_eval(const struct imap_selected *sel,
+		      const struct imap_search *search, size_t i)
+{
+	struct search_msg s;
+	bool match;
+
+	memset(&s, 0, sizeof(s));
+	s.sel = sel;
+	s.i = i;
+	s.rec = &sel->msgs[i];
+	imap_message_init(&s.m, sel->mbox, s.rec);
+	match = search_key(&s, &search->root);
+	if (s.hdr_parsed)
+		message_header_deinit(&s.hdr);
+	buf_free(&s.body);
+	imap_message_deinit(&s.m);
+	return match;
+}

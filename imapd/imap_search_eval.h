@@ -1,0 +1,33 @@
+#ifndef SEALPOST_IMAP_SEARCH_EVAL_H
+#define SEALPOST_IMAP_SEARCH_EVAL_H
+
+/*
+ * Evaluating a SEARCH key tree (imap_search_parse.h) against the messages
+ * of the selected mailbox.  Flag, size, date, UID and sequence keys use
+ * the index only; header keys read the message's header; BODY and TEXT
+ * decode the text parts (transfer encoding and charset, to UTF-8).  Text
+ * matching is a substring match ignoring ASCII case (RFC 9051 section
+ * 6.4.4 leaves the collation to the server; i;ascii-casemap is its
+ * default).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct imap_search;
+struct imap_selected;
+
+/* Is message `i` (an index into sel->msgs) a match?  Messages whose file
+ * is gone match only keys that need no file. */
+bool imap_search_eval(const struct imap_selected *sel,
+		      const struct imap_search *search, size_t i);
+
+/* Case-insensitive (ASCII) substring search; an empty needle matches. */
+bool imap_search_contains(const char *hay, size_t hay_len, const char *needle);
+
+/* The date of an RFC 5322 Date header value as days since 1970-01-01,
+ * in the zone it was written in (RFC 9051 6.4.4, SENTBEFORE and
+ * friends).  Returns false when it can't be read. */
+bool imap_search_sent_days(const char *value, size_t len, long long *days_r);
+
+#endif

@@ -1,0 +1,396 @@
+/* The selected mailbox as the client knows it (see imap_selected.h). */
+#include "imapd/imap_selected.h"
+#include "imapd/imap_client.h"
+#include "imapd/imap_flags.h"
+#include "imapd/imap_notify.h"
+#include "imapd/imap_seqset.h"
+#include "imapd/imapd.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	uint32_t mbox;
+	unsigned int imap;
+	const char *name;
+} imap_selected_system_flags[] = {
+	{ MBOX_ANSWERED, IMAP_FLAG_ANSWERED, "\\Answered" },
+	{ MBOX_FLAGGED, IMAP_FLAG_FLAGGED, "\\Flagged" },
+	{ MBOX_DELETED, IMAP_FLAG_DELETED, "\\Deleted" },
+	{ MBOX_SEEN, IMAP_FLAG_SEEN, "\\Seen" },
+	{ MBOX_DRAFT, IMAP_FLAG_DRAFT, "\\Draft" },
+};
+#define IMAP_SELECTED_SYSTEM_COUNT \
+	(sizeof(imap_selected_system_flags) / sizeof(imap_selected_system_flags[0]))
+
+uint32_t imap_flags_to_mbox(unsigned int imap_flags)
+{
+	uint32_t out = 0;
+	size_t i;
+
+	for (i = 0; i < IMAP_SELECTED_SYSTEM_COUNT; i++) {
+		if (imap_flags & imap_selected_system_flags[i].imap)
+			out |= imap_selected_system_flags[i].mbox;
+	}
+	return out;
+}
+
+void imap_selected_flags(const struct imap_selected *sel,
+			 const struct mbox_record *rec, struct buf *out)
+{
+	bool first = true;
+	size_t i;
+
+	buf_append_char(out, '(');
+	for (i = 0; i < IMAP_SELECTED_SYSTEM_COUNT; i++) {
+		if (rec->flags & imap_selected_system_flags[i].mbox) {
+			if (!first)
+				buf_append_char(out, ' ');
+			buf_append_str(out, imap_selected_system_flags[i].name);
+			first = false;
+		}
+	}
+	for (i = 0; i < sel->view.keyword_count; i++) {
+		if (rec->keywords & (1ULL << i)) {
+			if (!first)
+				buf_append_char(out, ' ');
+			buf_append_str(out, sel->view.keywords[i]);
+			first = false;
+		}
+	}
+	buf_append_char(out, ')');
+}
+
+void imap_selected_flag_list(const struct imap_selected *sel, struct buf *out)
+{
+	size_t i;
+
+	buf_append_str(out, "(\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	for (i = 0; i < sel->view.keyword_count; i++)
+		buf_printf(out, " %s", sel->view.keywords[i]);
+	buf_append_char(out, ')');
+}
+
+void imap_selected_keywords(const struct imap_selected *sel, uint64_t mask,
+			    const char **names, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sel->view.keyword_count && n + 1 < max; i++) {
+		if (mask & (1ULL << i))
+			names[n++] = sel->view.keywords[i];
+	}
+	names[n] = NULL;
+}
+
+static void imap_selected_push(struct imap_selected *sel,
+			       const struct mbox_record *rec)
+{
+	if (sel->count == sel->alloc) {
+		sel->alloc = sel->alloc ? sel->alloc * 2 : 64;
+		sel->msgs = xrealloc(sel->msgs, sel->alloc * sizeof(*sel->msgs));
+		sel->state = xrealloc(sel->state, sel->alloc);
+	}
+	sel->msgs[sel->count] = *rec;
+	sel->state[sel->count] = 0;
+	sel->count++;
+}
+
+/* Index of `uid` in the client's messages, or -1. */
+static ssize_t imap_selected_find(const struct imap_selected *sel,
+				  uint32_t uid)
+{
+	size_t lo = 0, hi = sel->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sel->msgs[mid].uid == uid)
+			return (ssize_t)mid;
+		if (sel->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+uint32_t imap_selected_seq(const struct imap_selected *sel, uint32_t uid)
+{
+	ssize_t i = imap_selected_find(sel, uid);
+
+	return i < 0 ? 0 : (uint32_t)i + 1;
+}
+
+static void imap_selected_on_change(void *ctx, const struct mbox_view *view,
+				    const struct mbox_change *change)
+{
+	struct imap_selected *sel = ctx;
+	ssize_t i;
+
+	switch (change->type) {
+	case MBOX_CHANGE_APPEND:
+		imap_selected_push(sel, change->record);
+		break;
+	case MBOX_CHANGE_FLAGS:
+		i = imap_selected_find(sel, change->record->uid);
+		if (i < 0 || (sel->state[i] & IMAP_MSG_EXPUNGED))
+			break;
+		sel->msgs[i] = *change->record;
+		sel->state[i] |= IMAP_MSG_FLAGS_CHANGED;
+		sel->flags_pending = true;
+		break;
+	case MBOX_CHANGE_EXPUNGE:
+		i = imap_selected_find(sel, change->uid);
+		if (i < 0)
+			break;
+		sel->state[i] |= IMAP_MSG_EXPUNGED;
+		sel->expunges_pending = true;
+		break;
+	case MBOX_CHANGE_KEYWORD:
+		break;
+	}
+}
+
+/* The log cannot be followed (it was replaced): load a new snapshot and
+ * turn the difference into the same pending changes. */
+static int imap_selected_reload(struct imap_selected *sel,
+				const char **error_r)
+{
+	struct mbox_view fresh;
+	size_t i;
+
+	if (mbox_view_load(sel->mbox, &fresh, error_r) < 0)
+		return -1;
+	for (i = 0; i < sel->count; i++) {
+		ssize_t j = mbox_view_find(&fresh, sel->msgs[i].uid);
+
+		if (j < 0) {
+			sel->state[i] |= IMAP_MSG_EXPUNGED;
+			sel->expunges_pending = true;
+		} else if (fresh.records[j].flags != sel->msgs[i].flags ||
+			   fresh.records[j].keywords != sel->msgs[i].keywords) {
+			sel->msgs[i] = fresh.records[j];
+			sel->state[i] |= IMAP_MSG_FLAGS_CHANGED;
+			sel->flags_pending = true;
+		}
+	}
+	for (i = 0; i < fresh.count; i++) {
+		if (fresh.records[i].uid >= sel->view.uidnext)
+			imap_selected_push(sel, &fresh.records[i]);
+	}
+	mbox_view_free(&sel->view);
+	sel->view = fresh;
+	return 0;
+}
+
+int imap_selected_sync(struct imap_selected *sel, const char **error_r)
+{
+	if (mbox_sync(sel->mbox, &sel->view, imap_selected_on_change, sel,
+		      error_r) >= 0)
+		return 0;
+	log_info("mailbox_reload", "mailbox=%s reason=%s", sel->info.name,
+		 *error_r);
+	return imap_selected_reload(sel, error_r);
+}
+
+void imap_selected_announce_keywords(struct imap_client *c)
+{
+	struct imap_selected *sel = c->sel;
+	struct buf line = BUF_INIT;
+
+	if (sel->view.keyword_count == sel->keywords_sent)
+		return;
+	buf_append_str(&line, "* FLAGS ");
+	imap_selected_flag_list(sel, &line);
+	buf_append_str(&line, "\r\n* OK [PERMANENTFLAGS ");
+	if (sel->readonly) {
+		buf_append_str(&line, "()");
+	} else {
+		imap_selected_flag_list(sel, &line);
+		buf_truncate(&line, line.len - 1);
+		buf_append_str(&line, " \\*)");
+	}
+	buf_append_str(&line, "] Flags permitted\r\n");
+	imap_client_write(c, line.data, line.len);
+	buf_free(&line);
+	sel->keywords_sent = sel->view.keyword_count;
+}
+
+static void imap_selected_send_expunges(struct imap_client *c)
+{
+	struct imap_selected *sel = c->sel;
+	size_t i, kept = 0;
+
+	/* Highest first, so each number is still valid when it is read. */
+	for (i = sel->count; i-- > 0;) {
+		if (!(sel->state[i] & IMAP_MSG_EXPUNGED))
+			continue;
+		if (i < sel->exists_sent) {
+			imap_client_send(c, "* %zu EXPUNGE", i + 1);
+			sel->exists_sent--;
+		}
+	}
+	for (i = 0; i < sel->count; i++) {
+		if (sel->state[i] & IMAP_MSG_EXPUNGED)
+			continue;
+		sel->msgs[kept] = sel->msgs[i];
+		sel->state[kept] = sel->state[i];
+		kept++;
+	}
+	sel->count = kept;
+	sel->expunges_pending = false;
+}
+
+void imap_selected_announce(struct imap_client *c, bool allow_expunge)
+{
+	struct imap_selected *sel = c->sel;
+	struct buf line = BUF_INIT;
+	size_t i;
+
+	imap_selected_announce_keywords(c);
+	if (allow_expunge && sel->expunges_pending)
+		imap_selected_send_expunges(c);
+	if (sel->count > sel->exists_sent) {
+		imap_client_send(c, "* %zu EXISTS", sel->count);
+		sel->exists_sent = sel->count;
+	}
+	if (!sel->flags_pending)
+		return;
+	for (i = 0; i < sel->count; i++) {
+		if (!(sel->state[i] & IMAP_MSG_FLAGS_CHANGED))
+			continue;
+		sel->state[i] &= (uint8_t)~IMAP_MSG_FLAGS_CHANGED;
+		if (sel->state[i] & IMAP_MSG_EXPUNGED)
+			continue;
+		buf_clear(&line);
+		buf_printf(&line, "* %zu FETCH (UID %u FLAGS ", i + 1,
+			   sel->msgs[i].uid);
+		imap_selected_flags(sel, &sel->msgs[i], &line);
+		buf_append_str(&line, ")\r\n");
+		imap_client_write(c, line.data, line.len);
+	}
+	sel->flags_pending = false;
+	buf_free(&line);
+}
+
+static void imap_selected_on_notify(void *ctx)
+{
+	struct imap_client *c = ctx;
+
+	if (c->notify_fn != NULL)
+		c->notify_fn(c);
+}
+
+int imap_selected_open(struct imap_client *c, const struct store_mailbox *info,
+		       bool readonly, struct imap_selected **sel_r,
+		       const char **error_r)
+{
+	struct imap_selected *sel = xcalloc(1, sizeof(*sel));
+	char *dir = store_mailbox_dir(c->daemon->store, c->user, info->id);
+	size_t i;
+	int ret;
+
+	sel->info = *info;
+	sel->readonly = readonly;
+	ret = mbox_open(dir, &sel->mbox, error_r);
+	free(dir);
+	if (ret == 0)
+		ret = mbox_view_load(sel->mbox, &sel->view, error_r);
+	if (ret == 0)
+		ret = mbox_sync(sel->mbox, &sel->view, NULL, NULL, error_r) < 0 ?
+			-1 : 0;
+	if (ret < 0) {
+		imap_selected_free(&sel);
+		return -1;
+	}
+	for (i = 0; i < sel->view.count; i++)
+		imap_selected_push(sel, &sel->view.records[i]);
+	sel->exists_sent = sel->count;
+	sel->keywords_sent = sel->view.keyword_count;
+	sel->watch = imap_notify_add(c->daemon->notify,
+				     mbox_log_path(sel->mbox),
+				     imap_selected_on_notify, c);
+	*sel_r = sel;
+	return 0;
+}
+
+void imap_selected_free(struct imap_selected **selp)
+{
+	struct imap_selected *sel = *selp;
+
+	if (sel == NULL)
+		return;
+	imap_notify_remove(&sel->watch);
+	mbox_view_free(&sel->view);
+	mbox_close(&sel->mbox);
+	free(sel->msgs);
+	free(sel->state);
+	free(sel->saved);
+	free(sel);
+	*selp = NULL;
+}
+
+int imap_selected_lookup(const struct imap_selected *sel,
+			 const struct imap_seqset *set, bool uid,
+			 size_t **idx_r, size_t *count_r, const char **error_r)
+{
+	size_t *idx = NULL, n = 0, alloc = 0, i;
+
+	*idx_r = NULL;
+	*count_r = 0;
+	if (set->saved) {
+		/* "$": the saved result, as UIDs (RFC 5182 section 2.1). */
+		for (i = 0; i < sel->saved_count; i++) {
+			ssize_t j = imap_selected_find(sel, sel->saved[i]);
+
+			if (j < 0)
+				continue;
+			if (n == alloc) {
+				alloc = alloc ? alloc * 2 : 64;
+				idx = xrealloc(idx, alloc * sizeof(*idx));
+			}
+			idx[n++] = (size_t)j;
+		}
+		*idx_r = idx;
+		*count_r = n;
+		return 0;
+	}
+	if (!uid) {
+		struct imap_seqset_iter it;
+		uint32_t lo, hi, s;
+
+		if (imap_seqset_highest(set) > sel->count) {
+			*error_r = "Invalid message sequence number";
+			return -1;
+		}
+		imap_seqset_iter_init(&it, set, (uint32_t)sel->count);
+		while (imap_seqset_iter_next(&it, &lo, &hi)) {
+			for (s = lo; s <= hi && s >= 1; s++) {
+				if (n == alloc) {
+					alloc = alloc ? alloc * 2 : 64;
+					idx = xrealloc(idx, alloc * sizeof(*idx));
+				}
+				idx[n++] = s - 1;
+				if (s == UINT32_MAX)
+					break;
+			}
+		}
+	} else {
+		uint32_t max = sel->count ? sel->msgs[sel->count - 1].uid : 0;
+
+		for (i = 0; i < sel->count; i++) {
+			if (!imap_seqset_contains(set, sel->msgs[i].uid, max))
+				continue;
+			if (n == alloc) {
+				alloc = alloc ? alloc * 2 : 64;
+				idx = xrealloc(idx, alloc * sizeof(*idx));
+			}
+			idx[n++] = i;
+		}
+	}
+	*idx_r = idx;
+	*count_r = n;
+	return 0;
+}

@@ -1,0 +1,77 @@
+#include "imapd_settings.h"
+
+#include <stddef.h>
+
+#define F(field) offsetof(struct imapd_settings, field)
+
+static const struct config_key imapd_keys[] = {
+	{ "imap_listen", CONFIG_STRING, "127.0.0.1:143", 0, 0, F(imap_listen),
+	  "Address for IMAP with STARTTLS (RFC 9051): host:port, "
+	  "[v6]:port or *:port.  Empty: no such listener.  Passwords are "
+	  "refused on it until the client has run STARTTLS." },
+	{ "imaps_listen", CONFIG_STRING, "127.0.0.1:993", 0, 0,
+	  F(imaps_listen),
+	  "Address for IMAP over implicit TLS (RFC 8314).  Empty: no such "
+	  "listener.  Needs tls_cert_file and tls_key_file." },
+	{ "imap_workers", CONFIG_UINT, "2", 0, 256, F(imap_workers),
+	  "How many imapd processes serve IMAP.  Each serves many "
+	  "connections from one event loop; more processes use more cores. "
+	  "0 turns the service off." },
+	{ "imap_max_connections", CONFIG_UINT, "5000", 0, 1000000,
+	  F(imap_max_connections),
+	  "Connections one imapd process serves at most; further ones get "
+	  "\"* BYE [UNAVAILABLE]\" and are closed.  0: no limit." },
+	{ "imap_max_connections_per_ip", CONFIG_UINT, "100", 0, 1000000,
+	  F(imap_max_connections_per_ip),
+	  "Connections from one client address that one imapd process "
+	  "serves at most.  0: no limit." },
+	{ "imap_max_user_sessions", CONFIG_UINT, "20", 1, 10000,
+	  F(imap_max_user_sessions),
+	  "Logged-in IMAP sessions one user may have at once, across every "
+	  "imapd process.  A login past the limit gets \"NO [LIMIT]\"." },
+	{ "imap_max_command_size", CONFIG_SIZE, "64k", 1024, 16777216,
+	  F(imap_max_command_size),
+	  "The longest command line accepted, literals excluded; a longer "
+	  "one gets \"BAD [TOOBIG]\" without being buffered." },
+	{ "imap_max_literal_size", CONFIG_SIZE, "64k", 1024, 16777216,
+	  F(imap_max_literal_size),
+	  "The largest literal accepted in a command other than APPEND "
+	  "(a search string, a password, a mailbox name); the literals of "
+	  "one command together may take 16 times this." },
+	{ "imap_max_append_size", CONFIG_SIZE, "50m", 1024, 4294967295ULL,
+	  F(imap_max_append_size),
+	  "The largest message APPEND accepts, announced as APPENDLIMIT "
+	  "(RFC 7889); a larger one gets \"NO [TOOBIG]\"." },
+	{ "imap_max_list_depth", CONFIG_UINT, "16", 2, 1000,
+	  F(imap_max_list_depth),
+	  "How deeply parenthesised lists may nest in a command (and "
+	  "NOT/OR/parentheses in a SEARCH); deeper gets \"BAD\"." },
+	{ "imap_max_arguments", CONFIG_UINT, "10000", 16, 1000000,
+	  F(imap_max_arguments),
+	  "How many arguments, at every nesting level together, one command "
+	  "may have." },
+	{ "imap_login_timeout", CONFIG_TIME, "60s", 5, 3600,
+	  F(imap_login_timeout),
+	  "How long a connection may stay without logging in, and how long "
+	  "an unauthenticated client may stay silent." },
+	{ "imap_idle_timeout", CONFIG_TIME, "30m", 60, 86400,
+	  F(imap_idle_timeout),
+	  "How long a logged-in client may stay silent (IDLE included) "
+	  "before it is logged out.  RFC 9051 section 5.4 asks for at least "
+	  "30 minutes." },
+	{ "imap_auth_fail_delay", CONFIG_TIME, "2s", 0, 60,
+	  F(imap_auth_fail_delay),
+	  "How long a failed LOGIN or AUTHENTICATE waits before its answer, "
+	  "to slow down password guessing." },
+	{ "imap_max_auth_failures", CONFIG_UINT, "3", 1, 100,
+	  F(imap_max_auth_failures),
+	  "Failed logins after which the connection is closed." },
+	{ "imap_max_bad_commands", CONFIG_UINT, "20", 1, 10000,
+	  F(imap_max_bad_commands),
+	  "Consecutive commands answered BAD after which the connection is "
+	  "closed: a client that speaks another protocol is not kept." },
+};
+
+const struct config_table imapd_config_table = {
+	"imap", "The IMAP server, imapd.", CONFIG_KEYS(imapd_keys)
+};
