@@ -30,8 +30,12 @@ struct dns_req {
 	dns_mx_fn *mx_fn;
 	dns_addr_fn *addr_fn;
 	void *ctx;
-	/* c-ares still holds a pointer to us: free when it calls back. */
-	bool in_ares;
+	/* Queries c-ares still holds a pointer to us for: free when the
+	 * last one calls back. */
+	unsigned int in_ares;
+	/* Address lookups: the outcome of the A and the AAAA query. */
+	enum dns_status family_status[2];
+	const char *family_error;
 	bool cancelled;
 	/* The result is ready and waits for the delivery timer. */
 	bool complete;
@@ -113,7 +117,7 @@ void dns_cancel(struct dns_req **rp)
 	if (r == NULL)
 		return;
 	*rp = NULL;
-	if (r->in_ares)
+	if (r->in_ares > 0)
 		r->cancelled = true;
 	else
 		dns_req_free(r);
@@ -267,6 +271,8 @@ static void dns_mx_answer(struct dns_req *r, unsigned char *abuf, int alen)
 	int st = ares_parse_mx_reply(abuf, alen, &list);
 	size_t nulls = 0;
 
+	if (st == ARES_SUCCESS && list == NULL)
+		st = ARES_ENODATA;	/* only a CNAME */
 	if (st == ARES_ENODATA) {
 		int c = dns_find_cname(abuf, alen, r->name, target);
 
@@ -321,7 +327,7 @@ static void dns_mx_cb(void *arg, int status, int timeouts,
 {
 	struct dns_req *r = arg;
 
-	r->in_ares = false;
+	r->in_ares--;
 	if (status == ARES_EDESTRUCTION || r->cancelled) {
 		dns_req_free(r);
 		return;
@@ -335,47 +341,100 @@ static void dns_mx_cb(void *arg, int status, int timeouts,
 
 static void dns_mx_start(struct dns_req *r)
 {
-	r->in_ares = true;
+	r->in_ares++;
 	ares_query(r->dns->channel, r->name, ns_c_in, ns_t_mx, dns_mx_cb, r);
 	dns_rearm(r->dns);
 }
 
+static void dns_addr_add(struct dns_req *r, int family, const void *ip)
+{
+	struct dns_addr *a;
+
+	if (r->addr_count >= DNS_ADDR_MAX)
+		return;
+	a = &r->addrs[r->addr_count++];
+	memset(a, 0, sizeof(*a));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&a->sa;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)r->port);
+		memcpy(&sin->sin_addr, ip, sizeof(sin->sin_addr));
+		a->len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a->sa;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)r->port);
+		memcpy(&sin6->sin6_addr, ip, sizeof(sin6->sin6_addr));
+		a->len = sizeof(*sin6);
+	}
+}
+
+/* The A and the AAAA query run apart, so one failing family (a broken
+ * AAAA server is common) does not hide the other's addresses. */
+static void dns_addr_answer(struct dns_req *r, int family, int status,
+			    unsigned char *abuf, int alen)
+{
+	struct ares_addrttl v4[DNS_ADDR_MAX];
+	struct ares_addr6ttl v6[DNS_ADDR_MAX];
+	int n = DNS_ADDR_MAX, i, st = status;
+	enum dns_status *out = &r->family_status[family == AF_INET ? 0 : 1];
+
+	if (st == ARES_SUCCESS) {
+		st = family == AF_INET ?
+			ares_parse_a_reply(abuf, alen, NULL, v4, &n) :
+			ares_parse_aaaa_reply(abuf, alen, NULL, v6, &n);
+		for (i = 0; st == ARES_SUCCESS && i < n; i++)
+			dns_addr_add(r, family, family == AF_INET ?
+				     (const void *)&v4[i].ipaddr :
+				     (const void *)&v6[i].ip6addr);
+	}
+	*out = dns_status_from_ares(st);
+	if (st != ARES_SUCCESS && r->family_error == NULL)
+		r->family_error = ares_strerror(st);
+}
+
+static void dns_addr_finish(struct dns_req *r)
+{
+	enum dns_status a = r->family_status[0], b = r->family_status[1];
+
+	if (r->addr_count > 0)
+		dns_req_complete(r, DNS_OK, NULL);
+	else if (a == DNS_TEMPFAIL || b == DNS_TEMPFAIL)
+		dns_req_complete(r, DNS_TEMPFAIL, r->family_error);
+	else if (a == DNS_NXDOMAIN || b == DNS_NXDOMAIN)
+		dns_req_complete(r, DNS_NXDOMAIN, r->family_error);
+	else
+		dns_req_complete(r, DNS_NODATA, "no address records");
+}
+
 static void dns_addr_cb(void *arg, int status, int timeouts,
-			struct ares_addrinfo *res)
+			unsigned char *abuf, int alen, int family)
 {
 	struct dns_req *r = arg;
-	struct ares_addrinfo_node *n;
 
-	r->in_ares = false;
+	r->in_ares--;
 	if (status == ARES_EDESTRUCTION || r->cancelled) {
-		ares_freeaddrinfo(res);
-		dns_req_free(r);
+		if (r->in_ares == 0)
+			dns_req_free(r);
 		return;
 	}
-	for (n = res != NULL ? res->nodes : NULL;
-	     n != NULL && r->addr_count < DNS_ADDR_MAX; n = n->ai_next) {
-		struct dns_addr *a = &r->addrs[r->addr_count];
+	dns_addr_answer(r, family, status, abuf, alen);
+	if (r->in_ares == 0)
+		dns_addr_finish(r);
+}
 
-		if ((n->ai_family != AF_INET && n->ai_family != AF_INET6) ||
-		    n->ai_addrlen > sizeof(a->sa))
-			continue;
-		memcpy(&a->sa, n->ai_addr, n->ai_addrlen);
-		a->len = n->ai_addrlen;
-		if (n->ai_family == AF_INET)
-			((struct sockaddr_in *)&a->sa)->sin_port =
-				htons((uint16_t)r->port);
-		else
-			((struct sockaddr_in6 *)&a->sa)->sin6_port =
-				htons((uint16_t)r->port);
-		r->addr_count++;
-	}
-	ares_freeaddrinfo(res);
-	if (status == ARES_SUCCESS && r->addr_count == 0)
-		dns_req_complete(r, DNS_NODATA, "no address records");
-	else
-		dns_req_complete(r, dns_status_from_ares(status),
-				 status == ARES_SUCCESS ? NULL :
-				 ares_strerror(status));
+static void dns_a_cb(void *arg, int status, int timeouts,
+		     unsigned char *abuf, int alen)
+{
+	dns_addr_cb(arg, status, timeouts, abuf, alen, AF_INET);
+}
+
+static void dns_aaaa_cb(void *arg, int status, int timeouts,
+			unsigned char *abuf, int alen)
+{
+	dns_addr_cb(arg, status, timeouts, abuf, alen, AF_INET6);
 }
 
 /* An address written as one: no DNS. */
@@ -418,7 +477,6 @@ struct dns_req *dns_lookup_addr(struct dns *dns, const char *name,
 				unsigned int port, dns_addr_fn *fn, void *ctx)
 {
 	struct dns_req *r = dns_req_new(dns, DNS_REQ_ADDR, name, ctx);
-	struct ares_addrinfo_hints hints;
 
 	r->addr_fn = fn;
 	r->port = port;
@@ -427,13 +485,12 @@ struct dns_req *dns_lookup_addr(struct dns *dns, const char *name,
 	} else if (dns_numeric(r)) {
 		dns_req_complete(r, DNS_OK, NULL);
 	} else {
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_family = AF_UNSPEC;
-		hints.ai_socktype = SOCK_STREAM;
-		hints.ai_flags = ARES_AI_NOSORT;
-		r->in_ares = true;
-		ares_getaddrinfo(dns->channel, r->name, NULL, &hints,
-				 dns_addr_cb, r);
+		r->in_ares = 2;
+		ares_query(dns->channel, r->name, ns_c_in, ns_t_a, dns_a_cb, r);
+		/* The first may have failed at once and freed nothing: the
+		 * request lives until both have called back. */
+		ares_query(dns->channel, r->name, ns_c_in, ns_t_aaaa,
+			   dns_aaaa_cb, r);
 		dns_rearm(dns);
 	}
 	return r;
@@ -441,20 +498,23 @@ struct dns_req *dns_lookup_addr(struct dns *dns, const char *name,
 
 void dns_addr_format(const struct dns_addr *addr, char *out, size_t size)
 {
-	char host[INET6_ADDRSTRLEN];
+	const struct sockaddr_in *sin = (const void *)&addr->sa;
+	const struct sockaddr_in6 *sin6 = (const void *)&addr->sa;
+	const void *ip = addr->sa.ss_family == AF_INET6 ?
+		(const void *)&sin6->sin6_addr : (const void *)&sin->sin_addr;
+
+	if (size < INET6_ADDRSTRLEN ||
+	    inet_ntop(addr->sa.ss_family, ip, out, (socklen_t)size) == NULL)
+		(void)str_copy(out, size, "?");
+}
+
+unsigned int dns_addr_port(const struct dns_addr *addr)
+{
 	const struct sockaddr_in *sin = (const void *)&addr->sa;
 	const struct sockaddr_in6 *sin6 = (const void *)&addr->sa;
 
-	if (addr->sa.ss_family == AF_INET6 &&
-	    inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host)) != NULL)
-		(void)str_format(out, size, "[%s]:%u", host,
-				 ntohs(sin6->sin6_port));
-	else if (addr->sa.ss_family == AF_INET &&
-		 inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host)) != NULL)
-		(void)str_format(out, size, "%s:%u", host,
-				 ntohs(sin->sin_port));
-	else
-		(void)str_copy(out, size, "?");
+	return ntohs(addr->sa.ss_family == AF_INET6 ? sin6->sin6_port :
+		     sin->sin_port);
 }
 
 /* ---- the loop ---- */

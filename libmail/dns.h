@@ -102,7 +102,8 @@ struct dns_req *dns_lookup_addr(struct dns *dns, const char *name,
  * allowed. */
 void dns_cancel(struct dns_req **req);
 
-/* "192.0.2.1:25" or "[2001:db8::1]:25" for logs and Remote-MTA. */
+/* "192.0.2.1" or "2001:db8::1" (no port), for logs. */
 void dns_addr_format(const struct dns_addr *addr, char *out, size_t size);
+unsigned int dns_addr_port(const struct dns_addr *addr);
 
 #endif

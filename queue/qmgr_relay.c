@@ -250,9 +250,7 @@ static void qmgr_relay_on_rcpt(void *ctx, size_t pos, char state,
 	struct qmgr_relay *r = ctx;
 
 	r->connected_once = true;
-	qmgr_relay_report(r, pos, state, reply,
-			  r->host_i < r->host_count ?
-			  r->hosts[r->host_i].host : r->domain, dsn_passed);
+	qmgr_relay_report(r, pos, state, reply, r->relay_name, dsn_passed);
 }
 
 static void qmgr_relay_on_smtp_done(void *ctx, bool try_next,
@@ -352,8 +350,8 @@ static void qmgr_relay_connect(struct qmgr_relay *r, const struct dns_addr *a)
 	char addr[80];
 
 	dns_addr_format(a, addr, sizeof(addr));
-	if (str_format(r->relay_name, sizeof(r->relay_name), "%s[%s]",
-		       r->hosts[r->host_i].host, addr) < 0)
+	if (str_format(r->relay_name, sizeof(r->relay_name), "%s[%s]:%u",
+		       r->hosts[r->host_i].host, addr, dns_addr_port(a)) < 0)
 		str_copy(r->relay_name, sizeof(r->relay_name), addr);
 	r->fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 		       SOCK_CLOEXEC, 0);

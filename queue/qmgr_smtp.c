@@ -278,9 +278,15 @@ static void qmgr_smtp_tls_ready(void *ctx)
 		return;
 	}
 	s->tls_on = true;
-	log_info("smtp_tls", "relay=%s tls=\"%s %s%s\"", s->peer.relay,
-		 info.protocol, info.cipher,
-		 info.peer_verified ? " verified" : " unverified");
+	{
+		struct buf t = BUF_INIT;
+
+		buf_printf(&t, "%s %s %s", info.protocol, info.cipher,
+			   info.peer_verified ? "verified" : "unverified");
+		log_info("smtp_tls", "relay=%s tls=%s", s->peer.relay,
+			 buf_cstr(&t));
+		buf_free(&t);
+	}
 	/* RFC 3207 4.2: forget what the server said before TLS. */
 	s->state = SMTP_EHLO;
 	qmgr_smtp_send_ehlo(s, "EHLO");
