@@ -225,7 +225,10 @@ static void qmgr_relay_all_failed(struct qmgr_relay *r)
 	d->dead_until = time(NULL) + (time_t)q->set.minimal_backoff_time;
 	log_info("relay_suspended", "relay=%s next_s=%u reason=%s", d->name,
 		 q->set.minimal_backoff_time, why);
-	qmgr_relay_fail_allf(r, 'T', "451 4.4.1 %s", why);
+	/* RFC 3463: X.4.3 when DNS kept us from any host, X.4.1 (no
+	 * answer from host) otherwise. */
+	qmgr_relay_fail_allf(r, 'T', "451 %s %s", r->dns_tempfail &&
+			     r->addr_count == 0 ? "4.4.3" : "4.4.1", why);
 }
 
 static void qmgr_relay_error(struct qmgr_relay *r, const char *fmt, ...)
