@@ -166,16 +166,20 @@ static void qmgr_relay_finish(struct qmgr_relay *r)
 {
 	struct qmgr *q = r->q;
 
+	bool held = r->holding;
+
 	if (r->finished)
 		return;
 	r->finished = true;
-	if (r->holding) {
+	if (held) {
 		r->holding = false;
 		r->dest->active--;
 		q->smtp_active--;
 	}
 	r->done_fn(r->ctx);
-	qmgr_relay_kick(q);
+	/* Only a freed slot lets another job start. */
+	if (held)
+		qmgr_relay_kick(q);
 }
 
 static void qmgr_relay_fail_all(struct qmgr_relay *r, char state,
@@ -561,10 +565,10 @@ static void qmgr_relay_begin(struct qmgr_relay *r)
 	qmgr_relay_route(r);
 }
 
-static void qmgr_relay_kick(struct qmgr *q)
+static void qmgr_relay_kick_once(struct qmgr *q, struct qmgr_relay **pp,
+				 time_t now)
 {
-	struct qmgr_relay **pp = &q->relay_waiting, *r;
-	time_t now = time(NULL);
+	struct qmgr_relay *r;
 
 	while ((r = *pp) != NULL) {
 		struct qmgr_dest *d = r->dest;
@@ -592,6 +596,27 @@ static void qmgr_relay_kick(struct qmgr *q)
 		qmgr_relay_begin(r);
 		pp = &q->relay_waiting;
 	}
+}
+
+static void qmgr_relay_kick(struct qmgr *q)
+{
+	static bool kicking, again;
+	struct qmgr_relay **pp;
+	time_t now = time(NULL);
+
+	/* A job may finish inside the loop (a suspended destination, a bad
+	 * relayhost) and kick again: note it and go round once more. */
+	if (kicking) {
+		again = true;
+		return;
+	}
+	kicking = true;
+	do {
+		again = false;
+		pp = &q->relay_waiting;
+		qmgr_relay_kick_once(q, pp, now);
+	} while (again);
+	kicking = false;
 }
 
 struct qmgr_relay *qmgr_relay_start(struct qmgr *q, struct queue_file *qf,
