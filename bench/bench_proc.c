@@ -73,22 +73,16 @@ static bool bench_proc_in_tree(const struct bench_proc *all, size_t n,
 	return pid == root;
 }
 
-int bench_proc_cpu(const long *pids, unsigned int count, double *seconds_r)
+/* Every process of the system with its parent; NULL on error. */
+static struct bench_proc *bench_proc_all(size_t *n_r)
 {
 	struct bench_proc *all = NULL;
-	size_t n = 0, alloc = 0, i;
-	unsigned long long ticks = 0;
+	size_t n = 0, alloc = 0;
 	struct dirent *de;
-	unsigned int k;
-	DIR *dir;
+	DIR *dir = opendir("/proc");
 
-	for (k = 0; k < count; k++) {
-		if (kill((pid_t)pids[k], 0) < 0)
-			return -1;
-	}
-	dir = opendir("/proc");
 	if (dir == NULL)
-		return -1;
+		return NULL;
 	while ((de = readdir(dir)) != NULL) {
 		struct bench_proc p;
 
@@ -103,13 +97,79 @@ int bench_proc_cpu(const long *pids, unsigned int count, double *seconds_r)
 			if (bigger == NULL) {
 				free(all);
 				closedir(dir);
-				return -1;
+				return NULL;
 			}
 			all = bigger;
 		}
 		all[n++] = p;
 	}
 	closedir(dir);
+	*n_r = n;
+	return all;
+}
+
+static unsigned long long bench_proc_private(long pid)
+{
+	char path[64], line[256];
+	unsigned long long kib = 0, v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "Private_Clean: %llu kB", &v) == 1 ||
+		    sscanf(line, "Private_Dirty: %llu kB", &v) == 1)
+			kib += v;
+	}
+	fclose(f);
+	return kib;
+}
+
+int bench_proc_private_kib(const long *pids, unsigned int count,
+			   unsigned long long *kib_r, unsigned int *procs_r)
+{
+	struct bench_proc *all;
+	size_t n = 0, i;
+	unsigned int k;
+
+	*kib_r = 0;
+	*procs_r = 0;
+	for (k = 0; k < count; k++) {
+		if (kill((pid_t)pids[k], 0) < 0)
+			return -1;
+	}
+	all = bench_proc_all(&n);
+	if (all == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < count; k++) {
+			if (bench_proc_in_tree(all, n, all[i].pid, pids[k])) {
+				*kib_r += bench_proc_private(all[i].pid);
+				(*procs_r)++;
+				break;
+			}
+		}
+	}
+	free(all);
+	return 0;
+}
+
+int bench_proc_cpu(const long *pids, unsigned int count, double *seconds_r)
+{
+	struct bench_proc *all;
+	size_t n = 0, i;
+	unsigned long long ticks = 0;
+	unsigned int k;
+
+	for (k = 0; k < count; k++) {
+		if (kill((pid_t)pids[k], 0) < 0)
+			return -1;
+	}
+	all = bench_proc_all(&n);
+	if (all == NULL)
+		return -1;
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < count; k++) {
 			if (bench_proc_in_tree(all, n, all[i].pid, pids[k])) {

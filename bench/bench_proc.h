@@ -10,6 +10,13 @@
  * when one of `pids` is not running. */
 int bench_proc_cpu(const long *pids, unsigned int count, double *seconds_r);
 
+/* Sums the private memory (Private_Clean + Private_Dirty of
+ * /proc/PID/smaps_rollup, in KiB) of each process in `pids` and of all its
+ * descendants; the number of processes counted goes to *procs_r.  Returns
+ * -1 when one of `pids` is not running. */
+int bench_proc_private_kib(const long *pids, unsigned int count,
+			   unsigned long long *kib_r, unsigned int *procs_r);
+
 /* The number of entries other than dot files in `dir`, or -1. */
 long bench_count_files(const char *dir);
 
