@@ -33,6 +33,12 @@ is($c->cmd('s9 UID SEARCH ALL'), "* SEARCH 2 3 4\ns9 OK SEARCH completed", 'what
 $c->cmd('c4 CREATE Kept');
 like($c->cmd('s10 COPY $ Kept'), qr/^s10 OK \[COPYUID \d+ 3 1\] COPY completed$/m, 'COPY $');
 
+# SAVE with MIN or MAX keeps only those (RFC 5182 section 2.4).
+is($c->cmd('s11 SEARCH RETURN (SAVE MIN) ALL'), "* ESEARCH (TAG \"s11\") MIN 1\ns11 OK SEARCH completed",
+    'SAVE MIN');
+is($c->cmd('s12 FETCH $ (UID)'), "* 1 FETCH (UID 2)\ns12 OK FETCH completed", '$ is the minimum only')
+    or diag 'RFC 5182 section 2.4';
+
 $c->cmd('c5 UNSELECT');
 $c->cmd('c6 SELECT INBOX');
 is($c->cmd('s13 FETCH $ (UID)'), 's13 OK FETCH completed', '$ is empty in a new selection');
