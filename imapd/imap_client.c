@@ -276,8 +276,9 @@ void imap_client_capabilities(const struct imap_client *c, struct buf *out)
 		return;
 	}
 	buf_printf(out, " NAMESPACE UNSELECT UIDPLUS MULTIAPPEND MOVE "
-		   "CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE ESEARCH "
-		   "SEARCHRES BINARY STATUS=SIZE APPENDLIMIT=%zu",
+		   "CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE "
+		   "CREATE-SPECIAL-USE ESEARCH SEARCHRES BINARY STATUS=SIZE "
+		   "APPENDLIMIT=%zu",
 		   d->set.imap_max_append_size);
 }
 
