@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -66,8 +67,8 @@ static void db_boot_path(const char *home, const char *file,
 static bool db_boot_abandoned(const char *registry)
 {
 	struct flock fl;
-	char data[4096];
-	ssize_t n, i;
+	char data[65536], *line;
+	ssize_t n;
 	bool named = false;
 	int fd = open(registry, O_RDWR | O_CLOEXEC);
 
@@ -80,9 +81,15 @@ static bool db_boot_abandoned(const char *registry)
 		close(fd);
 		return false;
 	}
-	while (!named && (n = read(fd, data, sizeof(data))) > 0) {
-		for (i = 0; i < n && !named; i++)
-			named = data[i] >= '0' && data[i] <= '9';
+	/* The registry has one line per slot: a process ID, or blanks and
+	 * markers.  Any slot with an ID > 0 names a process. */
+	n = read(fd, data, sizeof(data) - 1);
+	data[n > 0 ? n : 0] = '\0';
+	for (line = data; !named && line != NULL && *line != '\0';
+	     line = strchr(line, '\n') != NULL ? strchr(line, '\n') + 1 : NULL) {
+		while (*line == ' ')
+			line++;
+		named = strtol(line, NULL, 10) > 0;
 	}
 	close(fd);	/* also drops the lock */
 	return named;
@@ -139,7 +146,17 @@ int db_boot_begin(struct db_env *env, bool *stale_r, const char **error_r)
 	buf_append_str(&want, id);
 	n = pread(fd, have, sizeof(have), 0);
 	db_boot_path(env->home, "__db.register", &path);
-	if (db_boot_abandoned(buf_cstr(&path))) {
+	if (n != (ssize_t)want.len || memcmp(have, want.data, want.len) != 0) {
+		*stale_r = true;
+		if (unlink(buf_cstr(&path)) < 0 && errno != ENOENT) {
+			*error_r = db_errorf(errno, "db_env_open: removing %s",
+					     buf_cstr(&path));
+			buf_free(&path);
+			buf_free(&want);
+			return -1;
+		}
+		log_info("db_new_boot", "home=%s", env->home);
+	} else if (db_boot_abandoned(buf_cstr(&path))) {
 		*stale_r = true;
 		if (unlink(buf_cstr(&path)) < 0 && errno != ENOENT) {
 			*error_r = db_errorf(errno, "db_env_open: removing %s",
@@ -150,18 +167,6 @@ int db_boot_begin(struct db_env *env, bool *stale_r, const char **error_r)
 		}
 		db_boot_remove_regions(env->home);
 		log_info("db_abandoned", "home=%s", env->home);
-	} else if (n != (ssize_t)want.len ||
-		   memcmp(have, want.data, want.len) != 0) {
-		*stale_r = true;
-		db_boot_path(env->home, "__db.register", &path);
-		if (unlink(buf_cstr(&path)) < 0 && errno != ENOENT) {
-			*error_r = db_errorf(errno, "db_env_open: removing %s",
-					     buf_cstr(&path));
-			buf_free(&path);
-			buf_free(&want);
-			return -1;
-		}
-		log_info("db_new_boot", "home=%s", env->home);
 	}
 	buf_free(&path);
 	buf_free(&want);
