@@ -60,14 +60,20 @@ for my $k (1 .. $clients) {
 }
 
 # Kill lmtpd workers of this instance at random moments until the clients
-# are done.
+# are done.  Only a worker that has been up a little while is a victim:
+# on a loaded machine, killing each one as it starts (often in the middle
+# of the database recovery its predecessor's death made necessary) can
+# keep every worker down for the whole test, which tests nothing.
 my $kills = 0;
-my %done;
+my (%done, %born);
 while (keys %done < @pids) {
 	for my $pid (@pids) {
 		$done{$pid} = $? if !exists $done{$pid} && waitpid($pid, WNOHANG) == $pid;
 	}
+	my $now = Sealpost::Test::now();
 	my @lmtpd = grep { kill 0, $_ } $sp->log_text =~ /worker_started service=lmtp pid=(\d+)/g;
+	$born{$_} //= $now for @lmtpd;
+	@lmtpd = grep { $now - $born{$_} >= 0.2 } @lmtpd;
 	if (@lmtpd) {
 		kill 'KILL', $lmtpd[rand @lmtpd];
 		$kills++;
