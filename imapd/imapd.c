@@ -66,6 +66,7 @@ int imapd_run(struct worker *w)
 	if (store_open(d.master.state_dir, &d.store, &error) < 0)
 		log_fatal("store: %s", error);
 	d.loop = event_loop_new();
+	store_watch(d.store, d.loop);
 	d.notify = imap_notify_new(d.loop);
 	memset(&limits, 0, sizeof(limits));
 	limits.max_connections = d.set.imap_max_connections;

@@ -85,6 +85,7 @@ int lmtpd_run(int argc, char **argv)
 		log_fatal("%s", error);
 	lmtpd_clean_tmp(store_tmp_dir(srv.st));
 	srv.loop = event_loop_new();
+	store_watch(srv.st, srv.loop);
 	server = server_new(srv.loop, &w, NULL, NULL, lmtpd_accept,
 			    lmtpd_shutdown, &srv);
 	log_info("started", NULL);

@@ -20,8 +20,10 @@
 #include "db_private.h"
 #include "log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -53,6 +55,68 @@ static void db_boot_path(const char *home, const char *file,
 	buf_printf(path, "%s/%s", home, file);
 }
 
+/*
+ * Whether the environment was left by processes that all died without
+ * closing it: the registry still names processes, and none holds its slot
+ * (a live process keeps an fcntl lock on it).  Berkeley DB would then run
+ * recovery by first tearing down the old regions, which waits for ever on
+ * any mutex a killed process held; starting from no registry at all makes
+ * it build fresh regions instead.  Called under the start-up lock, so no
+ * process can join in between.
+ */
+static bool db_boot_abandoned(const char *registry)
+{
+	struct flock fl;
+	char data[65536], *line;
+	ssize_t n;
+	bool named = false;
+	int fd = open(registry, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		close(fd);
+		return false;
+	}
+	/* The registry has one line per slot: a process ID, or blanks and
+	 * markers.  Any slot with an ID > 0 names a process. */
+	n = read(fd, data, sizeof(data) - 1);
+	data[n > 0 ? n : 0] = '\0';
+	for (line = data; !named && line != NULL && *line != '\0';
+	     line = strchr(line, '\n') != NULL ? strchr(line, '\n') + 1 : NULL) {
+		while (*line == ' ')
+			line++;
+		named = strtol(line, NULL, 10) > 0;
+	}
+	close(fd);	/* also drops the lock */
+	return named;
+}
+
+/* Removes the shared region files (__db.001, ...) of an environment nobody
+ * has open, so recovery builds new ones instead of attaching to regions
+ * whose mutexes a dead process may hold.  The databases and the log are
+ * untouched. */
+static void db_boot_remove_regions(const char *home)
+{
+	struct buf path = BUF_INIT;
+	DIR *d = opendir(home);
+	struct dirent *de;
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "__db.", 5) != 0 ||
+		    de->d_name[5] < '0' || de->d_name[5] > '9')
+			continue;
+		db_boot_path(home, de->d_name, &path);
+		(void)unlink(buf_cstr(&path));
+	}
+	if (d != NULL)
+		closedir(d);
+	buf_free(&path);
+}
+
 int db_boot_begin(struct db_env *env, bool *stale_r, const char **error_r)
 {
 	struct buf path = BUF_INIT, want = BUF_INIT;
@@ -81,9 +145,9 @@ int db_boot_begin(struct db_env *env, bool *stale_r, const char **error_r)
 	buf_append_str(&want, DBW_BOOT_HEADER);
 	buf_append_str(&want, id);
 	n = pread(fd, have, sizeof(have), 0);
+	db_boot_path(env->home, "__db.register", &path);
 	if (n != (ssize_t)want.len || memcmp(have, want.data, want.len) != 0) {
 		*stale_r = true;
-		db_boot_path(env->home, "__db.register", &path);
 		if (unlink(buf_cstr(&path)) < 0 && errno != ENOENT) {
 			*error_r = db_errorf(errno, "db_env_open: removing %s",
 					     buf_cstr(&path));
@@ -92,6 +156,17 @@ int db_boot_begin(struct db_env *env, bool *stale_r, const char **error_r)
 			return -1;
 		}
 		log_info("db_new_boot", "home=%s", env->home);
+	} else if (db_boot_abandoned(buf_cstr(&path))) {
+		*stale_r = true;
+		if (unlink(buf_cstr(&path)) < 0 && errno != ENOENT) {
+			*error_r = db_errorf(errno, "db_env_open: removing %s",
+					     buf_cstr(&path));
+			buf_free(&path);
+			buf_free(&want);
+			return -1;
+		}
+		db_boot_remove_regions(env->home);
+		log_info("db_abandoned", "home=%s", env->home);
 	}
 	buf_free(&path);
 	buf_free(&want);

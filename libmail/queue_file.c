@@ -164,6 +164,7 @@ void queue_envelope_deinit(struct queue_envelope *env)
 		free(env->rcpts[i].orcpt_type);
 		free(env->rcpts[i].orcpt);
 		free(env->rcpts[i].reply);
+		free(env->rcpts[i].remote);
 	}
 	free(env->rcpts);
 	free(env->sender);

@@ -44,8 +44,15 @@
  * and after "end", the outcome of each attempt, appended by qmgr and
  * fsynced before it moves on (so an outcome is never lost or repeated):
  *
- *     status INDEX D|F|T XTEXT  (delivered, failed for good, deferred;
- *                                the reply text that said so)
+ *     status INDEX D|F|T XTEXT [XTEXT]
+ *                               (delivered, failed for good, deferred;
+ *                                the reply text that said so; the remote
+ *                                host that sent it, when one did)
+ *     status INDEX W XTEXT      (a delay notice was sent; the reply is
+ *                                left as it was)
+ *
+ * (The optional remote host and the W record came with the relay, before
+ * any release; version 1 readers of the files in the wild know them.)
  *
  * A file without "end" was never acknowledged and is corrupt.  A status
  * line without its LF is the torn tail of a crash and is dropped (and cut
@@ -94,6 +101,10 @@ struct queue_rcpt {
 	enum queue_rcpt_state state;
 	/* The reply of the last attempt (failed or deferred), or NULL. */
 	char *reply;
+	/* The remote host that gave `reply` (relay), or NULL. */
+	char *remote;
+	/* A delay notice (RFC 3464 Action: delayed) went out for it. */
+	bool warned;
 };
 
 struct queue_envelope {
@@ -224,6 +235,11 @@ void queue_file_close(struct queue_file **qf);
 int queue_file_set_status(struct queue_file *qf, size_t index,
 			  char state_char, const char *reply,
 			  const char **error_r);
+/* The same with the remote host that gave the reply (NULL: none).  State
+ * 'W' records a delay notice and changes nothing else. */
+int queue_file_set_status_remote(struct queue_file *qf, size_t index,
+				 char state_char, const char *reply,
+				 const char *remote, const char **error_r);
 int queue_file_sync(struct queue_file *qf, const char **error_r);
 
 /* Reads up to `size` message octets at `offset` into the message.

@@ -193,23 +193,38 @@ static int queue_parse_record(struct queue_envelope *env, char *line,
 	return -1;
 }
 
-/* "status INDEX D|F|T XTEXT" */
+/* "status INDEX D|F|T|W XTEXT [XTEXT]" */
 static int queue_parse_status(struct queue_envelope *env, char *line)
 {
 	char *key = strsep(&line, " "), *idx = strsep(&line, " "),
-	     *state = strsep(&line, " "), *reply;
+	     *state = strsep(&line, " "), *text = strsep(&line, " "),
+	     *reply, *remote = NULL;
 	uint64_t i;
 	struct queue_rcpt *r;
 
 	if (strcmp(key, "status") != 0 || idx == NULL || state == NULL ||
-	    line == NULL || queue_parse_uint(idx, SIZE_MAX, &i) < 0 ||
+	    text == NULL || queue_parse_uint(idx, SIZE_MAX, &i) < 0 ||
 	    i >= env->rcpt_count || strlen(state) != 1 ||
-	    strchr("DFT", state[0]) == NULL ||
-	    queue_decode(line, strlen(line), &reply) < 0)
+	    strchr("DFTW", state[0]) == NULL ||
+	    (line != NULL && (*line == '\0' || strchr(line, ' ') != NULL)))
 		return -1;
+	if (queue_decode(text, strlen(text), &reply) < 0)
+		return -1;
+	if (line != NULL && queue_decode(line, strlen(line), &remote) < 0) {
+		free(reply);
+		return -1;
+	}
 	r = &env->rcpts[i];
+	if (state[0] == 'W') {
+		r->warned = true;
+		free(reply);
+		free(remote);
+		return 0;
+	}
 	free(r->reply);
 	r->reply = reply;
+	free(r->remote);
+	r->remote = remote;
 	if (state[0] == 'D')
 		r->state = QUEUE_RCPT_DELIVERED;
 	else if (state[0] == 'F')
@@ -350,6 +365,14 @@ int queue_file_set_status(struct queue_file *qf, size_t index,
 			  char state_char, const char *reply,
 			  const char **error_r)
 {
+	return queue_file_set_status_remote(qf, index, state_char, reply, NULL,
+					    error_r);
+}
+
+int queue_file_set_status_remote(struct queue_file *qf, size_t index,
+				 char state_char, const char *reply,
+				 const char *remote, const char **error_r)
+{
 	static char error[256];
 	struct buf b = BUF_INIT;
 	struct queue_rcpt *r = &qf->env.rcpts[index];
@@ -357,6 +380,10 @@ int queue_file_set_status(struct queue_file *qf, size_t index,
 
 	buf_printf(&b, "status %zu %c ", index, state_char);
 	xtext_encode(&b, reply, strlen(reply));
+	if (remote != NULL && *remote != '\0') {
+		buf_append_char(&b, ' ');
+		xtext_encode(&b, remote, strlen(remote));
+	}
 	buf_append_char(&b, '\n');
 	/* pwrite at our own end also overwrites a torn tail. */
 	n = pwrite(qf->fd, b.data, b.len, qf->end);
@@ -370,6 +397,12 @@ int queue_file_set_status(struct queue_file *qf, size_t index,
 	}
 	qf->end += (off_t)b.len;
 	buf_free(&b);
+	if (state_char == 'W') {
+		r->warned = true;
+		return 0;
+	}
+	free(r->remote);
+	r->remote = remote != NULL && *remote != '\0' ? xstrdup(remote) : NULL;
 	free(r->reply);
 	r->reply = xstrdup(reply);
 	if (state_char == 'D')

@@ -2,6 +2,7 @@
  * (see store.h). */
 #include "store.h"
 #include "db.h"
+#include "event.h"
 #include "log.h"
 
 #include <dirent.h>
@@ -28,7 +29,10 @@ struct store {
 	struct db *subscriptions;
 	struct db *meta;	/* store-wide counters */
 	uint32_t last_uidvalidity;
+	struct event_timer *watch;
 };
+
+#define STORE_WATCH_INTERVAL_MS 1000
 
 static char store_error[512];
 
@@ -141,12 +145,34 @@ int store_open(const char *state_dir, struct store **st_r,
 	return 0;
 }
 
+static void store_watch_tick(void *ctx)
+{
+	struct store *st = ctx;
+	const char *error = "the environment was panicked";
+
+	if (db_env_failchk(st->env, &error) == 0 &&
+	    !db_env_needs_reopen(st->env))
+		return;
+	log_error("store_needs_recovery", "reason=%s", error);
+	/* Not exit(): closing a panicked environment may wait on the dead
+	 * process's mutexes. */
+	_exit(75);
+}
+
+void store_watch(struct store *st, struct event_loop *loop)
+{
+	event_timer_remove(&st->watch);
+	st->watch = event_timer_add(loop, STORE_WATCH_INTERVAL_MS, 1,
+				    store_watch_tick, st);
+}
+
 void store_close(struct store **stp)
 {
 	struct store *st = *stp;
 
 	if (st == NULL)
 		return;
+	event_timer_remove(&st->watch);
 	db_env_close(&st->env);
 	free(st->state_dir);
 	free(st->root);

@@ -59,6 +59,20 @@ int store_open(const char *state_dir, struct store **st_r,
 	       const char **error_r);
 void store_close(struct store **st);
 
+struct event_loop;
+
+/*
+ * Keeps a long-running daemon's store healthy: once a second it asks the
+ * database to clean up after processes that died holding its locks
+ * (failchk).  When one died inside the library, the database can only be
+ * recovered once every process has closed it; the daemon then logs it and
+ * exits with EX_TEMPFAIL so the master restarts it, and the first process
+ * to open the store again runs recovery.  Without this an idle daemon
+ * would keep the database open and every other process would wait for it
+ * for ever.  store_close() stops the watch.
+ */
+void store_watch(struct store *st, struct event_loop *loop);
+
 /* Checks a user name: 1 to 64 of [a-z0-9._-], not starting with '.' or
  * '-'.  0 or -1 with a reason. */
 int store_user_name_check(const char *name, const char **error_r);

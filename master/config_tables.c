@@ -5,6 +5,7 @@
 #include "libmail/mail_settings.h"
 #include "smtpd/smtpd_settings.h"
 #include "queue/queue_settings.h"
+#include "queue/relay_settings.h"
 #include "imapd/imapd_settings.h"
 #include "libmail/store_settings.h"
 #include "imapd/lmtpd_settings.h"
@@ -19,6 +20,7 @@ const struct config_table *const config_all_tables[] = {
 	&mail_config_table,
 	&smtpd_config_table,
 	&queue_config_table,
+	&relay_config_table,
 	&imapd_config_table,
 	&store_config_table,
 	&lmtpd_config_table,

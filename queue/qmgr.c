@@ -187,7 +187,7 @@ void qmgr_schedule(struct qmgr *q)
 
 	for (m = q->msgs; m != NULL; m = next) {
 		next = m->next;
-		if (q->running >= q->set.lmtp_destination_concurrency_limit)
+		if (q->running >= q->set.qmgr_message_active_limit)
 			break;
 		if (!qmgr_due(m, now))
 			continue;
@@ -279,6 +279,7 @@ void qmgr_init(struct qmgr *q, struct worker *w, struct event_loop *loop)
 	qmgr_scan_folder(q, QUEUE_INCOMING);
 	qmgr_scan_folder(q, QUEUE_DEFERRED);
 	qmgr_scan_folder(q, QUEUE_HOLD);
+	qmgr_relay_init(q);
 	q->tick = event_timer_add(loop, 1000, 1, qmgr_on_tick, q);
 	q->server = server_new(loop, w, NULL, NULL, qmgr_control_accept,
 			       qmgr_shutdown, q);
@@ -291,6 +292,7 @@ void qmgr_deinit(struct qmgr *q)
 	while (q->msgs != NULL)
 		qmgr_msg_remove(q, q->msgs);
 	server_free(&q->server);
+	qmgr_relay_deinit(q);
 	event_timer_remove(&q->tick);
 	event_io_remove(&q->inotify_io);
 	if (q->inotify_fd >= 0)

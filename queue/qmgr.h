@@ -20,12 +20,17 @@
 #include "mail_settings.h"
 #include "queue_file.h"
 #include "queue_settings.h"
+#include "relay_settings.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
 struct aliases;
+struct dns;
+struct qmgr_dest;
+struct qmgr_relay;
+struct tls_ctx;
 struct event_io;
 struct event_loop;
 struct event_timer;
@@ -46,6 +51,7 @@ struct qmgr {
 	struct event_loop *loop;
 	struct worker *worker;
 	struct queue_settings set;
+	struct relay_settings relay;
 	struct mail_settings mail;
 	char hostname[256];
 	char *queue_dir;
@@ -56,6 +62,16 @@ struct qmgr {
 	char (*origins)[QUEUE_ID_SIZE];
 	size_t origin_count;
 	unsigned int running;	/* deliveries in progress */
+	/* LMTP: connections open, and deliveries waiting for one. */
+	unsigned int lmtp_active;
+	struct qmgr_delivery *lmtp_waiting;
+	/* The relay (qmgr_relay.c). */
+	struct dns *dns;
+	struct tls_ctx *tls_client;
+	char *smtp_auth_user, *smtp_auth_pass;
+	struct qmgr_dest *dests;
+	struct qmgr_relay *relay_waiting;
+	unsigned int smtp_active;
 	int inotify_fd;
 	struct event_io *inotify_io;
 	struct event_timer *tick;
@@ -83,6 +99,10 @@ bool qmgr_domain_is_local(const struct qmgr *q, const char *domain);
 void qmgr_deliver(struct qmgr *q, struct qmgr_msg *m);
 
 /* ---- qmgr_lmtp.c ---- */
+/* "550 5.1.1 text text" from a parsed reply (LMTP and SMTP). */
+struct smtp_reply;
+struct buf;
+void qmgr_reply_text(const struct smtp_reply *reply, struct buf *out);
 /* The outcome of one recipient: 'D', 'F' or 'T' with the reply text. */
 typedef void qmgr_lmtp_rcpt_fn(void *ctx, size_t index, char state,
 			       const char *reply);
@@ -96,7 +116,45 @@ struct qmgr_lmtp *qmgr_lmtp_start(struct qmgr *q, struct queue_file *qf,
 				  qmgr_lmtp_done_fn *done_fn, void *ctx);
 void qmgr_lmtp_free(struct qmgr_lmtp **l);
 
+/* ---- qmgr_relay.c ---- */
+/* The outcome of recipient `index` of the queue file: 'D', 'F' or 'T',
+ * the reply, the remote host that gave it (NULL when none did), and
+ * whether NOTIFY went on to a next hop that offers DSN. */
+typedef void qmgr_relay_rcpt_fn(void *ctx, size_t index, char state,
+				const char *reply, const char *remote,
+				bool dsn_passed);
+typedef void qmgr_relay_done_fn(void *ctx);
+void qmgr_relay_init(struct qmgr *q);
+void qmgr_relay_deinit(struct qmgr *q);
+/* Delivers the recipients `indexes` of `qf`, all in `domain`, by SMTP.
+ * Always reports each recipient once through rcpt_fn, then calls
+ * done_fn; either may come before this returns. */
+struct qmgr_relay *qmgr_relay_start(struct qmgr *q, struct queue_file *qf,
+				    const char *domain, const size_t *indexes,
+				    size_t count, qmgr_relay_rcpt_fn *rcpt_fn,
+				    qmgr_relay_done_fn *done_fn, void *ctx);
+void qmgr_relay_free(struct qmgr_relay **r);
+
 /* ---- qmgr_bounce.c ---- */
+/* What a DSN (RFC 3464 2.3.3 Action) says about one recipient. */
+enum qmgr_dsn_action {
+	QMGR_DSN_NONE = 0,
+	QMGR_DSN_FAILED = 'f',
+	QMGR_DSN_DELAYED = 'w',
+	QMGR_DSN_DELIVERED = 'd',
+	QMGR_DSN_RELAYED = 'r',
+};
+enum qmgr_dsn_kind {
+	QMGR_DSN_KIND_FAILURE,
+	QMGR_DSN_KIND_DELAY,
+	QMGR_DSN_KIND_SUCCESS,
+};
+/* Writes a DSN to the sender of `qf` about the recipients whose
+ * `actions` entry is not QMGR_DSN_NONE, into incoming/, synced.  Returns
+ * 1 when one was written, 0 when none was due (null sender, nobody), -1
+ * on error. */
+int qmgr_dsn(struct qmgr *q, struct queue_file *qf, const char *actions,
+	     enum qmgr_dsn_kind kind, const char **error_r);
 /* Writes the DSN (RFC 3464) for the failed recipients of `qf` into
  * incoming/ and syncs it.  Returns 1 when one was written, 0 when none
  * was due (null sender, NOTIFY), -1 on error. */

@@ -1,14 +1,18 @@
 /* One delivery attempt of one message: sort its pending recipients,
- * deliver the local ones over LMTP, record every outcome durably, then
- * bounce, defer or remove. */
+ * deliver the local ones over LMTP and the others by SMTP, one relay job
+ * per domain (all at once), record every outcome durably, then send the
+ * notices that are due (RFC 3461/3464: failure, delay, success), and
+ * defer or remove. */
 #include "qmgr.h"
 #include "buf.h"
 #include "event.h"
+#include "smtp_params.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,27 +22,60 @@ struct qmgr_delivery {
 	struct queue_file *qf;
 	struct log_ctx log;
 	struct qmgr_lmtp *lmtp;
+	struct qmgr_delivery *lmtp_next;	/* in q->lmtp_waiting */
+	bool lmtp_waiting, lmtp_holding;
+	struct qmgr_relay **relays;
+	size_t relay_count;
+	unsigned int jobs;	/* LMTP and relay jobs still running */
 	struct event_timer *finish_timer;
 	size_t *local;
 	size_t local_count;
+	/* Per recipient: the success notice owed (QMGR_DSN_DELIVERED or
+	 * _RELAYED) for NOTIFY=SUCCESS, decided in this attempt. */
+	char *success;
 	bool write_failed;
 };
 
+static void qmgr_lmtp_kick(struct qmgr *q);
+static void qmgr_lmtp_done(void *ctx);
+
 static void qmgr_delivery_free(struct qmgr_delivery *d)
 {
+	struct qmgr *q = d->q;
+	size_t i;
+
 	if (d->m != NULL)
 		d->m->busy = false;
-	d->q->running--;
+	q->running--;
+	if (d->lmtp_waiting) {
+		struct qmgr_delivery **pp;
+
+		for (pp = &q->lmtp_waiting; *pp != NULL; pp = &(*pp)->lmtp_next) {
+			if (*pp == d) {
+				*pp = d->lmtp_next;
+				break;
+			}
+		}
+	}
 	qmgr_lmtp_free(&d->lmtp);
+	if (d->lmtp_holding) {
+		q->lmtp_active--;
+		qmgr_lmtp_kick(q);
+	}
+	for (i = 0; i < d->relay_count; i++)
+		qmgr_relay_free(&d->relays[i]);
+	free(d->relays);
 	event_timer_remove(&d->finish_timer);
 	queue_file_close(&d->qf);
 	free(d->local);
+	free(d->success);
 	free(d);
 	log_set_ctx(NULL);
 }
 
 static void qmgr_record(struct qmgr_delivery *d, size_t index, char state,
-			const char *reply, const char *relay)
+			const char *reply, const char *relay,
+			const char *remote)
 {
 	const struct queue_rcpt *r = &d->qf->env.rcpts[index];
 	const char *error;
@@ -46,7 +83,8 @@ static void qmgr_record(struct qmgr_delivery *d, size_t index, char state,
 		state == 'F' ? "bounced" : "deferred";
 
 	log_set_ctx(&d->log);
-	if (queue_file_set_status(d->qf, index, state, reply, &error) < 0) {
+	if (queue_file_set_status_remote(d->qf, index, state, reply, remote,
+					 &error) < 0) {
 		log_error("queue_error", "reason=%s", error);
 		d->write_failed = true;
 	}
@@ -54,10 +92,42 @@ static void qmgr_record(struct qmgr_delivery *d, size_t index, char state,
 		 r->orig, relay, reply);
 }
 
+static void qmgr_job_done(struct qmgr_delivery *d)
+{
+	/* Not from inside a client's own callback. */
+	if (--d->jobs == 0)
+		event_timer_reset(d->finish_timer);
+}
+
 static void qmgr_lmtp_rcpt(void *ctx, size_t index, char state,
 			   const char *reply)
 {
-	qmgr_record(ctx, index, state, reply, "lmtp");
+	struct qmgr_delivery *d = ctx;
+
+	qmgr_record(d, index, state, reply, "lmtp", NULL);
+	if (state == 'D' &&
+	    (d->qf->env.rcpts[index].notify & SMTP_PARAMS_NOTIFY_SUCCESS))
+		d->success[index] = QMGR_DSN_DELIVERED;
+}
+
+static void qmgr_relay_rcpt(void *ctx, size_t index, char state,
+			    const char *reply, const char *remote,
+			    bool dsn_passed)
+{
+	struct qmgr_delivery *d = ctx;
+
+	qmgr_record(d, index, state, reply, remote != NULL ? remote : "none",
+		    remote);
+	/* RFC 3461 5.2.2: a next hop that took NOTIFY reports itself;
+	 * otherwise we say "relayed". */
+	if (state == 'D' && !dsn_passed &&
+	    (d->qf->env.rcpts[index].notify & SMTP_PARAMS_NOTIFY_SUCCESS))
+		d->success[index] = QMGR_DSN_RELAYED;
+}
+
+static void qmgr_relay_done(void *ctx)
+{
+	qmgr_job_done(ctx);
 }
 
 static time_t qmgr_backoff(const struct qmgr *q, time_t arrival, time_t now)
@@ -125,9 +195,68 @@ static void qmgr_expire(struct qmgr_delivery *d)
 			   env->rcpts[i].reply != NULL ? " (" : "",
 			   env->rcpts[i].reply != NULL ? env->rcpts[i].reply : "",
 			   env->rcpts[i].reply != NULL ? ")" : "");
-		qmgr_record(d, i, 'F', buf_cstr(&reply), "none");
+		qmgr_record(d, i, 'F', buf_cstr(&reply), "none", NULL);
 	}
 	buf_free(&reply);
+}
+
+/* A delay notice, once, for the recipients still pending after
+ * delay_warning_time that did not say NOTIFY=NEVER or leave DELAY out
+ * (RFC 3461 4.1). */
+static void qmgr_delay_notice(struct qmgr_delivery *d, time_t now)
+{
+	struct qmgr *q = d->q;
+	struct queue_envelope *env = &d->qf->env;
+	char *actions = xcalloc(env->rcpt_count + 1, 1);
+	const char *error;
+	size_t i, due = 0;
+
+	for (i = 0; i < env->rcpt_count; i++) {
+		const struct queue_rcpt *r = &env->rcpts[i];
+
+		if (r->state == QUEUE_RCPT_PENDING && !r->warned &&
+		    (r->notify == 0 || (r->notify & SMTP_PARAMS_NOTIFY_DELAY))) {
+			actions[i] = QMGR_DSN_DELAYED;
+			due++;
+		}
+	}
+	if (due > 0 && qmgr_dsn(q, d->qf, actions, QMGR_DSN_KIND_DELAY,
+				&error) < 0) {
+		log_error("delay_notice_failed", "reason=%s", error);
+	} else if (due > 0) {
+		/* After the notice is durable: a crash between the two sends
+		 * it twice, never not at all. */
+		for (i = 0; i < env->rcpt_count; i++) {
+			if (actions[i] != QMGR_DSN_NONE &&
+			    queue_file_set_status_remote(d->qf, i, 'W', "", NULL,
+							 &error) < 0)
+				d->write_failed = true;
+		}
+		if (queue_file_sync(d->qf, &error) < 0)
+			d->write_failed = true;
+	}
+	free(actions);
+	(void)now;
+}
+
+/* The notices this attempt owes besides bounces: success (NOTIFY=SUCCESS)
+ * and delay.  Bounces wait until the message is done (qmgr_finish). */
+static void qmgr_notices(struct qmgr_delivery *d, time_t now, size_t pending)
+{
+	struct qmgr *q = d->q;
+	struct queue_envelope *env = &d->qf->env;
+	const char *error;
+	size_t i, owed = 0;
+
+	for (i = 0; i < env->rcpt_count; i++)
+		owed += d->success[i] != QMGR_DSN_NONE;
+	if (owed > 0 && qmgr_dsn(q, d->qf, d->success, QMGR_DSN_KIND_SUCCESS,
+				 &error) < 0)
+		log_error("success_notice_failed", "reason=%s", error);
+	if (pending > 0 && q->set.delay_warning_time > 0 &&
+	    env->sender[0] != '\0' &&
+	    now - env->arrival >= (time_t)q->set.delay_warning_time)
+		qmgr_delay_notice(d, now);
 }
 
 static void qmgr_finish(struct qmgr_delivery *d)
@@ -140,7 +269,6 @@ static void qmgr_finish(struct qmgr_delivery *d)
 	struct qmgr_msg *m = d->m;
 
 	log_set_ctx(&d->log);
-	qmgr_lmtp_free(&d->lmtp);
 	if (!d->write_failed && queue_file_sync(d->qf, &error) < 0) {
 		log_error("queue_error", "reason=\"fsync: %s\"", error);
 		d->write_failed = true;
@@ -157,6 +285,8 @@ static void qmgr_finish(struct qmgr_delivery *d)
 	}
 	for (i = 0; i < env->rcpt_count; i++)
 		failed += env->rcpts[i].state == QUEUE_RCPT_FAILED;
+	if (!d->write_failed)
+		qmgr_notices(d, now, pending);
 	if (d->write_failed || pending > 0) {
 		qmgr_defer(d, now);
 	} else if (failed > 0 && !qmgr_has_origin(q, m->id) &&
@@ -170,12 +300,100 @@ static void qmgr_finish(struct qmgr_delivery *d)
 	qmgr_schedule(q);
 }
 
+static void qmgr_lmtp_start_one(struct qmgr_delivery *d)
+{
+	d->lmtp_holding = true;
+	d->q->lmtp_active++;
+	log_set_ctx(&d->log);
+	d->lmtp = qmgr_lmtp_start(d->q, d->qf, d->local, d->local_count,
+				  qmgr_lmtp_rcpt, qmgr_lmtp_done, d);
+	log_set_ctx(NULL);
+}
+
+/* Starts waiting LMTP deliveries while lmtpd has room.  Guarded, since
+ * a start that fails at once finishes (and kicks) inside the loop. */
+static void qmgr_lmtp_kick(struct qmgr *q)
+{
+	static bool kicking, again;
+
+	if (kicking) {
+		again = true;
+		return;
+	}
+	kicking = true;
+	do {
+		again = false;
+		while (q->lmtp_waiting != NULL &&
+		       q->lmtp_active < q->set.lmtp_destination_concurrency_limit) {
+			struct qmgr_delivery *d = q->lmtp_waiting;
+
+			q->lmtp_waiting = d->lmtp_next;
+			d->lmtp_waiting = false;
+			qmgr_lmtp_start_one(d);
+		}
+	} while (again);
+	kicking = false;
+}
+
 static void qmgr_lmtp_done(void *ctx)
 {
 	struct qmgr_delivery *d = ctx;
+	struct qmgr *q = d->q;
 
-	/* Not from inside the LMTP client's own callback. */
-	event_timer_reset(d->finish_timer);
+	if (d->lmtp_holding) {
+		d->lmtp_holding = false;
+		q->lmtp_active--;
+	}
+	qmgr_job_done(d);
+	qmgr_lmtp_kick(q);
+}
+
+static void qmgr_lmtp_queue(struct qmgr_delivery *d)
+{
+	struct qmgr_delivery **pp;
+
+	d->jobs++;
+	for (pp = &d->q->lmtp_waiting; *pp != NULL; pp = &(*pp)->lmtp_next)
+		;
+	*pp = d;
+	d->lmtp_waiting = true;
+	qmgr_lmtp_kick(d->q);
+}
+
+/* One relay job per domain (or one for everything, via a relayhost). */
+static void qmgr_relay_queue(struct qmgr_delivery *d, size_t *remote,
+			     size_t count)
+{
+	struct qmgr *q = d->q;
+	const struct queue_envelope *env = &d->qf->env;
+	size_t *group = xcalloc(count, sizeof(*group));
+	bool *taken = xcalloc(count, sizeof(*taken));
+	bool one = q->relay.relayhost[0] != '\0';
+	size_t i, j, n;
+
+	d->relays = xcalloc(count, sizeof(*d->relays));
+	for (i = 0; i < count; i++) {
+		const char *dom;
+
+		if (taken[i])
+			continue;
+		dom = strrchr(env->rcpts[remote[i]].address, '@') + 1;
+		for (n = 0, j = i; j < count; j++) {
+			const char *other = strrchr(env->rcpts[remote[j]].address,
+						    '@') + 1;
+
+			if (!taken[j] && (one || strcasecmp(dom, other) == 0)) {
+				taken[j] = true;
+				group[n++] = remote[j];
+			}
+		}
+		d->jobs++;
+		d->relays[d->relay_count++] = qmgr_relay_start(
+			q, d->qf, dom, group, n, qmgr_relay_rcpt,
+			qmgr_relay_done, d);
+	}
+	free(group);
+	free(taken);
 }
 
 static void qmgr_on_finish(void *ctx)
@@ -210,7 +428,7 @@ void qmgr_deliver(struct qmgr *q, struct qmgr_msg *m)
 	const char *error;
 	char *path = queue_path(q->queue_dir, QUEUE_ACTIVE, m->id);
 	bool corrupt;
-	size_t i;
+	size_t i, *remote, remote_count = 0;
 
 	if (queue_file_open(path, true, NULL, &qf, &corrupt, &error) < 0) {
 		int e = errno;
@@ -234,6 +452,8 @@ void qmgr_deliver(struct qmgr *q, struct qmgr_msg *m)
 	log_info("queue_active", "from=%s size=%llu count=%zu", qf->env.sender,
 		 (unsigned long long)qf->env.message_size, qf->env.rcpt_count);
 	d->local = xcalloc(qf->env.rcpt_count, sizeof(*d->local));
+	d->success = xcalloc(qf->env.rcpt_count + 1, 1);
+	remote = xcalloc(qf->env.rcpt_count, sizeof(*remote));
 	for (i = 0; i < qf->env.rcpt_count; i++) {
 		const struct queue_rcpt *r = &qf->env.rcpts[i];
 		const char *at = strrchr(r->address, '@');
@@ -242,20 +462,22 @@ void qmgr_deliver(struct qmgr *q, struct qmgr_msg *m)
 			continue;
 		if (r->flags & QUEUE_RCPT_FLAG_LOOP)
 			qmgr_record(d, i, 'F', "554 5.4.6 Mail loop: the "
-				    "aliases for this address form a cycle", "none");
-		else if (at != NULL && qmgr_domain_is_local(q, at + 1))
+				    "aliases for this address form a cycle",
+				    "none", NULL);
+		else if (at == NULL || at[1] == '\0' ||
+			 qmgr_domain_is_local(q, at + 1))
 			d->local[d->local_count++] = i;
 		else
-			qmgr_record(d, i, 'T', "451 4.4.0 Delivery to other "
-				    "domains is not available on this host yet",
-				    "none");
+			remote[remote_count++] = i;
 	}
-	if (d->local_count == 0) {
-		event_timer_reset(d->finish_timer);
-		log_set_ctx(NULL);
-		return;
-	}
-	d->lmtp = qmgr_lmtp_start(q, qf, d->local, d->local_count,
-				  qmgr_lmtp_rcpt, qmgr_lmtp_done, d);
+	/* Held until every job is queued, so none can finish the message
+	 * while others are still being started. */
+	d->jobs = 1;
+	if (d->local_count > 0)
+		qmgr_lmtp_queue(d);
+	if (remote_count > 0)
+		qmgr_relay_queue(d, remote, remote_count);
+	free(remote);
+	qmgr_job_done(d);
 	log_set_ctx(NULL);
 }

@@ -95,9 +95,7 @@ static void qmgr_lmtp_finish(struct qmgr_lmtp *l, const char *reason)
 	l->done_fn(l->ctx);
 }
 
-/* "550 5.1.1 text text" from a parsed reply. */
-static void qmgr_lmtp_reply_text(const struct smtp_reply *reply,
-				 struct buf *out)
+void qmgr_reply_text(const struct smtp_reply *reply, struct buf *out)
 {
 	size_t i;
 
@@ -206,7 +204,7 @@ static void qmgr_lmtp_reply(struct qmgr_lmtp *l, const struct smtp_reply *reply)
 	const char *error;
 	size_t i;
 
-	qmgr_lmtp_reply_text(reply, &text);
+	qmgr_reply_text(reply, &text);
 	switch (l->state) {
 	case QMGR_LMTP_GREETING:
 		if (reply->code != 220) {

@@ -27,6 +27,16 @@ static const struct config_key queue_keys[] = {
 	  F(bounce_queue_lifetime),
 	  "The same for bounces (mail from the null sender), which are "
 	  "dropped, never bounced, when they expire." },
+	{ "delay_warning_time", CONFIG_TIME, "0", 0, 8640000,
+	  F(delay_warning_time),
+	  "After how long in the queue a sender is told that a message is "
+	  "still undelivered (an RFC 3464 delay notice, sent once, to "
+	  "recipients whose NOTIFY asks for it or who gave none).  0 sends "
+	  "none, as in Postfix." },
+	{ "qmgr_message_active_limit", CONFIG_UINT, "100", 1, 100000,
+	  F(qmgr_message_active_limit),
+	  "How many messages the queue manager works on at once; each "
+	  "destination's own limit applies inside it." },
 	{ "queue_run_delay", CONFIG_TIME, "300s", 1, 86400,
 	  F(queue_run_delay),
 	  "How often the queue manager looks for deferred messages whose "

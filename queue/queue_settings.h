@@ -13,6 +13,8 @@ struct queue_settings {
 	unsigned int maximal_queue_lifetime;
 	unsigned int bounce_queue_lifetime;
 	unsigned int queue_run_delay;
+	unsigned int delay_warning_time;
+	unsigned int qmgr_message_active_limit;
 	unsigned int lmtp_destination_concurrency_limit;
 	unsigned int lmtp_timeout;
 };

@@ -68,6 +68,7 @@ void smtpd_init(struct smtpd *s, struct worker *w, struct event_loop *loop)
 	if (store_open(config_get(w->config, "state_dir"), &s->store,
 		       &error) < 0)
 		log_fatal("store: %s", error);
+	store_watch(s->store, loop);
 	path = worker_path(w, s->mail.aliases_file);
 	if (aliases_open(path, &s->aliases, &error) < 0)
 		log_fatal("aliases: %s", error);

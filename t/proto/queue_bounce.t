@@ -7,10 +7,14 @@ use Test::More;
 use Sealpost::Test;
 use Sealpost::Wire;
 
-my $sp = Sealpost::Test->new;
-open my $af, '>', $sp->dir . '/state/aliases' or die $!;
+# The aliases file exists before the instance starts, so no test races
+# smtpd's once-a-second check for a changed file.
+my $sp = Sealpost::Test->new(no_start => 1);
+open my $af, '>', $sp->dir . '/aliases' or die $!;
 print $af "postmaster: admin\nabuse: admin\nstaff: alice,\n  bob\nloopa: loopb\nloopb: loopa\n";
 close $af;
+$sp->{set} = { aliases_file => $sp->dir . '/aliases' };
+$sp->start;
 local $ENV{SEALPOST_CONFIG} = $sp->config_path;
 
 sub inbox {

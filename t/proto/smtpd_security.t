@@ -8,12 +8,20 @@ use IO::Socket::SSL;
 use Sealpost::Test;
 use Sealpost::Wire;
 
-my $sp = Sealpost::Test->new(set => {
+# The aliases file exists before the instance starts, so no test races
+# smtpd's once-a-second check for a changed file.
+my $sp = Sealpost::Test->new(no_start => 1);
+open my $af, '>', $sp->dir . '/aliases' or die $!;
+print $af "# test aliases\npostmaster: admin\nabuse: admin\n";
+close $af;
+$sp->{set} = {
 	message_size_limit => '2k',
 	smtpd_recipient_limit => 3,
 	smtpd_max_line_length => 1000,
 	smtpd_hard_error_limit => 30,
-});
+	aliases_file => $sp->dir . '/aliases',
+};
+$sp->start;
 my $port = $sp->env('SEALPOST_SMTP_PORT');
 
 sub session {
@@ -28,10 +36,6 @@ sub inbox {
 	return $out;
 }
 
-# The aliases file is read again when it changes.
-open my $af, '>', $sp->dir . '/state/aliases' or die $!;
-print $af "# test aliases\npostmaster: admin\nabuse: admin\n";
-close $af;
 
 # ---- open relay (research/security.md 3) ----
 my $c = session();

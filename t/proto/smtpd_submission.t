@@ -14,8 +14,11 @@ use Mail::IMAPClient;
 use Net::SMTP;
 use Sealpost::Test;
 use Sealpost::Wire;
+use Sealpost::DNS;
 
-my $sp = Sealpost::Test->new;
+# example.com fails in DNS, so relayed mail stays in the queue.
+my $dns = Sealpost::DNS->new(records => [[ 'example.com', 'SERVFAIL' ]]);
+my $sp = Sealpost::Test->new(set => { dns_servers => $dns->server });
 my $port = $sp->env('SEALPOST_SUBMISSION_PORT');
 my $ca = $sp->env('SEALPOST_CA_FILE');
 my %tls = (SSL_ca_file => $ca, SSL_verifycn_name => 'localhost',
@@ -127,18 +130,18 @@ ok(!$bad->auth(plain('carol', 'wrong password')), 'wrong password refused');
 is($bad->code, 535, 'with 535');
 $bad->quit;
 
-# Authenticated users may relay (queued and deferred: no remote delivery
-# yet), unlike anyone else.
+# Authenticated users may relay (queued, and deferred here since the
+# destination's DNS fails), unlike anyone else.
 $smtp = Net::SMTP->new('localhost', Port => $port, Hello => 'client.test', Timeout => 30);
 $smtp->starttls(%tls);
 $smtp->auth(Authen::SASL->new(mechanism => 'GSSAPI', callback => { user => 'alice' }));
 like(submit($smtp, 'alice@sealpost.test', 'friend@example.com', 'outbound',
     "Message-ID: <out\@x>\n"), qr/^250 /, 'relay for an authenticated user');
 $smtp->quit;
-ok($sp->wait_log(qr/deferred to=friend\@example\.com .*reason="451 4\.4\.0/), 'deferred with a reason');
+ok($sp->wait_log(qr/deferred to=friend\@example\.com .*reason="451 4\.4\.3/), 'deferred with a reason');
 my ($rc, $out) = $sp->run_sealpost('queue');
 like($out, qr/^-Queue ID-/m, 'sealpost queue lists it');
-like($out, qr/\(451 4\.4\.0 Delivery to other domains/, 'with the reason');
+like($out, qr/\(451 4\.4\.3 Host or domain name lookup failed/, 'with the reason');
 like($out, qr/^\s+friend\@example\.com$/m, 'and the recipient');
 like($out, qr/^-- \d+ Kbytes in 1 Request\.$/m, 'Postfix trailer');
 

@@ -500,8 +500,9 @@ static void test_crash_failchk(void)
 	db_env_close(&env);
 }
 
-/* The child dies alone; the next open finds its registry slot unlocked
- * and cleans up before joining. */
+/* The child dies alone; the next open finds that nobody holds a registry
+ * slot, so it starts from fresh regions (the dead child may have held one
+ * of their mutexes) and runs full recovery from the log. */
 static void test_crash_reopen(void)
 {
 	unsigned int before;
@@ -519,7 +520,7 @@ static void test_crash_reopen(void)
 	before = full_recoveries;
 	env = open_env("crash3", 2);
 	ok(env != NULL, "reopen after a dead process");
-	is_int(full_recoveries, before, "failchk did it: no full recovery");
+	ok(full_recoveries > before, "nobody else had it open: full recovery");
 	db = env != NULL ? open_db(env, "crash") : NULL;
 	if (db != NULL)
 		expect_committed(env, db, "reopen");

@@ -207,4 +207,58 @@ END {
 
 use IO::Select;
 
+# Puts a message straight into the queue (incoming/), as smtpd would, with
+# envelope details a test cannot get through sendmail(1): DSN parameters
+# (RFC 3461), SMTPUTF8, BODY=8BITMIME.  Returns the queue ID.
+#   from => 'a@b', rcpts => [ 'x@y' | { to, notify => 'SUCCESS,DELAY',
+#   orcpt => 'rfc822;x@y' } ], message => "...\r\n", ret => 'hdrs',
+#   envid => 'X', smtputf8 => 1, body => '8bitmime', arrival => time
+my @B32 = split //, '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+my %NOTIFY = (NEVER => 1, SUCCESS => 2, FAILURE => 4, DELAY => 8);
+sub _xtext {
+	my ($s) = @_;
+	$s =~ s/([^\x21-\x2a\x2c-\x3c\x3e-\x7e])/sprintf('+%02X', ord $1)/ge;
+	return $s;
+}
+sub inject {
+	my ($self, %m) = @_;
+	require Time::HiRes;
+	my $us = int(Time::HiRes::time() * 1e6);
+	my $id = '';
+	for (1 .. 11) { $id = $B32[$us % 32] . $id; $us = int($us / 32) }
+	$id .= $B32[int rand 32] for 1 .. 4;
+	my $msg = $m{message} // "Subject: injected\r\n\r\nbody\r\n";
+	my $env = "sealpost-queue 1\nid $id\narrival " . ($m{arrival} // time) . "\n"
+	    . 'from ' . _xtext($m{from} // '') . "\n";
+	$env .= "ret $m{ret}\n" if $m{ret};
+	$env .= 'envid ' . _xtext($m{envid}) . "\n" if defined $m{envid};
+	$env .= "body $m{body}\n" if $m{body};
+	$env .= "smtputf8\n" if $m{smtputf8};
+	for my $r (@{ $m{rcpts} }) {
+		$r = { to => $r } unless ref $r;
+		my $n = 0;
+		$n |= $NOTIFY{uc $_} for split /,/, $r->{notify} // '';
+		my $orcpt = '-';
+		if ($r->{orcpt}) {
+			my ($t, $a) = split /;/, $r->{orcpt}, 2;
+			$orcpt = _xtext($t) . ';' . _xtext($a);
+		}
+		$env .= 'rcpt ' . _xtext($r->{to}) . ' ' . _xtext($r->{to}) . " $n $orcpt -\n";
+	}
+	$env .= sprintf("message %012d\n", length $msg) . $msg . "end\n";
+	my $q = "$self->{dir}/state/queue";
+	# The queue manager makes its folders when it starts.
+	my $deadline = now() + 30;
+	select(undef, undef, undef, 0.02) while !-d "$q/incoming" && now() < $deadline;
+	open my $fh, '>', "$q/tmp/$id" or croak "$q/tmp/$id: $!";
+	print $fh $env;
+	close $fh or croak "close: $!";
+	# The queue manager runs as the mail user when we are root.
+	my @st = stat "$q/incoming";
+	chown $st[4], $st[5], "$q/tmp/$id";
+	link "$q/tmp/$id", "$q/incoming/$id" or croak "link: $!";
+	unlink "$q/tmp/$id";
+	return $id;
+}
+
 1;
