@@ -132,20 +132,28 @@ sub workers {
 }
 
 # Kill a random worker of smtpd, qmgr or lmtpd at random moments until the
-# clients are done.  Only a worker that has been up a little while is a
-# victim: killing each one as it starts would only stop all work (the
-# master waits up to restart_backoff_max before each restart), which
-# tests nothing.
+# clients are done.  Only a worker that has finished starting (logged so)
+# and has been up a little while is a victim: killing each one as it
+# starts, often in the middle of the database recovery its predecessor's
+# death made necessary, would keep them all down (the master waits up to
+# restart_backoff_max before each restart), which tests nothing.
 my %kills = (smtp => 0, queue => 0, lmtp => 0);
+my %ready_re = (smtp => 'smtpd\[(\d+)\]: smtpd_started',
+    queue => 'qmgr\[(\d+)\]: qmgr_started', lmtp => 'lmtpd\[(\d+)\]: started');
 my (%done, %born);
 while (keys %done < @pids) {
 	for my $pid (@pids) {
 		$done{$pid} = $? >> 8 if !exists $done{$pid} && waitpid($pid, WNOHANG) == $pid;
 	}
 	my $live = workers();
+	my $log = $sp->log_text;
+	my %ready;
+	for my $svc (keys %ready_re) {
+		$ready{$_} = 1 for $log =~ /$ready_re{$svc}/g;
+	}
 	my $now = Sealpost::Test::now();
-	$born{$_} //= $now for keys %$live;
-	my @old = grep { $now - $born{$_} >= 0.2 } keys %$live;
+	$born{$_} //= $now for grep { $ready{$_} } keys %$live;
+	my @old = grep { $ready{$_} && $now - $born{$_} >= 0.2 } keys %$live;
 	my @svc = grep { my $s = $_; grep { $live->{$_} eq $s } @old } keys %kills;
 	if (@svc) {
 		my $svc = $svc[rand @svc];
