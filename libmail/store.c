@@ -56,91 +56,34 @@ static int store_mkdir(const char *path, const char **error_r)
 	return 0;
 }
 
-/* Opens the database environment and the store's databases. */
-static int store_db_open(struct store *st, const char **error_r)
-{
-	struct db_env_settings set;
-	struct buf path = BUF_INIT;
-	int ret;
-
-	buf_printf(&path, "%s/db", st->state_dir);
-	memset(&set, 0, sizeof(set));
-	set.home = buf_cstr(&path);
-	set.schema_version = STORE_SCHEMA_VERSION;
-	ret = db_env_open(&set, &st->env, error_r) < 0 ||
-		db_open(st->env, "users", &st->users, error_r) < 0 ||
-		db_open(st->env, "mailboxes", &st->mailboxes, error_r) < 0 ||
-		db_open(st->env, "subscriptions", &st->subscriptions,
-			error_r) < 0 ||
-		db_open(st->env, "meta", &st->meta, error_r) < 0 ? -1 : 0;
-	buf_free(&path);
-	return ret;
-}
-
-static void store_db_close(struct store *st)
-{
-	/* Closing the environment closes its databases. */
-	db_env_close(&st->env);
-	st->users = st->mailboxes = st->subscriptions = st->meta = NULL;
-}
-
-/* Whether the environment was recovered under us (a process died inside
- * the library and another one ran full recovery): then every call fails
- * until it is opened again. */
-static bool store_db_stale(const struct store *st)
-{
-	return st->env != NULL && db_env_needs_reopen(st->env);
-}
-
-/*
- * Called first by every function that uses the database: a process that
- * holds the store for days (smtpd, lmtpd, imapd) must come back by itself
- * after another process's recovery, not fail every call until restarted.
- * So one call fails (the one that learnt of the recovery) and the next
- * reopens.
- */
-static int store_db_ready(struct store *st, const char **error_r)
-{
-	if (st->env != NULL && !store_db_stale(st))
-		return 0;
-	store_db_close(st);
-	if (store_db_open(st, error_r) < 0) {
-		store_db_close(st);
-		return -1;
-	}
-	log_info("store_reopened", "path=%s", st->state_dir);
-	return 0;
-}
-
 int store_open(const char *state_dir, struct store **st_r,
 	       const char **error_r)
 {
 	struct store *st = xcalloc(1, sizeof(*st));
+	struct db_env_settings set;
 	struct buf path = BUF_INIT;
-	int tries;
 
 	st->state_dir = xstrdup(state_dir);
 	buf_printf(&path, "%s/store", state_dir);
 	st->root = buf_steal(&path);
 	buf_printf(&path, "%s/tmp", st->root);
 	st->tmp = buf_steal(&path);
+	buf_printf(&path, "%s/db", state_dir);
+	memset(&set, 0, sizeof(set));
+	set.home = buf_cstr(&path);
+	set.schema_version = STORE_SCHEMA_VERSION;
 	if (store_mkdir(st->root, error_r) < 0 ||
-	    store_mkdir(st->tmp, error_r) < 0) {
+	    store_mkdir(st->tmp, error_r) < 0 ||
+	    db_env_open(&set, &st->env, error_r) < 0 ||
+	    db_open(st->env, "users", &st->users, error_r) < 0 ||
+	    db_open(st->env, "mailboxes", &st->mailboxes, error_r) < 0 ||
+	    db_open(st->env, "subscriptions", &st->subscriptions, error_r) < 0 ||
+	    db_open(st->env, "meta", &st->meta, error_r) < 0) {
+		buf_free(&path);
 		store_close(&st);
 		return -1;
 	}
-	/* A recovery by a process starting at the same moment can take the
-	 * environment from under an open that has just succeeded: open
-	 * again (a few times) rather than fail the start. */
-	for (tries = 0; store_db_open(st, error_r) < 0; tries++) {
-		bool stale = store_db_stale(st);
-
-		store_db_close(st);
-		if (!stale || tries == 3) {
-			store_close(&st);
-			return -1;
-		}
-	}
+	buf_free(&path);
 	*st_r = st;
 	return 0;
 }
@@ -545,8 +488,6 @@ int store_user_add(struct store *st, const char *user, const char **error_r)
 	struct store_create_ctx c;
 	int ret;
 
-	if (store_db_ready(st, error_r) < 0)
-		return -1;
 	if (store_user_name_check(user, error_r) < 0)
 		return -1;
 	memset(&c, 0, sizeof(c));
@@ -572,8 +513,6 @@ int store_mailbox_create(struct store *st, const char *user, const char *name,
 	struct store_create_ctx c;
 	int ret;
 
-	if (store_db_ready(st, error_r) < 0)
-		return -1;
 	*exists_r = false;
 	if (store_mailbox_name_check(name, norm, error_r) < 0)
 		return -1;
@@ -596,8 +535,6 @@ int store_user_exists(struct store *st, const char *user, const char **error_r)
 	struct buf value = BUF_INIT;
 	int ret;
 
-	if (store_db_ready(st, error_r) < 0)
-		return -1;
 	ret = db_get(st->users, NULL, user, strlen(user), &value, error_r);
 	buf_free(&value);
 	return ret;
@@ -610,8 +547,6 @@ int store_mailbox_lookup(struct store *st, const char *user, const char *name,
 	struct buf key = BUF_INIT, value = BUF_INIT;
 	int ret;
 
-	if (store_db_ready(st, error_r) < 0)
-		return -1;
 	if (store_mailbox_name_check(name, norm, error_r) < 0)
 		return 0;
 	store_key(&key, user, norm);
@@ -630,8 +565,6 @@ int store_mailbox_open(struct store *st, const char *user, const char *name,
 	char *dir;
 	int ret;
 
-	if (store_db_ready(st, error_r) < 0)
-		return -1;
 	ret = store_mailbox_lookup(st, user, name, &info, error_r);
 	if (ret <= 0)
 		return ret;
@@ -710,8 +643,6 @@ int store_mailbox_list(struct store *st, const char *user,
 	size_t kpos = 0, vpos = 0;
 	int ret;
 
-	if (store_db_ready(st, error_r) < 0)
-		return -1;
 	ret = db_txn_run(st->env, store_list_txn, &l, error_r);
 	while (ret == 0 && store_list_next(&l.keys, &kpos, &key) &&
 	       store_list_next(&l.values, &vpos, &value)) {
@@ -735,8 +666,6 @@ int store_user_list(struct store *st, void (*fn)(void *ctx, const char *user),
 	size_t kpos = 0;
 	int ret;
 
-	if (store_db_ready(st, error_r) < 0)
-		return -1;
 	ret = db_txn_run(st->env, store_list_txn, &l, error_r);
 	while (ret == 0 && store_list_next(&l.keys, &kpos, &key))
 		fn(ctx, buf_cstr(&key));
@@ -782,8 +711,6 @@ int store_mailbox_delete(struct store *st, const char *user, const char *name,
 	struct store_delete_ctx d;
 	char *dir;
 
-	if (store_db_ready(st, error_r) < 0)
-		return -1;
 	if (store_mailbox_name_check(name, norm, error_r) < 0)
 		return -1;
 	memset(&d, 0, sizeof(d));
@@ -890,8 +817,6 @@ int store_mailbox_rename(struct store *st, const char *user, const char *from,
 	struct store_rename_ctx r;
 	size_t len;
 
-	if (store_db_ready(st, error_r) < 0)
-		return -1;
 	if (store_mailbox_name_check(from, nfrom, error_r) < 0 ||
 	    store_mailbox_name_check(to, nto, error_r) < 0)
 		return -1;
@@ -960,8 +885,6 @@ int store_user_del(struct store *st, const char *user, const char **error_r)
 	struct store_user_del_ctx u = { st, user, false };
 	struct buf dir = BUF_INIT;
 
-	if (store_db_ready(st, error_r) < 0)
-		return -1;
 	if (store_user_name_check(user, error_r) < 0)
 		return -1;
 	if (db_txn_run(st->env, store_user_del_txn, &u, error_r) < 0)
@@ -1010,8 +933,6 @@ static int store_sub_change(struct store *st, const char *user,
 	struct store_sub_ctx s;
 	int ret;
 
-	if (store_db_ready(st, error_r) < 0)
-		return -1;
 	if (store_mailbox_name_check(name, norm, error_r) < 0)
 		return -1;
 	memset(&s, 0, sizeof(s));
@@ -1077,8 +998,6 @@ int store_list_subscriptions(struct store *st, const char *user,
 	size_t pos = 0;
 	int ret;
 
-	if (store_db_ready(st, error_r) < 0)
-		return -1;
 	ret = db_txn_run(st->env, store_sub_list_txn, &l, error_r);
 	while (ret == 0 && pos < l.names.len) {
 		const char *name = l.names.data + pos;
@@ -1124,8 +1043,6 @@ int store_user_usage(struct store *st, const char *user, uint64_t *bytes_r,
 {
 	struct store_usage_ctx u = { st, user, 0, 0, 0, NULL };
 
-	if (store_db_ready(st, error_r) < 0)
-		return -1;
 	if (store_mailbox_list(st, user, store_usage_one, &u, error_r) < 0)
 		return -1;
 	if (u.ret < 0) {

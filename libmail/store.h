@@ -51,10 +51,7 @@ struct store_mailbox {
 };
 
 /* Opens the store in `state_dir`, creating the database and folders on
- * first use.  One per process.  When another process's full recovery
- * takes the database environment from under an open store, the call that
- * learns of it fails and the next one opens the environment again, so a
- * long-running daemon never needs a restart for it. */
+ * first use.  One per process. */
 int store_open(const char *state_dir, struct store **st_r,
 	       const char **error_r);
 void store_close(struct store **st);
