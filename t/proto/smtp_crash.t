@@ -6,8 +6,9 @@
 # client that lost its connection before the 250 sends the message again
 # with the same Message-ID, so the first attempt may have been queued too,
 # and lmtpd's de-duplication must keep the two to one copy.  Nothing may
-# be in corrupt/, no daemon may die of anything but our SIGKILL, and
-# reconstruct must find nothing to repair.  SEALPOST_CRASH_MESSAGES sets
+# be in corrupt/, no daemon may die of anything but our SIGKILL (or the
+# store's announced exit after a database recovery), and reconstruct must
+# find nothing to repair.  SEALPOST_CRASH_MESSAGES sets
 # the size (make torture runs it big).
 use strict;
 use warnings;
@@ -224,8 +225,24 @@ opendir my $corrupt, "$queue/corrupt" or die;
 my @corrupt = grep { !/^\./ } readdir $corrupt;
 is(scalar @corrupt, 0, 'nothing in corrupt/') or diag "@corrupt";
 
-my @deaths = $sp->log_text =~ /worker_died service=(\S+) status="?(?!signal 9")([^"\s]+(?: [^"\s]+)?)/g;
-is(scalar @deaths, 0, 'no worker died but by our SIGKILL') or diag "@deaths";
+# Deaths that are not our SIGKILL: a crash is a bug.  The one allowed
+# exit is 75 from a daemon whose database environment another process
+# recovered (a worker we killed died inside the library), announced in
+# the log: that is store_watch()'s designed way back, the restart.
+my $log = $sp->log_text;
+my $store_exits = () = $log =~ /store_needs_recovery|fatal reason="store: /g;
+my (@deaths, $exits);
+while ($log =~ /worker_died service=(\S+) status="?([^"\s]+(?: [^"\s]+)?)/g) {
+	my ($svc, $status) = ($1, $2);
+	next if $status eq 'signal 9';
+	if ($status eq 'exit 75' && ++$exits <= $store_exits) {
+		note("$svc: exit 75 after a database recovery");
+		next;
+	}
+	push @deaths, "$svc $status";
+}
+is(scalar @deaths, 0, 'no worker died but by our SIGKILL (or the store\'s announced exit)')
+    or diag "@deaths";
 
 my ($rc, $out) = $sp->run_sealpost('reconstruct', '--check');
 is($rc, 0, 'reconstruct finds nothing to repair') or diag $out;
