@@ -184,10 +184,10 @@ select(undef, undef, undef, 0.1)
     while ($left = queued()) > 0 && Sealpost::Test::now() < $deadline;
 is($left, 0, 'the queue drained');
 
-my (%acked, %sent);
+my (%acked, %sent, %qids);
 for my $k (1 .. $clients) {
 	open my $fh, '<', $sp->dir . "/acked.$k" or die;
-	while (<$fh>) { my ($u, $id) = split; $acked{$u}{$id}++ }
+	while (<$fh>) { my ($u, $id, $qid) = split; $acked{$u}{$id}++; $qids{$qid} = 1 }
 	open $fh, '<', $sp->dir . "/sent.$k" or die;
 	while (<$fh>) { my ($u, $id) = split; $sent{$u}{$id}++ }
 }
@@ -195,24 +195,46 @@ my $total = 0;
 $total += keys %{$acked{$_}} for keys %acked;
 is($total, $clients * $per_client + $per_client * int($clients / 4),
     'every message was acknowledged once to its client, for each recipient');
+# The log tells the same story: each acknowledged queue ID was removed
+# from the queue (after its delivery was recorded).
+my %removed = map { $_ => 1 } $sp->log_text =~ /queue_removed .*qid=(\w+)/g;
+my @unremoved = grep { !$removed{$_} } keys %qids;
+is(scalar @unremoved, 0, 'the log shows every acknowledged queue ID removed')
+    or diag "@unremoved[0 .. ($#unremoved < 9 ? $#unremoved : 9)]";
 my $resent = 0;
 $resent += grep { $_ > 1 } values %{$sent{$_}} for keys %sent;
 note("$resent messages were sent more than once");
 
+# The sealpost command, bounded: a store wedged by a crash must fail the
+# test, not hang it.
+sub sealpost_cmd {
+	local $ENV{SEALPOST_CONFIG} = $sp->config_path;
+	my ($rc, $out, $err) = Sealpost::Test::run_cmd('timeout', '120',
+	    $sp->bin('sealpost'), @_);
+	return ($rc, $out, $err);
+}
+
+# Names the first few of a list of problems in the test output.
+my %told;
+sub tell_some {
+	my ($kind, $what) = @_;
+	diag("$kind: $what") if ++$told{$kind} <= 10;
+}
+
 my ($missing, $dups, $stray) = (0, 0, 0);
 for my $user (@users) {
-	my ($rc, $out) = $sp->run_sealpost('mailbox', 'show', $user, 'INBOX');
+	my ($rc, $out) = sealpost_cmd('mailbox', 'show', $user, 'INBOX');
 	my %seen;
 	$seen{$1}++ while $out =~ /^Message-ID: <(s\d+\.\d+)\@crash\.test>\r?$/mg;
 	for my $id (keys %{$acked{$user}}) {
 		next if $seen{$id};
 		$missing++;
-		diag("acknowledged but missing: $user $id");
+		tell_some('acknowledged but missing', "$user $id");
 	}
 	for my $id (keys %seen) {
 		if ($seen{$id} > 1) {
 			$dups++;
-			diag("stored $seen{$id} times: $user $id");
+			tell_some('stored more than once', "$user $id ($seen{$id})");
 		}
 		$stray++ unless $sent{$user}{$id};
 	}
@@ -244,6 +266,6 @@ while ($log =~ /worker_died service=(\S+) status="?([^"\s]+(?: [^"\s]+)?)/g) {
 is(scalar @deaths, 0, 'no worker died but by our SIGKILL (or the store\'s announced exit)')
     or diag "@deaths";
 
-my ($rc, $out) = $sp->run_sealpost('reconstruct', '--check');
+my ($rc, $out) = sealpost_cmd('reconstruct', '--check');
 is($rc, 0, 'reconstruct finds nothing to repair') or diag $out;
 done_testing;
