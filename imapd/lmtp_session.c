@@ -273,9 +273,11 @@ static void lmtp_data_end(struct lmtp_session *ls, enum stream_result r)
 	ls->state = LMTP_STATE_READY;
 }
 
-/* Feeds the message into the spool file as it arrives.  Returns false when
- * the caller must wait for more input. */
-static bool lmtp_read_data(struct lmtp_session *ls)
+/* Feeds the message into the spool file as it arrives.  Returns 1 when
+ * the message is complete, 0 when the caller must wait for more input,
+ * and -1 when the client went away and the session is freed (the caller
+ * must not touch it again). */
+static int lmtp_read_data(struct lmtp_session *ls)
 {
 	for (;;) {
 		const char *piece;
@@ -293,16 +295,16 @@ static bool lmtp_read_data(struct lmtp_session *ls)
 			}
 			continue;
 		case STREAM_WAIT:
-			return false;
+			return 0;
 		case STREAM_DONE:
 		case STREAM_TOO_LONG:
 		case STREAM_INVALID:
 			lmtp_data_end(ls, r);
-			return true;
+			return 1;
 		default:
 			log_info("disconnected", "reason=%s", "in DATA");
 			lmtp_session_end(ls);
-			return false;
+			return -1;
 		}
 	}
 }
@@ -357,7 +359,11 @@ static void lmtp_on_input(void *ctx)
 		enum stream_result r;
 
 		if (ls->state == LMTP_STATE_DATA) {
-			if (!lmtp_read_data(ls))
+			int ret = lmtp_read_data(ls);
+
+			if (ret < 0)
+				return;
+			if (ret == 0)
 				break;
 			continue;
 		}

@@ -1,6 +1,7 @@
 /* The queue file format and its durable writes; see queue_file.h. */
 #include "queue_file.h"
 #include "buf.h"
+#include "log.h"
 #include "xtext.h"
 
 #include <errno.h>
@@ -184,6 +185,7 @@ struct queue_writer {
 	off_t size_offset;	/* of the fixed-width message size */
 	uint64_t message_size;
 	int error;		/* first errno, 0 while all is well */
+	bool ended;		/* "end" written: no more message octets */
 };
 
 static void queue_writer_flush(struct queue_writer *w)
@@ -307,6 +309,8 @@ int queue_writer_begin(const char *queue_dir, struct queue_envelope *env,
 
 void queue_writer_write(struct queue_writer *w, const void *data, size_t len)
 {
+	if (w->ended)
+		log_panic("queue_writer_write after the end of %s", w->id);
 	w->message_size += len;
 	buf_append(&w->out, data, len);
 	if (w->out.len >= QUEUE_WRITE_CHUNK)
@@ -335,15 +339,24 @@ static void queue_writer_free(struct queue_writer **wp, bool remove)
 	*wp = NULL;
 }
 
-int queue_writer_finish(struct queue_writer **wp, enum queue_folder folder,
-			const char **error_r)
+static int queue_writer_fail(struct queue_writer *w, const char *step,
+			     const char **error_r)
 {
 	static char error[512];
-	struct queue_writer *w = *wp;
-	char digits[QUEUE_SIZE_DIGITS + 1];
-	char *final = NULL;
-	const char *step = "write";
 
+	snprintf(error, sizeof(error), "%s %s: %s", step, w->tmp_path,
+		 strerror(w->error));
+	*error_r = error;
+	return -1;
+}
+
+int queue_writer_end(struct queue_writer *w, const char **error_r)
+{
+	char digits[QUEUE_SIZE_DIGITS + 1];
+
+	if (w->ended)
+		log_panic("queue_writer_end twice for %s", w->id);
+	w->ended = true;
 	buf_append_str(&w->out, "end\n");
 	queue_writer_flush(w);
 	if (w->error == 0 &&
@@ -352,29 +365,56 @@ int queue_writer_finish(struct queue_writer **wp, enum queue_folder folder,
 	     pwrite(w->fd, digits, QUEUE_SIZE_DIGITS, w->size_offset) !=
 	     QUEUE_SIZE_DIGITS))
 		w->error = errno != 0 ? errno : EFBIG;
-	/* The data must be on disk before the name that makes it visible. */
-	if (w->error == 0 && fsync(w->fd) < 0) {
-		step = "fsync";
+	return w->error == 0 ? 0 : queue_writer_fail(w, "write", error_r);
+}
+
+int queue_writer_fd(const struct queue_writer *w)
+{
+	return w->fd;
+}
+
+int queue_writer_sync(struct queue_writer *w, const char **error_r)
+{
+	if (!w->ended)
+		log_panic("queue_writer_sync before the end of %s", w->id);
+	if (w->error == 0 && fsync(w->fd) < 0)
 		w->error = errno;
-	}
+	return w->error == 0 ? 0 : queue_writer_fail(w, "fsync", error_r);
+}
+
+int queue_writer_link(struct queue_writer **wp, enum queue_folder folder,
+		      const char **error_r)
+{
+	struct queue_writer *w = *wp;
+	char *final;
+	int ret = -1;
+
+	if (!w->ended)
+		log_panic("queue_writer_link before the end of %s", w->id);
 	if (w->error == 0) {
 		final = queue_path(w->queue_dir, folder, w->id);
-		if (link(w->tmp_path, final) < 0) {
-			step = "link";
+		ret = link(w->tmp_path, final);
+		if (ret < 0)
 			w->error = errno;
-		}
-	}
-	if (w->error != 0) {
-		snprintf(error, sizeof(error), "%s %s: %s", step, w->tmp_path,
-			 strerror(w->error));
-		*error_r = error;
 		free(final);
+	}
+	if (ret < 0)
+		(void)queue_writer_fail(w, "link", error_r);
+	/* The name in `folder` is the file now; tmp/ keeps nothing. */
+	queue_writer_free(wp, true);
+	return ret;
+}
+
+int queue_writer_finish(struct queue_writer **wp, enum queue_folder folder,
+			const char **error_r)
+{
+	/* The data must be on disk before the name that makes it visible. */
+	if (queue_writer_end(*wp, error_r) < 0 ||
+	    queue_writer_sync(*wp, error_r) < 0) {
 		queue_writer_free(wp, true);
 		return -1;
 	}
-	free(final);
-	queue_writer_free(wp, true);
-	return 0;
+	return queue_writer_link(wp, folder, error_r);
 }
 
 void queue_writer_abort(struct queue_writer **w)

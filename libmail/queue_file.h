@@ -185,10 +185,28 @@ uint64_t queue_writer_size(const struct queue_writer *w);
  * Completes the file: message size, "end", fsync, then links it into
  * `folder` (incoming/ normally).  The caller must queue_dir_sync() that
  * folder before acknowledging.  Frees the writer either way; on error the
- * temporary file is removed.  0, or -1 with a reason.
+ * temporary file is removed.  0, or -1 with a reason.  The same as
+ * queue_writer_end(), queue_writer_sync() and queue_writer_link().
  */
 int queue_writer_finish(struct queue_writer **w, enum queue_folder folder,
 			const char **error_r);
+
+/*
+ * The three steps of queue_writer_finish(), for a caller that makes many
+ * files durable at once (group commit: one syncfs(2) on queue_writer_fd()
+ * for a batch stands in for queue_writer_sync() on each).  end writes the
+ * message size and "end" (no more octets after it); sync fsyncs the file;
+ * link makes it visible in `folder` and frees the writer either way (on
+ * error the file is removed).  Each returns 0, or -1 with a reason; after
+ * a failed end or sync, abort the writer.  A file must be durable before
+ * it is linked, so that no reader ever sees a file whose data a machine
+ * crash could still lose.
+ */
+int queue_writer_end(struct queue_writer *w, const char **error_r);
+int queue_writer_fd(const struct queue_writer *w);
+int queue_writer_sync(struct queue_writer *w, const char **error_r);
+int queue_writer_link(struct queue_writer **w, enum queue_folder folder,
+		      const char **error_r);
 
 /* Throws the file away. */
 void queue_writer_abort(struct queue_writer **w);

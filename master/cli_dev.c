@@ -310,6 +310,7 @@ static int dev_write_config(struct dev_instance *d)
 	dev_conf_key(&conf, "tls_ca_file", "%s/tls/ca.pem", d->dir);
 	dev_conf_key(&conf, "hostname", "%s", DEV_HOST);
 	dev_conf_key(&conf, "local_domains", "%s %s", DEV_DOMAIN, DEV_HOST);
+	dev_conf_key(&conf, "aliases_file", "%s/state/aliases", d->dir);
 	for (i = 0; i < sizeof(dev_endpoints) / sizeof(dev_endpoints[0]); i++) {
 		const struct dev_endpoint *e = &dev_endpoints[i];
 
@@ -349,6 +350,35 @@ static int dev_write_config(struct dev_instance *d)
 	}
 	if (ret == 0)
 		config_free(&cfg);
+	return ret;
+}
+
+/* The aliases every mail host must have (RFC 5321 4.5.1, RFC 2142), for
+ * the admin user.  Written only when missing, so a developer's own
+ * aliases survive the next start. */
+static int dev_write_aliases(const struct dev_instance *d)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	int fd, ret = 0;
+
+	dev_path(&path, d, "state/aliases");
+	buf_printf(&text, "# Written by 'sealpost dev' when missing; see "
+		   "aliases(5).  Edits are kept.\n"
+		   "postmaster: %s\nabuse: %s\n", DEV_ADMIN, DEV_ADMIN);
+	fd = open(buf_cstr(&path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		  0644);
+	if (fd < 0 && errno != EEXIST)
+		ret = -1;
+	else if (fd >= 0 &&
+		 write(fd, text.data, text.len) != (ssize_t)text.len)
+		ret = -1;
+	if (ret < 0)
+		fprintf(stderr, "sealpost dev: %s: %s\n", buf_cstr(&path),
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	buf_free(&path);
+	buf_free(&text);
 	return ret;
 }
 
@@ -499,7 +529,8 @@ static int dev_prepare(struct dev_instance *d, pid_t *kdc_r)
 		fprintf(stderr, "sealpost dev: %s\n", error);
 		return -1;
 	}
-	if (dev_write_config(d) < 0 || dev_create_users(d) < 0)
+	if (dev_write_aliases(d) < 0 || dev_write_config(d) < 0 ||
+	    dev_create_users(d) < 0)
 		return -1;
 	dev_stop_kdc(d);
 	kdc = dev_realm_start_kdc(&d->realm, &error);

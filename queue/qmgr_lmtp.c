@@ -1,6 +1,10 @@
-/* The LMTP client (RFC 2033): one connection to lmtpd per message,
- * one command at a time, and after the message one reply per accepted
- * recipient (RFC 2033 4.2), each reported as it arrives. */
+/* The LMTP client (RFC 2033): one connection to lmtpd per message.
+ * When the server offers PIPELINING (RFC 2920), MAIL, the RCPTs and DATA
+ * go out in one write (a very long recipient list in several, as room in
+ * the output buffer allows) and their replies are read in order;
+ * otherwise one command at a time.  After the message, one reply per
+ * accepted recipient (RFC 2033 4.2).  Each recipient's outcome is
+ * reported as its reply arrives, the same either way. */
 #include "qmgr.h"
 #include "buf.h"
 #include "event.h"
@@ -42,6 +46,9 @@ struct qmgr_lmtp {
 	size_t *accepted;
 	size_t accepted_count;
 	size_t rcpt_i, dot_i;
+	size_t rcpt_sent;	/* RCPT commands written */
+	bool pipelining;	/* the server offered PIPELINING */
+	bool data_sent;
 	qmgr_lmtp_rcpt_fn *rcpt_fn;
 	qmgr_lmtp_done_fn *done_fn;
 	void *ctx;
@@ -106,11 +113,24 @@ static char qmgr_lmtp_state_char(unsigned int code)
 	return code < 300 ? 'D' : code >= 500 ? 'F' : 'T';
 }
 
-static void qmgr_lmtp_send_rcpt(struct qmgr_lmtp *l)
+/* Writes the RCPT commands due: the next one once the previous reply is
+ * in, or when pipelining all that fit, then DATA after the last (RFC 2920
+ * 3.1: DATA may end a batch).  The input handler's flush sends them. */
+static void qmgr_lmtp_send_rcpts(struct qmgr_lmtp *l)
 {
-	const struct queue_rcpt *r = &l->qf->env.rcpts[l->idx[l->rcpt_i]];
+	while (l->rcpt_sent < l->count &&
+	       (l->pipelining ?
+		stream_output_queued(l->stream) < QMGR_LMTP_QUEUE_MAX :
+		l->rcpt_sent == l->rcpt_i)) {
+		const struct queue_rcpt *r =
+			&l->qf->env.rcpts[l->idx[l->rcpt_sent++]];
 
-	stream_printf(l->stream, "RCPT TO:<%s>\r\n", r->address);
+		stream_printf(l->stream, "RCPT TO:<%s>\r\n", r->address);
+	}
+	if (l->pipelining && l->rcpt_sent == l->count && !l->data_sent) {
+		stream_write_str(l->stream, "DATA\r\n");
+		l->data_sent = true;
+	}
 }
 
 static void qmgr_lmtp_send_body(struct qmgr_lmtp *l)
@@ -201,7 +221,10 @@ static void qmgr_lmtp_reply(struct qmgr_lmtp *l, const struct smtp_reply *reply)
 		}
 		l->ext = ehlo->extensions;
 		smtp_ehlo_free(&ehlo);
+		l->pipelining = (l->ext & SMTP_EXT_PIPELINING) != 0;
 		qmgr_lmtp_send_mail(l);
+		if (l->pipelining)
+			qmgr_lmtp_send_rcpts(l);
 		l->state = QMGR_LMTP_MAIL;
 		break;
 	case QMGR_LMTP_MAIL:
@@ -211,7 +234,7 @@ static void qmgr_lmtp_reply(struct qmgr_lmtp *l, const struct smtp_reply *reply)
 			break;
 		}
 		l->state = QMGR_LMTP_RCPT;
-		qmgr_lmtp_send_rcpt(l);
+		qmgr_lmtp_send_rcpts(l);
 		break;
 	case QMGR_LMTP_RCPT:
 		if (reply->code < 300)
@@ -221,11 +244,17 @@ static void qmgr_lmtp_reply(struct qmgr_lmtp *l, const struct smtp_reply *reply)
 					 qmgr_lmtp_state_char(reply->code),
 					 buf_cstr(&text));
 		if (++l->rcpt_i < l->count) {
-			qmgr_lmtp_send_rcpt(l);
+			qmgr_lmtp_send_rcpts(l);
 		} else if (l->accepted_count == 0) {
+			/* A pipelined DATA is refused for want of recipients
+			 * (or, by a broken server, taken: closing aborts it);
+			 * nothing is left to report either way. */
 			qmgr_lmtp_finish(l, NULL);
 		} else {
-			stream_write_str(l->stream, "DATA\r\n");
+			if (!l->data_sent) {
+				stream_write_str(l->stream, "DATA\r\n");
+				l->data_sent = true;
+			}
 			l->state = QMGR_LMTP_DATA;
 		}
 		break;

@@ -44,7 +44,8 @@ static const struct config_key queue_keys[] = {
 	{ "lmtp_destination_concurrency_limit", CONFIG_UINT, "4", 1, 100,
 	  F(lmtp_destination_concurrency_limit),
 	  "How many messages are handed to lmtpd at once, each over its "
-	  "own connection." },
+	  "own connection (MAIL, the RCPTs and DATA in one write when the "
+	  "server offers PIPELINING, RFC 2920)." },
 	{ "lmtp_client_timeout", CONFIG_TIME, "300s", 1, 3600, F(lmtp_timeout),
 	  "How long the queue manager waits for lmtpd at any step before "
 	  "it gives up and defers the message." },

@@ -8,8 +8,8 @@
  * checks each (smtp_command), then acts in the file of its command
  * (smtpd_cmd_*.c).  Messages go to the queue (queue_file.h); the 250 after
  * DATA is sent only once the file and its folder are on disk, and the
- * folder fsync is shared by every session that finished a message in the
- * same loop round (group commit, smtpd_commit.c).
+ * syncs are shared by every session that finished a message in the same
+ * loop round (group commit, smtpd_commit.c).
  */
 
 #include "log.h"
@@ -77,7 +77,7 @@ struct smtpd {
 	size_t trusted_count;
 	struct smtpd_login_entry *logins;
 	size_t login_count;
-	/* Sessions whose message waits for the shared folder fsync. */
+	/* Sessions whose message waits for the round's shared syncs. */
 	struct smtpd_session *commit_head;
 	struct event_timer *commit_timer;
 	struct smtpd_session *sessions;

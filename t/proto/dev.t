@@ -4,6 +4,7 @@ use strict;
 use warnings;
 use Test::More;
 use Sealpost::Test;
+use Sealpost::Wire;
 
 my $sp = Sealpost::Test->new;
 my $dir = $sp->dir;
@@ -45,6 +46,29 @@ like($out, qr/DNS:localhost/, 'certificate is for localhost');
     '--dir', $dir, '--port-base', $sp->port_base, '--detach');
 isnt($rc, 0, 'a second dev on a running folder is refused');
 like($err, qr/already running/, '... saying why');
+
+# The aliases every mail host needs, for admin: mail to postmaster and
+# abuse reaches admin's INBOX.
+open my $af, '<', "$dir/state/aliases" or die "aliases: $!";
+my $aliases = do { local $/; <$af> };
+like($aliases, qr/^postmaster:\s*admin$/m, 'dev writes postmaster: admin');
+like($aliases, qr/^abuse:\s*admin$/m, 'and abuse: admin');
+my $c = Sealpost::Wire->new(port => $sp->env('SEALPOST_SMTP_PORT'));
+$c->read_reply;
+$c->cmd('EHLO client.example');
+$c->cmd('MAIL FROM:<someone@example.org>');
+is($c->cmd('RCPT TO:<postmaster@sealpost.test>'), '250 2.1.5 Ok', 'postmaster is a recipient');
+is($c->cmd('RCPT TO:<Postmaster>'), '250 2.1.5 Ok', 'so is the bare Postmaster (RFC 5321 4.5.1)');
+is($c->cmd('RCPT TO:<abuse@sealpost.test>'), '250 2.1.5 Ok', 'and abuse');
+is($c->cmd('DATA'), '354 End data with <CR><LF>.<CR><LF>', 'DATA');
+$c->send_raw("Subject: for the postmaster\r\nMessage-ID: <pm\@example.org>\r\n\r\nHello.\r\n.\r\n");
+like($c->read_reply, qr/^250 2\.0\.0 Ok: queued as (\w+)$/, 'queued');
+$c->cmd('QUIT');
+ok($sp->wait_log(qr/delivered to=admin\@/), 'delivered to admin');
+ok($sp->wait_log(qr/queue_removed/), 'and done with');
+($rc, $out) = $sp->run_sealpost('mailbox', 'show', 'admin', 'INBOX');
+my @copies = $out =~ /^Subject: for the postmaster\r?$/mg;
+is(scalar @copies, 1, 'admin has it once, though three aliases named admin');
 
 my $master = $sp->master_pid;
 ok($master && kill(0, $master), 'master is running');

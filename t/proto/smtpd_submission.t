@@ -1,7 +1,8 @@
 # Submission (RFC 6409) on 587 with STARTTLS and on 465 with implicit TLS
 # (RFC 8314): AUTH GSSAPI after kinit and AUTH PLAIN inside TLS, with
-# Net::SMTP; the message reaches the INBOX with a Received header naming
-# the user and ESMTPSA, and gets the Message-ID and Date it lacked.
+# Net::SMTP; the message reaches the INBOX, read back over IMAP with
+# Mail::IMAPClient, with a Received header naming the user and ESMTPSA,
+# and gets the Message-ID and Date it lacked.
 # Without AUTH nothing is accepted, PLAIN is refused outside TLS, and a
 # user may only send as themselves.
 use strict;
@@ -9,6 +10,7 @@ use warnings;
 use Test::More;
 use Authen::SASL;
 use IO::Socket::SSL;
+use Mail::IMAPClient;
 use Net::SMTP;
 use Sealpost::Test;
 use Sealpost::Wire;
@@ -26,6 +28,23 @@ sub inbox {
 	my ($user) = @_;
 	my ($rc, $out) = $sp->run_sealpost('mailbox', 'show', $user, 'INBOX');
 	return $out;
+}
+
+# The whole message with `subject` in `user`'s INBOX, read over IMAP
+# (STARTTLS, LOGIN with the password), or undef.
+sub imap_message {
+	my ($user, $subject) = @_;
+	my $host = $sp->env('SEALPOST_HOST');
+	my $imap = Mail::IMAPClient->new(Server => '127.0.0.1',
+	    Port => $sp->env('SEALPOST_IMAP_PORT'), Starttls => [ SSL_ca_file => $ca,
+	    SSL_verifycn_name => $host, SSL_hostname => $host ],
+	    User => $user, Password => $sp->password($user), Uid => 1)
+	    or return undef;
+	$imap->select('INBOX') or return undef;
+	my ($uid) = $imap->search('HEADER', 'Subject', $subject);
+	my $msg = defined $uid ? $imap->message_string($uid) : undef;
+	$imap->logout;
+	return $msg;
 }
 
 sub submit {
@@ -72,6 +91,10 @@ for (1 .. 600) {
 	last if @n >= 2;
 	select(undef, undef, undef, 0.05);	# polling the log, as wait_log does
 }
+my $msg = imap_message('bob', 'by kerberos');
+ok(defined $msg, 'the GSSAPI message is in bob\'s INBOX over IMAP');
+like($msg // '', qr/^Received: from client\.test \(\[127\.0\.0\.1\]\)\r\n\t\(Authenticated sender: alice\)\r\n\tby localhost \(sealpost\) with ESMTPSA id \w+\r\n/m,
+    'read over IMAP, its Received header names alice and ESMTPSA');
 my $box = inbox('bob');
 like($box, qr/^Subject: by kerberos\r?$/m, 'in bob\'s INBOX');
 like($box, qr/\(Authenticated sender: alice\)/, 'Received names the user');
@@ -96,6 +119,11 @@ like(submit($s465, 'carol@sealpost.test', 'alice@sealpost.test', 'by password',
 $s465->quit;
 ok($sp->wait_log(qr/delivered to=alice\@sealpost\.test/), 'delivered to alice');
 like(inbox('alice'), qr/\(Authenticated sender: carol\)/, 'Received names carol');
+$msg = imap_message('alice', 'by password');
+ok(defined $msg, 'the PLAIN message is in alice\'s INBOX over IMAP');
+like($msg // '', qr/^Received: from client\.test \(\[127\.0\.0\.1\]\)\r\n\t\(Authenticated sender: carol\)\r\n\tby localhost \(sealpost\) with ESMTPSA id \w+\r\n/m,
+    'read over IMAP, its Received header names carol and ESMTPSA');
+like($msg // '', qr/^Message-ID: <plain\@x>\r$/m, 'the message as sent');
 my $bad = Net::SMTP->new('localhost', Port => $sp->env('SEALPOST_SUBMISSIONS_PORT'),
     Hello => 'client.test', SSL => 1, %tls, Timeout => 30);
 ok(!$bad->auth(plain('carol', 'wrong password')), 'wrong password refused');

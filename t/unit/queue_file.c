@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,6 +134,52 @@ int main(void)
 			   "corrupt file refused");
 		}
 		free(bpath);
+	}
+	{
+		/* Group commit's steps: end, sync (or one syncfs for many),
+		 * link.  Nothing is visible in incoming/ before the link, and
+		 * tmp/ keeps nothing after it, whether it worked or not. */
+		struct queue_envelope genv;
+		struct queue_writer *w;
+		struct buf tmp_path = BUF_INIT;
+		char *tmp, *final;
+		struct stat st;
+
+		memset(&genv, 0, sizeof(genv));
+		genv.sender = xstrdup("");
+		queue_envelope_add_rcpt(&genv, "bob@example.edu", NULL, 0,
+					NULL, NULL, 0);
+		ok(queue_writer_begin(dir, &genv, &w, &error) == 0, "begin");
+		queue_writer_write(w, "Subject: g\r\n\r\nx\r\n", 17);
+		buf_printf(&tmp_path, "%s/tmp/%s", dir, genv.id);
+		tmp = buf_steal(&tmp_path);
+		final = queue_path(dir, QUEUE_INCOMING, genv.id);
+		ok(queue_writer_end(w, &error) == 0, "end");
+		ok(stat(final, &st) < 0, "not visible after end");
+		ok(queue_writer_fd(w) >= 0 && syncfs(queue_writer_fd(w)) == 0,
+		   "syncfs on the writer's fd");
+		ok(queue_writer_sync(w, &error) == 0, "sync");
+		ok(stat(final, &st) < 0, "not visible after sync");
+		ok(queue_writer_link(&w, QUEUE_INCOMING, &error) == 0 &&
+		   w == NULL, "link frees the writer");
+		ok(stat(final, &st) == 0 && stat(tmp, &st) < 0,
+		   "visible in incoming/, gone from tmp/");
+		ok(queue_file_open(final, false, NULL, &qf, &corrupt,
+				   &error) == 0 && qf->env.message_size == 17,
+		   "and complete");
+		queue_file_close(&qf);
+
+		/* The same ID again: link(2) refuses to replace a file. */
+		ok(queue_writer_begin(dir, &genv, &w, &error) == 0,
+		   "begin with an ID that is taken in incoming/");
+		ok(queue_writer_end(w, &error) == 0 &&
+		   queue_writer_sync(w, &error) == 0, "end and sync");
+		ok(queue_writer_link(&w, QUEUE_INCOMING, &error) < 0 &&
+		   w == NULL, "link fails and frees the writer");
+		ok(stat(tmp, &st) < 0, "and removes the file from tmp/");
+		free(tmp);
+		free(final);
+		queue_envelope_deinit(&genv);
 	}
 	queue_envelope_deinit(&env);
 	free(path);
