@@ -342,7 +342,7 @@ static void lmtp_dispatch(struct lmtp_session *ls, const char *line, size_t len)
 		ls->state = LMTP_STATE_QUIT;
 		break;
 	default:
-		lmtp_reply(ls, 502, "5.5.1", "Command not implemented");
+		lmtp_reply(ls, 502, "5.5.1", "Command not supported");
 		break;
 	}
 	smtp_command_free(&cmd);

@@ -150,7 +150,7 @@ static void smtpd_dispatch(struct smtpd_session *sess, struct smtp_command *cmd)
 		smtpd_reply(sess, 214, "2.0.0", "See RFC 5321");
 		break;
 	default:
-		smtpd_reply(sess, 502, "5.5.1", "Command not implemented");
+		smtpd_reply(sess, 502, "5.5.1", "Command not supported");
 		smtpd_session_error(sess);
 		break;
 	}
