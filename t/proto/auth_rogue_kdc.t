@@ -10,6 +10,7 @@ use warnings;
 use Test::More;
 use File::Temp qw(tempdir);
 use Sealpost::Test;
+use IO::Socket::INET;
 
 my $rogue = Sealpost::Test->new;
 my $realm = $rogue->env('SEALPOST_REALM');
@@ -57,11 +58,24 @@ ok($rogue->kinit('alice'), 'kinit alice at the rogue KDC');
 ($rc, $out) = $sp->run_sealpost('auth', 'test', '--mech', 'GSSAPI');
 is($out, "fail\n", 'a rogue ticket is refused by GSSAPI');
 
-# A KDC that is not there: temporary, so daemons say "try later".
+# A KDC that is not there: temporary, so daemons say "try later".  Its
+# port is taken over at once by a listener that hangs up on every
+# connection, so no other test's KDC (same realm name) can answer there.
+my $kdc_port = $rogue->env('SEALPOST_KDC_PORT');
 $rogue->stop;
+my $hangup = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $kdc_port,
+    Proto => 'tcp', Listen => 16, ReuseAddr => 1);
+ok($hangup, 'the dead KDC\'s port is ours');
+my $closer = fork // die;
+if ($closer == 0) {
+	while (my $conn = $hangup->accept) { close $conn }
+	exit 0;
+}
 ($rc, $out, $err) = $sp->run_sealpost('auth', 'test', 'alice', $sp->password('alice'));
 is($out, "fail\n", 'no KDC, no login');
 like($err, qr/reason=temp /, 'reason temp');
 ok($sp->wait_log(qr/auth_fail mech=PLAIN .*status=temp reason="kdc unavailable"/), 'logged');
 
+kill 'TERM', $closer;
+waitpid($closer, 0);
 done_testing;
