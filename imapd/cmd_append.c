@@ -256,13 +256,22 @@ static int imap_append_parse_msg(const struct imap_arg **argp,
 		}
 		arg++;
 	}
+	msg->internal_date = (int64_t)t;
+	msg->tz_minutes = (int16_t)tz;
+	msg->flags = imap_flags_to_mbox(flags_r->system);
+	/* RFC 6855 section 4: with UTF8=ACCEPT, "UTF8 (~{n}...)" carries
+	 * a message with UTF-8 headers, stored like any other. */
+	if (imap_arg_atom_equals(arg, "UTF8") &&
+	    imap_arg_get_list(arg + 1, &list, &count) && count == 1 &&
+	    list[0].type == IMAP_ARG_LITERAL_STREAMED &&
+	    (list[0].flags & IMAP_ARG_LITERAL8)) {
+		*argp = arg + 2;
+		return 0;
+	}
 	if (arg->type != IMAP_ARG_LITERAL_STREAMED) {
 		*error_r = "Expected a message literal";
 		return -1;
 	}
-	msg->internal_date = (int64_t)t;
-	msg->tz_minutes = (int16_t)tz;
-	msg->flags = imap_flags_to_mbox(flags_r->system);
 	*argp = arg + 1;
 	return 0;
 }

@@ -14,7 +14,7 @@ void cmd_expunge(struct imap_client *c, const struct imap_command *cmd)
 	struct imap_seqset *set = NULL;
 	const char *text, *error;
 	uint32_t *uids;
-	size_t i, n = 0;
+	size_t *idx = NULL, count, i, n = 0;
 
 	if (cmd->arg_count != (cmd->uid ? 1u : 0u) ||
 	    (cmd->uid && (!imap_arg_get_atom(&cmd->args[0], &text) ||
@@ -33,19 +33,27 @@ void cmd_expunge(struct imap_client *c, const struct imap_command *cmd)
 	if (imap_selected_sync(sel, &error) < 0)
 		log_error("mailbox_sync_failed", "mailbox=%s reason=%s",
 			  sel->info.name, error);
-	uids = xcalloc(sel->count + 1, sizeof(*uids));
-	for (i = 0; i < sel->count; i++) {
-		const struct mbox_record *rec = &sel->msgs[i];
-		uint32_t max = sel->msgs[sel->count - 1].uid;
-
-		if (!(rec->flags & MBOX_DELETED) ||
-		    (sel->state[i] & IMAP_MSG_EXPUNGED))
-			continue;
-		if (set != NULL && (set->saved ||
-				    !imap_seqset_contains(set, rec->uid, max)))
-			continue;
-		uids[n++] = rec->uid;
+	/* UID EXPUNGE narrows to its set, which may be "$", the saved
+	 * search result (RFC 5182 section 2.1). */
+	if (set != NULL) {
+		if (imap_selected_lookup(sel, set, true, &idx, &count,
+					 &error) < 0) {
+			imap_seqset_free(&set);
+			imap_client_done(c, "BAD %s", error);
+			return;
+		}
+	} else {
+		count = sel->count;
 	}
+	uids = xcalloc(count + 1, sizeof(*uids));
+	for (i = 0; i < count; i++) {
+		size_t k = idx != NULL ? idx[i] : i;
+
+		if ((sel->msgs[k].flags & MBOX_DELETED) &&
+		    !(sel->state[k] & IMAP_MSG_EXPUNGED))
+			uids[n++] = sel->msgs[k].uid;
+	}
+	free(idx);
 	imap_seqset_free(&set);
 	if (n > 0 && mbox_expunge(sel->mbox, uids, n, &error) < 0) {
 		free(uids);

@@ -14,7 +14,7 @@ static void cmd_idle_notify(struct imap_client *c)
 	const char *error;
 
 	imap_client_ref(c);
-	if (c->sel != NULL) {
+	if (c->sel != NULL && imap_client_check_selected(c)) {
 		if (imap_selected_sync(c->sel, &error) < 0)
 			log_error("mailbox_sync_failed", "mailbox=%s reason=%s",
 				  c->sel->info.name, error);

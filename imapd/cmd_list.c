@@ -248,7 +248,8 @@ static void list_line(struct imap_client *c, const char *cmd_name,
 }
 
 void imap_list_mailbox_line(struct imap_client *c,
-			    const struct store_mailbox *mb, struct buf *out)
+			    const struct store_mailbox *mb,
+			    const char *old_name, struct buf *out)
 {
 	struct list_tree t;
 	struct list_entry *e;
@@ -267,6 +268,12 @@ void imap_list_mailbox_line(struct imap_client *c,
 		list_line(c, "LIST", e, true, 0, false, out);
 	}
 	list_free(&t);
+	if (old_name != NULL) {
+		buf_truncate(out, out->len - 2);
+		buf_append_str(out, " (\"OLDNAME\" (");
+		imap_mailbox_name_out(c, old_name, out);
+		buf_append_str(out, "))\r\n");
+	}
 }
 
 struct list_request {

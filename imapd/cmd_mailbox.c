@@ -1,5 +1,5 @@
 /* CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE (RFC 9051 sections
- * 6.3.4 to 6.3.8). */
+ * 6.3.4 to 6.3.8), CREATE with special uses (RFC 6154 section 3). */
 #include "imapd/imap_commands.h"
 #include "imapd/imap_client.h"
 #include "imapd/imap_copy.h"
@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The one mailbox-name argument of a command, as a store name. */
 static int cmd_mailbox_arg(struct imap_client *c, const struct imap_command *cmd,
@@ -45,19 +46,82 @@ static int cmd_mailbox_arg(struct imap_client *c, const struct imap_command *cmd
 	return 0;
 }
 
+/* The special uses a mailbox can be created with (RFC 6154 section 2).
+ * \All and \Flagged name virtual mailboxes, which the store has not. */
+static const struct {
+	const char *name;
+	unsigned int bit;
+} cmd_create_uses[] = {
+	{ "\\Archive", STORE_SPECIAL_ARCHIVE },
+	{ "\\Drafts", STORE_SPECIAL_DRAFTS },
+	{ "\\Junk", STORE_SPECIAL_JUNK },
+	{ "\\Sent", STORE_SPECIAL_SENT },
+	{ "\\Trash", STORE_SPECIAL_TRASH },
+};
+
+/* CREATE's parameter list (RFC 4466 section 2.2): only USE (RFC 6154
+ * section 3, CREATE-SPECIAL-USE) is known.  Returns the special-use bits,
+ * or -1 after answering BAD or NO [USEATTR]. */
+static int cmd_create_params(struct imap_client *c, const struct imap_arg *arg)
+{
+	const struct imap_arg *params, *uses;
+	size_t count, use_count, i, j;
+	unsigned int bits = 0;
+
+	if (!imap_arg_get_list(arg, &params, &count) || count % 2 != 0) {
+		imap_client_done_plain(c, "BAD Invalid CREATE parameters");
+		return -1;
+	}
+	for (i = 0; i < count; i += 2) {
+		if (!imap_arg_atom_equals(&params[i], "USE") ||
+		    !imap_arg_get_list(&params[i + 1], &uses, &use_count)) {
+			imap_client_done_plain(c, "BAD Unknown CREATE parameter");
+			return -1;
+		}
+		for (j = 0; j < use_count; j++) {
+			const char *flag;
+			size_t k, n = sizeof(cmd_create_uses) /
+				sizeof(cmd_create_uses[0]);
+
+			if (!imap_arg_get_atom(&uses[j], &flag) ||
+			    flag[0] != '\\') {
+				imap_client_done_plain(c, "BAD Invalid USE "
+						       "attribute");
+				return -1;
+			}
+			for (k = 0; k < n; k++) {
+				if (strcasecmp(flag, cmd_create_uses[k].name) == 0)
+					break;
+			}
+			if (k == n) {
+				imap_client_done(c, "NO [USEATTR] Unsupported "
+						 "special-use attribute");
+				return -1;
+			}
+			bits |= cmd_create_uses[k].bit;
+		}
+	}
+	return (int)bits;
+}
+
 void cmd_create(struct imap_client *c, const struct imap_command *cmd)
 {
 	char name[STORE_MAILBOX_NAME_MAX + 1];
 	const char *error;
 	bool exists;
+	int special_use = 0;
 
-	if (cmd->arg_count != 1) {
+	if (cmd->arg_count != 1 && cmd->arg_count != 2) {
 		imap_client_done_plain(c, "BAD CREATE takes a mailbox name");
 		return;
 	}
+	if (cmd->arg_count == 2 &&
+	    (special_use = cmd_create_params(c, &cmd->args[1])) < 0)
+		return;
 	if (cmd_mailbox_arg(c, cmd, 0, name, true) < 0)
 		return;
-	if (store_mailbox_create(c->daemon->store, c->user, name, 0, &exists,
+	if (store_mailbox_create(c->daemon->store, c->user, name,
+				 (unsigned int)special_use, &exists,
 				 &error) < 0) {
 		if (exists)
 			imap_client_done(c, "NO [ALREADYEXISTS] Mailbox exists");

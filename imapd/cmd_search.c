@@ -34,6 +34,32 @@ static void cmd_search_esearch(struct imap_client *c,
 	buf_free(&line);
 }
 
+/* RFC 5182: "$" refers to messages, so the result is kept as UIDs.  With
+ * MIN or MAX only those are kept (section 2.4), with ALL or COUNT the
+ * whole result. */
+static void cmd_search_save(struct imap_selected *sel,
+			    const struct imap_command *cmd, unsigned int returns,
+			    const uint32_t *res, size_t n)
+{
+	bool only_ends = (returns & (IMAP_SEARCH_RETURN_MIN |
+				     IMAP_SEARCH_RETURN_MAX)) != 0 &&
+		(returns & (IMAP_SEARCH_RETURN_ALL |
+			    IMAP_SEARCH_RETURN_COUNT)) == 0;
+	size_t i;
+
+	free(sel->saved);
+	sel->saved = xcalloc(n + 1, sizeof(*sel->saved));
+	sel->saved_count = 0;
+	for (i = 0; i < n; i++) {
+		if (only_ends &&
+		    !(i == 0 && (returns & IMAP_SEARCH_RETURN_MIN)) &&
+		    !(i == n - 1 && (returns & IMAP_SEARCH_RETURN_MAX)))
+			continue;
+		sel->saved[sel->saved_count++] = cmd->uid ? res[i] :
+			sel->msgs[res[i] - 1].uid;
+	}
+}
+
 void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 {
 	struct imap_selected *sel = c->sel;
@@ -63,15 +89,8 @@ void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 	}
 	returns = search->has_return ? search->returns :
 		IMAP_SEARCH_RETURN_ALL;
-	if (returns & IMAP_SEARCH_RETURN_SAVE) {
-		/* RFC 5182: "$" refers to messages, kept as UIDs. */
-		free(sel->saved);
-		sel->saved = xcalloc(n + 1, sizeof(*sel->saved));
-		sel->saved_count = 0;
-		for (i = 0; i < n; i++)
-			sel->saved[sel->saved_count++] = cmd->uid ? res[i] :
-				sel->msgs[res[i] - 1].uid;
-	}
+	if (returns & IMAP_SEARCH_RETURN_SAVE)
+		cmd_search_save(sel, cmd, returns, res, n);
 	if (search->has_return || (c->enabled & IMAP_ENABLED_IMAP4REV2)) {
 		/* RFC 5182 section 2.4: SAVE alone gives no ESEARCH. */
 		if (returns != IMAP_SEARCH_RETURN_SAVE)

@@ -49,7 +49,7 @@ static void cmd_select_respond(struct imap_client *c)
 			 sel->view.uidnext);
 	if (c->enabled & IMAP_ENABLED_IMAP4REV2) {
 		buf_clear(&line);
-		imap_list_mailbox_line(c, &sel->info, &line);
+		imap_list_mailbox_line(c, &sel->info, NULL, &line);
 		imap_client_write(c, line.data, line.len);
 	}
 	buf_free(&line);

@@ -73,6 +73,15 @@ static void imap_auth_callback(void *ctx, const struct auth_client_reply *reply,
 		imap_client_login(c, user, authn, mech);
 		free(user);
 		free(authn);
+	} else if (reply->fail == AUTH_FAIL_TEMP) {
+		/* The KDC did not answer: not the user's fault, and worth
+		 * trying again (RFC 5530 UNAVAILABLE). */
+		log_warn("auth_unavailable", "mech=%s reason=%s", mech,
+			 auth_fail_name(reply->fail));
+		auth_client_free(&c->auth);
+		imap_client_done_plain(c, "NO [UNAVAILABLE] Authentication is "
+				       "not possible now; please quote session %s",
+				       c->log.session);
 	} else {
 		auth_client_free(&c->auth);
 		imap_client_login_failed(c, mech, auth_fail_name(reply->fail));

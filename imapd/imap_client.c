@@ -2,6 +2,7 @@
 #include "imapd/imap_client.h"
 #include "imapd/imap_append.h"
 #include "imapd/imap_commands.h"
+#include "imapd/imap_list.h"
 #include "imapd/imap_quote.h"
 #include "imapd/imap_selected.h"
 #include "imapd/imap_session_slot.h"
@@ -276,8 +277,9 @@ void imap_client_capabilities(const struct imap_client *c, struct buf *out)
 		return;
 	}
 	buf_printf(out, " NAMESPACE UNSELECT UIDPLUS MULTIAPPEND MOVE "
-		   "CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE ESEARCH "
-		   "SEARCHRES BINARY STATUS=SIZE APPENDLIMIT=%zu",
+		   "CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE "
+		   "CREATE-SPECIAL-USE ESEARCH SEARCHRES BINARY STATUS=SIZE "
+		   "APPENDLIMIT=%zu",
 		   d->set.imap_max_append_size);
 }
 
@@ -381,6 +383,54 @@ void imap_client_unselect(struct imap_client *c)
 		c->state = IMAP_STATE_AUTH;
 }
 
+/*
+ * Another session may have deleted or renamed the selected mailbox.
+ *
+ * Deleted: the session ends with BYE.  RFC 9051 has no response that
+ * moves a session out of the selected state by itself ([CLOSED] only
+ * marks the boundary when SELECT or EXAMINE replaces a mailbox), so a
+ * client told anything else would go on sending FETCHes to get BAD; every
+ * client knows what BYE means, and the mailbox is gone when it logs in
+ * again.  This is also what Dovecot does.
+ *
+ * Renamed: the messages, UIDs and UIDVALIDITY are unchanged, so the
+ * session goes on.  An IMAP4rev2 client hears the new name as a LIST
+ * response with OLDNAME, as after SELECT it heard the name as a LIST
+ * response; IMAP4rev1 has no way to say it.
+ */
+bool imap_client_check_selected(struct imap_client *c)
+{
+	char old_name[STORE_MAILBOX_NAME_MAX + 1];
+	enum imap_selected_fate fate;
+	const char *error;
+
+	if (imap_selected_check(c, &fate, old_name, &error) < 0) {
+		log_error("mailbox_check_failed", "mailbox=%s reason=%s",
+			  c->sel->info.name, error);
+		return true;
+	}
+	if (fate == IMAP_SELECTED_DELETED) {
+		log_info("selected_mailbox_deleted", "mailbox=%s",
+			 c->sel->info.name);
+		imap_client_bye(c, "Selected mailbox was deleted by another "
+				"session");
+		return false;
+	}
+	if (fate == IMAP_SELECTED_RENAMED) {
+		log_info("selected_mailbox_renamed", "mailbox=%s from=%s",
+			 c->sel->info.name, old_name);
+		if (c->enabled & IMAP_ENABLED_IMAP4REV2) {
+			struct buf line = BUF_INIT;
+
+			imap_list_mailbox_line(c, &c->sel->info, old_name,
+					       &line);
+			imap_client_write(c, line.data, line.len);
+			buf_free(&line);
+		}
+	}
+	return true;
+}
+
 /* ---- TLS ---- */
 
 int imap_client_start_tls(struct imap_client *c, const char **error_r)
@@ -457,6 +507,9 @@ static void imap_client_run(struct imap_client *c, struct imap_command *cmd)
 			"Select a mailbox first");
 		return;
 	}
+	if (c->state == IMAP_STATE_SELECTED && !(def->flags & IMAP_CMD_LEAVES) &&
+	    !imap_client_check_selected(c))
+		return;
 	def->fn(c, cmd);
 }
 

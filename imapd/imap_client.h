@@ -160,6 +160,12 @@ void imap_client_login(struct imap_client *c, const char *user,
 void imap_client_login_failed(struct imap_client *c, const char *mech,
 			      const char *reason);
 
+/* Before a command in the selected state, and when IDLE is woken: when
+ * another session deleted the selected mailbox, says BYE and returns
+ * false (the session is closing); when it renamed it, takes the new name
+ * (and tells an IMAP4rev2 client).  See imap_client.c for why. */
+bool imap_client_check_selected(struct imap_client *c);
+
 /* Leaves the selected state (CLOSE, UNSELECT, another SELECT). */
 void imap_client_unselect(struct imap_client *c);
 

@@ -22,6 +22,9 @@
 /* RFC 9051 section 7.5.1: no EXPUNGE while answering FETCH, STORE or
  * SEARCH (their UID forms may have them). */
 #define IMAP_CMD_NO_EXPUNGE	0x20
+/* Leaves the selected mailbox (or the session) without using it, so it
+ * runs even when the mailbox was deleted meanwhile. */
+#define IMAP_CMD_LEAVES		0x40
 
 typedef void imap_cmd_fn(struct imap_client *c,
 			 const struct imap_command *cmd);

@@ -104,8 +104,10 @@ struct imap_notify_watch *imap_notify_add(struct imap_notify *n,
 
 	if (n->fd < 0)
 		return NULL;
-	/* The same file gives the same descriptor to every session. */
-	wd = inotify_add_watch(n->fd, path, IN_MODIFY);
+	/* The same file gives the same descriptor to every session.
+	 * IN_ATTRIB comes when the file is unlinked: its mailbox was
+	 * deleted, which an IDLE session must hear of too. */
+	wd = inotify_add_watch(n->fd, path, IN_MODIFY | IN_ATTRIB);
 	if (wd < 0) {
 		log_warn("inotify_failed", "path=%s reason=%s", path,
 			 strerror(errno));

@@ -275,6 +275,53 @@ void imap_selected_announce(struct imap_client *c, bool allow_expunge)
 	buf_free(&line);
 }
 
+struct imap_selected_by_id {
+	const char *id;
+	struct store_mailbox found;
+	bool ok;
+};
+
+static void imap_selected_by_id(void *ctx, const struct store_mailbox *mb)
+{
+	struct imap_selected_by_id *f = ctx;
+
+	if (!f->ok && strcmp(mb->id, f->id) == 0) {
+		f->found = *mb;
+		f->ok = true;
+	}
+}
+
+int imap_selected_check(struct imap_client *c, enum imap_selected_fate *fate_r,
+			char old_name[STORE_MAILBOX_NAME_MAX + 1],
+			const char **error_r)
+{
+	struct imap_selected *sel = c->sel;
+	struct store *st = c->daemon->store;
+	struct imap_selected_by_id f;
+	struct store_mailbox mb;
+	int ret;
+
+	*fate_r = IMAP_SELECTED_SAME;
+	ret = store_mailbox_lookup(st, c->user, sel->info.name, &mb, error_r);
+	if (ret < 0)
+		return -1;
+	if (ret > 0 && strcmp(mb.id, sel->info.id) == 0)
+		return 0;
+	memset(&f, 0, sizeof(f));
+	f.id = sel->info.id;
+	if (store_mailbox_list(st, c->user, imap_selected_by_id, &f,
+			       error_r) < 0)
+		return -1;
+	if (!f.ok) {
+		*fate_r = IMAP_SELECTED_DELETED;
+		return 0;
+	}
+	(void)str_copy(old_name, STORE_MAILBOX_NAME_MAX + 1, sel->info.name);
+	sel->info = f.found;
+	*fate_r = IMAP_SELECTED_RENAMED;
+	return 0;
+}
+
 static void imap_selected_on_notify(void *ctx)
 {
 	struct imap_client *c = ctx;

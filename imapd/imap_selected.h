@@ -49,6 +49,13 @@ struct imap_selected {
 	struct imap_notify_watch *watch;
 };
 
+/* What became of the selected mailbox in the mailbox list. */
+enum imap_selected_fate {
+	IMAP_SELECTED_SAME,
+	IMAP_SELECTED_RENAMED,	/* info.name now holds the new name */
+	IMAP_SELECTED_DELETED,
+};
+
 /* Opens `info`'s mailbox for `c` and loads its view; -1 on errors. */
 int imap_selected_open(struct imap_client *c, const struct store_mailbox *info,
 		       bool readonly, struct imap_selected **sel_r,
@@ -58,6 +65,17 @@ void imap_selected_free(struct imap_selected **sel);
 /* Reads the log: new messages, flag changes and expunges of every process
  * become pending announcements.  -1 on errors. */
 int imap_selected_sync(struct imap_selected *sel, const char **error_r);
+
+/* Looks the selected mailbox up by name and, when the name is gone or
+ * names another mailbox now, by its ID: another session (in any process)
+ * may have deleted or renamed it.  A mailbox's ID never changes, so a
+ * name that names the same ID means nothing happened.  On a rename
+ * sel->info takes the new name and `old_name` the one it replaces.  Costs
+ * one database lookup, and a walk of the user's mailbox list only when
+ * something changed.  -1 on database errors. */
+int imap_selected_check(struct imap_client *c, enum imap_selected_fate *fate_r,
+			char old_name[STORE_MAILBOX_NAME_MAX + 1],
+			const char **error_r);
 
 /* Sends the pending untagged FLAGS, EXPUNGE, EXISTS and FETCH responses;
  * expunges only when `allow_expunge`. */

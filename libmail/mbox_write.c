@@ -214,23 +214,39 @@ static int mbox_cache_append(struct mbox *mb, struct mbox_pending *p,
 }
 
 /* The UID of a message stored at or after `since` whose delivery hash is
- * `hash`, or 0.  Reads the index backwards from its end, so only the
- * window's records are read. */
+ * `hash`, or 0.  Reads the index backwards from its end, a chunk at a time,
+ * so only the window's records are read, in a few system calls. */
+#define MBOX_DEDUP_CHUNK 512
+
 static uint32_t mbox_find_delivery(struct mbox *mb, uint64_t hash,
 				   int64_t since)
 {
-	struct mbox_record rec;
-	uint32_t i = mb->hdr.record_count;
+	struct mbox_record *chunk = xmalloc(MBOX_DEDUP_CHUNK * sizeof(*chunk));
+	uint32_t end = mb->hdr.record_count, found = 0;
+	bool done = false;
 
-	while (i > 0) {
-		i--;
-		if (pread(mb->index_fd, &rec, sizeof(rec), mbox_record_pos(i)) !=
-		    sizeof(rec) || rec.save_date < since)
+	while (end > 0 && !done) {
+		uint32_t start = end > MBOX_DEDUP_CHUNK ? end - MBOX_DEDUP_CHUNK : 0;
+		uint32_t n = end - start, i;
+
+		if (pread(mb->index_fd, chunk, n * sizeof(*chunk),
+			  mbox_record_pos(start)) != (ssize_t)(n * sizeof(*chunk)))
 			break;
-		if (rec.delivery_hash == hash && !(rec.flags & MBOX_EXPUNGED))
-			return rec.uid;
+		for (i = n; i > 0 && !done; i--) {
+			const struct mbox_record *rec = &chunk[i - 1];
+
+			if (rec->save_date < since)
+				done = true;
+			else if (rec->delivery_hash == hash &&
+				 !(rec->flags & MBOX_EXPUNGED)) {
+				found = rec->uid;
+				done = true;
+			}
+		}
+		end = start;
 	}
-	return 0;
+	free(chunk);
+	return found;
 }
 
 int mbox_append_commit(struct mbox_append **ap,

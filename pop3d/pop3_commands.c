@@ -135,6 +135,31 @@ const struct pop3_command *pop3_command_find(const char *name)
 	return NULL;
 }
 
+enum pop3_command_parse_result
+pop3_command_parse(char *line, size_t len, const struct pop3_command **cmd_r,
+		   char **args_r)
+{
+	/* Longer than any keyword (RFC 2449 section 3: 3 or 4 characters,
+	 * extensions a few more). */
+	char name[16];
+	size_t n;
+
+	*cmd_r = NULL;
+	*args_r = NULL;
+	if (strlen(line) != len)
+		return POP3_COMMAND_NUL;
+	n = strcspn(line, " ");
+	if (n == 0 || n >= sizeof(name))
+		return POP3_COMMAND_UNKNOWN;
+	memcpy(name, line, n);
+	name[n] = '\0';
+	*cmd_r = pop3_command_find(name);
+	if (*cmd_r == NULL)
+		return POP3_COMMAND_UNKNOWN;
+	*args_r = line[n] == ' ' ? line + n + 1 : NULL;
+	return POP3_COMMAND_OK;
+}
+
 int pop3_command_words(char *args, char **words, size_t max, size_t *count_r)
 {
 	size_t count = 0;

@@ -29,6 +29,21 @@ struct pop3_command {
 /* The command named `name` (any case), or NULL. */
 const struct pop3_command *pop3_command_find(const char *name);
 
+enum pop3_command_parse_result {
+	POP3_COMMAND_OK,
+	POP3_COMMAND_NUL,	/* a NUL byte in the line */
+	POP3_COMMAND_UNKNOWN,	/* no such command (or no name at all) */
+};
+
+/* Splits a command line (without its CRLF, `len` bytes, NUL-terminated)
+ * into the command and its arguments (RFC 1939 section 3: a keyword, then
+ * arguments after single spaces).  *args_r points into `line` after the
+ * first space, or is NULL when there is none.  Takes no session, so the
+ * fuzzer (t/fuzz/fuzz_pop3_command.c) can run it alone. */
+enum pop3_command_parse_result
+pop3_command_parse(char *line, size_t len, const struct pop3_command **cmd_r,
+		   char **args_r);
+
 /* Splits `args` at spaces into at most `max` words; -1 when there are
  * more, or an empty word (two spaces in a row).  NULL args give 0 words. */
 int pop3_command_words(char *args, char **words, size_t max, size_t *count_r);

@@ -213,24 +213,15 @@ static void pop3_session_command(struct pop3_session *s, char *line,
 				 size_t len)
 {
 	const struct pop3_command *cmd;
-	char name[16];
 	char *args;
-	size_t n;
 
-	if (strlen(line) != len) {
+	switch (pop3_command_parse(line, len, &cmd, &args)) {
+	case POP3_COMMAND_OK:
+		break;
+	case POP3_COMMAND_NUL:
 		pop3_session_bad_command(s, "NUL in command");
 		return;
-	}
-	n = strcspn(line, " ");
-	args = line[n] == ' ' ? line + n + 1 : NULL;
-	if (n == 0 || n >= sizeof(name)) {
-		pop3_session_bad_command(s, "Unknown command");
-		return;
-	}
-	memcpy(name, line, n);
-	name[n] = '\0';
-	cmd = pop3_command_find(name);
-	if (cmd == NULL) {
+	case POP3_COMMAND_UNKNOWN:
 		pop3_session_bad_command(s, "Unknown command");
 		return;
 	}
