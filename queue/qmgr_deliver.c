@@ -171,9 +171,11 @@ static void qmgr_remove(struct qmgr_delivery *d)
 		log_error("queue_error", "path=%s reason=\"unlink: %s\"", path,
 			  strerror(errno));
 	} else {
-		(void)queue_dir_sync(q->queue_dir, QUEUE_ACTIVE, &error);
+		/* Said before the folder fsync, which is where a crash would
+		 * most likely fall: a file that is gone has its line. */
 		log_info("queue_removed", "delay_s=%lld",
 			 (long long)(time(NULL) - d->qf->env.arrival));
+		(void)queue_dir_sync(q->queue_dir, QUEUE_ACTIVE, &error);
 		qmgr_msg_remove(q, d->m);
 		d->m = NULL;
 	}
