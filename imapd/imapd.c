@@ -77,8 +77,9 @@ int imapd_run(struct worker *w)
 	event_loop_run(d.loop);
 	server_free(&d.server);
 	imap_notify_free(&d.notify);
-	event_loop_free(&d.loop);
+	/* The store's watch timer lives in the loop: close it first. */
 	store_close(&d.store);
+	event_loop_free(&d.loop);
 	tls_ctx_free(&d.tls);
 	free(d.auth_socket);
 	free(d.sessions_dir);

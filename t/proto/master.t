@@ -74,5 +74,8 @@ for (1 .. 500) {
 	select(undef, undef, undef, 0.02);
 }
 ok($gone, 'the master exits and removes its pid file');
+my $stop_log = substr($sp->log_text, $mark);
+unlike($stop_log, qr/worker_stopped service=\S+ status="signal/, 'every daemon stopped cleanly on SIGTERM');
+unlike($stop_log, qr/\bpanic\b/, 'and none panicked on the way out');
 
 done_testing;
