@@ -80,6 +80,8 @@ my $alice_pw = $sp->password('alice');
 $sp->stop;
 ok(!kill(0, $master), '--stop stopped the master');
 ok(!kill(0, $kdc), '--stop stopped the KDC');
+unlike($sp->log_text, qr/\bpanic\b|status="signal (?:6|11)"/,
+    'every daemon shut down without aborting or crashing');
 
 $sp->start;
 is($sp->password('alice'), $alice_pw, 'a second run reuses the realm and passwords');
