@@ -4,6 +4,7 @@
 #include "db.h"
 #include "event.h"
 #include "log.h"
+#include "smtp_utf8.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -155,31 +156,6 @@ int store_user_name_check(const char *name, const char **error_r)
 	return 0;
 }
 
-/* Length of the UTF-8 sequence at `s`, or 0 when it is not valid. */
-static size_t store_utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) { n = 2; cp = s[0] & 0x1f; }
-	else if ((s[0] & 0xf0) == 0xe0) { n = 3; cp = s[0] & 0x0f; }
-	else if ((s[0] & 0xf8) == 0xf0) { n = 4; cp = s[0] & 0x07; }
-	else return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 int store_mailbox_name_check(const char *name,
 			     char out[STORE_MAILBOX_NAME_MAX + 1],
 			     const char **error_r)
@@ -212,7 +188,8 @@ int store_mailbox_name_check(const char *name,
 			return store_fail(error_r, "control character in "
 					  "mailbox name");
 		{
-			size_t n = store_utf8_len(p + i);
+			size_t n = p[i] < 0x80 ? 1 :
+				smtp_utf8_seq_len(p + i, len - i);
 
 			if (n == 0)
 				return store_fail(error_r, "mailbox name is not "
