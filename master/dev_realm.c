@@ -374,7 +374,10 @@ pid_t dev_realm_start_kdc(const struct dev_realm *r, const char **error_r)
 		_exit(127);
 	}
 	buf_free(&log);
-	if (dev_wait_listening(r->kdc_port, NULL, 15000) < 0) {
+	/* The port answering is not enough: another realm's KDC may hold it.
+	 * Ours must still be running once it does. */
+	if (dev_wait_listening(r->kdc_port, NULL, 15000) < 0 ||
+	    waitpid(pid, NULL, WNOHANG) == pid) {
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
 		dev_fail(error_r, "krb5kdc did not start on port %u (see "

@@ -17,8 +17,8 @@ is($out, "ok user=alice\n", 'maps alice@REALM to alice');
 ok($sp->wait_log(qr/auth_ok mech=GSSAPI service=imap user=alice /), 'logged auth_ok');
 
 for my $service (qw(smtp pop)) {
-	($rc, $out) = auth('--service', $service);
-	is($out, "ok user=alice\n", "GSSAPI for $service");
+	($rc, $out, $err) = auth("--service", $service);
+	is($out, "ok user=alice\n", "GSSAPI for $service") or diag $err;
 }
 ($rc, $out) = auth('--insecure');
 is($out, "ok user=alice\n", 'GSSAPI needs no TLS');

@@ -11,6 +11,8 @@ use warnings;
 use Carp qw(croak);
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
+use Fcntl qw(:flock);
+use File::Spec;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use IPC::Open3 qw(open3);
@@ -68,6 +70,13 @@ sub new {
 sub start {
 	my ($self) = @_;
 	my $err = '';
+	# Tests run in parallel: two instances picking the same free ports at
+	# the same moment would share a KDC port, and one instance's clients
+	# would talk to the other's KDC (same realm name, other keys).  Starts
+	# take turns, so a port found free is still free when it is bound.
+	open my $lock, '>>', File::Spec->tmpdir . '/sealpost-test-start.lock'
+	    or croak "start lock: $!";
+	flock($lock, LOCK_EX) or croak "start lock: $!";
 	for my $try (1 .. 3) {
 		$self->{port_base} = _pick_base();
 		my @set = map { ('--set', "$_=$self->{set}{$_}") }
