@@ -2,6 +2,7 @@
 #include "buf.h"
 #include "smtp_reply.h"
 #include "smtp_status.h"
+#include "stream.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -155,4 +156,36 @@ int smtp_reply_parser_feed(struct smtp_reply_parser *parser,
 	}
 	*used_r = used;
 	return 0;
+}
+
+int smtp_reply_parser_read(struct smtp_reply_parser *parser, struct stream *s,
+			   size_t max_line, struct buf *scratch,
+			   const struct smtp_reply **reply_r, int *stream_r,
+			   const char **error_r)
+{
+	struct stream_line line;
+	size_t used;
+
+	for (;;) {
+		enum stream_result r = stream_read_line(s, max_line, &line);
+		int ret;
+
+		*stream_r = (int)r;
+		*error_r = NULL;
+		if (r == STREAM_WAIT)
+			return 0;
+		if (r != STREAM_OK)
+			return -1;
+		if (line.eol != STREAM_EOL_CRLF) {
+			*error_r = "malformed reply: bare LF";
+			return -1;
+		}
+		buf_clear(scratch);
+		buf_append(scratch, line.data, line.len);
+		buf_append_str(scratch, "\r\n");
+		ret = smtp_reply_parser_feed(parser, scratch->data, scratch->len,
+					     &used, reply_r, error_r);
+		if (ret != 0)
+			return ret;
+	}
 }

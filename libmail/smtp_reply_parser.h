@@ -54,4 +54,22 @@ int smtp_reply_parser_feed(struct smtp_reply_parser *parser,
 			   const struct smtp_reply **reply_r,
 			   const char **error_r);
 
+struct buf;
+struct stream;
+
+/*
+ * The client side's read loop over a stream, shared by the LMTP and SMTP
+ * clients: takes the next CRLF line (at most `max_line` octets) from `s`
+ * and feeds it to `parser`, using `scratch` for the line with its CRLF.
+ * Returns 1 with a whole reply in *reply_r, 0 when more input is needed,
+ * or -1: then *error_r says what was wrong with the reply (a bare LF, a
+ * protocol error), or is NULL when the stream itself failed, with its
+ * result (STREAM_TOO_LONG, STREAM_EOF, STREAM_ERROR) in *stream_r so the
+ * caller can word the reason in its own terms.
+ */
+int smtp_reply_parser_read(struct smtp_reply_parser *parser, struct stream *s,
+			   size_t max_line, struct buf *scratch,
+			   const struct smtp_reply **reply_r, int *stream_r,
+			   const char **error_r);
+
 #endif

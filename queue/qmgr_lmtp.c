@@ -289,41 +289,27 @@ static void qmgr_lmtp_reply(struct qmgr_lmtp *l, const struct smtp_reply *reply)
 static void qmgr_lmtp_input(void *ctx)
 {
 	struct qmgr_lmtp *l = ctx;
-	struct stream_line line;
 	struct buf raw = BUF_INIT;
 
 	while (l->state != QMGR_LMTP_DONE && l->state != QMGR_LMTP_BODY) {
-		enum stream_result r = stream_read_line(l->stream, 2046, &line);
 		const struct smtp_reply *reply;
 		const char *error;
-		size_t used;
-		int ret;
+		int ret, r;
 
-		if (r == STREAM_WAIT)
+		ret = smtp_reply_parser_read(l->parser, l->stream, 2046, &raw,
+					     &reply, &r, &error);
+		if (ret == 0)
 			break;
-		if (r != STREAM_OK) {
-			qmgr_lmtp_finish(l, r == STREAM_TOO_LONG ?
+		if (ret < 0) {
+			qmgr_lmtp_finish(l, error != NULL ? error :
+					 r == STREAM_TOO_LONG ?
 					 "reply line too long" :
 					 stream_error(l->stream) != NULL ?
 					 stream_error(l->stream) :
 					 "connection closed");
 			break;
 		}
-		if (line.eol != STREAM_EOL_CRLF) {
-			qmgr_lmtp_finish(l, "bare LF in reply");
-			break;
-		}
-		buf_clear(&raw);
-		buf_append(&raw, line.data, line.len);
-		buf_append_str(&raw, "\r\n");
-		ret = smtp_reply_parser_feed(l->parser, raw.data, raw.len,
-					     &used, &reply, &error);
-		if (ret < 0) {
-			qmgr_lmtp_finish(l, error);
-			break;
-		}
-		if (ret == 1)
-			qmgr_lmtp_reply(l, reply);
+		qmgr_lmtp_reply(l, reply);
 	}
 	buf_free(&raw);
 	if (l->state != QMGR_LMTP_DONE)

@@ -595,44 +595,29 @@ static void qmgr_smtp_reply(struct qmgr_smtp *s, const struct smtp_reply *reply)
 static void qmgr_smtp_input(void *ctx)
 {
 	struct qmgr_smtp *s = ctx;
-	struct stream_line line;
 	struct buf raw = BUF_INIT;
 
 	while (s->state != SMTP_DONE && s->state != SMTP_IDLE &&
 	       s->state != SMTP_BODY && s->state != SMTP_TLS) {
-		enum stream_result r = stream_read_line(s->stream,
-							QMGR_SMTP_LINE_MAX,
-							&line);
 		const struct smtp_reply *reply;
 		const char *error;
-		size_t used;
-		int ret;
+		int ret, r;
 
-		if (r == STREAM_WAIT)
+		ret = smtp_reply_parser_read(s->parser, s->stream,
+					     QMGR_SMTP_LINE_MAX, &raw, &reply,
+					     &r, &error);
+		if (ret == 0)
 			break;
-		if (r != STREAM_OK) {
-			qmgr_smtp_lost(s, r == STREAM_TOO_LONG ?
+		if (ret < 0) {
+			qmgr_smtp_lost(s, error != NULL ? error :
+				       r == STREAM_TOO_LONG ?
 				       "reply line too long" :
 				       stream_timed_out(s->stream) ?
 				       "conversation timed out" :
 				       "lost connection");
 			break;
 		}
-		if (line.eol != STREAM_EOL_CRLF) {
-			qmgr_smtp_lost(s, "malformed reply");
-			break;
-		}
-		buf_clear(&raw);
-		buf_append(&raw, line.data, line.len);
-		buf_append_str(&raw, "\r\n");
-		ret = smtp_reply_parser_feed(s->parser, raw.data, raw.len,
-					     &used, &reply, &error);
-		if (ret < 0) {
-			qmgr_smtp_lost(s, error);
-			break;
-		}
-		if (ret == 1)
-			qmgr_smtp_reply(s, reply);
+		qmgr_smtp_reply(s, reply);
 	}
 	buf_free(&raw);
 	if (s->state != SMTP_DONE)
