@@ -167,14 +167,15 @@ static void qmgr_remove(struct qmgr_delivery *d)
 	char *path = queue_path(q->queue_dir, QUEUE_ACTIVE, d->m->id);
 	const char *error;
 
+	/* Said before the unlink: a qmgr killed in between finds the file
+	 * again, every recipient final, and removes it (and says so) once
+	 * more; a file that is gone always has its line. */
+	log_info("queue_removed", "delay_s=%lld",
+		 (long long)(time(NULL) - d->qf->env.arrival));
 	if (unlink(path) < 0) {
 		log_error("queue_error", "path=%s reason=\"unlink: %s\"", path,
 			  strerror(errno));
 	} else {
-		/* Said before the folder fsync, which is where a crash would
-		 * most likely fall: a file that is gone has its line. */
-		log_info("queue_removed", "delay_s=%lld",
-			 (long long)(time(NULL) - d->qf->env.arrival));
 		(void)queue_dir_sync(q->queue_dir, QUEUE_ACTIVE, &error);
 		qmgr_msg_remove(q, d->m);
 		d->m = NULL;
