@@ -65,6 +65,9 @@ void charset_utf8_sanitize(const void *data, size_t len, struct buf *out)
 	size_t i = 0, start = 0, n;
 
 	buf_reserve(out, len);
+	/* `data` may be NULL when empty, and NULL + 0 is not C. */
+	if (len == 0)
+		return;
 	while (i < len) {
 		if (p[i] != 0 && (n = utf8_seq_len(p + i, len - i)) > 0) {
 			i += n;

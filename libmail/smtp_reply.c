@@ -48,7 +48,8 @@ int smtp_reply_write(struct buf *out, unsigned int code, const char *enhanced,
 			*error_r = "reply line longer than 512 octets";
 			return -1;
 		}
-		p = nl + 1;
+		if (!last)
+			p = nl + 1;
 	} while (!last);
 	return 0;
 }

@@ -65,7 +65,11 @@ static inline size_t stream_in_unread(const struct stream *s)
 
 static inline char *stream_in_ptr(struct stream *s)
 {
-	return s->in.data + s->in_pos;
+	/* An input buffer never filled has no storage, and NULL + 0 is not
+	 * C: give the callers an empty string instead. */
+	static char empty[1];
+
+	return s->in.data != NULL ? s->in.data + s->in_pos : empty;
 }
 
 static inline void stream_in_consume(struct stream *s, size_t n)

@@ -1,11 +1,7 @@
 /* libFuzzer entry point for the IMAP command reader and the argument
  * parsers behind it.  The first input byte picks the chunk size, so split
  * input is exercised too; each command read is handed to the parser for its
- * name (FETCH, STORE, SEARCH, APPEND's flags and date).  Not built by
- * default:
- *
- *   clang -g -fsanitize=fuzzer,address -D_GNU_SOURCE -Ilibmail -I. \
- *     t/fuzz/fuzz_imap_command.c imapd/imap_*.c libmail/buf.c libmail/log.c
+ * name (FETCH, STORE, SEARCH, APPEND's flags and date).
  */
 #include "buf.h"
 #include "imapd/imap_date.h"

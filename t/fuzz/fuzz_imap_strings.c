@@ -1,7 +1,6 @@
 /* libFuzzer entry point for the parsers of single strings: sequence sets,
  * dates, date-times and modified UTF-7 mailbox names, with round trips that
- * must hold.  Not built by default; see fuzz_imap_command.c for the command
- * line. */
+ * must hold. */
 #include "buf.h"
 #include "log.h"
 #include "imapd/imap_date.h"

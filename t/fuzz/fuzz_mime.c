@@ -2,10 +2,6 @@
  * libFuzzer entry point for the MIME parser and the IMAP writers: parses
  * the input as a message, writes ENVELOPE, BODY and BODYSTRUCTURE, and
  * checks that the cache record reads back to the same strings.
- *
- *   clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -std=c11 \
- *       -Ilibmail -o fuzz_mime t/fuzz/fuzz_mime.c libmail/\*.c
- *   ./fuzz_mime -max_len=65536 t/data/mime
  */
 #include "buf.h"
 #include "imap_bodystructure.h"

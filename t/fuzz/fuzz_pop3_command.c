@@ -5,23 +5,16 @@
  * it knows through the parsers its command uses: the word splitter, the
  * message and line numbers of RETR, TOP, DELE, LIST and UIDL, and AUTH's
  * base64 initial response.  The first input byte picks the chunk size, so
- * lines split across reads are exercised too.  Not built by default:
- *
- *   clang -g -fsanitize=fuzzer,address -D_GNU_SOURCE -Ilibmail -I. -Ipop3d \
- *     t/fuzz/fuzz_pop3_command.c <pop3d sources but pop3_main.c and
- *     pop3_settings.c> <the sources of libmail.a: libmail, every folder's
- *     *_settings.c and master/config_tables.c> <LDLIBS of GNUmakefile>
- *
- * (pop3_commands.c names every command's function, so the whole of pop3d
- * and what it links come along.)
+ * lines split across reads are exercised too.  (pop3_commands.c names
+ * every command's function, so the whole of pop3d comes along.)
  */
 #include <stdarg.h>
 #include <stdbool.h>
 
 #include "base64.h"
 #include "buf.h"
-#include "pop3_commands.h"
-#include "pop3_session.h"
+#include "pop3d/pop3_commands.h"
+#include "pop3d/pop3_session.h"
 
 #include <stdint.h>
 #include <stdlib.h>

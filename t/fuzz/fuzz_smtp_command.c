@@ -4,10 +4,6 @@
  * picks the session options and limits, the rest is one command line.
  * Whatever parses is written back, and whatever fails must carry a
  * well-formed reply (smtp_reply_write_status() panics otherwise).
- *
- * Not built by default.  Build it with clang's libFuzzer from the top of the
- * tree: -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilibmail, this
- * file, and the smtp_ modules, xtext.c, buf.c and log.c of libmail.
  */
 #include "buf.h"
 #include "smtp_address.h"
