@@ -550,6 +550,10 @@ static bool imap_client_feed_parser(struct imap_client *c)
 		imap_client_parse_error(c);
 		break;
 	}
+	/* A command, a literal's data or an error: not a byte trickling in
+	 * (see stream_settings). */
+	if (!c->destroyed)
+		stream_read_progress(c->stream);
 	return true;
 }
 
@@ -574,6 +578,7 @@ static bool imap_client_feed_line(struct imap_client *c)
 	if (len > 0 && start[len - 1] == '\r')
 		len--;
 	c->mode = IMAP_INPUT_NONE;
+	stream_read_progress(c->stream);
 	c->line_fn(c, start, len);
 	return true;
 }

@@ -118,8 +118,6 @@ static int stream_read_once(struct stream *s)
 		s->in.len += (size_t)n;
 		s->in.data[s->in.len] = '\0';
 		s->read_wants = EVENT_READ;
-		if (s->read_timer_armed)
-			event_timer_reset(s->read_timer);
 		return 1;
 	}
 	if (n == 0) {
@@ -595,6 +593,12 @@ void stream_set_timeouts(struct stream *s, unsigned int read_timeout_ms,
 	event_timer_remove(&s->write_timer);
 	s->read_timer_armed = s->write_timer_armed = false;
 	stream_update(s);
+}
+
+void stream_read_progress(struct stream *s)
+{
+	if (s->read_timer_armed)
+		event_timer_reset(s->read_timer);
 }
 
 /* ---- output ---- */

@@ -85,8 +85,12 @@ struct stream_settings {
 	/* Queueing more output than this is an error (ENOBUFS); it catches
 	 * a producer that ignores back-pressure. */
 	size_t output_max;
-	/* Idle limits in milliseconds, 0 for none: no input while waiting
-	 * for some, no progress while output waits. */
+	/* Idle limits in milliseconds, 0 for none.  Reading: no progress
+	 * (a complete line, a piece of DATA or of a chunk, or what the
+	 * owner reports with stream_read_progress()) while waiting for
+	 * input; bytes that arrive without completing anything do not count,
+	 * so a client sending one byte at a time cannot hold a session
+	 * (slowloris).  Writing: no progress while output waits. */
 	unsigned int read_timeout_ms;
 	unsigned int write_timeout_ms;
 };
@@ -137,6 +141,12 @@ void stream_set_callbacks(struct stream *s, const struct stream_callbacks *cb,
  * commands); takes effect from now. */
 void stream_set_timeouts(struct stream *s, unsigned int read_timeout_ms,
 			 unsigned int write_timeout_ms);
+
+/* The owner made progress with what it read (an IMAP command parsed from
+ * raw bytes, a literal's data taken): restarts the read idle limit.  The
+ * line and DATA readers do this themselves; stream_read_bytes() does not,
+ * since only its caller knows whether the bytes completed anything. */
+void stream_read_progress(struct stream *s);
 
 /* ---- state ---- */
 

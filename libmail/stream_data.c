@@ -173,6 +173,7 @@ enum stream_result stream_data_read(struct stream_data *d,
 				d->size += len;
 				*data_r = p + start;
 				*size_r = len;
+				stream_read_progress(s);
 				return STREAM_OK;
 			}
 		}

@@ -85,6 +85,7 @@ enum stream_result stream_read_line(struct stream *s, size_t max_len,
 			if (len > max_len)
 				return STREAM_TOO_LONG;
 			stream_line_set(line_r, p, len, eol);
+			stream_read_progress(s);
 			return STREAM_OK;
 		}
 		s->line_scanned = n;
@@ -103,6 +104,7 @@ enum stream_result stream_read_line(struct stream *s, size_t max_len,
 			if (n > max_len)
 				return STREAM_TOO_LONG;
 			stream_line_set(line_r, p, n, STREAM_EOL_NONE);
+			stream_read_progress(s);
 			return STREAM_OK;
 		}
 		if (r != STREAM_OK)

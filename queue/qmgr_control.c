@@ -263,6 +263,7 @@ static void qmgr_client_input(void *ctx)
 			if (r == STREAM_OK) {
 				queue_message_write(c->message, data, size);
 				c->data_left -= size;
+				stream_read_progress(c->stream);
 				continue;
 			}
 		} else {

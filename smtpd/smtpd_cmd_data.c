@@ -229,6 +229,7 @@ static bool smtpd_bdat_skip(struct smtpd_session *sess)
 			return false;
 		}
 		sess->bdat_discard -= size;
+		stream_read_progress(sess->stream);
 	}
 	sess->state = SMTPD_STATE_COMMAND;
 	if (sess->txn != NULL && sess->txn->env.rcpt_count == 0)
@@ -263,6 +264,7 @@ bool smtpd_bdat_input(struct smtpd_session *sess)
 		}
 		t->bdat_left -= size;
 		t->size += size;
+		stream_read_progress(sess->stream);
 		if (t->size > limit)
 			t->too_big = true;
 		smtpd_bdat_scan(t, data, size);

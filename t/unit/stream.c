@@ -551,6 +551,72 @@ static void test_timeout(void)
 	close(peer);
 }
 
+/* A peer writing on a timer: `text` from the start, `step` bytes every
+ * `every_ms`, then it stays silent (it never closes). */
+struct trickle {
+	int fd;
+	const char *text;
+	size_t pos, step;
+	struct event_timer *timer;
+};
+
+static void trickle_tick(void *ctx)
+{
+	struct trickle *t = ctx;
+	size_t n = strlen(t->text) - t->pos;
+
+	if (n > t->step)
+		n = t->step;
+	if (n > 0 && write(t->fd, t->text + t->pos, n) != (ssize_t)n)
+		abort();
+	t->pos += n;
+}
+
+/* The read limit counts progress, not bytes: a line trickled a byte at a
+ * time well inside the limit still times out (slowloris), while whole
+ * lines arriving inside the limit keep the stream alive well past it. */
+static void test_timeout_counts_progress(void)
+{
+	struct stream_settings set = stream_default_settings;
+	struct watch w = { 0 };
+	struct trickle t = { 0 };
+	int peer;
+
+	set.read_timeout_ms = 300;
+	watch_stream(&w, &peer, &set);
+	t.fd = peer;
+	t.text = "EHLO a-name-that-never-ends-because-the-client-is-slow-"
+		 "on-purpose-and-would-hold-the-session-forever";
+	t.step = 1;
+	t.timer = event_timer_add(loop, 30, 30, trickle_tick, &t);
+	run_for(10000);
+	is_int(w.errors, 1, "a line trickled byte by byte times out");
+	ok(t.pos < strlen(t.text), "before the line was complete");
+	is_int(w.lines, 0, "and no line was handed out");
+	event_timer_remove(&t.timer);
+	stream_free(&w.s);
+	close(peer);
+
+	memset(&w, 0, sizeof(w));
+	set.read_timeout_ms = 1000;
+	watch_stream(&w, &peer, &set);
+	t.fd = peer;
+	t.text = "NOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\n"
+		 "NOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\n";
+	t.pos = 0;
+	t.step = 6;
+	/* Twelve lines, one every 150 ms: 1.8 s in all, each well inside
+	 * the 1 s limit; the stream times out only once they stop. */
+	t.timer = event_timer_add(loop, 150, 150, trickle_tick, &t);
+	run_for(10000);
+	is_int(w.lines, 12, "lines arriving in time keep the stream alive");
+	is_int(w.errors, 1, "then silence times out");
+	event_timer_remove(&t.timer);
+	stream_free(&w.s);
+	buf_free(&w.got);
+	close(peer);
+}
+
 static void test_first_error(void)
 {
 	struct watch w = { 0 };
@@ -675,6 +741,7 @@ static void test_behaviour(void)
 	loop = event_loop_new();
 	test_backpressure();
 	test_timeout();
+	test_timeout_counts_progress();
 	test_first_error();
 	test_free_in_callback();
 	test_pause_resume();
