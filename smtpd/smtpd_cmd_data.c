@@ -177,7 +177,19 @@ bool smtpd_data_input(struct smtpd_session *sess)
 void smtpd_cmd_bdat(struct smtpd_session *sess, struct smtp_command *cmd)
 {
 	struct smtpd_txn *t = sess->txn;
+	uint64_t limit = sess->smtpd->set.message_size_limit;
+	uint64_t have = t != NULL && t->bdat ? t->size : 0;
 
+	/* A chunk that cannot fit is refused before a byte of it is read:
+	 * staying in step would mean reading (say) a gigabyte the client
+	 * announced only to throw it away, so the session ends instead. */
+	if (cmd->bdat_size > (have < limit ? limit - have : 0)) {
+		log_info("smtp_message_refused", "reason=size size=%llu",
+			 (unsigned long long)(have + cmd->bdat_size));
+		smtpd_session_close(sess, 552, "5.3.4",
+				    "Message size exceeds fixed limit");
+		return;
+	}
 	if (t == NULL || t->env.rcpt_count == 0 || t->data != NULL) {
 		/* The chunk is on the wire anyway: skip it, then refuse. */
 		sess->bdat_discard = cmd->bdat_size;
