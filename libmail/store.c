@@ -187,6 +187,11 @@ int store_mailbox_name_check(const char *name,
 		if (p[i] < 0x20 || p[i] == 0x7f)
 			return store_fail(error_r, "control character in "
 					  "mailbox name");
+		/* A name holding a LIST wildcard could never be listed on
+		 * its own (RFC 3501 5.1 advises against them). */
+		if (p[i] == '%' || p[i] == '*')
+			return store_fail(error_r, "'%%' and '*' are not allowed "
+					  "in mailbox names");
 		{
 			size_t n = p[i] < 0x80 ? 1 :
 				smtp_utf8_seq_len(p + i, len - i);
