@@ -23,7 +23,8 @@ static const struct config_key mailauth_keys[] = {
 	  "failure (in the log and the Authentication-Results header), as "
 	  "mailing lists break DMARC for legitimate mail.  yes: refuse it "
 	  "at the end of DATA with 550 5.7.1.  p=quarantine is always only "
-	  "recorded." },
+	  "recorded.  sealpost dmarc shows the choice as its action "
+	  "field." },
 };
 
 const struct config_table mailauth_config_table = {
