@@ -119,6 +119,27 @@ int dns_name_at(const unsigned char **pp, const unsigned char *abuf,
 	return ret;
 }
 
+int dns_answer_start(const unsigned char *abuf, int alen,
+		     const unsigned char **p_r, unsigned int *an_r)
+{
+	const unsigned char *end = abuf + alen, *p;
+	char owner[DNS_NAME_SIZE];
+	unsigned int qd, i;
+
+	if (alen < HFIXEDSZ || dns_u16(abuf + 4, end, &qd) < 0 ||
+	    dns_u16(abuf + 6, end, an_r) < 0)
+		return -1;
+	p = abuf + HFIXEDSZ;
+	for (i = 0; i < qd; i++) {
+		if (dns_name_at(&p, abuf, alen, owner) < 0 ||
+		    end - p < QFIXEDSZ)
+			return -1;
+		p += QFIXEDSZ;
+	}
+	*p_r = p;
+	return 0;
+}
+
 /*
  * Follows the CNAMEs of `name` inside one answer (a server answering for
  * an alias puts the chain there).  Returns 1 with the last target in
@@ -131,24 +152,16 @@ static int dns_find_cname(const unsigned char *abuf, int alen,
 {
 	const unsigned char *end = abuf + alen, *p;
 	char owner[DNS_NAME_SIZE], want[DNS_NAME_SIZE];
-	unsigned int qd, an, i, hops;
+	unsigned int an, i, hops;
 	int found = 0;
 
-	if (alen < HFIXEDSZ || str_copy(want, sizeof(want), name) < 0)
+	if ( str_copy(want, sizeof(want), name) < 0)
 		return -1;
 	for (hops = 0; hops <= DNS_CNAME_MAX; hops++) {
 		bool step = false;
 
-		p = abuf + 4;
-		if (dns_u16(p, end, &qd) < 0 || dns_u16(p + 2, end, &an) < 0)
+		if (dns_answer_start(abuf, alen, &p, &an) < 0)
 			return -1;
-		p = abuf + HFIXEDSZ;
-		for (i = 0; i < qd; i++) {
-			if (dns_name_at(&p, abuf, alen, owner) < 0 ||
-			    end - p < QFIXEDSZ)
-				return -1;
-			p += QFIXEDSZ;
-		}
 		for (i = 0; i < an && !step; i++) {
 			unsigned int type, rdlen;
 

@@ -91,6 +91,10 @@ void dns_rearm(struct dns *dns);
 int dns_name_at(const unsigned char **pp, const unsigned char *abuf,
 		int alen, char out[DNS_NAME_SIZE]);
 enum dns_status dns_status_from_ares(int status);
+/* Checks the header of an answer and skips its question section: *p_r is
+ * then the first answer record, *an_r their count.  0 or -1. */
+int dns_answer_start(const unsigned char *abuf, int alen,
+		     const unsigned char **p_r, unsigned int *an_r);
 
 /* dns_rr.c: delivers a typed request's result. */
 void dns_rr_deliver(struct dns_req *r);

@@ -124,20 +124,11 @@ static int dns_rr_parse(struct dns_rrset *set, enum dns_type type,
 {
 	const unsigned char *end = abuf + alen, *p;
 	char owner[DNS_NAME_SIZE];
-	unsigned int qd, an, i;
+	unsigned int an, i;
 	bool have_ttl = false;
 
-	if (alen < HFIXEDSZ)
+	if (dns_answer_start(abuf, alen, &p, &an) < 0)
 		return -1;
-	qd = dns_u16_at(abuf + 4);
-	an = dns_u16_at(abuf + 6);
-	p = abuf + HFIXEDSZ;
-	for (i = 0; i < qd; i++) {
-		if (dns_name_at(&p, abuf, alen, owner) < 0 ||
-		    end - p < QFIXEDSZ)
-			return -1;
-		p += QFIXEDSZ;
-	}
 	for (i = 0; i < an; i++) {
 		unsigned int rtype, ttl, rdlen;
 

@@ -74,27 +74,14 @@ close $fh;
 $ENV{SEALPOST_CONFIG} = "$dir/sealpost.conf";
 my $sealpost = Sealpost::Test::bin_dir() . '/sealpost';
 
-# Runs `sealpost spf`; returns the parsed output and the exit status.
 sub spf {
-	my (@args) = @_;
-	my ($rc, $out, $err) = Sealpost::Test::run_cmd($sealpost, 'spf',
-		'--dns', $dns->server, @args);
-	my %r = map { /^(\w+): (.*)$/ ? ($1, $2) : () } split /\n/, $out;
-	$r{rc} = $rc;
-	$r{stderr} = $err;
-	return \%r;
+	return Sealpost::Test::run_fields($sealpost, 'spf', '--dns', $dns->server, @_);
 }
 
 sub check {
 	my ($args, $want, $name) = @_;
 	my $r = spf(@$args);
-	my $ok = 1;
-	for my $k (sort keys %$want) {
-		my $got = $r->{$k} // '(missing)';
-		my $w = $want->{$k};
-		$ok &&= ref $w ? $got =~ $w : $got eq $w;
-	}
-	ok($ok, $name) or diag(explain($r));
+	ok(Sealpost::Test::fields_match($r, $want), $name) or diag(explain($r));
 	return $r;
 }
 
