@@ -12,6 +12,17 @@
  * spf.h, a check runs in the caller's event loop and calls back once,
  * always from the loop.  DNS failures give temperror; a timeout is the
  * resolver's (dns_new's timeout, three tries).
+ *
+ * In a daemon: public_suffix_load(auth.public_suffix_list, &psl, &e) at
+ * start-up; at the end of DATA, with the From domain, the SPF answer and
+ * the DKIM results,
+ *
+ *	struct dmarc_input in = { from_domain, spf->result, spf->domain,
+ *				  dkim, dkim_count };
+ *	session->dmarc = dmarc_check_start(loop, dns, psl, &in, done, s);
+ *
+ * then in `done`, answer->policy == DMARC_POLICY_REJECT with dmarc_reject
+ * set refuses the message; anything else is recorded.
  */
 
 #include <stdbool.h>

@@ -13,6 +13,17 @@
  * lookups, 2 void lookups, 10 MX names) give permerror.  DNS answers are
  * cached for their TTL by the resolver, so checking the same sender again
  * costs no round trip while its records are fresh.
+ *
+ * In a daemon, once at start-up and then once per MAIL FROM:
+ *
+ *	dns_new(loop, relay.dns_servers, relay.dns_timeout * 1000, &dns, &e);
+ *	struct spf_settings ss = { auth.spf_timeout * 1000, hostname };
+ *	spf = spf_new(loop, dns, &ss);
+ *	...
+ *	struct spf_query q = { client_ip, mail_from, helo, SPF_ID_MAILFROM };
+ *	session->spf = spf_check_start(spf, &q, session_spf_done, session);
+ *
+ * and spf_check_cancel(&session->spf) if the session ends first.
  */
 
 #include <stdbool.h>
