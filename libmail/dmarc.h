@@ -117,7 +117,8 @@ struct dmarc_check *dmarc_check_start(struct event_loop *loop, struct dns *dns,
 				      const struct public_suffix *psl,
 				      const struct dmarc_input *in,
 				      dmarc_fn *fn, void *ctx);
-/* Drops a check whose callback has not run; sets *check to NULL. */
+/* Drops a check whose callback has not run (before dns_free() of its
+ * resolver); sets *check to NULL. */
 void dmarc_check_cancel(struct dmarc_check **check);
 
 const char *dmarc_result_name(enum dmarc_result result);

@@ -197,7 +197,8 @@ static void spf_macro_env(struct spf_check *c, struct spf_macro_env *env)
 }
 
 /* RFC 7208 4.3: a domain to check is a fully qualified name of valid
- * labels. */
+ * labels.  Only letters, digits, '-' and '_' are taken: an address
+ * literal HELO ("[192.0.2.1]", 2.3) or a name in UTF-8 is not checked. */
 static bool spf_domain_ok(const char *d)
 {
 	size_t n = strlen(d), label = 0, labels = 0, i;
@@ -212,7 +213,8 @@ static bool spf_domain_ok(const char *d)
 				return false;
 			labels += label > 0;
 			label = 0;
-		} else if (d[i] < 0x21 || d[i] > 0x7e) {
+		} else if (!isalnum((unsigned char)d[i]) && d[i] != '-' &&
+			   d[i] != '_') {
 			return false;
 		} else {
 			label++;

@@ -89,7 +89,8 @@ typedef void spf_fn(void *ctx, const struct spf_answer *answer);
 
 struct spf *spf_new(struct event_loop *loop, struct dns *dns,
 		    const struct spf_settings *settings);
-/* Cancels every running check (no callbacks) and frees; NULL allowed. */
+/* Cancels every running check (no callbacks) and frees; NULL allowed.
+ * Before dns_free() of the resolver the checks use. */
 void spf_free(struct spf **spf);
 
 /* Starts a check.  Never fails to start: errors come as results. */

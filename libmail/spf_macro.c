@@ -173,8 +173,8 @@ static int spf_macro_one(const char *s, size_t len, size_t *ip,
 	}
 	letter = (char)tolower((unsigned char)s[i]);
 	upper = isupper((unsigned char)s[i]) != 0;
-	if (strchr("slodiphv", letter) == NULL &&
-	    !(explain && strchr("crt", letter) != NULL)) {
+	if (letter == '\0' || (strchr("slodiphv", letter) == NULL &&
+	    !(explain && strchr("crt", letter) != NULL))) {
 		*error_r = strchr("crt", letter) != NULL && letter != '\0' ?
 			"macro letter c, r or t outside an explanation" :
 			"unknown macro letter";
