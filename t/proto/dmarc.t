@@ -23,6 +23,7 @@ my $dns = Sealpost::DNS->new(records => [
 	[ '_dmarc.other.test', 'TXT', 'some unrelated text' ],
 	[ '_dmarc.example.co.test', 'TXT', 'v=DMARC1; p=reject; sp=none' ],
 	[ '_dmarc.broken.test', 'SERVFAIL' ],
+	[ '_dmarc.slow.test', 'TIMEOUT' ],
 ]);
 
 my $dir = tempdir(CLEANUP => 1);
@@ -119,6 +120,8 @@ check([ 'other.test' ], { result => 'none' }, 'TXT that is not DMARC: none');
 check([ 'two.test' ], { result => 'none', problem => qr/more than one/ }, 'two records: none');
 check([ 'bad.test' ], { result => 'permerror', policy => 'none', problem => qr/p=/ }, 'bad p= without rua: permerror');
 check([ 'broken.test' ], { result => 'temperror', policy => 'none' }, 'SERVFAIL: temperror');
+check([ '--set', 'dns_timeout=1s', 'slow.test' ], { result => 'temperror', policy => 'none' },
+      'a server that never answers: temperror after dns_timeout');
 
 # Usage.
 ($r) = dmarc('--spf', 'nonsense', 'relaxed.test');

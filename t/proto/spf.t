@@ -189,6 +189,32 @@ my ($rc, $out) = Sealpost::Test::run_cmd($sealpost, 'spf', '--dns', '127.0.0.1:'
 like($out, qr/^result: temperror$/m, 'no DNS server answering: temperror');
 is($rc, 0, 'and a normal exit');
 
+# Answers are cached for their TTL: a name included twice is asked once
+# when its TTL allows, twice when the TTL is 0.  dnsmasq logs the queries;
+# a last query of our own marks the end of what the check asked.
+for my $ttl (0, 300) {
+	my $logged = Sealpost::DNS->new(ttl => $ttl, log_queries => 1, records => [
+		[ 'c.test', 'TXT', 'v=spf1 ip4:10.9.9.9 -all' ],
+		[ 'twice.test', 'TXT', 'v=spf1 include:c.test include:c.test ip4:10.1.1.1 -all' ],
+		[ 'marker.test', 'A', '127.0.0.9' ],
+	]);
+	my $r = Sealpost::Test::run_fields($sealpost, 'spf', '--dns', $logged->server, '10.1.1.1', 'x@twice.test');
+	is($r->{result}, 'pass', "TTL $ttl: pass");
+	$logged->resolver->send('marker.test', 'A');
+	my $log = '';
+	my $deadline = Sealpost::Test::now() + 10;
+	while (Sealpost::Test::now() < $deadline) {
+		open(my $lf, '<', $logged->log_path) or last;
+		$log = do { local $/; <$lf> };
+		last if $log =~ /query\[A\] marker\.test/;
+		select(undef, undef, undef, 0.05);
+	}
+	my $n = () = $log =~ /query\[TXT\] c\.test /g;
+	is($n, $ttl ? 1 : 2, "TTL $ttl: c.test asked $n time(s)");
+	$logged->stop;
+	unlink $logged->log_path;
+}
+
 # Usage.
 ($rc) = Sealpost::Test::run_cmd($sealpost, 'spf', '192.0.2.10');
 is($rc, 64, 'too few arguments: 64');
