@@ -66,6 +66,9 @@ my $dns = Sealpost::DNS->new(records => [
 	[ 'broken.test', 'SERVFAIL' ],
 	[ 'slow.test', 'TIMEOUT' ],
 	[ 'aslow.test', 'TXT', 'v=spf1 a:host.slow.test -all' ],
+	# Longer than 255 bytes (several strings) and than a 512-byte UDP
+	# answer (c-ares asks again over TCP).
+	[ 'long.test', 'TXT', 'v=spf1 ' . join(' ', map { "ip4:198.18.$_.0/24" } 1 .. 40) . ' -all' ],
 ]);
 
 my $dir = tempdir(CLEANUP => 1);
@@ -129,6 +132,9 @@ check([ '192.0.2.10', 'bob@redirall.test' ], { result => 'neutral', mechanism =>
 check([ '198.51.100.1', 'bob@badexp.test' ],
       { result => 'fail', explanation => qr/is not allowed to send mail as badexp\.test/ },
       'exp= without a record: fail with the default');
+
+check([ '198.18.40.7', 'x@long.test' ], { result => 'pass', mechanism => 'ip4:198.18.40.0/24' },
+      'a record of many strings, over TCP');
 
 # a, mx, ptr, ip6.
 check([ '192.0.2.30', 'x@mx.test' ], { result => 'pass', mechanism => 'mx' }, 'mx');
