@@ -1,5 +1,6 @@
 /* c-ares inside the event loop; see dns.h. */
 #include "dns.h"
+#include "dns_private.h"
 #include "buf.h"
 #include "event.h"
 #include "log.h"
@@ -15,60 +16,9 @@
 #include <strings.h>
 #include <sys/random.h>
 
-enum dns_req_kind {
-	DNS_REQ_MX,
-	DNS_REQ_ADDR,
-};
-
-struct dns_req {
-	struct dns *dns;
-	struct dns_req *prev, *next;
-	enum dns_req_kind kind;
-	char name[DNS_NAME_SIZE];
-	unsigned int port;
-	unsigned int cname_hops;
-	dns_mx_fn *mx_fn;
-	dns_addr_fn *addr_fn;
-	void *ctx;
-	/* Queries c-ares still holds a pointer to us for: free when the
-	 * last one calls back. */
-	unsigned int in_ares;
-	/* Address lookups: the outcome of the A and the AAAA query. */
-	enum dns_status family_status[2];
-	const char *family_error;
-	bool cancelled;
-	/* The result is ready and waits for the delivery timer. */
-	bool complete;
-	enum dns_status status;
-	const char *error;
-	struct dns_mx mx[DNS_MX_MAX];
-	size_t mx_count;
-	bool null_mx;
-	struct dns_addr addrs[DNS_ADDR_MAX];
-	size_t addr_count;
-};
-
-struct dns_watch {
-	struct dns *dns;
-	int fd;
-	struct event_io *io;
-};
-
-struct dns {
-	struct event_loop *loop;
-	ares_channel channel;
-	struct dns_watch **watches;
-	size_t watch_count;
-	struct event_timer *timeout;	/* c-ares's next retransmission */
-	struct event_timer *deliver;	/* completed requests, from the loop */
-	struct dns_req *reqs;
-};
-
-static void dns_rearm(struct dns *dns);
-
 /* ---- requests ---- */
 
-static struct dns_req *dns_req_new(struct dns *dns, enum dns_req_kind kind,
+struct dns_req *dns_req_new(struct dns *dns, enum dns_req_kind kind,
 				   const char *name, void *ctx)
 {
 	struct dns_req *r = xcalloc(1, sizeof(*r));
@@ -88,7 +38,7 @@ static struct dns_req *dns_req_new(struct dns *dns, enum dns_req_kind kind,
 	return r;
 }
 
-static void dns_req_free(struct dns_req *r)
+void dns_req_free(struct dns_req *r)
 {
 	struct dns *dns = r->dns;
 
@@ -98,10 +48,11 @@ static void dns_req_free(struct dns_req *r)
 		dns->reqs = r->next;
 	if (r->next != NULL)
 		r->next->prev = r->prev;
+	dns_rrset_free(&r->rrset);
 	free(r);
 }
 
-static void dns_req_complete(struct dns_req *r, enum dns_status status,
+void dns_req_complete(struct dns_req *r, enum dns_status status,
 			     const char *error)
 {
 	r->complete = true;
@@ -125,7 +76,7 @@ void dns_cancel(struct dns_req **rp)
 
 /* ---- answers ---- */
 
-static enum dns_status dns_status_from_ares(int status)
+enum dns_status dns_status_from_ares(int status)
 {
 	switch (status) {
 	case ARES_SUCCESS:
@@ -153,7 +104,7 @@ static int dns_u16(const unsigned char *p, const unsigned char *end,
 }
 
 /* Expands the (compressed) name at *pp and moves past it. */
-static int dns_name_at(const unsigned char **pp, const unsigned char *abuf,
+int dns_name_at(const unsigned char **pp, const unsigned char *abuf,
 		       int alen, char out[DNS_NAME_SIZE])
 {
 	char *name = NULL;
@@ -168,6 +119,27 @@ static int dns_name_at(const unsigned char **pp, const unsigned char *abuf,
 	return ret;
 }
 
+int dns_answer_start(const unsigned char *abuf, int alen,
+		     const unsigned char **p_r, unsigned int *an_r)
+{
+	const unsigned char *end = abuf + alen, *p;
+	char owner[DNS_NAME_SIZE];
+	unsigned int qd, i;
+
+	if (alen < HFIXEDSZ || dns_u16(abuf + 4, end, &qd) < 0 ||
+	    dns_u16(abuf + 6, end, an_r) < 0)
+		return -1;
+	p = abuf + HFIXEDSZ;
+	for (i = 0; i < qd; i++) {
+		if (dns_name_at(&p, abuf, alen, owner) < 0 ||
+		    end - p < QFIXEDSZ)
+			return -1;
+		p += QFIXEDSZ;
+	}
+	*p_r = p;
+	return 0;
+}
+
 /*
  * Follows the CNAMEs of `name` inside one answer (a server answering for
  * an alias puts the chain there).  Returns 1 with the last target in
@@ -180,24 +152,16 @@ static int dns_find_cname(const unsigned char *abuf, int alen,
 {
 	const unsigned char *end = abuf + alen, *p;
 	char owner[DNS_NAME_SIZE], want[DNS_NAME_SIZE];
-	unsigned int qd, an, i, hops;
+	unsigned int an, i, hops;
 	int found = 0;
 
-	if (alen < HFIXEDSZ || str_copy(want, sizeof(want), name) < 0)
+	if ( str_copy(want, sizeof(want), name) < 0)
 		return -1;
 	for (hops = 0; hops <= DNS_CNAME_MAX; hops++) {
 		bool step = false;
 
-		p = abuf + 4;
-		if (dns_u16(p, end, &qd) < 0 || dns_u16(p + 2, end, &an) < 0)
+		if (dns_answer_start(abuf, alen, &p, &an) < 0)
 			return -1;
-		p = abuf + HFIXEDSZ;
-		for (i = 0; i < qd; i++) {
-			if (dns_name_at(&p, abuf, alen, owner) < 0 ||
-			    end - p < QFIXEDSZ)
-				return -1;
-			p += QFIXEDSZ;
-		}
 		for (i = 0; i < an && !step; i++) {
 			unsigned int type, rdlen;
 
@@ -530,7 +494,9 @@ static void dns_on_deliver(void *ctx)
 			;
 		if (r == NULL)
 			break;
-		if (r->kind == DNS_REQ_MX) {
+		if (r->kind == DNS_REQ_RR) {
+			dns_rr_deliver(r);
+		} else if (r->kind == DNS_REQ_MX) {
 			struct dns_mx_result res = {
 				r->status, r->error, r->mx, r->mx_count,
 				r->null_mx, r->name,
@@ -573,7 +539,7 @@ static void dns_on_io(void *ctx, unsigned int events)
 		    (events & EVENT_WRITE) ? fd : ARES_SOCKET_BAD);
 }
 
-static void dns_rearm(struct dns *dns)
+void dns_rearm(struct dns *dns)
 {
 	struct timeval tv, *tvp = ares_timeout(dns->channel, NULL, &tv);
 	unsigned long long ms;
@@ -697,6 +663,7 @@ int dns_new(struct event_loop *loop, const char *servers,
 		free(dns);
 		return -1;
 	}
+	dns->cache = dns_cache_new();
 	dns->deliver = event_timer_add(loop, 0, 0, dns_on_deliver, dns);
 	event_timer_stop(dns->deliver);
 	*dns_r = dns;
@@ -719,6 +686,7 @@ void dns_free(struct dns **dnsp)
 		free(dns->watches[--dns->watch_count]);
 	}
 	free(dns->watches);
+	dns_cache_free(&dns->cache);
 	event_timer_remove(&dns->timeout);
 	event_timer_remove(&dns->deliver);
 	free(dns);

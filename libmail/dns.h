@@ -5,8 +5,8 @@
  * Asynchronous DNS over c-ares, driven by our event loop: c-ares's sockets
  * are watched by the loop and its retransmission timeouts run as a loop
  * timer, so a lookup never blocks the process.  Used by the relay for MX
- * and address lookups (RFC 5321 5.1); DKIM and SPF can ask for other types
- * through the same channel later.
+ * and address lookups (RFC 5321 5.1), and by SPF and DMARC for typed
+ * lookups (TXT, A, AAAA, PTR, MX) whose answers are cached for their TTL.
  *
  * Results are always delivered from the loop, never from inside the call
  * that started the lookup, so a caller can store the request handle first
@@ -27,6 +27,14 @@
 #define DNS_ADDR_MAX 16
 #define DNS_CNAME_MAX 8
 #define DNS_NAME_SIZE 256
+/* Typed lookups: records kept from one answer (more set `truncated`), the
+ * bytes of one TXT record once its strings are joined (a longer record is
+ * dropped and sets `truncated`), and the longest a cached answer is kept
+ * whatever its TTL says, so a stale policy cannot live for days. */
+#define DNS_RR_MAX 32
+#define DNS_TXT_MAX 4096
+#define DNS_CACHE_TTL_MAX 3600
+#define DNS_CACHE_ENTRIES 1024
 
 struct dns;
 struct dns_req;
@@ -72,9 +80,42 @@ struct dns_addr_result {
 	size_t count;
 };
 
+enum dns_type {
+	DNS_TYPE_A = 1,
+	DNS_TYPE_PTR = 12,
+	DNS_TYPE_MX = 15,
+	DNS_TYPE_TXT = 16,
+	DNS_TYPE_AAAA = 28,
+};
+
+struct dns_rr {
+	/* TXT: the record's strings joined (RFC 7208 3.3), NUL-terminated;
+	 * PTR and MX: the target name; NULL for A and AAAA. */
+	const char *text;
+	/* TXT: the length of text, which may hold NUL bytes. */
+	size_t text_len;
+	unsigned int pref;		/* MX */
+	unsigned char addr[16];		/* A: the first 4 bytes; AAAA */
+};
+
+struct dns_rr_result {
+	enum dns_status status;
+	const char *error;
+	enum dns_type type;
+	/* Answer order (MX records are not sorted). */
+	const struct dns_rr *rrs;
+	size_t count;
+	/* The smallest TTL of the records and CNAMEs used, in seconds. */
+	unsigned int ttl;
+	/* Records were left out: more than DNS_RR_MAX, or a TXT record
+	 * longer than DNS_TXT_MAX. */
+	bool truncated;
+};
+
 /* The result and everything it points to is valid during the call only. */
 typedef void dns_mx_fn(void *ctx, const struct dns_mx_result *result);
 typedef void dns_addr_fn(void *ctx, const struct dns_addr_result *result);
+typedef void dns_rr_fn(void *ctx, const struct dns_rr_result *result);
 
 /*
  * Makes a resolver on `loop`.  `servers` is NULL or "" for the system's
@@ -97,6 +138,14 @@ struct dns_req *dns_lookup_mx(struct dns *dns, const char *name,
  * without asking DNS. */
 struct dns_req *dns_lookup_addr(struct dns *dns, const char *name,
 				unsigned int port, dns_addr_fn *fn, void *ctx);
+
+/* Looks up the records of one type at `name`.  The recursive server
+ * follows CNAMEs; the records of the asked type anywhere in the answer are
+ * returned.  Positive answers are cached for their TTL (at most
+ * DNS_CACHE_TTL_MAX); a cached answer is still delivered from the loop.
+ * Never fails to start. */
+struct dns_req *dns_lookup_rr(struct dns *dns, const char *name,
+			      enum dns_type type, dns_rr_fn *fn, void *ctx);
 
 /* Drops a request whose callback has not run; sets *req to NULL.  NULL is
  * allowed. */

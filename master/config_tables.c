@@ -3,6 +3,7 @@
 #include "master/master_settings.h"
 #include "libmail/tls_settings.h"
 #include "libmail/mail_settings.h"
+#include "libmail/mailauth_settings.h"
 #include "smtpd/smtpd_settings.h"
 #include "queue/queue_settings.h"
 #include "queue/relay_settings.h"
@@ -18,6 +19,7 @@ const struct config_table *const config_all_tables[] = {
 	&authd_config_table,
 	&tls_config_table,
 	&mail_config_table,
+	&mailauth_config_table,
 	&smtpd_config_table,
 	&queue_config_table,
 	&relay_config_table,

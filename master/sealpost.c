@@ -31,6 +31,8 @@ static const struct cli_command cli_commands[] = {
 	{ "reconstruct", cli_reconstruct, "rebuild mailbox indexes from the message files" },
 	{ "config", cli_config, "check the config file, print defaults or changes" },
 	{ "auth", cli_auth, "test a login against the running auth service" },
+	{ "spf", cli_spf, "check a client address against a sender's SPF record" },
+	{ "dmarc", cli_dmarc, "evaluate a From domain's DMARC policy" },
 };
 
 static void cli_usage(FILE *out)

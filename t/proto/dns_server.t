@@ -27,6 +27,8 @@ my $dns = Sealpost::DNS->new(records => [
 	[ 'two.example.test', 'TXT', 'first', 'second' ],
 	[ 'www.example.test', 'CNAME', 'mx1.example.test' ],
 	[ 'nomail.test', 'MX', 0, '.' ],
+	[ '192.0.2.9', 'PTR', 'rev.example.test' ],
+	[ '2001:db8::9', 'PTR', 'rev6.example.test' ],
 	[ 'broken.test', 'SERVFAIL' ],
 	[ 'slow.test', 'TIMEOUT' ],
 	[ 'closed.test', 'REFUSED' ],
@@ -78,6 +80,11 @@ is(scalar(@rr) && join('', $rr[0]->txtdata), $long,
 ($rcode, @rr) = ask('two.example.test', 'TXT');
 is_deeply([ map { [ $_->txtdata ] } @rr ], [ [ 'first', 'second' ] ],
 	'TXT with two strings');
+
+($rcode, @rr) = ask('9.2.0.192.in-addr.arpa', 'PTR');
+is_deeply([ map { $_->ptrdname } @rr ], [ 'rev.example.test' ], 'PTR named by an IPv4 address');
+($rcode, @rr) = ask('9.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa', 'PTR');
+is_deeply([ map { $_->ptrdname } @rr ], [ 'rev6.example.test' ], 'PTR named by an IPv6 address');
 
 my $reply = $res->send('www.example.test', 'A');
 ok($reply, 'CNAME: answered');

@@ -14,6 +14,7 @@ use IO::Socket::INET;
 use Net::DNS;
 use POSIX qw(WNOHANG _exit);
 use Scalar::Util qw(weaken);
+use Socket ();
 use Time::HiRes qw(time);
 
 our $DNSMASQ = $ENV{SEALPOST_DNSMASQ} // '/usr/sbin/dnsmasq';
@@ -123,14 +124,30 @@ sub _txt_hex {
 	return unpack('H*', $wire);
 }
 
+# The name a PTR record lives at: an address becomes its in-addr.arpa or
+# ip6.arpa name, anything else is taken as that name already.
+sub _reverse_name {
+	my ($name) = @_;
+
+	if ($name =~ /^\d{1,3}(?:\.\d{1,3}){3}$/) {
+		return join('.', reverse split /\./, $name) . '.in-addr.arpa';
+	}
+	if ($name =~ /:/) {
+		my $bin = Socket::inet_pton(Socket::AF_INET6(), $name)
+			or croak "bad IPv6 address '$name'";
+		return join('.', reverse split //, unpack('H32', $bin)) . '.ip6.arpa';
+	}
+	return $name;
+}
+
 sub _add_record {
 	my ($self, $record) = @_;
 	croak "a record is an array: [name, TYPE, ...]"
 		if ref $record ne 'ARRAY' || @$record < 2;
 	my ($name, $type, @data) = @$record;
 
-	$name = _check_name($name);
 	$type = uc $type;
+	$name = _check_name($type eq 'PTR' ? _reverse_name($name) : $name);
 	my $args = $self->{records};
 	if ($type eq 'MX') {
 		my ($pref, $host) = @data;
@@ -145,6 +162,10 @@ sub _add_record {
 		push @$args, "--host-record=$name," . _check_ip($type, $data[0]);
 	} elsif ($type eq 'TXT') {
 		push @$args, "--dns-rr=$name,16," . _txt_hex(@data);
+	} elsif ($type eq 'PTR') {
+		croak "PTR takes one target" if @data != 1;
+		push @$args, "--ptr-record=$name,"
+			. _check_name($data[0]);
 	} elsif ($type eq 'CNAME') {
 		croak "CNAME takes one target" if @data != 1;
 		push @$args, "--cname=$name," . _check_name($data[0]);
@@ -153,7 +174,7 @@ sub _add_record {
 		push @{ $self->{failures} }, [$name, $type];
 	} else {
 		croak "record type '$type' is not supported "
-			. "(MX, A, AAAA, TXT, CNAME, SERVFAIL, TIMEOUT, REFUSED)";
+			. "(MX, A, AAAA, TXT, PTR, CNAME, SERVFAIL, TIMEOUT, REFUSED)";
 	}
 	return;
 }
@@ -375,6 +396,7 @@ Sealpost::DNS - a private dnsmasq on loopback for tests
         [ 'mx1.example.test', 'AAAA', '::1' ],
         [ 'example.test', 'TXT', 'v=spf1 -all' ],
         [ 'www.example.test', 'CNAME', 'mx1.example.test' ],
+        [ '192.0.2.7', 'PTR', 'mx1.example.test' ],  # or the .arpa name
         [ 'nomail.test', 'MX', 0, '.' ],          # RFC 7505 null MX
         [ 'broken.test', 'SERVFAIL' ],
         [ 'slow.test', 'TIMEOUT' ],
@@ -397,7 +419,9 @@ name is NXDOMAIN.
 Record types: C<MX> (preference, host; host C<.> is a null MX), C<A> and
 C<AAAA> (one address per record, repeat the record for more), C<TXT> (one or
 more strings of bytes, each split at 255 bytes, sent as raw data so commas
-and quotes are fine), C<CNAME>.  C<SERVFAIL>, C<TIMEOUT> and C<REFUSED> make
+and quotes are fine), C<PTR> (named by an IPv4 or IPv6 address or by its
+F<.arpa> name; repeat for more names), C<CNAME>.  dnsmasq also answers
+the reverse lookup of every C<A> and C<AAAA> record with its name.  C<SERVFAIL>, C<TIMEOUT> and C<REFUSED> make
 the name and every name under it fail that way, for temporary-failure tests.
 
 The server runs as the test's user (as root it stays root instead of

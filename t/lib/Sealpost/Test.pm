@@ -149,6 +149,28 @@ sub run_cmd {
 	return ($? >> 8, $o, $e);
 }
 
+# Runs a command that prints "field: value" lines (sealpost spf, dmarc);
+# returns them as a hash, with the exit status as `rc` and standard error
+# as `stderr`.
+sub run_fields {
+	my ($rc, $out, $err) = run_cmd(@_);
+	my %r = map { /^(\w+): (.*)$/ ? ($1, $2) : () } split /\n/, $out;
+	$r{rc} = $rc;
+	$r{stderr} = $err;
+	return \%r;
+}
+
+# Whether the fields of run_fields have the wanted values: a string is
+# compared as it is, a qr// matched.
+sub fields_match {
+	my ($fields, $want) = @_;
+	for my $k (keys %$want) {
+		my $got = $fields->{$k} // return 0;
+		return 0 if ref $want->{$k} ? $got !~ $want->{$k} : $got ne $want->{$k};
+	}
+	return 1;
+}
+
 sub run_sealpost {
 	my ($self, @args) = @_;
 	local $ENV{SEALPOST_CONFIG} = $self->config_path;
