@@ -4,12 +4,14 @@
 #include "master/master_settings.h"
 #include "privs.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -129,17 +131,35 @@ char *worker_path(const struct worker *w, const char *path)
 	return buf_steal(&b);
 }
 
+/* See worker_drop_privileges() in worker.h. */
+static void worker_bind_to_master(void)
+{
+	const char *master = getenv("SEALPOST_MASTER_PID");
+	unsigned long long pid;
+
+	if (master == NULL || config_parse_uint(master, &pid) < 0)
+		return;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		log_fatal("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+	/* The master may have died before the binding was made. */
+	if ((unsigned long long)getppid() != pid)
+		log_fatal("the master (pid %llu) is gone", pid);
+}
+
 void worker_drop_privileges(const struct worker *w)
 {
 	const char *user = getenv("SEALPOST_RUN_AS"), *error;
 
-	if (geteuid() != 0)
+	if (geteuid() != 0) {
+		worker_bind_to_master();
 		return;
+	}
 	if (user == NULL || *user == '\0')
 		log_fatal("started as root without SEALPOST_RUN_AS");
 	if (privs_drop(user, &error) < 0)
 		log_fatal("%s", error);
 	log_debug("privileges_dropped", "user=%s", user);
+	worker_bind_to_master();
 }
 
 void worker_deinit(struct worker *w)

@@ -59,7 +59,13 @@ char *worker_path(const struct worker *w, const char *path);
 
 /* Becomes the user in SEALPOST_RUN_AS (and its primary group, with no
  * supplementary groups) when started as root; a no-op otherwise.  Failure
- * is fatal: a network daemon must never go on running as root. */
+ * is fatal: a network daemon must never go on running as root.
+ *
+ * Then binds the worker's life to its master's (SEALPOST_MASTER_PID): a
+ * worker whose master is gone is killed by the kernel, so a master that
+ * crashed or was killed leaves no orphan holding its ports and store, and
+ * a new one can start at once.  Dropping privileges clears that binding,
+ * which is why it is made here, after the drop. */
 void worker_drop_privileges(const struct worker *w);
 
 void worker_deinit(struct worker *w);

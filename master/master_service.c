@@ -282,6 +282,14 @@ static void master_child_exec(struct master *m, struct master_service *svc)
 	}
 	close_range(3 + (unsigned int)svc->listener_count, ~0U, 0);
 	setenv("SEALPOST_LISTENERS", buf_cstr(&names), 1);
+	/* The worker binds its life to ours (worker_drop_privileges()). */
+	{
+		char master_pid[24];
+
+		snprintf(master_pid, sizeof(master_pid), "%ld",
+			 (long)getppid());
+		setenv("SEALPOST_MASTER_PID", master_pid, 1);
+	}
 	if (m->am_root && svc->def->drops_itself) {
 		setenv("SEALPOST_RUN_AS", svc->user, 1);
 	} else if (m->am_root && privs_drop(svc->user, &error) < 0) {

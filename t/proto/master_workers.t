@@ -20,7 +20,8 @@ sub proc_uid {
 	return undef;
 }
 
-ok($sp->wait_log(qr/worker_started service=auth/), 'auth workers started');
+# The master says "started" once it has started every worker.
+ok($sp->wait_log(qr/master\[\d+\]: started pid=/), 'the master started its workers');
 my @auth = worker_pids('auth');
 is(scalar @auth, 2, 'auth_workers = 2 gives two workers');
 
@@ -66,5 +67,27 @@ ok($sp->wait_log(qr/worker_retired pid=\d+/, from => $mark), 'old workers retire
 unlike(substr($sp->log_text, $mark), qr/worker_died/, 'no worker counted as dead');
 ($rc, $out) = $sp->run_sealpost('auth', 'test', '--mech', 'PLAIN', 'alice', $sp->password('alice'));
 is($rc, 0, 'authentication works after the reload') or diag $out;
+
+# A master killed outright takes its workers with it: none is left as an
+# orphan holding the ports, and the post office starts again at once.
+my $master = $sp->master_pid;
+my @kids;
+opendir my $proc, '/proc' or die;
+for my $pid (grep { /^\d+$/ } readdir $proc) {
+	open my $fh, '<', "/proc/$pid/stat" or next;
+	my $stat = <$fh> // next;
+	push @kids, $pid if $stat =~ /^\d+ \(.*\) \S (\d+)/ && $1 == $master;
+}
+ok(@kids >= 5, 'the master has its workers (' . scalar(@kids) . ')');
+kill 'KILL', $master;
+my $deadline = Sealpost::Test::now() + 30;
+# Polling /proc: there is nothing to block on for another's children.
+select(undef, undef, undef, 0.05)
+    while grep({ kill 0, $_ } $master, @kids) && Sealpost::Test::now() < $deadline;
+is(scalar(grep { kill 0, $_ } @kids), 0, 'every worker died with its master');
+ok(eval { $sp->restart; 1 }, 'the post office starts again on the same ports') or diag $@;
+isnt($sp->master_pid, $master, 'with a new master');
+($rc, $out) = $sp->run_sealpost('auth', 'test', '--mech', 'PLAIN', 'alice', $sp->password('alice'));
+is($rc, 0, 'and serves') or diag $out;
 
 done_testing;

@@ -98,6 +98,20 @@ sub start {
 	croak "sealpost dev failed: $err\n" . $self->log_text;
 }
 
+# Starts the post office again in its folder, on its own ports, after a
+# test killed it (crash tests kill the master's whole process group).
+# The realm, users and mail are kept: `sealpost dev` reuses a folder.
+sub restart {
+	my ($self) = @_;
+	my @set = map { ('--set', "$_=$self->{set}{$_}") } sort keys %{$self->{set}};
+	my ($rc, $out, $err) = run_cmd($self->bin('sealpost'), 'dev',
+	    '--dir', $self->{dir}, '--port-base', $self->{port_base}, '--detach', @set);
+	croak "sealpost dev (restart) failed: $err\n" unless $rc == 0;
+	$self->{started} = 1;
+	$self->_read_env;
+	return $self;
+}
+
 sub _read_env {
 	my ($self) = @_;
 	my %env;
