@@ -25,6 +25,9 @@ int cli_auth(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_mailbox(int argc, char **argv);
 int cli_reconstruct(int argc, char **argv);
+int cli_import(int argc, char **argv);
+int cli_export(int argc, char **argv);
+int cli_setup(int argc, char **argv);
 /* In queue/cli_queue.c: the queue belongs to the queue manager. */
 int cli_queue(int argc, char **argv);
 
