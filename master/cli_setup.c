@@ -99,6 +99,21 @@ static void setup_check_config(struct setup *s)
 	char have[PATH_MAX], want[PATH_MAX];
 	bool same_keytab;
 
+	char system_host[256] = "", *default_realm = NULL;
+	krb5_context ctx;
+
+	/* Empty keys mean the system's host name and krb5.conf's default
+	 * realm, as the daemons take them. */
+	if (host[0] == '\0' &&
+	    gethostname(system_host, sizeof(system_host) - 1) == 0)
+		host = system_host;
+	if (realm[0] == '\0' && krb5_init_context(&ctx) == 0) {
+		if (krb5_get_default_realm(ctx, &default_realm) == 0 &&
+		    strcmp(default_realm, s->realm) == 0)
+			realm = s->realm;
+		krb5_free_default_realm(ctx, default_realm);
+		krb5_free_context(ctx);
+	}
 	if (strcmp(host, s->hostname) == 0) {
 		setup_ok("config: hostname = %s", host);
 	} else {
@@ -298,13 +313,8 @@ static void setup_check_keytab(struct setup *s)
 	krb5_keytab kt = NULL;
 	krb5_error_code code;
 	struct buf name = BUF_INIT, fix = BUF_INIT;
-	char *krb5_config = setup_config_path(s, "auth_krb5_config");
 	size_t i;
 
-	/* What authd will use, so what setup checks is what it will see. */
-	if (krb5_config[0] != '\0')
-		setenv("KRB5_CONFIG", krb5_config, 1);
-	free(krb5_config);
 	code = krb5_init_context(&ctx);
 	if (code != 0) {
 		setup_missing(s, NULL, "kerberos: cannot initialise (%d); "
@@ -373,6 +383,7 @@ int cli_setup(int argc, char **argv)
 	uid_t mail_uid = 0, auth_uid = 0;
 	gid_t mail_gid = 0, auth_gid = 0;
 	bool have_mail, have_auth;
+	char *krb5_config;
 	int c;
 
 	memset(&s, 0, sizeof(s));
@@ -398,6 +409,12 @@ int cli_setup(int argc, char **argv)
 		       "sealpost.conf(5)\n");
 		return 1;
 	}
+	/* The Kerberos configuration authd will use, so that what setup
+	 * checks is what it will see. */
+	krb5_config = setup_config_path(&s, "auth_krb5_config");
+	if (krb5_config[0] != '\0')
+		setenv("KRB5_CONFIG", krb5_config, 1);
+	free(krb5_config);
 	setup_check_config(&s);
 	have_mail = setup_user(&s, "mail_user", &mail_uid, &mail_gid);
 	have_auth = setup_user(&s, "auth_user", &auth_uid, &auth_gid);
