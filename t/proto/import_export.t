@@ -184,6 +184,19 @@ for my $name (sort { $hand{$a}[0] <=> $hand{$b}[0] } keys %hand) {
 	    "$name: bytes, CRLF, nothing unquoted");
 }
 
+# On a terminal: one line redrawn, no plain lines.  script(1) gives the
+# import a terminal and copies what it writes.
+{
+	local $ENV{SEALPOST_CONFIG} = $sp->config_path;
+	my $cmd = join ' ', map { "'$_'" } $sp->bin('sealpost'), 'import',
+	    'alice:Tty', "$tmp/hand";
+	($rc, $out, $err) = Sealpost::Test::run_cmd('script', '-qefc', $cmd, '/dev/null');
+}
+is($rc, 0, 'import on a terminal');
+like($out, qr/\rimport \[#{30}\] 3\/3 /, 'a progress bar, redrawn with a carriage return');
+like($out, qr/\r\e\[Kimport: done, 3 messages/, 'the bar is cleared for the last line');
+unlike($out, qr/import: \d+\/\d+ messages/, 'no plain progress lines');
+
 # Killed midway, then run again.  stderr is a pipe of one page that the
 # test stops reading after the first progress line: the importer, one
 # line per commit of 10, blocks on it long before the end, so the kill
