@@ -356,6 +356,7 @@ int cli_export(int argc, char **argv)
 	if (cfg == NULL)
 		return 1;
 	memset(&ex, 0, sizeof(ex));
+	ex.out_fd = -1;
 	ex.maildir = strcmp(format, "maildir") == 0;
 	if (export_dest_open(&ex, cfg, argv[optind + 1], &error) < 0) {
 		fprintf(stderr, "sealpost export: %s: %s\n", argv[optind + 1],
@@ -369,7 +370,7 @@ int cli_export(int argc, char **argv)
 		mbox_close(&ex.mb);
 		store_close(&st);
 	}
-	if (ex.out_fd > 0)
+	if (ex.out_fd >= 0)
 		close(ex.out_fd);
 	buf_free(&ex.out);
 	config_free(&cfg);

@@ -16,6 +16,7 @@
 #include "cli_mailfile.h"
 #include "buf.h"
 #include "config.h"
+#include "imapd/imap_arg.h"
 #include "log.h"
 #include "mbox.h"
 #include "mime_cache.h"
@@ -243,9 +244,16 @@ static void import_keywords(struct import_msg *m, const char *v, size_t len)
 		       v[i] != '\r' && v[i] != '\n')
 			i++;
 		if (i > start && i - start <= MBOX_KEYWORD_MAX_LEN &&
-		    m->keyword_count < MBOX_MAX_KEYWORDS && v[start] != '\\')
-			m->keywords[m->keyword_count++] =
-				xstrndup(v + start, i - start);
+		    m->keyword_count < MBOX_MAX_KEYWORDS) {
+			char *kw = xstrndup(v + start, i - start);
+
+			/* What IMAP could not send as a keyword is dropped
+			 * (system flags come from Status and X-Status). */
+			if (imap_is_atom(kw))
+				m->keywords[m->keyword_count++] = kw;
+			else
+				free(kw);
+		}
 	}
 }
 

@@ -231,6 +231,23 @@ my @left = glob($sp->dir . '/state/store/tmp/import.*');
 is(scalar @left, 0, 'the killed run left no files in the store once it ran again')
     or diag "@left";
 
+# Keywords IMAP cannot send are dropped; an mbox written with CRLF lines
+# reads the same.
+open $fh, '>', "$tmp/kw.mbox" or die;
+print $fh "From a\@b Sat Jan  1 00:00:00 2000\nX-Keywords: Good, (bad) \\Seen \$Junk\n"
+    . "Subject: kw\n\nbody\n\n"
+    . "From a\@b Sat Jan  1 00:01:00 2000\r\nSubject: crlf\r\n\r\n>From x\r\n\r\n";
+close $fh;
+($rc, $out, $err) = sp('import', 'alice:Kw', "$tmp/kw.mbox");
+is($rc, 0, 'import with odd keywords and CRLF lines') or diag $err;
+ok($imap->select('Kw'), 'SELECT Kw');
+$h = $imap->fetch_hash('1:*', 'FLAGS', 'INTERNALDATE');
+is(join(' ', sort grep { $_ ne '\\Recent' } split ' ', $h->{1}{FLAGS}), '$Junk Good',
+    'only the valid keywords, and no flag from X-Keywords');
+is($imap->message_string(1), "Subject: kw\r\n\r\nbody\r\n", 'its bytes');
+is($imap->message_string(2), "Subject: crlf\r\n\r\nFrom x\r\n", 'the CRLF message');
+is($h->{2}{INTERNALDATE}, '01-Jan-2000 00:01:00 +0000', '... and its date');
+
 # Errors.
 ($rc, $out, $err) = sp('import', 'nobody-here:X', $big);
 is($rc, 1, 'import for an unknown user fails');
