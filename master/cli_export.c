@@ -299,7 +299,7 @@ static int export_run(struct export *ex, struct store *st, const char *user,
 	if (mbox_view_load(ex->mb, &ex->view, error_r) < 0 ||
 	    mbox_sync(ex->mb, &ex->view, NULL, NULL, error_r) < 0)
 		return -1;
-	cli_progress_init(&ex->progress, "export", ex->view.count);
+	cli_progress_init(&ex->progress, "export", ex->view.count, false);
 	for (i = 0; i < ex->view.count; i++) {
 		if (export_message(ex, &ex->view.records[i], error_r) < 0)
 			return -1;

@@ -663,7 +663,7 @@ static int import_run(struct import *im, struct config *cfg, const char *user,
 	if (import_open_mailbox(im, user, mailbox, error_r) < 0)
 		return -1;
 	im->paths = xcalloc(im->batch_max, sizeof(*im->paths));
-	cli_progress_init(&im->progress, "import", src->count);
+	cli_progress_init(&im->progress, "import", src->count, true);
 	ret = src->maildir ?
 		import_maildir(im, src->fd, src->entries, src->count, error_r) :
 		import_mbox(im, src->map, src->size, error_r);

@@ -160,11 +160,13 @@ static double cli_elapsed(const struct timespec *from,
 		(double)(to->tv_nsec - from->tv_nsec) / 1e9;
 }
 
-void cli_progress_init(struct cli_progress *p, const char *verb, size_t total)
+void cli_progress_init(struct cli_progress *p, const char *verb, size_t total,
+		       bool skips)
 {
 	memset(p, 0, sizeof(*p));
 	p->verb = verb;
 	p->total = total;
+	p->skips = skips;
 	p->tty = isatty(STDERR_FILENO) == 1;
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
 }
@@ -185,8 +187,12 @@ void cli_progress_step(struct cli_progress *p, size_t done, size_t skipped)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (!p->tty) {
-		fprintf(stderr, "%s: %zu/%zu messages, %zu already there\n",
-			p->verb, done, p->total, skipped);
+		if (p->skips)
+			fprintf(stderr, "%s: %zu/%zu messages, %zu already "
+				"there\n", p->verb, done, p->total, skipped);
+		else
+			fprintf(stderr, "%s: %zu/%zu messages\n", p->verb,
+				done, p->total);
 		return;
 	}
 	/* A terminal is redrawn at most ten times a second: drawing is
@@ -210,7 +216,9 @@ void cli_progress_end(struct cli_progress *p, size_t done, size_t skipped)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (p->tty)
 		fprintf(stderr, "\r\033[K");
-	fprintf(stderr, "%s: done, %zu messages (%zu already there) in %.2fs, "
-		"%.0f messages/s\n", p->verb, done, skipped,
+	fprintf(stderr, "%s: done, %zu messages", p->verb, done);
+	if (p->skips)
+		fprintf(stderr, " (%zu already there)", skipped);
+	fprintf(stderr, " in %.2fs, %.0f messages/s\n",
 		cli_elapsed(&p->start, &now), cli_progress_rate(p, done, &now));
 }

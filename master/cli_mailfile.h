@@ -56,11 +56,13 @@ struct cli_progress {
 	const char *verb;
 	size_t total;
 	bool tty;
+	bool skips;		/* the count of skipped messages means something */
 	struct timespec start;
 	struct timespec last_draw;
 };
 
-void cli_progress_init(struct cli_progress *p, const char *verb, size_t total);
+void cli_progress_init(struct cli_progress *p, const char *verb, size_t total,
+		       bool skips);
 /* `done` messages handled so far, of which `skipped` were there already. */
 void cli_progress_step(struct cli_progress *p, size_t done, size_t skipped);
 /* The last line: totals and the rate. */

@@ -129,6 +129,8 @@ is($imap->message_count('Big'), $N, '... and adds none');
 # Round trip through mbox.
 ($rc, $out, $err) = sp('export', '--format', 'mbox', 'alice:Big', "$tmp/out.mbox");
 is($rc, 0, 'export to mbox') or diag $err;
+like($err, qr/^export: 500\/$N messages\n/m, '... with plain progress lines');
+like($err, qr/^export: done, $N messages in /m, '... and the total');
 open $fh, '<', "$tmp/out.mbox" or die "$tmp/out.mbox: $!";
 my $text = do { local $/; <$fh> };
 close $fh;
