@@ -14,6 +14,7 @@
  */
 #include "cli.h"
 #include "cli_mailfile.h"
+#include "cli_reader.h"
 #include "buf.h"
 #include "config.h"
 #include "imapd/imap_arg.h"
@@ -445,35 +446,16 @@ static int import_maildir_list(int dir_fd, const char *sub, bool cur,
 	return 0;
 }
 
-static int import_maildir_one(struct import *im, int dir_fd,
+static int import_maildir_one(struct import *im, struct cli_reader *reader,
 			      const struct import_entry *e,
-			      struct import_msg *m, const char **error_r)
+			      struct import_msg *m, struct buf *data,
+			      const char **error_r)
 {
-	char path[NAME_MAX + 8];
 	const char *info = strstr(e->name, ":2,");
-	struct stat st;
-	void *map = MAP_FAILED;
-	int fd;
+	int ret = cli_reader_next(reader, data, error_r);
 
-	if (str_format(path, sizeof(path), "%s/%s", e->cur ? "cur" : "new",
-		       e->name) < 0)
-		return 0;
-	fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return 0;	/* moved or removed by its owner meanwhile */
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		*error_r = strerror(errno);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (st.st_size > 0)
-		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (st.st_size > 0 && map == MAP_FAILED) {
-		*error_r = strerror(errno);
-		return -1;
-	}
+	if (ret <= 0)
+		return ret;	/* 0: moved or removed by its owner meanwhile */
 	import_msg_reset(m);
 	m->date = (int64_t)e->mtime.tv_sec;
 	if (e->cur && info != NULL)
@@ -481,25 +463,26 @@ static int import_maildir_one(struct import *im, int dir_fd,
 	buf_append_str(&m->key, "maildir ");
 	buf_append(&m->key, e->name,
 		   info != NULL ? (size_t)(info - e->name) : strlen(e->name));
-	if (map != MAP_FAILED) {
-		import_convert(m, map, (size_t)st.st_size, false);
-		munmap(map, (size_t)st.st_size);
-	}
+	import_convert(m, data->data != NULL ? data->data : "", data->len,
+		       false);
 	return import_add(im, m, error_r);
 }
 
-static int import_maildir(struct import *im, int dir_fd,
+static int import_maildir(struct import *im, struct cli_reader *reader,
 			  struct import_entry *list, size_t count,
 			  const char **error_r)
 {
 	struct import_msg m;
+	struct buf data = BUF_INIT;
 	size_t i;
 	int ret = 0;
 
 	memset(&m, 0, sizeof(m));
 	for (i = 0; ret == 0 && i < count; i++)
-		ret = import_maildir_one(im, dir_fd, &list[i], &m, error_r);
+		ret = import_maildir_one(im, reader, &list[i], &m, &data,
+					 error_r);
 	import_msg_free(&m);
+	buf_free(&data);
 	return ret;
 }
 
@@ -545,7 +528,9 @@ static int import_open_mailbox(struct import *im, const char *user,
 }
 
 /* The source, opened before the store drops root's rights (a postmaster's
- * file need not be readable by mail_user). */
+ * file need not be readable by mail_user): an mbox file is mapped, a
+ * Maildir's files are read by a reader that keeps the rights
+ * (cli_reader.h). */
 struct import_source {
 	int fd;
 	bool maildir;
@@ -553,7 +538,32 @@ struct import_source {
 	size_t size;
 	struct import_entry *entries;
 	size_t count;
+	struct cli_reader *reader;	/* reads a Maildir's files */
 };
+
+/* Starts the reader of the Maildir's files, in the order of the entries. */
+static int import_source_reader(struct import_source *src,
+				const char **error_r)
+{
+	char **paths = xcalloc(src->count + 1, sizeof(*paths));
+	struct buf path = BUF_INIT;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < src->count; i++) {
+		buf_clear(&path);
+		buf_printf(&path, "%s/%s", src->entries[i].cur ? "cur" : "new",
+			   src->entries[i].name);
+		paths[i] = xstrdup(buf_cstr(&path));
+	}
+	ret = cli_reader_start(src->fd, paths, src->count, &src->reader,
+			       error_r);
+	for (i = 0; i < src->count; i++)
+		free(paths[i]);
+	free(paths);
+	buf_free(&path);
+	return ret;
+}
 
 static int import_source_open(const char *path, struct import_source *src,
 			      const char **error_r)
@@ -585,7 +595,7 @@ static int import_source_open(const char *path, struct import_source *src,
 		}
 		qsort(src->entries, src->count, sizeof(*src->entries),
 		      import_entry_cmp);
-		return 0;
+		return import_source_reader(src, error_r);
 	}
 	src->size = (size_t)st.st_size;
 	if (src->size > 0) {
@@ -606,6 +616,7 @@ static void import_source_close(struct import_source *src)
 {
 	size_t i;
 
+	cli_reader_stop(&src->reader);
 	if (src->map != NULL)
 		munmap((void *)src->map, src->size);
 	for (i = 0; src->maildir && i < src->count; i++)
@@ -665,7 +676,8 @@ static int import_run(struct import *im, struct config *cfg, const char *user,
 	im->paths = xcalloc(im->batch_max, sizeof(*im->paths));
 	cli_progress_init(&im->progress, "import", src->count, true);
 	ret = src->maildir ?
-		import_maildir(im, src->fd, src->entries, src->count, error_r) :
+		import_maildir(im, src->reader, src->entries, src->count,
+			       error_r) :
 		import_mbox(im, src->map, src->size, error_r);
 	if (ret == 0)
 		ret = import_flush(im, error_r);

@@ -161,7 +161,9 @@ is($rc, 0, 'import of the Maildir') or diag $err;
 # Maildir has no standard place for keywords: export leaves them out.
 check_all('FromMaildir', 'Maildir round trip', 1);
 
-# A Maildir written by another program: new/ without flags, LF endings.
+# A Maildir written by another program: new/ without flags, LF endings,
+# readable by its owner alone (run as root, the import reads it although
+# it writes the store as mail_user).
 mkdir "$tmp/hand"; mkdir "$tmp/hand/$_" for qw(cur new tmp);
 my %hand = ('new/1000.a.host' => [ 1600000000, '' ],
 	    'cur/1001.b.host:2,FS' => [ 1600000100, '\\Flagged \\Seen' ],
@@ -171,7 +173,9 @@ for my $name (sort keys %hand) {
 	print $fh "Subject: $name\n\nbody\nFrom here\n";
 	close $fh;
 	utime $hand{$name}[0], $hand{$name}[0], "$tmp/hand/$name";
+	chmod 0600, "$tmp/hand/$name";
 }
+chmod 0700, "$tmp/hand", map { "$tmp/hand/$_" } qw(cur new tmp);
 ($rc, $out, $err) = sp('import', 'alice:Hand', "$tmp/hand");
 is($rc, 0, 'import of a foreign Maildir') or diag $err;
 ok($imap->select('Hand'), 'SELECT Hand');
