@@ -42,16 +42,9 @@ static const char cli_export_usage[] =
 
 static int export_write_all(int fd, const struct buf *b, const char **error_r)
 {
-	size_t off = 0;
-
-	while (off < b->len) {
-		ssize_t n = write(fd, b->data + off, b->len - off);
-
-		if (n <= 0) {
-			*error_r = n < 0 ? strerror(errno) : "short write";
-			return -1;
-		}
-		off += (size_t)n;
+	if (cli_mailfile_write_all(fd, b->data, b->len) < 0) {
+		*error_r = strerror(errno);
+		return -1;
 	}
 	return 0;
 }

@@ -159,7 +159,6 @@ static int import_flush(struct import *im, const char **error_r)
 static int import_write_file(struct import *im, const struct buf *data,
 			     struct buf *path, const char **error_r)
 {
-	size_t off = 0;
 	int fd;
 
 	buf_clear(path);
@@ -171,16 +170,11 @@ static int import_write_file(struct import *im, const struct buf *data,
 		*error_r = strerror(errno);
 		return -1;
 	}
-	while (off < data->len) {
-		ssize_t n = write(fd, data->data + off, data->len - off);
-
-		if (n <= 0) {
-			*error_r = n < 0 ? strerror(errno) : "short write";
-			close(fd);
-			(void)unlink(buf_cstr(path));
-			return -1;
-		}
-		off += (size_t)n;
+	if (cli_mailfile_write_all(fd, data->data, data->len) < 0) {
+		*error_r = strerror(errno);
+		close(fd);
+		(void)unlink(buf_cstr(path));
+		return -1;
 	}
 	close(fd);
 	return 0;

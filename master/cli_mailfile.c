@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "mbox.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -151,6 +152,25 @@ void cli_mailfile_asctime(int64_t date, struct buf *out)
 	gmtime_r(&t, &tm);
 	strftime(text, sizeof(text), "%a %b %e %H:%M:%S %Y", &tm);
 	buf_append_str(out, text);
+}
+
+int cli_mailfile_write_all(int fd, const void *data, size_t size)
+{
+	const char *p = data;
+
+	while (size > 0) {
+		ssize_t n = write(fd, p, size);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			errno = EIO;
+		if (n <= 0)
+			return -1;
+		p += n;
+		size -= (size_t)n;
+	}
+	return 0;
 }
 
 static double cli_elapsed(const struct timespec *from,

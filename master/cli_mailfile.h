@@ -46,6 +46,10 @@ int cli_mailfile_from_date(const char *line, size_t len, int64_t *date_r);
 /* Appends the asctime form of `date` (UTC), as a "From " line wants. */
 void cli_mailfile_asctime(int64_t date, struct buf *out);
 
+/* Writes all of `data` to `fd` (a file or a pipe), retrying after
+ * signals.  0, or -1 with errno set. */
+int cli_mailfile_write_all(int fd, const void *data, size_t size);
+
 /*
  * Progress of a long import or export, on stderr.  On a terminal one line
  * redraws itself (a bar, a count, a rate); otherwise one plain line is

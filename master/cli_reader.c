@@ -2,6 +2,7 @@
  * header (an errno, the length) and then its bytes. */
 #include "cli_reader.h"
 #include "buf.h"
+#include "cli_mailfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,23 +24,6 @@ struct cli_reader_head {
 	uint32_t reserved;
 	uint64_t size;
 };
-
-static int cli_reader_write_all(int fd, const void *data, size_t size)
-{
-	const char *p = data;
-
-	while (size > 0) {
-		ssize_t n = write(fd, p, size);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		size -= (size_t)n;
-	}
-	return 0;
-}
 
 /* 1 all read, 0 end of file first, -1 error. */
 static int cli_reader_read_all(int fd, void *data, size_t size)
@@ -95,8 +79,8 @@ static void cli_reader_send(int dir_fd, const char *path, int out,
 	if (fd >= 0)
 		close(fd);
 	head.size = head.error == 0 ? data->len : 0;
-	if (cli_reader_write_all(out, &head, sizeof(head)) < 0 ||
-	    cli_reader_write_all(out, data->data, (size_t)head.size) < 0)
+	if (cli_mailfile_write_all(out, &head, sizeof(head)) < 0 ||
+	    cli_mailfile_write_all(out, data->data, (size_t)head.size) < 0)
 		_exit(1);	/* the command stopped reading */
 }
 
