@@ -15,6 +15,10 @@ my $dest = tempdir('install-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my $prefix = '/usr/local';
 my $root = "$dest$prefix";
 
+# Under `make check` the outer make's flags and variables (O=, SAN=, its
+# jobserver) would reach this make through the environment.
+delete @ENV{qw(MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES)};
+
 sub install {
 	return Sealpost::Test::run_cmd('make', '-s', '-C', $top, '-o', 'all',
 	    'install', "DESTDIR=$dest", "PREFIX=$prefix", "BINDIR=$bin");
