@@ -33,7 +33,15 @@ static const struct cli_command cli_commands[] = {
 	{ "auth", cli_auth, "test a login against the running auth service" },
 	{ "spf", cli_spf, "check a client address against a sender's SPF record" },
 	{ "dmarc", cli_dmarc, "evaluate a From domain's DMARC policy" },
+	{ "import", cli_import, "add an mbox file or a Maildir to a mailbox" },
+	{ "export", cli_export, "write a mailbox out as an mbox file or a Maildir" },
+	{ "setup", cli_setup, "prepare the state folders and check the keytab" },
 };
+
+/* A command line the dispatcher cannot make sense of (no command, an
+ * unknown one): the usual status of a usage error.  A command's own usage
+ * errors are CLI_EX_USAGE. */
+#define CLI_EX_NO_COMMAND 2
 
 static void cli_usage(FILE *out)
 {
@@ -41,7 +49,7 @@ static void cli_usage(FILE *out)
 
 	fprintf(out, "usage: sealpost COMMAND [ARGS...]\n\ncommands:\n");
 	for (i = 0; i < sizeof(cli_commands) / sizeof(cli_commands[0]); i++)
-		fprintf(out, "  %-10s %s\n", cli_commands[i].name,
+		fprintf(out, "  %-12s %s\n", cli_commands[i].name,
 			cli_commands[i].summary);
 	fprintf(out, "\n'sealpost COMMAND --help' describes one command; "
 		"see sealpost(8).\n");
@@ -90,11 +98,23 @@ int main(int argc, char **argv)
 	log_open("sealpost", LOG_TARGET_STDERR, LOG_LEVEL_WARN);
 	if (argc < 2) {
 		cli_usage(stderr);
-		return CLI_EX_USAGE;
+		return CLI_EX_NO_COMMAND;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    (strcmp(argv[1], "help") == 0 && argc == 2)) {
 		cli_usage(stdout);
 		return 0;
+	}
+	/* "sealpost help COMMAND" is "sealpost COMMAND --help". */
+	if (strcmp(argv[1], "help") == 0 && argc == 3) {
+		static char help_opt[] = "--help";
+		static char *help_argv[4];
+
+		help_argv[0] = argv[0];
+		help_argv[1] = argv[2];
+		help_argv[2] = help_opt;
+		argv = help_argv;
+		argc = 3;
 	}
 	for (i = 0; i < sizeof(cli_commands) / sizeof(cli_commands[0]); i++) {
 		if (strcmp(argv[1], cli_commands[i].name) == 0)
@@ -102,5 +122,5 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "sealpost: unknown command '%s'\n", argv[1]);
 	cli_usage(stderr);
-	return CLI_EX_USAGE;
+	return CLI_EX_NO_COMMAND;
 }
