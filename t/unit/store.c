@@ -73,7 +73,10 @@ static const struct {
 	{ "overlong\xc0\xaf", NULL },
 	{ "surrogate\xed\xa0\x80", NULL },
 	{ "dots.are.fine", "dots.are.fine" },
-	{ "%*", "%*" },
+	/* LIST wildcards: a name holding one could never be listed alone. */
+	{ "%*", NULL },
+	{ "a%b", NULL },
+	{ "star*", NULL },
 };
 
 int main(void)
