@@ -47,11 +47,15 @@
 #define ACL_RIGHT_LETTERS "lrswipkxtea"
 
 /* Entries one list may hold; a longer list is refused by acl_set(). */
-#define ACL_MAX_ENTRIES 64
+#define ACL_MAX_ENTRIES 32
 /* Room for a rights string: the 11 rights, "c", "d" and a NUL. */
 #define ACL_RIGHTS_SIZE 16
 /* The longest identifier: "-" and a 64-byte user name. */
 #define ACL_ID_MAX 65
+
+/* The longest stored form: each entry is an identifier, a space, up to
+ * 11 rights and a separating space. */
+#define ACL_TEXT_MAX (ACL_MAX_ENTRIES * (ACL_ID_MAX + 13))
 
 #define ACL_ANYONE "anyone"
 #define ACL_ANONYMOUS "anonymous"

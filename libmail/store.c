@@ -19,6 +19,10 @@
 
 #define STORE_SCHEMA_VERSION 1
 #define STORE_RECORD_VERSION 1
+/* Mailbox records: version 1 without an access control list, version 2
+ * with one after the fixed fields. */
+#define STORE_MAILBOX_RECORD_VERSION 2
+#define STORE_MAILBOX_FIXED (16 + 4 + 4)
 
 struct store {
 	char *state_dir;
@@ -213,6 +217,23 @@ static void store_key(struct buf *key, const char *user, const char *name)
 		buf_append_str(key, name);
 }
 
+bool store_owner_is_shared(const char *owner)
+{
+	return strcmp(owner, STORE_SHARED_OWNER) == 0;
+}
+
+/* The default access control list of a mailbox of `owner`, as text. */
+static void store_default_acl(const char *owner, char out[ACL_TEXT_MAX + 1])
+{
+	struct buf text = BUF_INIT;
+	struct acl acl;
+
+	acl_default(&acl, store_owner_is_shared(owner) ? NULL : owner);
+	acl_format(&acl, &text);
+	(void)str_copy(out, ACL_TEXT_MAX + 1, buf_cstr(&text));
+	buf_free(&text);
+}
+
 static int store_decode_mailbox(const struct store *st, const struct buf *key,
 				const struct buf *value,
 				struct store_mailbox *mb, const char **error_r)
@@ -220,14 +241,19 @@ static int store_decode_mailbox(const struct store *st, const struct buf *key,
 	const unsigned char *data;
 	const char *name = memchr(key->data, '\0', key->len);
 	uint8_t version;
-	size_t name_len;
+	size_t name_len, len;
 
-	if (db_record_check(st->mailboxes, value, STORE_RECORD_VERSION,
+	if (db_record_check(st->mailboxes, value, STORE_MAILBOX_RECORD_VERSION,
 			    &version, error_r) < 0)
 		return -1;
 	data = db_record_data(value);
-	if (name == NULL || db_record_len(value) != 16 + 4 + 4)
+	len = db_record_len(value);
+	if (name == NULL || len < STORE_MAILBOX_FIXED ||
+	    (version == 1 && len != STORE_MAILBOX_FIXED) ||
+	    len - STORE_MAILBOX_FIXED > ACL_TEXT_MAX ||
+	    (size_t)(name - key->data) > STORE_USER_NAME_MAX)
 		return store_fail(error_r, "corrupt mailbox record");
+	memcpy(mb->owner, key->data, (size_t)(name - key->data) + 1);
 	name++;
 	name_len = key->len - (size_t)(name - key->data);
 	if (name_len > STORE_MAILBOX_NAME_MAX)
@@ -238,6 +264,13 @@ static int store_decode_mailbox(const struct store *st, const struct buf *key,
 	mb->id[16] = '\0';
 	memcpy(&mb->uidvalidity, data + 16, 4);
 	memcpy(&mb->special_use, data + 20, 4);
+	if (version == 1) {
+		store_default_acl(mb->owner, mb->acl);
+	} else {
+		memcpy(mb->acl, data + STORE_MAILBOX_FIXED,
+		       len - STORE_MAILBOX_FIXED);
+		mb->acl[len - STORE_MAILBOX_FIXED] = '\0';
+	}
 	return 0;
 }
 
@@ -245,10 +278,11 @@ static void store_encode_mailbox(struct buf *value,
 				 const struct store_mailbox *mb)
 {
 	buf_clear(value);
-	db_record_init(value, STORE_RECORD_VERSION);
+	db_record_init(value, STORE_MAILBOX_RECORD_VERSION);
 	buf_append(value, mb->id, 16);
 	buf_append(value, &mb->uidvalidity, 4);
 	buf_append(value, &mb->special_use, 4);
+	buf_append_str(value, mb->acl);
 }
 
 char *store_mailbox_dir(const struct store *st, const char *user,
@@ -358,6 +392,7 @@ struct store_create_ctx {
 	const char *user;
 	const char *const *names;
 	const unsigned int *uses;
+	const char *acl;		/* NULL: the default */
 	size_t count;
 	struct store_mailbox *made;	/* filled as the folders are made */
 	bool exists;
@@ -426,6 +461,11 @@ static int store_create_many(struct store_create_ctx *c, const char **error_r)
 
 		store_new_id(mb->id);
 		mb->special_use = c->uses != NULL ? c->uses[i] : 0;
+		(void)str_copy(mb->owner, sizeof(mb->owner), c->user);
+		if (c->acl != NULL)
+			(void)str_copy(mb->acl, sizeof(mb->acl), c->acl);
+		else
+			store_default_acl(c->user, mb->acl);
 		(void)str_copy(mb->name, sizeof(mb->name), c->names[i]);
 		/* A value taken and then not used (the name exists) is
 		 * harmless: UIDVALIDITY only has to grow. */
@@ -485,6 +525,15 @@ int store_mailbox_create(struct store *st, const char *user, const char *name,
 			 unsigned int special_use, bool *exists_r,
 			 const char **error_r)
 {
+	return store_mailbox_create_acl(st, user, name, special_use, NULL,
+					exists_r, error_r);
+}
+
+int store_mailbox_create_acl(struct store *st, const char *user,
+			     const char *name, unsigned int special_use,
+			     const char *acl, bool *exists_r,
+			     const char **error_r)
+{
 	char norm[STORE_MAILBOX_NAME_MAX + 1];
 	const char *names[1] = { norm };
 	struct store_create_ctx c;
@@ -498,6 +547,7 @@ int store_mailbox_create(struct store *st, const char *user, const char *name,
 	c.user = user;
 	c.names = names;
 	c.uses = &special_use;
+	c.acl = acl;
 	c.count = 1;
 	ret = store_create_many(&c, error_r);
 	*exists_r = c.exists;
@@ -649,6 +699,94 @@ int store_user_list(struct store *st, void (*fn)(void *ctx, const char *user),
 	buf_free(&key);
 	buf_free(&l.keys);
 	buf_free(&l.values);
+	return ret;
+}
+
+struct store_acl_ctx {
+	struct store *st;
+	const char *user;
+	const char *name;
+	const char *id;
+	enum acl_mod mod;
+	unsigned int rights;
+	bool remove;
+	bool found;
+	struct acl acl;
+};
+
+static int store_acl_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
+			 const char **error_r)
+{
+	struct store_acl_ctx *a = ctx;
+	struct buf key = BUF_INIT, value = BUF_INIT, text = BUF_INIT;
+	struct store_mailbox mb;
+	int ret;
+
+	a->found = false;
+	store_key(&key, a->user, a->name);
+	ret = db_get_for_update(a->st->mailboxes, txn, key.data, key.len,
+				&value, error_r);
+	if (ret == 1) {
+		a->found = true;
+		ret = store_decode_mailbox(a->st, &key, &value, &mb, error_r);
+	}
+	if (ret == 0 && a->found) {
+		if (acl_parse(mb.acl, strlen(mb.acl), &a->acl, error_r) < 0)
+			ret = -1;
+		else if (a->remove)
+			(void)acl_delete(&a->acl, a->id);
+		else if (acl_set(&a->acl, a->id, a->mod, a->rights,
+				 error_r) < 0)
+			ret = -1;
+	}
+	if (ret == 0 && a->found) {
+		acl_format(&a->acl, &text);
+		if (str_copy(mb.acl, sizeof(mb.acl), buf_cstr(&text)) < 0)
+			log_panic("an access control list of %zu entries does "
+				  "not fit its record", a->acl.count);
+		store_encode_mailbox(&value, &mb);
+		ret = db_put(a->st->mailboxes, txn, key.data, key.len,
+			     value.data, value.len, error_r);
+	}
+	buf_free(&key);
+	buf_free(&value);
+	buf_free(&text);
+	return ret < 0 ? -1 : 0;
+}
+
+int store_mailbox_acl_change(struct store *st, const char *user,
+			     const char *name, const char *id,
+			     enum acl_mod mod, unsigned int rights,
+			     bool remove, struct acl *acl_r,
+			     const char **error_r)
+{
+	char norm[STORE_MAILBOX_NAME_MAX + 1];
+	struct store_acl_ctx *a;
+	int ret;
+
+	if (store_mailbox_name_check(name, norm, error_r) < 0)
+		return 0;
+	a = xcalloc(1, sizeof(*a));
+	a->st = st;
+	a->user = user;
+	a->name = norm;
+	a->id = id;
+	a->mod = mod;
+	a->rights = rights;
+	a->remove = remove;
+	ret = db_txn_run(st->env, store_acl_txn, a, error_r);
+	if (ret == 0 && a->found) {
+		struct buf text = BUF_INIT;
+
+		acl_format(&a->acl, &text);
+		log_info("mailbox_acl_changed", "user=%s mailbox=%s acl=%s",
+			 user, norm, buf_cstr(&text));
+		buf_free(&text);
+		if (acl_r != NULL)
+			*acl_r = a->acl;
+	}
+	ret = ret < 0 ? -1 : a->found ? 1 : 0;
+	free(a);
 	return ret;
 }
 

@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "acl.h"
 #include "buf.h"
 #include "mbox.h"
 
@@ -41,14 +42,29 @@
 #define STORE_SPECIAL_JUNK    0x08u
 #define STORE_SPECIAL_ARCHIVE 0x10u
 
+/*
+ * The owner under which the shared mailboxes (campus bulletin boards) are
+ * kept: a name no user can have (user names never start with '.').  The
+ * configured admins own them (acl.h).
+ */
+#define STORE_SHARED_OWNER ".shared"
+
 struct store;
 
 struct store_mailbox {
+	char owner[STORE_USER_NAME_MAX + 1];	/* or STORE_SHARED_OWNER */
 	char name[STORE_MAILBOX_NAME_MAX + 1];
 	char id[STORE_ID_SIZE];
 	uint32_t uidvalidity;
 	unsigned int special_use;
+	/* The access control list in acl_parse()'s form, kept in the
+	 * mailbox record (so a rename carries it and a delete removes it);
+	 * a record without one reads as acl_default()'s list. */
+	char acl[ACL_TEXT_MAX + 1];
 };
+
+/* Whether `owner` is STORE_SHARED_OWNER. */
+bool store_owner_is_shared(const char *owner);
 
 /* Opens the store in `state_dir`, creating the database and folders on
  * first use.  One per process. */
@@ -99,6 +115,22 @@ int store_mailbox_name_check(const char *name,
 int store_mailbox_create(struct store *st, const char *user, const char *name,
 			 unsigned int special_use, bool *exists_r,
 			 const char **error_r);
+/* The same with the mailbox's access control list (acl_parse()'s form;
+ * NULL: the default list).  CREATE uses it to give a new mailbox its
+ * parent's list (RFC 4314 section 4). */
+int store_mailbox_create_acl(struct store *st, const char *user,
+			     const char *name, unsigned int special_use,
+			     const char *acl, bool *exists_r,
+			     const char **error_r);
+/* Changes the access control list of a mailbox: `id`'s entry gets
+ * `rights` as `mod` says, or, with `remove`, is deleted.  One
+ * transaction.  1 done (*acl_r, when not NULL, is the new list), 0 no such
+ * mailbox, -1 error (a full list, database errors). */
+int store_mailbox_acl_change(struct store *st, const char *user,
+			     const char *name, const char *id,
+			     enum acl_mod mod, unsigned int rights,
+			     bool remove, struct acl *acl_r,
+			     const char **error_r);
 /* Deletes one mailbox (not its children).  Its messages go at once. */
 int store_mailbox_delete(struct store *st, const char *user, const char *name,
 			 const char **error_r);
