@@ -11,6 +11,7 @@
 #include "imapd/imap_message.h"
 #include "imapd/imap_selected.h"
 #include "imapd/imap_seqset.h"
+#include "acl.h"
 #include "log.h"
 #include "mime_cache.h"
 
@@ -390,7 +391,9 @@ void cmd_fetch(struct imap_client *c, const struct imap_command *cmd)
 		f->count = kept;
 	}
 	f->seen_set = xcalloc(f->count + 1, sizeof(*f->seen_set));
-	if (!c->sel->readonly && fetch_sets_seen(f->fetch))
+	/* RFC 4314 section 4: no implied \Seen without "s". */
+	if (!c->sel->readonly && (c->sel->rights & ACL_S) &&
+	    fetch_sets_seen(f->fetch))
 		fetch_set_seen(c, f);
 	fetch_run(c);
 }

@@ -1,5 +1,6 @@
 /* STATUS (RFC 9051 section 6.3.11). */
 #include "imapd/imap_commands.h"
+#include "imapd/imap_acl.h"
 #include "imapd/imap_client.h"
 #include "imapd/imap_mailbox_name.h"
 #include "imapd/imap_selected.h"
@@ -55,7 +56,7 @@ int imap_status_write(struct imap_client *c, const struct store_mailbox *mb,
 {
 	struct mbox_status st;
 	struct mbox *box;
-	char *dir = store_mailbox_dir(c->daemon->store, c->user, mb->id);
+	char *dir = store_mailbox_dir(c->daemon->store, mb->owner, mb->id);
 	size_t j;
 	bool first = true;
 	int ret;
@@ -69,7 +70,7 @@ int imap_status_write(struct imap_client *c, const struct store_mailbox *mb,
 	if (ret < 0)
 		return -1;
 	buf_append_str(out, "* STATUS ");
-	imap_mailbox_name_out(c, mb->name, out);
+	imap_acl_name_out(c, mb, out);
 	buf_append_str(out, " (");
 	for (j = 0; j < IMAP_STATUS_ITEM_COUNT; j++) {
 		unsigned int bit = imap_status_items[j].bit;
@@ -102,7 +103,7 @@ void cmd_status(struct imap_client *c, const struct imap_command *cmd)
 	const struct imap_arg *list;
 	const char *arg, *error;
 	struct buf out = BUF_INIT;
-	unsigned int items;
+	unsigned int items, rights = 0;
 	size_t len, count;
 	int ret;
 
@@ -117,9 +118,13 @@ void cmd_status(struct imap_client *c, const struct imap_command *cmd)
 		imap_client_done_plain(c, "NO [NONEXISTENT] %s", error);
 		return;
 	}
-	ret = store_mailbox_lookup(c->daemon->store, c->user, name, &mb, &error);
+	ret = imap_acl_lookup(c, name, &mb, &rights, &error);
 	if (ret == 0) {
 		imap_client_done(c, "NO [NONEXISTENT] No such mailbox");
+		return;
+	}
+	if (ret > 0 && !(rights & ACL_R)) {
+		imap_client_done(c, "NO [NOPERM] Permission denied");
 		return;
 	}
 	if (ret < 0 || imap_status_write(c, &mb, items, &out, &error) < 0) {

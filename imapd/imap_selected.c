@@ -302,14 +302,15 @@ int imap_selected_check(struct imap_client *c, enum imap_selected_fate *fate_r,
 	int ret;
 
 	*fate_r = IMAP_SELECTED_SAME;
-	ret = store_mailbox_lookup(st, c->user, sel->info.name, &mb, error_r);
+	ret = store_mailbox_lookup(st, sel->info.owner, sel->info.name, &mb,
+				   error_r);
 	if (ret < 0)
 		return -1;
 	if (ret > 0 && strcmp(mb.id, sel->info.id) == 0)
 		return 0;
 	memset(&f, 0, sizeof(f));
 	f.id = sel->info.id;
-	if (store_mailbox_list(st, c->user, imap_selected_by_id, &f,
+	if (store_mailbox_list(st, sel->info.owner, imap_selected_by_id, &f,
 			       error_r) < 0)
 		return -1;
 	if (!f.ok) {
@@ -335,7 +336,7 @@ int imap_selected_open(struct imap_client *c, const struct store_mailbox *info,
 		       const char **error_r)
 {
 	struct imap_selected *sel = xcalloc(1, sizeof(*sel));
-	char *dir = store_mailbox_dir(c->daemon->store, c->user, info->id);
+	char *dir = store_mailbox_dir(c->daemon->store, info->owner, info->id);
 	size_t i;
 	int ret;
 

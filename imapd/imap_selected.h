@@ -33,7 +33,8 @@ struct imap_seqset;
 struct imap_selected {
 	struct mbox *mbox;
 	struct store_mailbox info;
-	bool readonly;			/* EXAMINE */
+	bool readonly;			/* EXAMINE, or no right to change */
+	unsigned int rights;		/* ACL_* at SELECT (RFC 4314 5.1.1) */
 	struct mbox_view view;		/* follows the log */
 	/* The client's messages: msgs[i] is sequence number i + 1. */
 	struct mbox_record *msgs;
