@@ -87,6 +87,13 @@ void acl_default(struct acl *acl, const char *owner)
 		(void)str_copy(acl->entries[0].id, sizeof(acl->entries[0].id),
 			       owner);
 		acl->entries[0].rights = ACL_ALL;
+		/* user+detail mail goes into the folder named by the detail,
+		 * as it did before there were lists; the owner can take it
+		 * back. */
+		(void)str_copy(acl->entries[1].id, sizeof(acl->entries[1].id),
+			       ACL_ANYONE);
+		acl->entries[1].rights = ACL_P;
+		acl->count = 2;
 	} else {
 		(void)str_copy(acl->entries[0].id, sizeof(acl->entries[0].id),
 			       ACL_ANYONE);
@@ -262,4 +269,15 @@ void acl_listrights(const char *id, const char *owner, bool id_is_admin,
 	else if (owner != NULL && strcmp(id, owner) == 0)
 		rights = ACL_L | ACL_A;
 	acl_rights_format_plain(rights, always);
+}
+
+bool acl_post_allowed(const char *text)
+{
+	struct acl_subject who = { "", NULL, false };
+	const char *error;
+	struct acl acl;
+
+	if (acl_parse(text, strlen(text), &acl, &error) < 0)
+		return false;
+	return (acl_rights(&acl, &who) & ACL_P) != 0;
 }

@@ -20,9 +20,14 @@
  *     can lock them out of their own mailbox;
  *   - a configured admin holds "l" and "a" on every mailbox, and every
  *     right on the shared namespace, whose mailboxes the admins own.
- * A mailbox whose record carries no list yet (created before ACLs, or
- * never changed) has the default list: every right for the owner of a
- * personal mailbox, "lrs" for anyone on a shared one.
+ * A mailbox whose record carries no list yet (created before ACLs) has
+ * the default list, which new mailboxes get too: every right for the
+ * owner of a personal mailbox and "p" for anyone (so user+detail mail
+ * reaches the folder), "lrs" for anyone on a shared one.
+ *
+ * Delivery (LMTP) knows no authenticated sender: the envelope sender is
+ * whatever the sending server claimed.  So posting is decided by the
+ * "anyone" entries alone (acl_post_allowed()).
  */
 
 #include <stdbool.h>
@@ -98,8 +103,8 @@ void acl_rights_format_plain(unsigned int rights, char out[ACL_RIGHTS_SIZE]);
  * optional leading "-".  0, or -1 with a fixed *error_r. */
 int acl_identifier_check(const char *id, const char **error_r);
 
-/* The default list of a mailbox (see above): the owner with every right
- * for a personal mailbox (`owner` non-NULL), "anyone lrs" for a shared
+/* The default list of a mailbox (see above): "OWNER lrswipkxtea anyone
+ * p" for a personal mailbox (`owner` non-NULL), "anyone lrs" for a shared
  * one (`owner` NULL). */
 void acl_default(struct acl *acl, const char *owner);
 
@@ -131,6 +136,10 @@ struct acl_subject {
 
 /* The rights `who` holds under `acl` (see the top of this file). */
 unsigned int acl_rights(const struct acl *acl, const struct acl_subject *who);
+
+/* Whether the stored list `text` lets a delivery in: "p" for anyone,
+ * less "-anyone" (see above).  A damaged list lets nothing in. */
+bool acl_post_allowed(const char *text);
 
 /*
  * LISTRIGHTS (RFC 4314 section 3.7) for identifier `id` on a mailbox of

@@ -8,6 +8,8 @@
  * temporary failure (EX_TEMPFAIL).
  */
 
+#include <stdbool.h>
+
 #define CLI_EX_USAGE 64
 #define CLI_EX_TEMPFAIL 75
 
@@ -25,6 +27,16 @@ int cli_auth(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_mailbox(int argc, char **argv);
 int cli_reconstruct(int argc, char **argv);
+int cli_acl(int argc, char **argv);
+
+/* The owner word of the sealpost commands for the shared namespace. */
+#define CLI_SHARED "Shared"
+
+/* Parses the options every store command takes (--config, --json when
+ * `json_r` is not NULL, --help); returns the index of the first operand,
+ * -2 after printing help, or -1 after printing usage. */
+int cli_store_options(int argc, char **argv, const char *usage,
+		      const char **config_r, bool *json_r);
 /* In queue/cli_queue.c: the queue belongs to the queue manager. */
 int cli_queue(int argc, char **argv);
 

@@ -136,7 +136,7 @@ static void test_set_delete(void)
 
 	acl_default(&acl, "alice");
 	acl_format(&acl, &out);
-	is_str(buf_cstr(&out), "alice lrswipkxtea", "owner default");
+	is_str(buf_cstr(&out), "alice lrswipkxtea anyone p", "owner default");
 	acl_default(&acl, NULL);
 	buf_clear(&out);
 	acl_format(&acl, &out);
@@ -156,6 +156,7 @@ static void test_set_delete(void)
 	       "set to nothing");
 	is_int(acl_get(&acl, "carol"), -1, "empty rights make no entry");
 	ok(acl_delete(&acl, "anyone"), "delete anyone");
+	ok(acl_delete(&acl, "bob") == false, "delete of a missing entry");
 	ok(!acl_delete(&acl, "anyone"), "delete twice");
 	is_int((long long)acl.count, 0, "list empty");
 
@@ -226,6 +227,36 @@ static void test_rights_of(void)
 	}
 }
 
+struct post_case {
+	const char *acl;
+	bool allowed;
+};
+
+static const struct post_case post_cases[] = {
+	{ "anyone p", true },
+	{ "anyone lrsp", true },
+	{ "alice lrswipkxtea", false },
+	{ "bob p", false },
+	{ "anyone p -anyone p", false },
+	{ "anonymous p", false },
+	{ "", false },
+	{ "damaged", false },
+};
+
+static void test_post(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(post_cases) / sizeof(post_cases[0]); i++) {
+		char name[80];
+
+		snprintf(name, sizeof(name), "post under '%s'",
+			 post_cases[i].acl);
+		is_int(acl_post_allowed(post_cases[i].acl),
+		       post_cases[i].allowed, name);
+	}
+}
+
 static void test_listrights(void)
 {
 	char out[ACL_RIGHTS_SIZE];
@@ -250,5 +281,6 @@ int main(void)
 	test_set_delete();
 	test_rights_of();
 	test_listrights();
+	test_post();
 	return tap_done();
 }
