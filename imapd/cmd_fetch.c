@@ -337,7 +337,12 @@ static void fetch_set_seen(struct imap_client *c, struct fetch_ctx *f)
 			f->seen_set[i] = true;
 		}
 	}
-	if (n > 0) {
+	if (n > 0 && sel->private_seen) {
+		/* A board: the reader's own \Seen. */
+		if (imap_selected_seen_change(c, uids, n, true, &error) < 0)
+			log_error("store_failed", "mailbox=%s reason=%s",
+				  sel->info.name, error);
+	} else if (n > 0) {
 		if (mbox_store(sel->mbox, uids, n, MBOX_FLAGS_ADD, MBOX_SEEN,
 			       NULL, 0, NULL, &error) < 0 ||
 		    imap_selected_sync(sel, &error) < 0)

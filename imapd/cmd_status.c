@@ -50,6 +50,37 @@ int imap_status_parse(const struct imap_arg *list, size_t count,
 	return 0;
 }
 
+/* On a board each reader has their own \Seen (store_seen_get()): the
+ * messages not in it.  Loads the mailbox's records. */
+static int imap_status_own_unseen(struct imap_client *c, struct mbox *box,
+				  const struct store_mailbox *mb,
+				  uint32_t *unseen_r, const char **error_r)
+{
+	struct mbox_view view;
+	uint32_t *seen = NULL;
+	size_t count = 0, i, j = 0;
+	uint32_t unseen = 0;
+
+	if (mbox_view_load(box, &view, error_r) < 0)
+		return -1;
+	if (store_seen_get(c->daemon->store, c->user, mb->id, &seen, &count,
+			   error_r) < 0) {
+		mbox_view_free(&view);
+		return -1;
+	}
+	/* Both are in UID order. */
+	for (i = 0; i < view.count; i++) {
+		while (j < count && seen[j] < view.records[i].uid)
+			j++;
+		if (j == count || seen[j] != view.records[i].uid)
+			unseen++;
+	}
+	free(seen);
+	mbox_view_free(&view);
+	*unseen_r = unseen;
+	return 0;
+}
+
 int imap_status_write(struct imap_client *c, const struct store_mailbox *mb,
 		      unsigned int items, struct buf *out,
 		      const char **error_r)
@@ -66,6 +97,9 @@ int imap_status_write(struct imap_client *c, const struct store_mailbox *mb,
 	if (ret < 0)
 		return -1;
 	ret = mbox_status(box, &st, error_r);
+	if (ret == 0 && (items & IMAP_STATUS_UNSEEN) &&
+	    store_owner_is_shared(mb->owner))
+		ret = imap_status_own_unseen(c, box, mb, &st.unseen, error_r);
 	mbox_close(&box);
 	if (ret < 0)
 		return -1;

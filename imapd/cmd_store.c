@@ -79,6 +79,25 @@ void cmd_store(struct imap_client *c, const struct imap_command *cmd)
 		buf_append(&modified, uids, n * sizeof(*uids));
 		n = 0;
 	}
+	/* A board: \Seen is the reader's own, the rest is shared. */
+	if (sel->private_seen && n > 0 &&
+	    (op == MBOX_FLAGS_REPLACE || (flags & MBOX_SEEN)) &&
+	    imap_selected_seen_change(c, uids, n, op == MBOX_FLAGS_REPLACE ?
+				      (flags & MBOX_SEEN) != 0 :
+				      op == MBOX_FLAGS_ADD, &error) < 0) {
+		free(keywords);
+		free(uids);
+		free(idx);
+		imap_store_free(&store);
+		buf_free(&modified);
+		imap_client_fail(c, "STORE", error);
+		return;
+	}
+	if (sel->private_seen) {
+		flags &= ~MBOX_SEEN;
+		if (op != MBOX_FLAGS_REPLACE && flags == 0 && kw_count == 0)
+			n = 0;
+	}
 	if (n > 0 && mbox_store(sel->mbox, uids, n, op, flags, keywords, unchangedsince, &modified, &error) < 0) {
 		free(keywords);
 		free(uids);

@@ -32,6 +32,7 @@ struct store {
 	struct db *users;
 	struct db *mailboxes;	/* "user\0name" -> id, uidvalidity, use */
 	struct db *subscriptions;
+	struct db *seen;	/* "user\0mailbox id" -> sorted UIDs */
 	struct db *meta;	/* store-wide counters */
 	uint32_t last_uidvalidity;
 	struct event_timer *watch;
@@ -83,6 +84,7 @@ int store_open(const char *state_dir, struct store **st_r,
 	    db_open(st->env, "users", &st->users, error_r) < 0 ||
 	    db_open(st->env, "mailboxes", &st->mailboxes, error_r) < 0 ||
 	    db_open(st->env, "subscriptions", &st->subscriptions, error_r) < 0 ||
+	    db_open(st->env, "seen", &st->seen, error_r) < 0 ||
 	    db_open(st->env, "meta", &st->meta, error_r) < 0) {
 		buf_free(&path);
 		store_close(&st);
@@ -991,6 +993,8 @@ static int store_user_del_txn(struct db_txn *txn, unsigned int attempt,
 		ret = store_del_prefix(u->st->mailboxes, txn, &prefix, error_r);
 	if (ret >= 0)
 		ret = store_del_prefix(u->st->subscriptions, txn, &prefix, error_r);
+	if (ret >= 0)
+		ret = store_del_prefix(u->st->seen, txn, &prefix, error_r);
 	buf_free(&prefix);
 	return ret < 0 ? -1 : 0;
 }
@@ -1167,4 +1171,134 @@ int store_user_usage(struct store *st, const char *user, uint64_t *bytes_r,
 	*bytes_r = u.bytes;
 	*messages_r = u.messages;
 	return 0;
+}
+
+struct store_seen_ctx {
+	struct store *st;
+	struct buf key;
+	const uint32_t *uids;	/* the change; NULL: only read */
+	size_t count;
+	bool add;
+	uint32_t *set;		/* the resulting set */
+	size_t set_count;
+};
+
+static int store_seen_decode(struct store_seen_ctx *s, const struct buf *value,
+			     const char **error_r)
+{
+	uint8_t version;
+	size_t len;
+
+	free(s->set);
+	s->set = NULL;
+	s->set_count = 0;
+	if (value->len == 0)
+		return 0;
+	if (db_record_check(s->st->seen, value, 1, &version, error_r) < 0)
+		return -1;
+	len = db_record_len(value);
+	if (len % 4 != 0)
+		return store_fail(error_r, "corrupt seen record");
+	s->set_count = len / 4;
+	s->set = xcalloc(s->set_count + 1, sizeof(*s->set));
+	memcpy(s->set, db_record_data(value), len);
+	return 0;
+}
+
+/* Merges the change into the set: both are ascending. */
+static void store_seen_merge(struct store_seen_ctx *s)
+{
+	uint32_t *out = xcalloc(s->set_count + s->count + 1, sizeof(*out));
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < s->set_count || j < s->count) {
+		if (j == s->count ||
+		    (i < s->set_count && s->set[i] < s->uids[j])) {
+			out[n++] = s->set[i++];
+		} else if (i == s->set_count || s->uids[j] < s->set[i]) {
+			if (s->add)
+				out[n++] = s->uids[j];
+			j++;
+		} else {
+			if (s->add)
+				out[n++] = s->set[i];
+			i++;
+			j++;
+		}
+	}
+	free(s->set);
+	s->set = out;
+	s->set_count = n;
+}
+
+static int store_seen_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
+			  const char **error_r)
+{
+	struct store_seen_ctx *s = ctx;
+	struct buf value = BUF_INIT;
+	int ret;
+
+	ret = s->uids == NULL ?
+		db_get(s->st->seen, txn, s->key.data, s->key.len, &value,
+		       error_r) :
+		db_get_for_update(s->st->seen, txn, s->key.data, s->key.len,
+				  &value, error_r);
+	if (ret >= 0)
+		ret = store_seen_decode(s, &value, error_r);
+	if (ret == 0 && s->uids != NULL) {
+		store_seen_merge(s);
+		buf_clear(&value);
+		db_record_init(&value, 1);
+		buf_append(&value, s->set, s->set_count * sizeof(*s->set));
+		ret = s->set_count == 0 ?
+			db_del(s->st->seen, txn, s->key.data, s->key.len,
+			       error_r) :
+			db_put(s->st->seen, txn, s->key.data, s->key.len,
+			       value.data, value.len, error_r);
+	}
+	buf_free(&value);
+	return ret < 0 ? -1 : 0;
+}
+
+static int store_seen_run(struct store *st, const char *user, const char *id,
+			  const uint32_t *uids, size_t count, bool add,
+			  uint32_t **uids_r, size_t *count_r,
+			  const char **error_r)
+{
+	struct store_seen_ctx s;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	s.st = st;
+	s.uids = uids;
+	s.count = count;
+	s.add = add;
+	store_key(&s.key, user, id);
+	ret = db_txn_run(st->env, store_seen_txn, &s, error_r);
+	buf_free(&s.key);
+	if (ret < 0) {
+		free(s.set);
+		return -1;
+	}
+	*uids_r = s.set;
+	*count_r = s.set_count;
+	return 0;
+}
+
+int store_seen_get(struct store *st, const char *user, const char *id,
+		   uint32_t **uids_r, size_t *count_r, const char **error_r)
+{
+	return store_seen_run(st, user, id, NULL, 0, false, uids_r, count_r,
+			      error_r);
+}
+
+int store_seen_change(struct store *st, const char *user, const char *id,
+		      const uint32_t *uids, size_t count, bool add,
+		      uint32_t **uids_r, size_t *count_r,
+		      const char **error_r)
+{
+	static const uint32_t none[1] = { 0 };
+
+	return store_seen_run(st, user, id, count > 0 ? uids : none, count,
+			      add, uids_r, count_r, error_r);
 }

@@ -164,6 +164,21 @@ int store_list_subscriptions(struct store *st, const char *user,
 			     void (*fn)(void *ctx, const char *name),
 			     void *ctx, const char **error_r);
 
+/*
+ * Each reader's own \Seen on the shared mailboxes (the boards): a sorted
+ * set of UIDs per user and mailbox ID, while the other flags stay shared
+ * in the mailbox.  store_seen_get() fills *uids_r (malloc'd, NULL when
+ * empty) and *count_r; store_seen_change() adds (`add`) or removes
+ * `uids` (ascending) in one transaction and returns the new set the same
+ * way.  A set costs four bytes per seen message.  0 or -1.
+ */
+int store_seen_get(struct store *st, const char *user, const char *id,
+		   uint32_t **uids_r, size_t *count_r, const char **error_r);
+int store_seen_change(struct store *st, const char *user, const char *id,
+		      const uint32_t *uids, size_t count, bool add,
+		      uint32_t **uids_r, size_t *count_r,
+		      const char **error_r);
+
 /* Sums the messages and bytes of all of `user`'s mailboxes (the quota
  * root of RFC 9208 is the user's whole hierarchy).  Reads every index:
  * cost grows with the number of messages. */
