@@ -63,6 +63,10 @@ static int imap_status_own_unseen(struct imap_client *c, struct mbox *box,
 
 	if (mbox_view_load(box, &view, error_r) < 0)
 		return -1;
+	if (mbox_sync(box, &view, NULL, NULL, error_r) < 0) {
+		mbox_view_free(&view);
+		return -1;
+	}
 	if (store_seen_get(c->daemon->store, c->user, mb->id, &seen, &count,
 			   error_r) < 0) {
 		mbox_view_free(&view);
