@@ -16,7 +16,7 @@ static const char cli_acl_usage[] =
 	"usage: sealpost acl get MAILBOX\n"
 	"       sealpost acl set MAILBOX IDENTIFIER [+|-]RIGHTS\n"
 	"       sealpost acl delete MAILBOX IDENTIFIER\n"
-	"       (each takes --config FILE)\n"
+	"       (--config FILE goes before get, set or delete)\n"
 	"MAILBOX is USER:NAME (alice:Work, alice:INBOX) or Shared/NAME for a\n"
 	"bulletin board.  IDENTIFIER is a user, anyone or anonymous, with a\n"
 	"leading '-' for a negative entry.  RIGHTS are letters of lrswipkxtea;\n"
@@ -98,9 +98,22 @@ int cli_acl(int argc, char **argv)
 	struct store *st;
 	int first, nargs, ret;
 
-	first = cli_store_options(argc, argv, cli_acl_usage, &path, NULL);
-	if (first < 0)
-		return first == -2 ? 0 : CLI_EX_USAGE;
+	/* Options only before the verb: identifiers ("-bob") and rights
+	 * ("-w") after it start with '-' and are no options. */
+	for (first = 1; first < argc && argv[first][0] == '-'; first++) {
+		if (strcmp(argv[first], "--help") == 0) {
+			printf("%s", cli_acl_usage);
+			return 0;
+		}
+		if (strcmp(argv[first], "--config") == 0 && first + 1 < argc) {
+			path = argv[++first];
+		} else if (strncmp(argv[first], "--config=", 9) == 0) {
+			path = argv[first] + 9;
+		} else {
+			fprintf(stderr, "%s", cli_acl_usage);
+			return CLI_EX_USAGE;
+		}
+	}
 	if (first >= argc) {
 		fprintf(stderr, "%s", cli_acl_usage);
 		return CLI_EX_USAGE;

@@ -1,0 +1,57 @@
+# sealpost acl get|set|delete: the postmaster's view of access control
+# lists, the same lists imapd enforces.
+use strict;
+use warnings;
+use Test::More;
+use Sealpost::Test;
+use Sealpost::IMAP;
+
+my $sp = Sealpost::Test->new;
+sub sp { my @r = $sp->run_sealpost(@_); return @r }
+
+my ($rc, $out, $err) = sp('acl', 'get', 'alice:INBOX');
+is($rc, 0, 'acl get');
+is($out, "alice lrswipkxtea\nanyone p\n", 'the default list: the owner, and p for anyone');
+($rc, $out, $err) = sp('acl', 'get', 'alice:inbox');
+is($out, "alice lrswipkxtea\nanyone p\n", 'INBOX in any case');
+
+my $bob = Sealpost::IMAP->login_new($sp, 'bob');
+is($bob->cmd('b1 STATUS "Other Users/alice/Sent" (MESSAGES)'), 'b1 NO [NONEXISTENT] No such mailbox',
+    'bob cannot see alice\'s Sent');
+($rc, $out, $err) = sp('acl', 'set', 'alice:Sent', 'bob', 'lr');
+is($rc, 0, 'acl set') or diag $err;
+like($bob->cmd('b2 STATUS "Other Users/alice/Sent" (MESSAGES)'), qr/^b2 OK/m, 'imapd follows at once');
+($rc) = sp('acl', 'set', 'alice:Sent', 'bob', '+i');
+($rc, $out) = sp('acl', 'get', 'alice:Sent');
+is($out, "alice lrswipkxtea\nanyone p\nbob lri\n", '+ adds rights');
+($rc) = sp('acl', 'set', 'alice:Sent', 'bob', '-r');
+($rc, $out) = sp('acl', 'get', 'alice:Sent');
+is($out, "alice lrswipkxtea\nanyone p\nbob li\n", '- removes rights');
+($rc) = sp('acl', 'set', 'alice:Sent', '-anyone', 'p');
+($rc, $out) = sp('acl', 'get', 'alice:Sent');
+like($out, qr/^-anyone p$/m, 'negative entries');
+($rc, $out, $err) = sp('acl', 'delete', 'alice:Sent', 'bob');
+is($rc, 0, 'acl delete');
+($rc, $out) = sp('acl', 'get', 'alice:Sent');
+is($out, "alice lrswipkxtea\nanyone p\n-anyone p\n", 'entry gone');
+is($bob->cmd('b3 STATUS "Other Users/alice/Sent" (MESSAGES)'), 'b3 NO [NONEXISTENT] No such mailbox',
+    'and bob lost sight of it');
+($rc, $out) = sp('acl', 'set', 'alice:Sent', 'carol', 'cd');
+($rc, $out) = sp('acl', 'get', 'alice:Sent');
+like($out, qr/^carol kxte$/m, 'obsolete c and d are stored as their members');
+
+($rc, $out, $err) = sp('acl', 'get', 'alice:NoSuch');
+is($rc, 1, 'a missing mailbox fails');
+like($err, qr/no such mailbox/, '... saying so');
+($rc, $out, $err) = sp('acl', 'set', 'alice:Sent', 'Bob', 'l');
+is($rc, 1, 'a bad identifier fails');
+($rc, $out, $err) = sp('acl', 'set', 'alice:Sent', 'bob', 'lq');
+is($rc, 1, 'an unknown right fails');
+for my $bad (['get', 'alice'], ['get', 'Alice:INBOX'], ['get'], ['set', 'alice:Sent', 'bob'],
+    ['frob', 'alice:Sent'], ['delete', 'alice:Sent']) {
+	($rc, $out, $err) = sp('acl', @$bad);
+	is($rc, 64, "usage error: acl @$bad");
+}
+($rc, $out) = sp('acl', '--help');
+like($out, qr/USER:NAME/, '--help explains mailbox names');
+done_testing;
