@@ -52,6 +52,23 @@ for my $bad (['get', 'alice'], ['get', 'Alice:INBOX'], ['get'], ['set', 'alice:S
 	($rc, $out, $err) = sp('acl', @$bad);
 	is($rc, 64, "usage error: acl @$bad");
 }
+# A list holds at most 32 entries (the record's bound): alice and
+# anyone, then 30 more.
+my $fails = 0;
+for my $i (1 .. 30) {
+	($rc) = sp('acl', 'set', 'alice:Drafts', "u$i", 'l');
+	$fails++ if $rc != 0;
+}
+is($fails, 0, '32 entries fit');
+($rc, $out, $err) = sp('acl', 'set', 'alice:Drafts', 'u31', 'l');
+is($rc, 1, 'a 33rd entry is refused');
+like($err, qr/Too many entries/, '... saying so');
+($rc) = sp('acl', 'set', 'alice:Drafts', 'u30', '+r');
+is($rc, 0, 'an existing entry still changes');
+my $imap = Sealpost::IMAP->login_new($sp, 'alice');
+is($imap->cmd('l1 SETACL Drafts u31 l'), 'l1 NO [LIMIT] Too many entries in the access control list',
+    'SETACL says [LIMIT]');
+
 ($rc, $out) = sp('acl', '--help');
 like($out, qr/USER:NAME/, '--help explains mailbox names');
 done_testing;
