@@ -95,6 +95,16 @@ like($c{bob}->cmd('b13 STORE 1:2 FLAGS (\\Seen)'), qr/^b13 NO \[NOPERM\]/m,
 like($c{carol}->cmd('c6 FETCH 1:2 FLAGS'), qr/^\* 2 FETCH \(FLAGS \(\\Flagged \\Seen\)\)$/m,
     'carol\'s \\Seen is untouched by bob');
 
+# Boards are reconstructed with the users' mailboxes.
+($rc, $out, $err) = sp('reconstruct', '--check', 'Shared/news');
+is($rc, 0, 'reconstruct --check Shared/news') or diag $err;
+like($out, qr/^1 mailboxes, 0 need repair$/m, 'one board checked');
+($rc, $out, $err) = sp('reconstruct', '--check');
+is($rc, 0, 'reconstruct --check of everything') or diag $err;
+like($out, qr/^(\d+) mailboxes/m, 'summary');
+my ($all) = $out =~ /^(\d+) mailboxes/m;
+is($all, 4 * 6 + 2, 'every user\'s six mailboxes and the two boards');
+
 # The p right on a user's +detail folder.
 like(post('carol+Archive@sealpost.test', 'detail1'), qr/delivered to Archive as uid 1$/,
     '+detail folder: anyone has p by default');
