@@ -8,6 +8,7 @@ use Test::More;
 use Sealpost::Test;
 use Sealpost::IMAP;
 use Sealpost::Wire;
+use Mail::IMAPClient;
 
 my $sp = Sealpost::Test->new(set => { bb_address_prefix => 'bb' });
 sub sp { my @r = $sp->run_sealpost(@_); return @r }
@@ -115,4 +116,33 @@ like(post('carol+Archive@sealpost.test', 'detail2'), qr/delivered to INBOX as ui
 ($rc) = sp('acl', 'set', 'carol:Archive', 'anyone', 'p');
 like(post('carol+Archive@sealpost.test', 'detail3'), qr/delivered to Archive as uid 2$/,
     'p given back');
+# A real client library speaks the same: Mail::IMAPClient's NAMESPACE and
+# ACL methods.
+sub imapclient {
+	my ($user) = @_;
+	my $host = $sp->env('SEALPOST_HOST');
+	my $client = Mail::IMAPClient->new(Server => '127.0.0.1',
+	    Port => $sp->env('SEALPOST_IMAP_PORT'),
+	    Starttls => [ SSL_ca_file => $sp->env('SEALPOST_CA_FILE'),
+		SSL_verifycn_name => $host, SSL_hostname => $host ],
+	    User => $user, Password => $sp->password($user));
+	BAIL_OUT("Mail::IMAPClient: $@") unless $client;
+	return $client;
+}
+my $ia = imapclient('alice');
+my $ib = imapclient('bob');
+is_deeply(scalar $ib->namespace, [ [ [ '', '/' ] ], [ [ 'Other Users/', '/' ] ], [ [ 'Shared/', '/' ] ] ],
+    'Mail::IMAPClient reads the three namespaces');
+ok($ia->setacl('Sent', 'bob', 'lr'), 'setacl');
+is_deeply($ia->getacl('Sent'), { alice => 'lrswipkxteacd', anyone => 'p', bob => 'lr' }, 'getacl');
+my @folders = $ib->folders;
+ok((grep { $_ eq 'Other Users/alice/Sent' } @folders), 'bob\'s folders include alice\'s Sent');
+ok(!(grep { $_ eq 'Other Users/alice/INBOX' } @folders), 'but not her INBOX');
+ok($ib->examine('Other Users/alice/Sent'), 'bob examines it');
+ok(!$ib->deleteacl('Other Users/alice/Sent', 'bob'), 'bob may not change the list');
+like($ib->LastError, qr/NOPERM/, '... NOPERM');
+ok($ia->deleteacl('Sent', 'bob'), 'deleteacl');
+ok(!$ib->examine('Other Users/alice/Sent'), 'bob lost it');
+like($ib->LastError, qr/NONEXISTENT/, '... and it looks as if it did not exist');
+$_->logout for $ia, $ib;
 done_testing;
