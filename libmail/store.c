@@ -612,6 +612,15 @@ struct store_list_ctx {
 	struct buf values;	/* length-prefixed values */
 };
 
+/* Appends `item` to `b` with its length first (see store_list_next()). */
+static void store_list_put(struct buf *b, const struct buf *item)
+{
+	uint32_t len = (uint32_t)item->len;
+
+	buf_append(b, &len, sizeof(len));
+	buf_append(b, item->data, item->len);
+}
+
 static int store_list_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
 			  const char **error_r)
 {
@@ -631,14 +640,9 @@ static int store_list_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
 	}
 	while (ret == 0 &&
 	       (ret = db_cursor_next(cur, &key, &value, error_r)) == 1) {
-		uint32_t len = (uint32_t)key.len;
-
 		ret = 0;
-		buf_append(&l->keys, &len, sizeof(len));
-		buf_append(&l->keys, key.data, key.len);
-		len = (uint32_t)value.len;
-		buf_append(&l->values, &len, sizeof(len));
-		buf_append(&l->values, value.data, value.len);
+		store_list_put(&l->keys, &key);
+		store_list_put(&l->values, &value);
 	}
 	db_cursor_free(&cur);
 	buf_free(&prefix);
@@ -872,19 +876,14 @@ static int store_rename_txn(struct db_txn *txn, unsigned int attempt,
 	       (ret = db_cursor_next(cur, &key, &value, error_r)) == 1) {
 		const char *name = key.data + strlen(r->user) + 1;
 		size_t name_len = key.len - strlen(r->user) - 1;
-		uint32_t len;
 
 		ret = 0;
 		/* "a" matches "a" and "a/..." but not "ab". */
 		if (name_len > from_len && name[from_len] != '/')
 			continue;
 		found |= name_len == from_len;
-		len = (uint32_t)key.len;
-		buf_append(&olds, &len, sizeof(len));
-		buf_append(&olds, key.data, key.len);
-		len = (uint32_t)value.len;
-		buf_append(&vals, &len, sizeof(len));
-		buf_append(&vals, value.data, value.len);
+		store_list_put(&olds, &key);
+		store_list_put(&vals, &value);
 	}
 	db_cursor_free(&cur);
 	/* Only an existing mailbox can be renamed, even if names below
@@ -979,6 +978,58 @@ static int store_del_prefix(struct db *db, struct db_txn *txn,
 	return ret < 0 ? -1 : 0;
 }
 
+/* Takes `user`'s entries (and negative ones) out of every list, so a
+ * user of the same name created later inherits no rights.  Reads every
+ * mailbox record. */
+static int store_user_del_acls(struct store *st, struct db_txn *txn,
+			       const char *user, const char **error_r)
+{
+	struct buf key = BUF_INIT, value = BUF_INIT, text = BUF_INIT,
+		   keys = BUF_INIT, vals = BUF_INIT;
+	struct db_cursor *cur = NULL;
+	struct store_mailbox mb;
+	struct acl acl;
+	size_t kpos = 0, vpos = 0;
+	char neg[ACL_ID_MAX + 1];
+	int ret;
+
+	snprintf(neg, sizeof(neg), "-%s", user);
+	ret = db_cursor_open(st->mailboxes, txn, "", 0, &cur, error_r);
+	while (ret == 0 &&
+	       (ret = db_cursor_next(cur, &key, &value, error_r)) == 1) {
+		bool a, b;
+
+		ret = store_decode_mailbox(st, &key, &value, &mb, error_r);
+		if (ret < 0 ||
+		    acl_parse(mb.acl, strlen(mb.acl), &acl, error_r) < 0) {
+			ret = -1;
+			break;
+		}
+		a = acl_delete(&acl, user);
+		b = acl_delete(&acl, neg);
+		if (!a && !b)
+			continue;
+		buf_clear(&text);
+		acl_format(&acl, &text);
+		(void)str_copy(mb.acl, sizeof(mb.acl), buf_cstr(&text));
+		store_encode_mailbox(&value, &mb);
+		store_list_put(&keys, &key);
+		store_list_put(&vals, &value);
+	}
+	db_cursor_free(&cur);
+	/* Written after the walk: the cursor is not disturbed. */
+	while (ret == 0 && store_list_next(&keys, &kpos, &key) &&
+	       store_list_next(&vals, &vpos, &value))
+		ret = db_put(st->mailboxes, txn, key.data, key.len, value.data,
+			     value.len, error_r);
+	buf_free(&key);
+	buf_free(&value);
+	buf_free(&text);
+	buf_free(&keys);
+	buf_free(&vals);
+	return ret < 0 ? -1 : 0;
+}
+
 static int store_user_del_txn(struct db_txn *txn, unsigned int attempt,
 			      void *ctx, const char **error_r)
 {
@@ -995,6 +1046,8 @@ static int store_user_del_txn(struct db_txn *txn, unsigned int attempt,
 		ret = store_del_prefix(u->st->subscriptions, txn, &prefix, error_r);
 	if (ret >= 0)
 		ret = store_del_prefix(u->st->seen, txn, &prefix, error_r);
+	if (ret >= 0)
+		ret = store_user_del_acls(u->st, txn, u->user, error_r);
 	buf_free(&prefix);
 	return ret < 0 ? -1 : 0;
 }

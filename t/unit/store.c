@@ -80,6 +80,7 @@ int main(void)
 {
 	char root[] = "/tmp/sealpost-store-test-XXXXXX";
 	char norm[STORE_MAILBOX_NAME_MAX + 1], big[400];
+	char board_id[STORE_ID_SIZE];
 	struct store *st = NULL;
 	struct store_mailbox mb, mb2;
 	struct mbox *box = NULL;
@@ -266,6 +267,7 @@ int main(void)
 	is_int(store_mailbox_lookup(st, STORE_SHARED_OWNER, "news", &mb, &err),
 	       1, "lookup");
 	is_str(mb.acl, "anyone lrs", "a board's default list");
+	memcpy(board_id, mb.id, sizeof(board_id));
 
 	/* Each reader's \Seen on a shared mailbox. */
 	{
@@ -301,15 +303,27 @@ int main(void)
 		free(set);
 	}
 
-	/* Removing a user removes everything of theirs. */
+	/* Removing a user removes everything of theirs, their entries in
+	 * other users' lists included. */
+	is_int(store_mailbox_acl_change(st, "bob", "INBOX", "alice",
+					ACL_MOD_REPLACE, ACL_L | ACL_R, false,
+					NULL, &err), 1, "alice gets rights on bob's INBOX");
+	is_int(store_mailbox_acl_change(st, "bob", "Sent", "-alice",
+					ACL_MOD_REPLACE, ACL_R, false, NULL,
+					&err), 1, "and a negative entry on Sent");
 	is_int(store_user_del(st, "alice", &err), 0, "user deleted");
+	is_int(store_mailbox_lookup(st, "bob", "INBOX", &mb, &err), 1, "lookup");
+	is_str(mb.acl, "bob lrswipkxtea anyone p",
+	       "a deleted user's entries leave other lists");
+	is_int(store_mailbox_lookup(st, "bob", "Sent", &mb, &err), 1, "lookup");
+	is_str(mb.acl, "bob lrswipkxtea anyone p", "negative ones too");
 	is_str(list(st, "alice"), "", "no mailboxes left");
 	is_str(subs(st, "alice"), "", "no subscriptions left");
 	{
 		uint32_t *set = NULL;
 		size_t n = 99;
 
-		is_int(store_seen_get(st, "alice", mb.id, &set, &n, &err), 0,
+		is_int(store_seen_get(st, "alice", board_id, &set, &n, &err), 0,
 		       "seen after the user is gone");
 		is_int((long long)n, 0, "no seen state left");
 		free(set);
