@@ -93,7 +93,9 @@ int store_user_name_check(const char *name, const char **error_r);
 /* Creates the user with INBOX and the special-use folders Drafts, Sent,
  * Trash, Junk and Archive.  -1 if the user exists. */
 int store_user_add(struct store *st, const char *user, const char **error_r);
-/* Removes the user and every mailbox of theirs. */
+/* Removes the user and every mailbox, subscription and seen set of
+ * theirs, and their entries in every access control list (reads every
+ * mailbox record). */
 int store_user_del(struct store *st, const char *user, const char **error_r);
 /* 1 exists, 0 not, -1 error. */
 int store_user_exists(struct store *st, const char *user,
@@ -170,7 +172,9 @@ int store_list_subscriptions(struct store *st, const char *user,
  * in the mailbox.  store_seen_get() fills *uids_r (malloc'd, NULL when
  * empty) and *count_r; store_seen_change() adds (`add`) or removes
  * `uids` (ascending) in one transaction and returns the new set the same
- * way.  A set costs four bytes per seen message.  0 or -1.
+ * way.  A set costs four bytes per seen message.  The sets of a deleted
+ * mailbox stay until their user is deleted: IDs are never reused, so
+ * nothing reads them again.  0 or -1.
  */
 int store_seen_get(struct store *st, const char *user, const char *id,
 		   uint32_t **uids_r, size_t *count_r, const char **error_r);
