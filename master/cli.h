@@ -8,8 +8,6 @@
  * temporary failure (EX_TEMPFAIL).
  */
 
-#include <stdbool.h>
-
 #define CLI_EX_USAGE 64
 #define CLI_EX_TEMPFAIL 75
 
@@ -27,16 +25,6 @@ int cli_auth(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_mailbox(int argc, char **argv);
 int cli_reconstruct(int argc, char **argv);
-int cli_acl(int argc, char **argv);
-
-/* The owner word of the sealpost commands for the shared namespace. */
-#define CLI_SHARED "Shared"
-
-/* Parses the options every store command takes (--config, --json when
- * `json_r` is not NULL, --help); returns the index of the first operand,
- * -2 after printing help, or -1 after printing usage. */
-int cli_store_options(int argc, char **argv, const char *usage,
-		      const char **config_r, bool *json_r);
 /* In queue/cli_queue.c: the queue belongs to the queue manager. */
 int cli_queue(int argc, char **argv);
 
@@ -44,5 +32,11 @@ struct store;
 /* Opens the store of the config's state_dir as mail_user (dropping root
  * for good when run as root); prints the error and returns NULL. */
 struct store *cli_open_store(struct config *cfg);
+
+/* In master/cli_acl.c: access control lists. */
+int cli_acl(int argc, char **argv);
+
+/* The owner word of the sealpost commands for the shared namespace. */
+#define CLI_SHARED "Shared"
 
 #endif

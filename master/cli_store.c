@@ -61,7 +61,9 @@ struct store *cli_open_store(struct config *cfg)
 	return st;
 }
 
-int cli_store_options(int argc, char **argv, const char *usage,
+/* Parses the options every store command takes; returns the index of the
+ * first operand, or -1 after printing usage. */
+static int cli_store_options(int argc, char **argv, const char *usage,
 			     const char **config_r, bool *json_r)
 {
 	static const struct option opts[] = {
