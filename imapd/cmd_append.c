@@ -5,6 +5,7 @@
 #include "imapd/imap_copy.h"
 #include "imapd/imap_date.h"
 #include "imapd/imap_flags.h"
+#include "imapd/imap_acl.h"
 #include "imapd/imap_mailbox_name.h"
 #include "imapd/imap_parser.h"
 #include "imapd/imap_selected.h"
@@ -30,6 +31,7 @@ struct imap_append_msg {
 
 struct imap_append {
 	struct store_mailbox info;
+	unsigned int rights;
 	struct imap_append_msg *msgs;
 	size_t count;
 	int fd;			/* the file being written */
@@ -93,14 +95,18 @@ static int imap_append_start(struct imap_client *c,
 	c->append = xcalloc(1, sizeof(*c->append));
 	c->append->fd = -1;
 	if (imap_mailbox_name_in(c, arg, name, &error) < 0 ||
-	    (ret = store_mailbox_lookup(c->daemon->store, c->user, name,
-					&c->append->info, &error)) == 0) {
+	    (ret = imap_acl_lookup(c, name, &c->append->info,
+				   &c->append->rights, &error)) == 0) {
 		imap_append_refuse(c, cmd->tag, "NO [TRYCREATE] No such mailbox");
 		return -1;
 	}
 	if (ret < 0) {
 		log_error("append_failed", "reason=%s", error);
 		imap_append_refuse(c, cmd->tag, "NO [SERVERBUG] APPEND failed");
+		return -1;
+	}
+	if (!(c->append->rights & ACL_I)) {
+		imap_append_refuse(c, cmd->tag, "NO [NOPERM] Permission denied");
 		return -1;
 	}
 	return 0;
@@ -316,7 +322,7 @@ static void imap_append_commit(struct imap_client *c,
 		imap_client_fail(c, "APPEND", "syncing the message failed");
 		goto out;
 	}
-	dir = store_mailbox_dir(c->daemon->store, c->user, a->info.id);
+	dir = store_mailbox_dir(c->daemon->store, a->info.owner, a->info.id);
 	if (mbox_open(dir, &box, &error) < 0) {
 		free(dir);
 		imap_client_fail(c, "APPEND", error);
@@ -332,9 +338,13 @@ static void imap_append_commit(struct imap_client *c,
 		memset(&msg, 0, sizeof(msg));
 		(void)imap_append_parse_msg(&arg, &ignored, &msg, &error);
 		imap_flags_deinit(&ignored);
+		/* RFC 4314 section 4: flags the user has no right to are
+		 * dropped, the message is still stored. */
+		msg.flags = imap_acl_flags_allowed(a->rights, msg.flags);
 		keywords[i] = xcalloc(flags[i].keyword_count + 1,
 				      sizeof(*keywords[i]));
-		for (k = 0; k < flags[i].keyword_count; k++)
+		for (k = 0; (a->rights & ACL_W) &&
+		     k < flags[i].keyword_count; k++)
 			keywords[i][k] = flags[i].keywords[k];
 		imap_append_cache(a->msgs[i].path, a->msgs[i].size, &caches[i]);
 		msg.path = a->msgs[i].path;

@@ -1,6 +1,7 @@
 /* COPY (RFC 9051 section 6.4.7) and MOVE (RFC 6851), with the COPYUID of
  * UIDPLUS (RFC 4315). */
 #include "imapd/imap_commands.h"
+#include "imapd/imap_acl.h"
 #include "imapd/imap_client.h"
 #include "imapd/imap_copy.h"
 #include "imapd/imap_mailbox_name.h"
@@ -26,6 +27,7 @@ static void cmd_copy_common(struct imap_client *c,
 	const char *text, *arg, *error;
 	uint32_t *old_uids = NULL, *new_uids = NULL;
 	size_t *idx = NULL, count = 0, i, n = 0, len;
+	unsigned int rights = 0;
 	bool expunged = false;
 	int ret;
 
@@ -45,11 +47,19 @@ static void cmd_copy_common(struct imap_client *c,
 		return;
 	}
 	if (imap_mailbox_name_in(c, arg, name, &error) < 0 ||
-	    (ret = store_mailbox_lookup(c->daemon->store, c->user, name,
-					&dst_info, &error)) == 0) {
+	    (ret = imap_acl_lookup(c, name, &dst_info, &rights,
+				   &error)) == 0) {
 		free(idx);
 		/* RFC 9051 6.4.7: TRYCREATE invites the client to CREATE. */
 		imap_client_done(c, "NO [TRYCREATE] No such mailbox");
+		return;
+	}
+	/* RFC 4314 section 4: "i" on the target; a MOVE takes the messages
+	 * away, which needs "t" and "e" on the source. */
+	if (ret > 0 && (!(rights & ACL_I) ||
+	    (move && (sel->rights & (ACL_T | ACL_E)) != (ACL_T | ACL_E)))) {
+		free(idx);
+		imap_client_done(c, "NO [NOPERM] Permission denied");
 		return;
 	}
 	recs = xcalloc(count + 1, sizeof(*recs));
@@ -61,10 +71,13 @@ static void cmd_copy_common(struct imap_client *c,
 			continue;
 		}
 		recs[n] = sel->msgs[idx[i]];
+		recs[n].flags = imap_acl_flags_allowed(rights, recs[n].flags);
+		if (!(rights & ACL_W))
+			recs[n].keywords = 0;
 		old_uids[n++] = sel->msgs[idx[i]].uid;
 	}
 	if (ret > 0 && n > 0) {
-		char *dir = store_mailbox_dir(c->daemon->store, c->user,
+		char *dir = store_mailbox_dir(c->daemon->store, dst_info.owner,
 					      dst_info.id);
 
 		ret = mbox_open(dir, &dst, &error) < 0 ? -1 : 1;

@@ -4,6 +4,7 @@
 #include "imapd/imap_client.h"
 #include "imapd/imap_selected.h"
 #include "imapd/imap_seqset.h"
+#include "acl.h"
 #include "log.h"
 
 #include <stdlib.h>
@@ -26,6 +27,11 @@ void cmd_expunge(struct imap_client *c, const struct imap_command *cmd)
 	if (sel->readonly) {
 		imap_seqset_free(&set);
 		imap_client_done(c, "NO [READ-ONLY] The mailbox is read-only");
+		return;
+	}
+	if (!(sel->rights & ACL_E)) {
+		imap_seqset_free(&set);
+		imap_client_done(c, "NO [NOPERM] Permission denied");
 		return;
 	}
 	/* Only what the client could have seen as \Deleted is removed:

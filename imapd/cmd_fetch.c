@@ -11,6 +11,7 @@
 #include "imapd/imap_message.h"
 #include "imapd/imap_selected.h"
 #include "imapd/imap_seqset.h"
+#include "acl.h"
 #include "log.h"
 #include "mime_cache.h"
 
@@ -336,7 +337,12 @@ static void fetch_set_seen(struct imap_client *c, struct fetch_ctx *f)
 			f->seen_set[i] = true;
 		}
 	}
-	if (n > 0) {
+	if (n > 0 && sel->private_seen) {
+		/* A board: the reader's own \Seen. */
+		if (imap_selected_seen_change(c, uids, n, true, &error) < 0)
+			log_error("store_failed", "mailbox=%s reason=%s",
+				  sel->info.name, error);
+	} else if (n > 0) {
 		if (mbox_store(sel->mbox, uids, n, MBOX_FLAGS_ADD, MBOX_SEEN,
 			       NULL, 0, NULL, &error) < 0 ||
 		    imap_selected_sync(sel, &error) < 0)
@@ -390,7 +396,9 @@ void cmd_fetch(struct imap_client *c, const struct imap_command *cmd)
 		f->count = kept;
 	}
 	f->seen_set = xcalloc(f->count + 1, sizeof(*f->seen_set));
-	if (!c->sel->readonly && fetch_sets_seen(f->fetch))
+	/* RFC 4314 section 4: no implied \Seen without "s". */
+	if (!c->sel->readonly && (c->sel->rights & ACL_S) &&
+	    fetch_sets_seen(f->fetch))
 		fetch_set_seen(c, f);
 	fetch_run(c);
 }

@@ -1,5 +1,6 @@
 /* LIST and LSUB (see imap_list.h). */
 #include "imapd/imap_commands.h"
+#include "imapd/imap_acl.h"
 #include "imapd/imap_client.h"
 #include "imapd/imap_list.h"
 #include "imapd/imap_mailbox_name.h"
@@ -37,6 +38,8 @@ struct list_entry {
 struct list_tree {
 	struct list_entry *e;
 	size_t count, alloc;
+	struct imap_client *c;
+	bool sorted;	/* the entries so far came in name order */
 };
 
 static int list_entry_cmp(const void *a, const void *b)
@@ -75,7 +78,16 @@ static void list_add_mailbox(void *ctx, const struct store_mailbox *mb)
 {
 	struct list_tree *t = ctx;
 	struct list_entry *e;
+	struct buf name = BUF_INIT;
 
+	/* Another user's or a shared mailbox: only with "l" (RFC 4314
+	 * section 4), and under its namespace's name. */
+	if (strcmp(mb->owner, t->c->user) != 0) {
+		if (!(imap_acl_rights(t->c, mb) & ACL_L))
+			return;
+		t->sorted = false;
+	}
+	imap_acl_external(t->c, mb->owner, mb->name, &name);
 	if (t->count == t->alloc) {
 		t->alloc = t->alloc ? t->alloc * 2 : 32;
 		t->e = xrealloc(t->e, t->alloc * sizeof(*t->e));
@@ -83,7 +95,7 @@ static void list_add_mailbox(void *ctx, const struct store_mailbox *mb)
 	/* The store lists each name once, in order: no search needed. */
 	e = &t->e[t->count++];
 	memset(e, 0, sizeof(*e));
-	e->name = xstrdup(mb->name);
+	e->name = buf_steal(&name);
 	e->exists = true;
 	e->special_use = mb->special_use;
 	e->mb = *mb;
@@ -140,13 +152,76 @@ static void list_complete(struct list_tree *t)
 	}
 }
 
+struct list_users {
+	char **names;
+	size_t count;
+};
+
+static void list_add_user(void *ctx, const char *user)
+{
+	struct list_users *u = ctx;
+
+	u->names = xrealloc(u->names, (u->count + 1) * sizeof(*u->names));
+	u->names[u->count++] = xstrdup(user);
+}
+
+/* The other users' and the shared mailboxes the user may look up.  Reads
+ * every user's mailbox list: the cost of a LIST that reaches into the
+ * other namespaces grows with the size of the store. */
+static int list_load_others(struct imap_client *c, struct list_tree *t,
+			    const char **error_r)
+{
+	struct store *st = c->daemon->store;
+	struct list_users u = { NULL, 0 };
+	size_t i;
+	int ret;
+
+	ret = store_user_list(st, list_add_user, &u, error_r);
+	for (i = 0; i < u.count; i++) {
+		if (ret == 0 && strcmp(u.names[i], c->user) != 0)
+			ret = store_mailbox_list(st, u.names[i],
+						 list_add_mailbox, t, error_r);
+		free(u.names[i]);
+	}
+	free(u.names);
+	if (ret == 0)
+		ret = store_mailbox_list(st, STORE_SHARED_OWNER,
+					 list_add_mailbox, t, error_r);
+	return ret;
+}
+
+/* Whether a pattern could match a name of the other namespaces; a
+ * personal LIST (such as "INBOX*") does not pay for reading them. */
+static bool list_reaches_others(char *const *patterns, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		if (imap_list_match(patterns[i], "Shared/x") ||
+		    imap_list_match(patterns[i], "Other Users/x/x") ||
+		    strncmp(patterns[i], "Shared", 6) == 0 ||
+		    strncmp(patterns[i], "Other Users", 11) == 0 ||
+		    patterns[i][0] == '%' || patterns[i][0] == '*')
+			return true;
+	}
+	return false;
+}
+
 static int list_load(struct imap_client *c, struct list_tree *t,
-		     bool subscriptions, const char **error_r)
+		     bool subscriptions, char *const *patterns,
+		     size_t pattern_count, const char **error_r)
 {
 	memset(t, 0, sizeof(*t));
+	t->c = c;
+	t->sorted = true;
 	if (store_mailbox_list(c->daemon->store, c->user, list_add_mailbox, t,
 			       error_r) < 0)
 		return -1;
+	if (list_reaches_others(patterns, pattern_count) &&
+	    list_load_others(c, t, error_r) < 0)
+		return -1;
+	if (!t->sorted)
+		qsort(t->e, t->count, sizeof(*t->e), list_entry_cmp);
 	if (subscriptions &&
 	    store_list_subscriptions(c->daemon->store, c->user,
 				     list_add_subscription, t, error_r) < 0)
@@ -253,14 +328,18 @@ void imap_list_mailbox_line(struct imap_client *c,
 {
 	struct list_tree t;
 	struct list_entry *e;
+	struct buf name = BUF_INIT;
+	char *pattern;
 	const char *error;
 
-	if (list_load(c, &t, false, &error) < 0 ||
-	    (e = list_find(&t, mb->name)) == NULL) {
+	imap_acl_external(c, mb->owner, mb->name, &name);
+	pattern = (char *)buf_cstr(&name);
+	if (list_load(c, &t, false, &pattern, 1, &error) < 0 ||
+	    (e = list_find(&t, buf_cstr(&name))) == NULL) {
 		struct list_entry one;
 
 		memset(&one, 0, sizeof(one));
-		one.name = (char *)mb->name;
+		one.name = (char *)buf_cstr(&name);
 		one.exists = true;
 		one.special_use = mb->special_use;
 		list_line(c, "LIST", &one, true, 0, false, out);
@@ -269,11 +348,14 @@ void imap_list_mailbox_line(struct imap_client *c,
 	}
 	list_free(&t);
 	if (old_name != NULL) {
+		buf_clear(&name);
+		imap_acl_external(c, mb->owner, old_name, &name);
 		buf_truncate(out, out->len - 2);
 		buf_append_str(out, " (\"OLDNAME\" (");
-		imap_mailbox_name_out(c, old_name, out);
+		imap_mailbox_name_out(c, buf_cstr(&name), out);
 		buf_append_str(out, "))\r\n");
 	}
+	buf_free(&name);
 }
 
 struct list_request {
@@ -496,6 +578,7 @@ static void list_run(struct imap_client *c, struct list_request *r,
 			list_line(c, name, e, r->extended, r->ret, childinfo, out);
 		}
 		if ((r->ret & LIST_RET_STATUS) && e->exists &&
+		    (imap_acl_rights(c, &e->mb) & ACL_R) &&
 		    imap_status_write(c, &e->mb, r->status_items, out,
 				      &error) < 0)
 			log_warn("list_status_failed", "mailbox=%s reason=%s",
@@ -525,7 +608,7 @@ static void list_command(struct imap_client *c, const struct imap_command *cmd,
 		imap_client_done(c, "OK LIST completed");
 		return;
 	}
-	if (list_load(c, &t, true, &error) < 0) {
+	if (list_load(c, &t, true, r.patterns, r.pattern_count, &error) < 0) {
 		list_request_free(&r);
 		list_free(&t);
 		imap_client_fail(c, cmd->name, error);

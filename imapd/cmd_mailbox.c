@@ -1,6 +1,7 @@
 /* CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE (RFC 9051 sections
  * 6.3.4 to 6.3.8), CREATE with special uses (RFC 6154 section 3). */
 #include "imapd/imap_commands.h"
+#include "imapd/imap_acl.h"
 #include "imapd/imap_client.h"
 #include "imapd/imap_copy.h"
 #include "imapd/imap_mailbox_name.h"
@@ -104,9 +105,39 @@ static int cmd_create_params(struct imap_client *c, const struct imap_arg *arg)
 	return (int)bits;
 }
 
+/* The store coordinates of a mailbox-name argument to create: answers
+ * and returns -1 when the name can hold no mailbox, or when the user may
+ * not create it (RFC 4314 section 4: "k" on the nearest existing parent);
+ * `acl` gets the list the new mailbox inherits (ACL_TEXT_MAX + 1). */
+static int cmd_mailbox_creatable(struct imap_client *c, const char *name,
+				 struct imap_mailbox_ref *ref, char *acl)
+{
+	const char *error;
+	int ret;
+
+	if (imap_acl_ref(c, name, ref) < 0) {
+		imap_client_done(c, "NO [CANNOT] No mailbox can have that name");
+		return -1;
+	}
+	ret = imap_acl_may_create(c, ref, acl, &error);
+	if (ret == 1 && strcmp(ref->owner, c->user) != 0 &&
+	    !store_owner_is_shared(ref->owner))
+		ret = store_user_exists(c->daemon->store, ref->owner, &error);
+	if (ret < 0) {
+		imap_client_fail(c, "CREATE", error);
+		return -1;
+	}
+	if (ret == 0) {
+		imap_client_done(c, "NO [NOPERM] Permission denied");
+		return -1;
+	}
+	return 0;
+}
+
 void cmd_create(struct imap_client *c, const struct imap_command *cmd)
 {
-	char name[STORE_MAILBOX_NAME_MAX + 1];
+	char name[STORE_MAILBOX_NAME_MAX + 1], acl[ACL_TEXT_MAX + 1];
+	struct imap_mailbox_ref ref;
 	const char *error;
 	bool exists;
 	int special_use = 0;
@@ -118,11 +149,13 @@ void cmd_create(struct imap_client *c, const struct imap_command *cmd)
 	if (cmd->arg_count == 2 &&
 	    (special_use = cmd_create_params(c, &cmd->args[1])) < 0)
 		return;
-	if (cmd_mailbox_arg(c, cmd, 0, name, true) < 0)
+	if (cmd_mailbox_arg(c, cmd, 0, name, true) < 0 ||
+	    cmd_mailbox_creatable(c, name, &ref, acl) < 0)
 		return;
-	if (store_mailbox_create(c->daemon->store, c->user, name,
-				 (unsigned int)special_use, &exists,
-				 &error) < 0) {
+	if (store_mailbox_create_acl(c->daemon->store, ref.owner, ref.name,
+				     (unsigned int)special_use,
+				     acl[0] != '\0' ? acl : NULL, &exists,
+				     &error) < 0) {
 		if (exists)
 			imap_client_done(c, "NO [ALREADYEXISTS] Mailbox exists");
 		else
@@ -132,12 +165,37 @@ void cmd_create(struct imap_client *c, const struct imap_command *cmd)
 	imap_client_done(c, "OK CREATE completed");
 }
 
+/* Looks up a mailbox the command needs `right` on: 1 found and allowed,
+ * otherwise answered ([NONEXISTENT] when invisible, [NOPERM]) and 0. */
+static int cmd_mailbox_need(struct imap_client *c, const char *cmd_name,
+			    const char *name, unsigned int right,
+			    struct store_mailbox *mb)
+{
+	unsigned int rights = 0;
+	const char *error;
+	int ret;
+
+	ret = imap_acl_lookup(c, name, mb, &rights, &error);
+	if (ret < 0) {
+		imap_client_fail(c, cmd_name, error);
+		return 0;
+	}
+	if (ret == 0) {
+		imap_client_done(c, "NO [NONEXISTENT] No such mailbox");
+		return 0;
+	}
+	if ((rights & right) != right) {
+		imap_client_done(c, "NO [NOPERM] Permission denied");
+		return 0;
+	}
+	return 1;
+}
+
 void cmd_delete(struct imap_client *c, const struct imap_command *cmd)
 {
 	char name[STORE_MAILBOX_NAME_MAX + 1];
 	struct store_mailbox mb;
 	const char *error;
-	int ret;
 
 	if (cmd->arg_count != 1) {
 		imap_client_done_plain(c, "BAD DELETE takes a mailbox name");
@@ -149,13 +207,14 @@ void cmd_delete(struct imap_client *c, const struct imap_command *cmd)
 		imap_client_done(c, "NO [CANNOT] INBOX cannot be deleted");
 		return;
 	}
-	ret = store_mailbox_lookup(c->daemon->store, c->user, name, &mb, &error);
-	if (ret == 0) {
-		imap_client_done(c, "NO [NONEXISTENT] No such mailbox");
+	if (cmd_mailbox_need(c, "DELETE", name, ACL_X, &mb) == 0)
+		return;
+	if (strcmp(mb.name, "INBOX") == 0) {
+		imap_client_done(c, "NO [CANNOT] INBOX cannot be deleted");
 		return;
 	}
-	if (ret < 0 ||
-	    store_mailbox_delete(c->daemon->store, c->user, name, &error) < 0) {
+	if (store_mailbox_delete(c->daemon->store, mb.owner, mb.name,
+				 &error) < 0) {
 		imap_client_fail(c, "DELETE", error);
 		return;
 	}
@@ -221,9 +280,11 @@ static void cmd_rename_inbox(struct imap_client *c, const char *to)
 
 void cmd_rename(struct imap_client *c, const struct imap_command *cmd)
 {
-	char from[STORE_MAILBOX_NAME_MAX + 1], to[STORE_MAILBOX_NAME_MAX + 1];
+	char from[STORE_MAILBOX_NAME_MAX + 1], to[STORE_MAILBOX_NAME_MAX + 1],
+	     acl[ACL_TEXT_MAX + 1];
 	struct store *st = c->daemon->store;
-	struct store_mailbox mb;
+	struct store_mailbox mb, other;
+	struct imap_mailbox_ref ref;
 	const char *error;
 	size_t len;
 	int ret;
@@ -235,14 +296,17 @@ void cmd_rename(struct imap_client *c, const struct imap_command *cmd)
 	if (cmd_mailbox_arg(c, cmd, 0, from, false) < 0 ||
 	    cmd_mailbox_arg(c, cmd, 1, to, true) < 0)
 		return;
-	ret = store_mailbox_lookup(st, c->user, from, &mb, &error);
-	if (ret == 0) {
-		imap_client_done(c, "NO [NONEXISTENT] No such mailbox");
+	/* RFC 4314 section 4: "x" on the mailbox, "k" on the new parent. */
+	if (cmd_mailbox_need(c, "RENAME", from, ACL_X, &mb) == 0 ||
+	    cmd_mailbox_creatable(c, to, &ref, acl) < 0)
+		return;
+	if (strcmp(ref.owner, mb.owner) != 0) {
+		imap_client_done(c, "NO [CANNOT] Cannot move a mailbox to "
+				 "another owner");
 		return;
 	}
-	if (ret > 0)
-		ret = store_mailbox_lookup(st, c->user, to, &mb, &error);
-	if (ret > 0 || strcmp(to, "INBOX") == 0) {
+	ret = store_mailbox_lookup(st, ref.owner, ref.name, &other, &error);
+	if (ret > 0 || strcmp(ref.name, "INBOX") == 0) {
 		imap_client_done(c, "NO [ALREADYEXISTS] Target mailbox exists");
 		return;
 	}
@@ -250,26 +314,31 @@ void cmd_rename(struct imap_client *c, const struct imap_command *cmd)
 		imap_client_fail(c, "RENAME", error);
 		return;
 	}
-	if (strcmp(from, "INBOX") == 0) {
-		cmd_rename_inbox(c, to);
+	if (strcmp(mb.name, "INBOX") == 0) {
+		if (strcmp(mb.owner, c->user) != 0)
+			imap_client_done(c, "NO [CANNOT] Another user's INBOX "
+					 "cannot be renamed");
+		else
+			cmd_rename_inbox(c, ref.name);
 		return;
 	}
-	len = strlen(from);
-	if (strncmp(to, from, len) == 0 && to[len] == '/') {
+	len = strlen(mb.name);
+	if (strncmp(ref.name, mb.name, len) == 0 && ref.name[len] == '/') {
 		imap_client_done(c, "NO [CANNOT] Cannot rename a mailbox "
 				 "into itself");
 		return;
 	}
-	if (store_mailbox_rename(st, c->user, from, to, &error) < 0) {
+	if (store_mailbox_rename(st, mb.owner, mb.name, ref.name, &error) < 0) {
 		imap_client_fail(c, "RENAME", error);
 		return;
 	}
-	if (c->sel != NULL && (strcmp(c->sel->info.name, from) == 0 ||
-	    (strncmp(c->sel->info.name, from, len) == 0 &&
-	     c->sel->info.name[len] == '/'))) {
+	if (c->sel != NULL && strcmp(c->sel->info.owner, mb.owner) == 0 &&
+	    (strcmp(c->sel->info.name, mb.name) == 0 ||
+	     (strncmp(c->sel->info.name, mb.name, len) == 0 &&
+	      c->sel->info.name[len] == '/'))) {
 		struct buf renamed = BUF_INIT;
 
-		buf_printf(&renamed, "%s%s", to, c->sel->info.name + len);
+		buf_printf(&renamed, "%s%s", ref.name, c->sel->info.name + len);
 		(void)str_copy(c->sel->info.name, sizeof(c->sel->info.name),
 			       buf_cstr(&renamed));
 		buf_free(&renamed);

@@ -1,6 +1,7 @@
 /* SELECT, EXAMINE (RFC 9051 sections 6.3.2, 6.3.3), CLOSE (6.4.2) and
  * UNSELECT (6.4.3, RFC 3691). */
 #include "imapd/imap_commands.h"
+#include "imapd/imap_acl.h"
 #include "imapd/imap_client.h"
 #include "imapd/imap_list.h"
 #include "imapd/imap_mailbox_name.h"
@@ -10,6 +11,41 @@
 #include "store.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+/* PERMANENTFLAGS: only the flags the user's rights let them keep (RFC
+ * 4314 section 5.1.1). */
+static void cmd_select_permanent_flags(const struct imap_selected *sel,
+				       struct buf *line)
+{
+	struct buf all = BUF_INIT;
+	const char *p, *end;
+	size_t start = line->len;
+
+	imap_selected_flag_list(sel, &all);
+	/* "(\Answered \Flagged ... kw)": one word at a time. */
+	buf_append_char(line, '(');
+	for (p = all.data + 1; p < all.data + all.len - 1; p = end + 1) {
+		unsigned int need;
+		size_t n;
+
+		end = memchr(p, ' ', (size_t)(all.data + all.len - 1 - p));
+		if (end == NULL)
+			end = all.data + all.len - 1;
+		n = (size_t)(end - p);
+		need = n == 5 && strncmp(p, "\\Seen", 5) == 0 ? ACL_S :
+			n == 8 && strncmp(p, "\\Deleted", 8) == 0 ? ACL_T : ACL_W;
+		if (sel->rights & need) {
+			if (line->len > start + 1)
+				buf_append_char(line, ' ');
+			buf_append(line, p, n);
+		}
+	}
+	if (sel->rights & ACL_W)
+		buf_append_str(line, line->len > start + 1 ? " \\*" : "\\*");
+	buf_append_char(line, ')');
+	buf_free(&all);
+}
 
 static void cmd_select_respond(struct imap_client *c)
 {
@@ -21,13 +57,10 @@ static void cmd_select_respond(struct imap_client *c)
 	imap_selected_flag_list(sel, &line);
 	imap_client_send(c, "%s", buf_cstr(&line));
 	buf_clear(&line);
-	if (sel->readonly) {
+	if (sel->readonly)
 		buf_append_str(&line, "()");
-	} else {
-		imap_selected_flag_list(sel, &line);
-		buf_truncate(&line, line.len - 1);
-		buf_append_str(&line, " \\*)");
-	}
+	else
+		cmd_select_permanent_flags(sel, &line);
 	imap_client_send(c, "* OK [PERMANENTFLAGS %s] Flags permitted",
 			 buf_cstr(&line));
 	imap_client_send(c, "* %zu EXISTS", sel->count);
@@ -61,6 +94,7 @@ static void cmd_select_common(struct imap_client *c,
 	char name[STORE_MAILBOX_NAME_MAX + 1];
 	struct store_mailbox info;
 	const char *arg, *error;
+	unsigned int rights = 0;
 	size_t len;
 	int ret;
 
@@ -79,8 +113,7 @@ static void cmd_select_common(struct imap_client *c,
 		imap_client_done_plain(c, "NO [NONEXISTENT] %s", error);
 		return;
 	}
-	ret = store_mailbox_lookup(c->daemon->store, c->user, name, &info,
-				   &error);
+	ret = imap_acl_lookup(c, name, &info, &rights, &error);
 	if (ret < 0) {
 		imap_client_fail(c, "SELECT", error);
 		return;
@@ -89,10 +122,19 @@ static void cmd_select_common(struct imap_client *c,
 		imap_client_done_plain(c, "NO [NONEXISTENT] No such mailbox");
 		return;
 	}
+	if (!(rights & ACL_R)) {
+		imap_client_done_plain(c, "NO [NOPERM] Permission denied");
+		return;
+	}
+	/* RFC 4314 section 5.2: read-only unless a right lets the session
+	 * change the mailbox. */
+	if (!(rights & (ACL_I | ACL_E | ACL_S | ACL_W | ACL_T)))
+		readonly = true;
 	if (imap_selected_open(c, &info, readonly, &c->sel, &error) < 0) {
 		imap_client_fail(c, "SELECT", error);
 		return;
 	}
+	c->sel->rights = rights;
 	c->state = IMAP_STATE_SELECTED;
 	cmd_select_respond(c);
 	imap_client_done(c, "OK [READ-%s] %s completed",
@@ -122,7 +164,8 @@ void cmd_close(struct imap_client *c, const struct imap_command *cmd)
 		imap_client_done_plain(c, "BAD CLOSE takes no arguments");
 		return;
 	}
-	if (!sel->readonly) {
+	/* RFC 4314 section 4: without "e", CLOSE only closes. */
+	if (!sel->readonly && (sel->rights & ACL_E)) {
 		(void)imap_selected_sync(sel, &error);
 		uids = xcalloc(sel->count + 1, sizeof(*uids));
 		for (i = 0; i < sel->count; i++) {

@@ -50,14 +50,15 @@ void cmd_logout(struct imap_client *c, const struct imap_command *cmd)
 	imap_client_done_plain(c, "OK LOGOUT completed");
 }
 
-/* RFC 2342, RFC 9051 section 6.3.10: one personal namespace with "/";
- * other users' and shared namespaces come with ACLs. */
+/* RFC 2342, RFC 9051 section 6.3.10: the personal namespace, other
+ * users' mailboxes and the shared boards, all with "/" (imap_acl.h). */
 void cmd_namespace(struct imap_client *c, const struct imap_command *cmd)
 {
 	if (cmd->arg_count != 0) {
 		imap_client_done_plain(c, "BAD NAMESPACE takes no arguments");
 		return;
 	}
-	imap_client_send(c, "* NAMESPACE ((\"\" \"/\")) NIL NIL");
+	imap_client_send(c, "* NAMESPACE ((\"\" \"/\")) "
+			 "((\"Other Users/\" \"/\")) ((\"Shared/\" \"/\"))");
 	imap_client_done(c, "OK NAMESPACE completed");
 }

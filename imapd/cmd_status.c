@@ -1,5 +1,6 @@
 /* STATUS (RFC 9051 section 6.3.11). */
 #include "imapd/imap_commands.h"
+#include "imapd/imap_acl.h"
 #include "imapd/imap_client.h"
 #include "imapd/imap_mailbox_name.h"
 #include "imapd/imap_selected.h"
@@ -49,13 +50,48 @@ int imap_status_parse(const struct imap_arg *list, size_t count,
 	return 0;
 }
 
+/* On a board each reader has their own \Seen (store_seen_get()): the
+ * messages not in it.  Loads the mailbox's records. */
+static int imap_status_own_unseen(struct imap_client *c, struct mbox *box,
+				  const struct store_mailbox *mb,
+				  uint32_t *unseen_r, const char **error_r)
+{
+	struct mbox_view view;
+	uint32_t *seen = NULL;
+	size_t count = 0, i, j = 0;
+	uint32_t unseen = 0;
+
+	if (mbox_view_load(box, &view, error_r) < 0)
+		return -1;
+	if (mbox_sync(box, &view, NULL, NULL, error_r) < 0) {
+		mbox_view_free(&view);
+		return -1;
+	}
+	if (store_seen_get(c->daemon->store, c->user, mb->id, &seen, &count,
+			   error_r) < 0) {
+		mbox_view_free(&view);
+		return -1;
+	}
+	/* Both are in UID order. */
+	for (i = 0; i < view.count; i++) {
+		while (j < count && seen[j] < view.records[i].uid)
+			j++;
+		if (j == count || seen[j] != view.records[i].uid)
+			unseen++;
+	}
+	free(seen);
+	mbox_view_free(&view);
+	*unseen_r = unseen;
+	return 0;
+}
+
 int imap_status_write(struct imap_client *c, const struct store_mailbox *mb,
 		      unsigned int items, struct buf *out,
 		      const char **error_r)
 {
 	struct mbox_status st;
 	struct mbox *box;
-	char *dir = store_mailbox_dir(c->daemon->store, c->user, mb->id);
+	char *dir = store_mailbox_dir(c->daemon->store, mb->owner, mb->id);
 	size_t j;
 	bool first = true;
 	int ret;
@@ -65,11 +101,14 @@ int imap_status_write(struct imap_client *c, const struct store_mailbox *mb,
 	if (ret < 0)
 		return -1;
 	ret = mbox_status(box, &st, error_r);
+	if (ret == 0 && (items & IMAP_STATUS_UNSEEN) &&
+	    store_owner_is_shared(mb->owner))
+		ret = imap_status_own_unseen(c, box, mb, &st.unseen, error_r);
 	mbox_close(&box);
 	if (ret < 0)
 		return -1;
 	buf_append_str(out, "* STATUS ");
-	imap_mailbox_name_out(c, mb->name, out);
+	imap_acl_name_out(c, mb, out);
 	buf_append_str(out, " (");
 	for (j = 0; j < IMAP_STATUS_ITEM_COUNT; j++) {
 		unsigned int bit = imap_status_items[j].bit;
@@ -102,7 +141,7 @@ void cmd_status(struct imap_client *c, const struct imap_command *cmd)
 	const struct imap_arg *list;
 	const char *arg, *error;
 	struct buf out = BUF_INIT;
-	unsigned int items;
+	unsigned int items, rights = 0;
 	size_t len, count;
 	int ret;
 
@@ -117,9 +156,13 @@ void cmd_status(struct imap_client *c, const struct imap_command *cmd)
 		imap_client_done_plain(c, "NO [NONEXISTENT] %s", error);
 		return;
 	}
-	ret = store_mailbox_lookup(c->daemon->store, c->user, name, &mb, &error);
+	ret = imap_acl_lookup(c, name, &mb, &rights, &error);
 	if (ret == 0) {
 		imap_client_done(c, "NO [NONEXISTENT] No such mailbox");
+		return;
+	}
+	if (ret > 0 && !(rights & ACL_R)) {
+		imap_client_done(c, "NO [NOPERM] Permission denied");
 		return;
 	}
 	if (ret < 0 || imap_status_write(c, &mb, items, &out, &error) < 0) {

@@ -1,6 +1,7 @@
 /* STORE and UID STORE (RFC 9051 section 6.4.6; UNCHANGEDSINCE of RFC
  * 7162 section 3.1.3). */
 #include "imapd/imap_commands.h"
+#include "imapd/imap_acl.h"
 #include "imapd/imap_client.h"
 #include "imapd/imap_copy.h"
 #include "imapd/imap_selected.h"
@@ -21,8 +22,9 @@ void cmd_store(struct imap_client *c, const struct imap_command *cmd)
 	const char **keywords;
 	enum mbox_flag_op op;
 	uint32_t *uids;
-	size_t *idx = NULL, count = 0, i, n = 0;
+	size_t *idx = NULL, count = 0, i, n = 0, kw_count;
 	uint64_t unchangedsince;
+	uint32_t flags;
 
 	if (cmd->arg_count < 3 || !imap_arg_get_atom(&cmd->args[0], &text) ||
 	    imap_seqset_parse(text, IMAP_SEQSET_DEFAULT_MAX_RANGES, &set,
@@ -42,13 +44,30 @@ void cmd_store(struct imap_client *c, const struct imap_command *cmd)
 		imap_client_done(c, "NO [READ-ONLY] The mailbox is read-only");
 		return;
 	}
+	/* RFC 4314 section 4: each flag needs its right; the ones the user
+	 * lacks are left alone, and only a STORE that could change nothing
+	 * fails.  Replacing every flag needs every flag right. */
+	flags = imap_flags_to_mbox(store->flags.system);
+	if ((store->mode == IMAP_STORE_REPLACE &&
+	     (sel->rights & (ACL_S | ACL_W | ACL_T)) !=
+	     (ACL_S | ACL_W | ACL_T)) ||
+	    (store->mode != IMAP_STORE_REPLACE &&
+	     imap_acl_flags_allowed(sel->rights, flags) == 0 &&
+	     (store->flags.keyword_count == 0 || !(sel->rights & ACL_W)))) {
+		imap_store_free(&store);
+		free(idx);
+		imap_client_done(c, "NO [NOPERM] Permission denied");
+		return;
+	}
+	flags = imap_acl_flags_allowed(sel->rights, flags);
+	kw_count = (sel->rights & ACL_W) ? store->flags.keyword_count : 0;
 	uids = xcalloc(count + 1, sizeof(*uids));
 	for (i = 0; i < count; i++) {
 		if (!(sel->state[idx[i]] & IMAP_MSG_EXPUNGED))
 			uids[n++] = sel->msgs[idx[i]].uid;
 	}
-	keywords = xcalloc(store->flags.keyword_count + 1, sizeof(*keywords));
-	for (i = 0; i < store->flags.keyword_count; i++)
+	keywords = xcalloc(kw_count + 1, sizeof(*keywords));
+	for (i = 0; i < kw_count; i++)
 		keywords[i] = store->flags.keywords[i];
 	op = store->mode == IMAP_STORE_ADD ? MBOX_FLAGS_ADD :
 		store->mode == IMAP_STORE_REMOVE ? MBOX_FLAGS_REMOVE :
@@ -60,9 +79,26 @@ void cmd_store(struct imap_client *c, const struct imap_command *cmd)
 		buf_append(&modified, uids, n * sizeof(*uids));
 		n = 0;
 	}
-	if (n > 0 && mbox_store(sel->mbox, uids, n, op,
-				imap_flags_to_mbox(store->flags.system),
-				keywords, unchangedsince, &modified, &error) < 0) {
+	/* A board: \Seen is the reader's own, the rest is shared. */
+	if (sel->private_seen && n > 0 &&
+	    (op == MBOX_FLAGS_REPLACE || (flags & MBOX_SEEN)) &&
+	    imap_selected_seen_change(c, uids, n, op == MBOX_FLAGS_REPLACE ?
+				      (flags & MBOX_SEEN) != 0 :
+				      op == MBOX_FLAGS_ADD, &error) < 0) {
+		free(keywords);
+		free(uids);
+		free(idx);
+		imap_store_free(&store);
+		buf_free(&modified);
+		imap_client_fail(c, "STORE", error);
+		return;
+	}
+	if (sel->private_seen) {
+		flags &= ~MBOX_SEEN;
+		if (op != MBOX_FLAGS_REPLACE && flags == 0 && kw_count == 0)
+			n = 0;
+	}
+	if (n > 0 && mbox_store(sel->mbox, uids, n, op, flags, keywords, unchangedsince, &modified, &error) < 0) {
 		free(keywords);
 		free(uids);
 		free(idx);

@@ -39,6 +39,11 @@ static const struct imap_cmd_def imap_cmd_defs[] = {
 	  cmd_store },
 	{ "COPY", IMAP_CMD_SELECTED | IMAP_CMD_UID, cmd_copy },
 	{ "MOVE", IMAP_CMD_SELECTED | IMAP_CMD_UID, cmd_move },
+	{ "SETACL", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_setacl },
+	{ "DELETEACL", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_deleteacl },
+	{ "GETACL", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_getacl },
+	{ "LISTRIGHTS", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_listrights },
+	{ "MYRIGHTS", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_myrights },
 };
 
 const struct imap_cmd_def *imap_cmd_find(const char *name)

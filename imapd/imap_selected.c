@@ -84,6 +84,36 @@ void imap_selected_keywords(const struct imap_selected *sel, uint64_t mask,
 	names[n] = NULL;
 }
 
+static bool imap_selected_seen_has(const struct imap_selected *sel,
+				   uint32_t uid)
+{
+	size_t lo = 0, hi = sel->seen_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sel->seen[mid] == uid)
+			return true;
+		if (sel->seen[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* On a shared mailbox a record's \Seen is the user's own. */
+static void imap_selected_overlay(const struct imap_selected *sel,
+				  struct mbox_record *rec)
+{
+	if (!sel->private_seen)
+		return;
+	if (imap_selected_seen_has(sel, rec->uid))
+		rec->flags |= MBOX_SEEN;
+	else
+		rec->flags &= ~MBOX_SEEN;
+}
+
 static void imap_selected_push(struct imap_selected *sel,
 			       const struct mbox_record *rec)
 {
@@ -93,6 +123,7 @@ static void imap_selected_push(struct imap_selected *sel,
 		sel->state = xrealloc(sel->state, sel->alloc);
 	}
 	sel->msgs[sel->count] = *rec;
+	imap_selected_overlay(sel, &sel->msgs[sel->count]);
 	sel->state[sel->count] = 0;
 	sel->count++;
 }
@@ -138,6 +169,7 @@ static void imap_selected_on_change(void *ctx, const struct mbox_view *view,
 		if (i < 0 || (sel->state[i] & IMAP_MSG_EXPUNGED))
 			break;
 		sel->msgs[i] = *change->record;
+		imap_selected_overlay(sel, &sel->msgs[i]);
 		sel->state[i] |= IMAP_MSG_FLAGS_CHANGED;
 		sel->flags_pending = true;
 		break;
@@ -169,9 +201,14 @@ static int imap_selected_reload(struct imap_selected *sel,
 		if (j < 0) {
 			sel->state[i] |= IMAP_MSG_EXPUNGED;
 			sel->expunges_pending = true;
-		} else if (fresh.records[j].flags != sel->msgs[i].flags ||
-			   fresh.records[j].keywords != sel->msgs[i].keywords) {
-			sel->msgs[i] = fresh.records[j];
+		} else {
+			struct mbox_record rec = fresh.records[j];
+
+			imap_selected_overlay(sel, &rec);
+			if (rec.flags == sel->msgs[i].flags &&
+			    rec.keywords == sel->msgs[i].keywords)
+				continue;
+			sel->msgs[i] = rec;
 			sel->state[i] |= IMAP_MSG_FLAGS_CHANGED;
 			sel->flags_pending = true;
 		}
@@ -182,6 +219,32 @@ static int imap_selected_reload(struct imap_selected *sel,
 	}
 	mbox_view_free(&sel->view);
 	sel->view = fresh;
+	return 0;
+}
+
+int imap_selected_seen_change(struct imap_client *c, const uint32_t *uids,
+			      size_t count, bool add, const char **error_r)
+{
+	struct imap_selected *sel = c->sel;
+	uint32_t *set;
+	size_t set_count, i;
+
+	if (store_seen_change(c->daemon->store, c->user, sel->info.id, uids,
+			      count, add, &set, &set_count, error_r) < 0)
+		return -1;
+	free(sel->seen);
+	sel->seen = set;
+	sel->seen_count = set_count;
+	for (i = 0; i < sel->count; i++) {
+		uint32_t before = sel->msgs[i].flags;
+
+		imap_selected_overlay(sel, &sel->msgs[i]);
+		if (sel->msgs[i].flags != before &&
+		    !(sel->state[i] & IMAP_MSG_EXPUNGED)) {
+			sel->state[i] |= IMAP_MSG_FLAGS_CHANGED;
+			sel->flags_pending = true;
+		}
+	}
 	return 0;
 }
 
@@ -302,14 +365,15 @@ int imap_selected_check(struct imap_client *c, enum imap_selected_fate *fate_r,
 	int ret;
 
 	*fate_r = IMAP_SELECTED_SAME;
-	ret = store_mailbox_lookup(st, c->user, sel->info.name, &mb, error_r);
+	ret = store_mailbox_lookup(st, sel->info.owner, sel->info.name, &mb,
+				   error_r);
 	if (ret < 0)
 		return -1;
 	if (ret > 0 && strcmp(mb.id, sel->info.id) == 0)
 		return 0;
 	memset(&f, 0, sizeof(f));
 	f.id = sel->info.id;
-	if (store_mailbox_list(st, c->user, imap_selected_by_id, &f,
+	if (store_mailbox_list(st, sel->info.owner, imap_selected_by_id, &f,
 			       error_r) < 0)
 		return -1;
 	if (!f.ok) {
@@ -335,12 +399,20 @@ int imap_selected_open(struct imap_client *c, const struct store_mailbox *info,
 		       const char **error_r)
 {
 	struct imap_selected *sel = xcalloc(1, sizeof(*sel));
-	char *dir = store_mailbox_dir(c->daemon->store, c->user, info->id);
+	char *dir = store_mailbox_dir(c->daemon->store, info->owner, info->id);
 	size_t i;
 	int ret;
 
 	sel->info = *info;
 	sel->readonly = readonly;
+	sel->private_seen = store_owner_is_shared(info->owner);
+	if (sel->private_seen &&
+	    store_seen_get(c->daemon->store, c->user, info->id, &sel->seen,
+			   &sel->seen_count, error_r) < 0) {
+		free(dir);
+		imap_selected_free(&sel);
+		return -1;
+	}
 	ret = mbox_open(dir, &sel->mbox, error_r);
 	free(dir);
 	if (ret == 0)
@@ -375,6 +447,7 @@ void imap_selected_free(struct imap_selected **selp)
 	free(sel->msgs);
 	free(sel->state);
 	free(sel->saved);
+	free(sel->seen);
 	free(sel);
 	*selp = NULL;
 }

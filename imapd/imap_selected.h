@@ -33,7 +33,15 @@ struct imap_seqset;
 struct imap_selected {
 	struct mbox *mbox;
 	struct store_mailbox info;
-	bool readonly;			/* EXAMINE */
+	bool readonly;			/* EXAMINE, or no right to change */
+	unsigned int rights;		/* ACL_* at SELECT (RFC 4314 5.1.1) */
+	/* A shared mailbox: \Seen is the user's own (store_seen_get()),
+	 * these UIDs, ascending; the MBOX_SEEN of its records is ignored.
+	 * Read at SELECT and changed by this session only: another session
+	 * of the same user sees its changes at the next SELECT. */
+	bool private_seen;
+	uint32_t *seen;
+	size_t seen_count;
 	struct mbox_view view;		/* follows the log */
 	/* The client's messages: msgs[i] is sequence number i + 1. */
 	struct mbox_record *msgs;
@@ -76,6 +84,12 @@ int imap_selected_sync(struct imap_selected *sel, const char **error_r);
 int imap_selected_check(struct imap_client *c, enum imap_selected_fate *fate_r,
 			char old_name[STORE_MAILBOX_NAME_MAX + 1],
 			const char **error_r);
+
+/* Changes the user's own \Seen of `uids` (ascending) on a shared
+ * mailbox; the messages' flags change and are reported as if another
+ * session had changed them.  -1 on database errors. */
+int imap_selected_seen_change(struct imap_client *c, const uint32_t *uids,
+			      size_t count, bool add, const char **error_r);
 
 /* Sends the pending untagged FLAGS, EXPUNGE, EXISTS and FETCH responses;
  * expunges only when `allow_expunge`. */

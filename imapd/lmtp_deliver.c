@@ -6,6 +6,7 @@
 #include "mime_parse.h"
 #include "mime_part.h"
 #include "smtp_reply.h"
+#include "acl.h"
 #include "store.h"
 
 #include <errno.h>
@@ -156,10 +157,13 @@ static void lmtp_deliver_one(struct lmtp_delivery *d, struct lmtp_rcpt *r,
 	size_t size;
 	int ret;
 
-	/* +detail goes to that folder when it exists; otherwise to INBOX,
-	 * so a typo in a detail never loses mail. */
+	/* +detail goes to that folder when it exists and its list lets
+	 * anyone post ("p", RFC 4314); otherwise to INBOX, so a typo in a
+	 * detail never loses mail.  A board's recipient was checked at
+	 * RCPT. */
 	if (r->detail != NULL &&
-	    store_mailbox_lookup(d->st, r->user, r->detail, &info, &error) == 1)
+	    store_mailbox_lookup(d->st, r->user, r->detail, &info, &error) == 1 &&
+	    (store_owner_is_shared(r->user) || acl_post_allowed(info.acl)))
 		mailbox = info.name;
 	ret = lmtp_quota_allows(d, r->user, d->size, &error);
 	if (ret == 0) {

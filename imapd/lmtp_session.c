@@ -10,6 +10,7 @@
 #include "smtp_ehlo.h"
 #include "smtp_limits.h"
 #include "smtp_reply.h"
+#include "acl.h"
 #include "store.h"
 #include "stream.h"
 #include "stream_data.h"
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* After this many bad commands in a row the client is not ours. */
@@ -148,6 +150,38 @@ static void lmtp_cmd_mail(struct lmtp_session *ls, const struct smtp_command *cm
 	lmtp_reply(ls, 250, "2.1.0", "Ok");
 }
 
+static bool lmtp_is_board_address(const struct lmtp_session *ls,
+				  const char *user)
+{
+	const char *prefix = ls->srv->set->bb_address_prefix;
+
+	return prefix != NULL && prefix[0] != '\0' &&
+		strcasecmp(user, prefix) == 0;
+}
+
+/* A board takes mail when it exists and its list lets anyone post (acl.h:
+ * LMTP knows no authenticated sender).  1 yes, 0 no (a missing board
+ * and a closed one answer alike), -1 error. */
+static int lmtp_board_allows(struct lmtp_session *ls, const char *board,
+			     const char **error_r)
+{
+	struct store_mailbox mb;
+	int ret;
+
+	if (board == NULL || *board == '\0')
+		return 0;
+	ret = store_mailbox_lookup(ls->srv->st, STORE_SHARED_OWNER, board, &mb,
+				   error_r);
+	if (ret <= 0)
+		return ret;
+	if (!acl_post_allowed(mb.acl)) {
+		log_info("rcpt_refused", "mailbox=%s reason=%s", mb.name,
+			 "no p right for anyone");
+		return 0;
+	}
+	return 1;
+}
+
 static void lmtp_cmd_rcpt(struct lmtp_session *ls, const struct smtp_command *cmd)
 {
 	const struct smtp_address *a = cmd->path;
@@ -177,8 +211,15 @@ static void lmtp_cmd_rcpt(struct lmtp_session *ls, const struct smtp_command *cm
 	/* Local parts are matched without case: users are lower case. */
 	for (i = 0; i < user.len; i++)
 		user.data[i] = (char)tolower((unsigned char)user.data[i]);
-	exists = store_user_name_check(buf_cstr(&user), &error) < 0 ? 0 :
-		store_user_exists(ls->srv->st, buf_cstr(&user), &error);
+	if (lmtp_is_board_address(ls, buf_cstr(&user))) {
+		exists = lmtp_board_allows(ls, detail, &error);
+		buf_clear(&user);
+		buf_append_str(&user, STORE_SHARED_OWNER);
+	} else {
+		exists = store_user_name_check(buf_cstr(&user), &error) < 0 ?
+			0 : store_user_exists(ls->srv->st, buf_cstr(&user),
+					      &error);
+	}
 	if (exists < 0) {
 		log_error("rcpt_failed", "user=%s reason=%s", buf_cstr(&user),
 			  error);

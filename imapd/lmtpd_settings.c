@@ -40,7 +40,17 @@ static const struct config_key lmtpd_keys[] = {
 	  F(recipient_delimiter),
 	  "Characters that split user+detail: mail to alice+lists goes to "
 	  "alice's mailbox named lists when it exists, else to her INBOX.  "
-	  "Empty: no detail addresses." },
+	  "Empty: no detail addresses.  Mail reaches the named folder only "
+	  "while its access control list gives anyone the p right, which "
+	  "new folders have (see imapd(8))." },
+	{ "bb_address_prefix", CONFIG_STRING, "", 0, 0, F(bb_address_prefix),
+	  "The local part that posts to the shared bulletin boards: with "
+	  "bb, mail to bb+news@ goes to the board Shared/news, when the "
+	  "board's access control list gives anyone the p right (an admin "
+	  "grants it with SETACL or sealpost acl); otherwise the recipient "
+	  "is refused with 550 5.1.1, as for a board that does not exist.  "
+	  "The prefix hides a user of the same name.  Empty: no posting by "
+	  "mail." },
 };
 
 const struct config_table lmtpd_config_table = {

@@ -16,6 +16,7 @@ struct lmtpd_settings {
 	unsigned int lmtp_dedup_window;
 	bool lmtp_quota_temporary;
 	const char *recipient_delimiter;
+	const char *bb_address_prefix;
 };
 
 extern const struct config_table lmtpd_config_table;

@@ -19,6 +19,10 @@
 
 #define STORE_SCHEMA_VERSION 1
 #define STORE_RECORD_VERSION 1
+/* Mailbox records: version 1 without an access control list, version 2
+ * with one after the fixed fields. */
+#define STORE_MAILBOX_RECORD_VERSION 2
+#define STORE_MAILBOX_FIXED (16 + 4 + 4)
 
 struct store {
 	char *state_dir;
@@ -28,6 +32,7 @@ struct store {
 	struct db *users;
 	struct db *mailboxes;	/* "user\0name" -> id, uidvalidity, use */
 	struct db *subscriptions;
+	struct db *seen;	/* "user\0mailbox id" -> sorted UIDs */
 	struct db *meta;	/* store-wide counters */
 	uint32_t last_uidvalidity;
 	struct event_timer *watch;
@@ -79,6 +84,7 @@ int store_open(const char *state_dir, struct store **st_r,
 	    db_open(st->env, "users", &st->users, error_r) < 0 ||
 	    db_open(st->env, "mailboxes", &st->mailboxes, error_r) < 0 ||
 	    db_open(st->env, "subscriptions", &st->subscriptions, error_r) < 0 ||
+	    db_open(st->env, "seen", &st->seen, error_r) < 0 ||
 	    db_open(st->env, "meta", &st->meta, error_r) < 0) {
 		buf_free(&path);
 		store_close(&st);
@@ -218,6 +224,23 @@ static void store_key(struct buf *key, const char *user, const char *name)
 		buf_append_str(key, name);
 }
 
+bool store_owner_is_shared(const char *owner)
+{
+	return strcmp(owner, STORE_SHARED_OWNER) == 0;
+}
+
+/* The default access control list of a mailbox of `owner`, as text. */
+static void store_default_acl(const char *owner, char out[ACL_TEXT_MAX + 1])
+{
+	struct buf text = BUF_INIT;
+	struct acl acl;
+
+	acl_default(&acl, store_owner_is_shared(owner) ? NULL : owner);
+	acl_format(&acl, &text);
+	(void)str_copy(out, ACL_TEXT_MAX + 1, buf_cstr(&text));
+	buf_free(&text);
+}
+
 static int store_decode_mailbox(const struct store *st, const struct buf *key,
 				const struct buf *value,
 				struct store_mailbox *mb, const char **error_r)
@@ -225,14 +248,19 @@ static int store_decode_mailbox(const struct store *st, const struct buf *key,
 	const unsigned char *data;
 	const char *name = memchr(key->data, '\0', key->len);
 	uint8_t version;
-	size_t name_len;
+	size_t name_len, len;
 
-	if (db_record_check(st->mailboxes, value, STORE_RECORD_VERSION,
+	if (db_record_check(st->mailboxes, value, STORE_MAILBOX_RECORD_VERSION,
 			    &version, error_r) < 0)
 		return -1;
 	data = db_record_data(value);
-	if (name == NULL || db_record_len(value) != 16 + 4 + 4)
+	len = db_record_len(value);
+	if (name == NULL || len < STORE_MAILBOX_FIXED ||
+	    (version == 1 && len != STORE_MAILBOX_FIXED) ||
+	    len - STORE_MAILBOX_FIXED > ACL_TEXT_MAX ||
+	    (size_t)(name - key->data) > STORE_USER_NAME_MAX)
 		return store_fail(error_r, "corrupt mailbox record");
+	memcpy(mb->owner, key->data, (size_t)(name - key->data) + 1);
 	name++;
 	name_len = key->len - (size_t)(name - key->data);
 	if (name_len > STORE_MAILBOX_NAME_MAX)
@@ -243,6 +271,13 @@ static int store_decode_mailbox(const struct store *st, const struct buf *key,
 	mb->id[16] = '\0';
 	memcpy(&mb->uidvalidity, data + 16, 4);
 	memcpy(&mb->special_use, data + 20, 4);
+	if (version == 1) {
+		store_default_acl(mb->owner, mb->acl);
+	} else {
+		memcpy(mb->acl, data + STORE_MAILBOX_FIXED,
+		       len - STORE_MAILBOX_FIXED);
+		mb->acl[len - STORE_MAILBOX_FIXED] = '\0';
+	}
 	return 0;
 }
 
@@ -250,10 +285,11 @@ static void store_encode_mailbox(struct buf *value,
 				 const struct store_mailbox *mb)
 {
 	buf_clear(value);
-	db_record_init(value, STORE_RECORD_VERSION);
+	db_record_init(value, STORE_MAILBOX_RECORD_VERSION);
 	buf_append(value, mb->id, 16);
 	buf_append(value, &mb->uidvalidity, 4);
 	buf_append(value, &mb->special_use, 4);
+	buf_append_str(value, mb->acl);
 }
 
 char *store_mailbox_dir(const struct store *st, const char *user,
@@ -363,6 +399,7 @@ struct store_create_ctx {
 	const char *user;
 	const char *const *names;
 	const unsigned int *uses;
+	const char *acl;		/* NULL: the default */
 	size_t count;
 	struct store_mailbox *made;	/* filled as the folders are made */
 	bool exists;
@@ -431,6 +468,11 @@ static int store_create_many(struct store_create_ctx *c, const char **error_r)
 
 		store_new_id(mb->id);
 		mb->special_use = c->uses != NULL ? c->uses[i] : 0;
+		(void)str_copy(mb->owner, sizeof(mb->owner), c->user);
+		if (c->acl != NULL)
+			(void)str_copy(mb->acl, sizeof(mb->acl), c->acl);
+		else
+			store_default_acl(c->user, mb->acl);
 		(void)str_copy(mb->name, sizeof(mb->name), c->names[i]);
 		/* A value taken and then not used (the name exists) is
 		 * harmless: UIDVALIDITY only has to grow. */
@@ -490,6 +532,15 @@ int store_mailbox_create(struct store *st, const char *user, const char *name,
 			 unsigned int special_use, bool *exists_r,
 			 const char **error_r)
 {
+	return store_mailbox_create_acl(st, user, name, special_use, NULL,
+					exists_r, error_r);
+}
+
+int store_mailbox_create_acl(struct store *st, const char *user,
+			     const char *name, unsigned int special_use,
+			     const char *acl, bool *exists_r,
+			     const char **error_r)
+{
 	char norm[STORE_MAILBOX_NAME_MAX + 1];
 	const char *names[1] = { norm };
 	struct store_create_ctx c;
@@ -503,6 +554,7 @@ int store_mailbox_create(struct store *st, const char *user, const char *name,
 	c.user = user;
 	c.names = names;
 	c.uses = &special_use;
+	c.acl = acl;
 	c.count = 1;
 	ret = store_create_many(&c, error_r);
 	*exists_r = c.exists;
@@ -565,6 +617,15 @@ struct store_list_ctx {
 	struct buf values;	/* length-prefixed values */
 };
 
+/* Appends `item` to `b` with its length first (see store_list_next()). */
+static void store_list_put(struct buf *b, const struct buf *item)
+{
+	uint32_t len = (uint32_t)item->len;
+
+	buf_append(b, &len, sizeof(len));
+	buf_append(b, item->data, item->len);
+}
+
 static int store_list_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
 			  const char **error_r)
 {
@@ -584,14 +645,9 @@ static int store_list_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
 	}
 	while (ret == 0 &&
 	       (ret = db_cursor_next(cur, &key, &value, error_r)) == 1) {
-		uint32_t len = (uint32_t)key.len;
-
 		ret = 0;
-		buf_append(&l->keys, &len, sizeof(len));
-		buf_append(&l->keys, key.data, key.len);
-		len = (uint32_t)value.len;
-		buf_append(&l->values, &len, sizeof(len));
-		buf_append(&l->values, value.data, value.len);
+		store_list_put(&l->keys, &key);
+		store_list_put(&l->values, &value);
 	}
 	db_cursor_free(&cur);
 	buf_free(&prefix);
@@ -654,6 +710,94 @@ int store_user_list(struct store *st, void (*fn)(void *ctx, const char *user),
 	buf_free(&key);
 	buf_free(&l.keys);
 	buf_free(&l.values);
+	return ret;
+}
+
+struct store_acl_ctx {
+	struct store *st;
+	const char *user;
+	const char *name;
+	const char *id;
+	enum acl_mod mod;
+	unsigned int rights;
+	bool remove;
+	bool found;
+	struct acl acl;
+};
+
+static int store_acl_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
+			 const char **error_r)
+{
+	struct store_acl_ctx *a = ctx;
+	struct buf key = BUF_INIT, value = BUF_INIT, text = BUF_INIT;
+	struct store_mailbox mb;
+	int ret;
+
+	a->found = false;
+	store_key(&key, a->user, a->name);
+	ret = db_get_for_update(a->st->mailboxes, txn, key.data, key.len,
+				&value, error_r);
+	if (ret == 1) {
+		a->found = true;
+		ret = store_decode_mailbox(a->st, &key, &value, &mb, error_r);
+	}
+	if (ret == 0 && a->found) {
+		if (acl_parse(mb.acl, strlen(mb.acl), &a->acl, error_r) < 0)
+			ret = -1;
+		else if (a->remove)
+			(void)acl_delete(&a->acl, a->id);
+		else if (acl_set(&a->acl, a->id, a->mod, a->rights,
+				 error_r) < 0)
+			ret = -1;
+	}
+	if (ret == 0 && a->found) {
+		acl_format(&a->acl, &text);
+		if (str_copy(mb.acl, sizeof(mb.acl), buf_cstr(&text)) < 0)
+			log_panic("an access control list of %zu entries does "
+				  "not fit its record", a->acl.count);
+		store_encode_mailbox(&value, &mb);
+		ret = db_put(a->st->mailboxes, txn, key.data, key.len,
+			     value.data, value.len, error_r);
+	}
+	buf_free(&key);
+	buf_free(&value);
+	buf_free(&text);
+	return ret < 0 ? -1 : 0;
+}
+
+int store_mailbox_acl_change(struct store *st, const char *user,
+			     const char *name, const char *id,
+			     enum acl_mod mod, unsigned int rights,
+			     bool remove, struct acl *acl_r,
+			     const char **error_r)
+{
+	char norm[STORE_MAILBOX_NAME_MAX + 1];
+	struct store_acl_ctx *a;
+	int ret;
+
+	if (store_mailbox_name_check(name, norm, error_r) < 0)
+		return 0;
+	a = xcalloc(1, sizeof(*a));
+	a->st = st;
+	a->user = user;
+	a->name = norm;
+	a->id = id;
+	a->mod = mod;
+	a->rights = rights;
+	a->remove = remove;
+	ret = db_txn_run(st->env, store_acl_txn, a, error_r);
+	if (ret == 0 && a->found) {
+		struct buf text = BUF_INIT;
+
+		acl_format(&a->acl, &text);
+		log_info("mailbox_acl_changed", "user=%s mailbox=%s acl=%s",
+			 user, norm, buf_cstr(&text));
+		buf_free(&text);
+		if (acl_r != NULL)
+			*acl_r = a->acl;
+	}
+	ret = ret < 0 ? -1 : a->found ? 1 : 0;
+	free(a);
 	return ret;
 }
 
@@ -737,19 +881,14 @@ static int store_rename_txn(struct db_txn *txn, unsigned int attempt,
 	       (ret = db_cursor_next(cur, &key, &value, error_r)) == 1) {
 		const char *name = key.data + strlen(r->user) + 1;
 		size_t name_len = key.len - strlen(r->user) - 1;
-		uint32_t len;
 
 		ret = 0;
 		/* "a" matches "a" and "a/..." but not "ab". */
 		if (name_len > from_len && name[from_len] != '/')
 			continue;
 		found |= name_len == from_len;
-		len = (uint32_t)key.len;
-		buf_append(&olds, &len, sizeof(len));
-		buf_append(&olds, key.data, key.len);
-		len = (uint32_t)value.len;
-		buf_append(&vals, &len, sizeof(len));
-		buf_append(&vals, value.data, value.len);
+		store_list_put(&olds, &key);
+		store_list_put(&vals, &value);
 	}
 	db_cursor_free(&cur);
 	/* Only an existing mailbox can be renamed, even if names below
@@ -844,6 +983,58 @@ static int store_del_prefix(struct db *db, struct db_txn *txn,
 	return ret < 0 ? -1 : 0;
 }
 
+/* Takes `user`'s entries (and negative ones) out of every list, so a
+ * user of the same name created later inherits no rights.  Reads every
+ * mailbox record. */
+static int store_user_del_acls(struct store *st, struct db_txn *txn,
+			       const char *user, const char **error_r)
+{
+	struct buf key = BUF_INIT, value = BUF_INIT, text = BUF_INIT,
+		   keys = BUF_INIT, vals = BUF_INIT;
+	struct db_cursor *cur = NULL;
+	struct store_mailbox mb;
+	struct acl acl;
+	size_t kpos = 0, vpos = 0;
+	char neg[ACL_ID_MAX + 1];
+	int ret;
+
+	snprintf(neg, sizeof(neg), "-%s", user);
+	ret = db_cursor_open(st->mailboxes, txn, "", 0, &cur, error_r);
+	while (ret == 0 &&
+	       (ret = db_cursor_next(cur, &key, &value, error_r)) == 1) {
+		bool a, b;
+
+		ret = store_decode_mailbox(st, &key, &value, &mb, error_r);
+		if (ret < 0 ||
+		    acl_parse(mb.acl, strlen(mb.acl), &acl, error_r) < 0) {
+			ret = -1;
+			break;
+		}
+		a = acl_delete(&acl, user);
+		b = acl_delete(&acl, neg);
+		if (!a && !b)
+			continue;
+		buf_clear(&text);
+		acl_format(&acl, &text);
+		(void)str_copy(mb.acl, sizeof(mb.acl), buf_cstr(&text));
+		store_encode_mailbox(&value, &mb);
+		store_list_put(&keys, &key);
+		store_list_put(&vals, &value);
+	}
+	db_cursor_free(&cur);
+	/* Written after the walk: the cursor is not disturbed. */
+	while (ret == 0 && store_list_next(&keys, &kpos, &key) &&
+	       store_list_next(&vals, &vpos, &value))
+		ret = db_put(st->mailboxes, txn, key.data, key.len, value.data,
+			     value.len, error_r);
+	buf_free(&key);
+	buf_free(&value);
+	buf_free(&text);
+	buf_free(&keys);
+	buf_free(&vals);
+	return ret < 0 ? -1 : 0;
+}
+
 static int store_user_del_txn(struct db_txn *txn, unsigned int attempt,
 			      void *ctx, const char **error_r)
 {
@@ -858,6 +1049,10 @@ static int store_user_del_txn(struct db_txn *txn, unsigned int attempt,
 		ret = store_del_prefix(u->st->mailboxes, txn, &prefix, error_r);
 	if (ret >= 0)
 		ret = store_del_prefix(u->st->subscriptions, txn, &prefix, error_r);
+	if (ret >= 0)
+		ret = store_del_prefix(u->st->seen, txn, &prefix, error_r);
+	if (ret >= 0)
+		ret = store_user_del_acls(u->st, txn, u->user, error_r);
 	buf_free(&prefix);
 	return ret < 0 ? -1 : 0;
 }
@@ -1034,4 +1229,134 @@ int store_user_usage(struct store *st, const char *user, uint64_t *bytes_r,
 	*bytes_r = u.bytes;
 	*messages_r = u.messages;
 	return 0;
+}
+
+struct store_seen_ctx {
+	struct store *st;
+	struct buf key;
+	const uint32_t *uids;	/* the change; NULL: only read */
+	size_t count;
+	bool add;
+	uint32_t *set;		/* the resulting set */
+	size_t set_count;
+};
+
+static int store_seen_decode(struct store_seen_ctx *s, const struct buf *value,
+			     const char **error_r)
+{
+	uint8_t version;
+	size_t len;
+
+	free(s->set);
+	s->set = NULL;
+	s->set_count = 0;
+	if (value->len == 0)
+		return 0;
+	if (db_record_check(s->st->seen, value, 1, &version, error_r) < 0)
+		return -1;
+	len = db_record_len(value);
+	if (len % 4 != 0)
+		return store_fail(error_r, "corrupt seen record");
+	s->set_count = len / 4;
+	s->set = xcalloc(s->set_count + 1, sizeof(*s->set));
+	memcpy(s->set, db_record_data(value), len);
+	return 0;
+}
+
+/* Merges the change into the set: both are ascending. */
+static void store_seen_merge(struct store_seen_ctx *s)
+{
+	uint32_t *out = xcalloc(s->set_count + s->count + 1, sizeof(*out));
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < s->set_count || j < s->count) {
+		if (j == s->count ||
+		    (i < s->set_count && s->set[i] < s->uids[j])) {
+			out[n++] = s->set[i++];
+		} else if (i == s->set_count || s->uids[j] < s->set[i]) {
+			if (s->add)
+				out[n++] = s->uids[j];
+			j++;
+		} else {
+			if (s->add)
+				out[n++] = s->set[i];
+			i++;
+			j++;
+		}
+	}
+	free(s->set);
+	s->set = out;
+	s->set_count = n;
+}
+
+static int store_seen_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
+			  const char **error_r)
+{
+	struct store_seen_ctx *s = ctx;
+	struct buf value = BUF_INIT;
+	int ret;
+
+	ret = s->uids == NULL ?
+		db_get(s->st->seen, txn, s->key.data, s->key.len, &value,
+		       error_r) :
+		db_get_for_update(s->st->seen, txn, s->key.data, s->key.len,
+				  &value, error_r);
+	if (ret >= 0)
+		ret = store_seen_decode(s, &value, error_r);
+	if (ret == 0 && s->uids != NULL) {
+		store_seen_merge(s);
+		buf_clear(&value);
+		db_record_init(&value, 1);
+		buf_append(&value, s->set, s->set_count * sizeof(*s->set));
+		ret = s->set_count == 0 ?
+			db_del(s->st->seen, txn, s->key.data, s->key.len,
+			       error_r) :
+			db_put(s->st->seen, txn, s->key.data, s->key.len,
+			       value.data, value.len, error_r);
+	}
+	buf_free(&value);
+	return ret < 0 ? -1 : 0;
+}
+
+static int store_seen_run(struct store *st, const char *user, const char *id,
+			  const uint32_t *uids, size_t count, bool add,
+			  uint32_t **uids_r, size_t *count_r,
+			  const char **error_r)
+{
+	struct store_seen_ctx s;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	s.st = st;
+	s.uids = uids;
+	s.count = count;
+	s.add = add;
+	store_key(&s.key, user, id);
+	ret = db_txn_run(st->env, store_seen_txn, &s, error_r);
+	buf_free(&s.key);
+	if (ret < 0) {
+		free(s.set);
+		return -1;
+	}
+	*uids_r = s.set;
+	*count_r = s.set_count;
+	return 0;
+}
+
+int store_seen_get(struct store *st, const char *user, const char *id,
+		   uint32_t **uids_r, size_t *count_r, const char **error_r)
+{
+	return store_seen_run(st, user, id, NULL, 0, false, uids_r, count_r,
+			      error_r);
+}
+
+int store_seen_change(struct store *st, const char *user, const char *id,
+		      const uint32_t *uids, size_t count, bool add,
+		      uint32_t **uids_r, size_t *count_r,
+		      const char **error_r)
+{
+	static const uint32_t none[1] = { 0 };
+
+	return store_seen_run(st, user, id, count > 0 ? uids : none, count,
+			      add, uids_r, count_r, error_r);
 }

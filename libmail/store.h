@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "acl.h"
 #include "buf.h"
 #include "mbox.h"
 
@@ -41,14 +42,29 @@
 #define STORE_SPECIAL_JUNK    0x08u
 #define STORE_SPECIAL_ARCHIVE 0x10u
 
+/*
+ * The owner under which the shared mailboxes (campus bulletin boards) are
+ * kept: a name no user can have (user names never start with '.').  The
+ * configured admins own them (acl.h).
+ */
+#define STORE_SHARED_OWNER ".shared"
+
 struct store;
 
 struct store_mailbox {
+	char owner[STORE_USER_NAME_MAX + 1];	/* or STORE_SHARED_OWNER */
 	char name[STORE_MAILBOX_NAME_MAX + 1];
 	char id[STORE_ID_SIZE];
 	uint32_t uidvalidity;
 	unsigned int special_use;
+	/* The access control list in acl_parse()'s form, kept in the
+	 * mailbox record (so a rename carries it and a delete removes it);
+	 * a record without one reads as acl_default()'s list. */
+	char acl[ACL_TEXT_MAX + 1];
 };
+
+/* Whether `owner` is STORE_SHARED_OWNER. */
+bool store_owner_is_shared(const char *owner);
 
 /* Opens the store in `state_dir`, creating the database and folders on
  * first use.  One per process. */
@@ -77,7 +93,9 @@ int store_user_name_check(const char *name, const char **error_r);
 /* Creates the user with INBOX and the special-use folders Drafts, Sent,
  * Trash, Junk and Archive.  -1 if the user exists. */
 int store_user_add(struct store *st, const char *user, const char **error_r);
-/* Removes the user and every mailbox of theirs. */
+/* Removes the user and every mailbox, subscription and seen set of
+ * theirs, and their entries in every access control list (reads every
+ * mailbox record). */
 int store_user_del(struct store *st, const char *user, const char **error_r);
 /* 1 exists, 0 not, -1 error. */
 int store_user_exists(struct store *st, const char *user,
@@ -99,6 +117,22 @@ int store_mailbox_name_check(const char *name,
 int store_mailbox_create(struct store *st, const char *user, const char *name,
 			 unsigned int special_use, bool *exists_r,
 			 const char **error_r);
+/* The same with the mailbox's access control list (acl_parse()'s form;
+ * NULL: the default list).  CREATE uses it to give a new mailbox its
+ * parent's list (RFC 4314 section 4). */
+int store_mailbox_create_acl(struct store *st, const char *user,
+			     const char *name, unsigned int special_use,
+			     const char *acl, bool *exists_r,
+			     const char **error_r);
+/* Changes the access control list of a mailbox: `id`'s entry gets
+ * `rights` as `mod` says, or, with `remove`, is deleted.  One
+ * transaction.  1 done (*acl_r, when not NULL, is the new list), 0 no such
+ * mailbox, -1 error (a full list, database errors). */
+int store_mailbox_acl_change(struct store *st, const char *user,
+			     const char *name, const char *id,
+			     enum acl_mod mod, unsigned int rights,
+			     bool remove, struct acl *acl_r,
+			     const char **error_r);
 /* Deletes one mailbox (not its children).  Its messages go at once. */
 int store_mailbox_delete(struct store *st, const char *user, const char *name,
 			 const char **error_r);
@@ -131,6 +165,23 @@ int store_unsubscribe(struct store *st, const char *user, const char *name,
 int store_list_subscriptions(struct store *st, const char *user,
 			     void (*fn)(void *ctx, const char *name),
 			     void *ctx, const char **error_r);
+
+/*
+ * Each reader's own \Seen on the shared mailboxes (the boards): a sorted
+ * set of UIDs per user and mailbox ID, while the other flags stay shared
+ * in the mailbox.  store_seen_get() fills *uids_r (malloc'd, NULL when
+ * empty) and *count_r; store_seen_change() adds (`add`) or removes
+ * `uids` (ascending) in one transaction and returns the new set the same
+ * way.  A set costs four bytes per seen message.  The sets of a deleted
+ * mailbox stay until their user is deleted: IDs are never reused, so
+ * nothing reads them again.  0 or -1.
+ */
+int store_seen_get(struct store *st, const char *user, const char *id,
+		   uint32_t **uids_r, size_t *count_r, const char **error_r);
+int store_seen_change(struct store *st, const char *user, const char *id,
+		      const uint32_t *uids, size_t count, bool add,
+		      uint32_t **uids_r, size_t *count_r,
+		      const char **error_r);
 
 /* Sums the messages and bytes of all of `user`'s mailboxes (the quota
  * root of RFC 9208 is the user's whole hierarchy).  Reads every index:

@@ -30,7 +30,9 @@ static const struct config_key authd_keys[] = {
 	  "Users who may give an authorization identity other than their "
 	  "own (RFC 4422 section 3.4.1) and so log in as any user, separated "
 	  "by spaces or commas.  Everyone else must leave it empty or give "
-	  "their own name." },
+	  "their own name.  The same users administer the mail store: they "
+	  "hold the l and a rights on every mailbox and every right on the "
+	  "shared bulletin boards, which they create (see imapd(8))." },
 	{ "auth_mechanisms", CONFIG_STRING, "GSSAPI PLAIN LOGIN", 0, 0,
 	  F(auth_mechanisms),
 	  "The SASL mechanisms authd offers, separated by spaces: GSSAPI "

@@ -39,4 +39,10 @@ struct store;
  * for good when run as root); prints the error and returns NULL. */
 struct store *cli_open_store(struct config *cfg);
 
+/* In master/cli_acl.c: access control lists. */
+int cli_acl(int argc, char **argv);
+
+/* The owner word of the sealpost commands for the shared namespace. */
+#define CLI_SHARED "Shared"
+
 #endif

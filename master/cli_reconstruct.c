@@ -250,15 +250,30 @@ int cli_reconstruct(int argc, char **argv)
 		fprintf(stderr, "sealpost reconstruct: %s\n", error);
 		run.failed++;
 	}
-	for (i = optind; i < argc; i++)
-		buf_append(&users, argv[i], strlen(argv[i]) + 1);
+	/* The shared mailboxes (boards) are reconstructed with the users;
+	 * "Shared" names them on the command line. */
+	if (optind == argc)
+		buf_append(&users, STORE_SHARED_OWNER,
+			   strlen(STORE_SHARED_OWNER) + 1);
+	for (i = optind; i < argc; i++) {
+		if (strncmp(argv[i], CLI_SHARED, strlen(CLI_SHARED)) == 0 &&
+		    (argv[i][strlen(CLI_SHARED)] == '\0' ||
+		     argv[i][strlen(CLI_SHARED)] == '/')) {
+			buf_append_str(&users, STORE_SHARED_OWNER);
+			buf_append(&users, argv[i] + strlen(CLI_SHARED),
+				   strlen(argv[i] + strlen(CLI_SHARED)) + 1);
+		} else {
+			buf_append(&users, argv[i], strlen(argv[i]) + 1);
+		}
+	}
 	for (const char *u = users.data; u != NULL && u < users.data + users.len;
 	     u += strlen(u) + 1) {
 		char *user = xstrdup(u), *slash = strchr(user, '/');
 
 		if (slash != NULL)
 			*slash++ = '\0';
-		if (store_user_exists(run.st, user, &error) != 1) {
+		if (!store_owner_is_shared(user) &&
+		    store_user_exists(run.st, user, &error) != 1) {
 			fprintf(stderr, "sealpost reconstruct: no user '%s'\n",
 				user);
 			run.failed++;

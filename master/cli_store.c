@@ -313,7 +313,8 @@ static const char cli_mailbox_usage[] =
 	"       sealpost mailbox show USER NAME\n"
 	"       (each takes --config FILE)\n"
 	"Names use '/' between levels; INBOX is case-insensitive.  'rename'\n"
-	"moves the mailbox's children with it.\n";
+	"moves the mailbox's children with it.  USER 'Shared' names the shared\n"
+	"namespace (the bulletin boards, Shared/NAME over IMAP).\n";
 
 int cli_mailbox(int argc, char **argv)
 {
@@ -371,7 +372,14 @@ int cli_mailbox(int argc, char **argv)
 		config_free(&cfg);
 		return CLI_EX_TEMPFAIL;
 	}
-	user_exists = store_user_exists(st, argv[first], &error);
+	/* "Shared" (never a user name: those are lower case) names the
+	 * shared namespace, the campus bulletin boards. */
+	if (strcmp(argv[first], CLI_SHARED) == 0) {
+		argv[first] = (char *)STORE_SHARED_OWNER;
+		user_exists = 1;
+	} else {
+		user_exists = store_user_exists(st, argv[first], &error);
+	}
 	if (user_exists <= 0) {
 		if (user_exists == 0)
 			fprintf(stderr, "sealpost mailbox %s: no user '%s'\n", verb,

@@ -27,6 +27,7 @@ static const struct cli_command cli_commands[] = {
 	{ "dev", cli_dev, "run a complete throwaway post office in a folder" },
 	{ "user", cli_user, "add, delete and list users" },
 	{ "mailbox", cli_mailbox, "create, delete, rename and list mailboxes" },
+	{ "acl", cli_acl, "show and change mailbox access control lists" },
 	{ "queue", cli_queue, "list the mail queue (as mailq) or flush it" },
 	{ "reconstruct", cli_reconstruct, "rebuild mailbox indexes from the message files" },
 	{ "config", cli_config, "check the config file, print defaults or changes" },

@@ -10,7 +10,8 @@ use Sealpost::IMAP;
 my $sp = Sealpost::Test->new;
 my $c = Sealpost::IMAP->login_new($sp, 'bob');
 
-is($c->cmd('n1 NAMESPACE'), "* NAMESPACE ((\"\" \"/\")) NIL NIL\nn1 OK NAMESPACE completed", 'NAMESPACE');
+is($c->cmd('n1 NAMESPACE'), "* NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) ((\"Shared/\" \"/\"))\n"
+    . "n1 OK NAMESPACE completed", 'NAMESPACE');
 is($c->cmd('l1 LIST "" ""'), "* LIST (\\Noselect) \"/\" \"\"\nl1 OK LIST completed", 'the separator');
 is($c->cmd('l2 LIST "" *'), join("\n", '* LIST (\\HasNoChildren \\Archive) "/" Archive',
     '* LIST (\\HasNoChildren \\Drafts) "/" Drafts', '* LIST (\\HasNoChildren) "/" INBOX',

@@ -83,6 +83,7 @@ int main(void)
 {
 	char root[] = "/tmp/sealpost-store-test-XXXXXX";
 	char norm[STORE_MAILBOX_NAME_MAX + 1], big[400];
+	char board_id[STORE_ID_SIZE];
 	struct store *st = NULL;
 	struct store_mailbox mb, mb2;
 	struct mbox *box = NULL;
@@ -226,10 +227,110 @@ int main(void)
 	is_str(subs(st, "alice"), "INBOX", "one left");
 	is_str(subs(st, "bob"), "Other", "bob's are separate");
 
-	/* Removing a user removes everything of theirs. */
+	/* Access control lists live in the mailbox record. */
+	is_int(store_mailbox_lookup(st, "alice", "INBOX", &mb, &err), 1,
+	       "lookup for the list");
+	is_str(mb.acl, "alice lrswipkxtea anyone p", "the default list");
+	is_str(mb.owner, "alice", "the owner comes with the record");
+	{
+		struct acl acl;
+
+		is_int(store_mailbox_acl_change(st, "alice", "Drafts", "bob",
+						ACL_MOD_REPLACE, ACL_L | ACL_R,
+						false, &acl, &err), 1,
+		       "acl change");
+		is_int((long long)acl.count, 3, "the new list comes back");
+		is_int(store_mailbox_acl_change(st, "alice", "NoSuch", "bob",
+						ACL_MOD_REPLACE, ACL_L, false,
+						NULL, &err), 0,
+		       "acl change of a missing mailbox: 0");
+		is_int(store_mailbox_rename(st, "alice", "Drafts", "Entw", &err),
+		       0, "rename");
+		is_int(store_mailbox_lookup(st, "alice", "Entw", &mb, &err), 1,
+		       "renamed");
+		is_str(mb.acl, "alice lrswipkxtea anyone p bob lr",
+		       "the list moves with the rename");
+		is_int(store_mailbox_acl_change(st, "alice", "Entw", "bob",
+						ACL_MOD_REPLACE, 0, true, NULL,
+						&err), 1, "acl delete");
+		is_int(store_mailbox_lookup(st, "alice", "Entw", &mb, &err), 1,
+		       "lookup");
+		is_str(mb.acl, "alice lrswipkxtea anyone p", "entry deleted");
+		is_int(store_mailbox_rename(st, "alice", "Entw", "Drafts", &err),
+		       0, "rename back");
+	}
+	is_int(store_mailbox_create_acl(st, "alice", "Kid", 0, "anyone lr",
+					&exists, &err), 0,
+	       "create with a given list");
+	is_int(store_mailbox_lookup(st, "alice", "Kid", &mb, &err), 1, "lookup");
+	is_str(mb.acl, "anyone lr", "it has that list");
+	is_int(store_mailbox_delete(st, "alice", "Kid", &err), 0, "delete");
+	is_int(store_mailbox_create(st, STORE_SHARED_OWNER, "news", 0, &exists,
+				    &err), 0, "a shared mailbox");
+	is_int(store_mailbox_lookup(st, STORE_SHARED_OWNER, "news", &mb, &err),
+	       1, "lookup");
+	is_str(mb.acl, "anyone lrs", "a board's default list");
+	memcpy(board_id, mb.id, sizeof(board_id));
+
+	/* Each reader's \Seen on a shared mailbox. */
+	{
+		static const uint32_t a[] = { 1, 3, 5 }, b[] = { 2, 3, 9 },
+			c[] = { 1, 9, 10 };
+		uint32_t *set = NULL;
+		size_t n = 99;
+
+		is_int(store_seen_get(st, "alice", mb.id, &set, &n, &err), 0,
+		       "seen: empty at first");
+		is_int((long long)n, 0, "no UIDs");
+		is_int(store_seen_change(st, "alice", mb.id, a, 3, true, &set,
+					 &n, &err), 0, "seen add");
+		free(set);
+		is_int(store_seen_change(st, "alice", mb.id, b, 3, true, &set,
+					 &n, &err), 0, "seen add overlapping");
+		is_int((long long)n, 5, "merged: 1 2 3 5 9");
+		ok(n == 5 && set[0] == 1 && set[1] == 2 && set[2] == 3 &&
+		   set[3] == 5 && set[4] == 9, "in order, once each");
+		free(set);
+		is_int(store_seen_change(st, "alice", mb.id, c, 3, false, &set,
+					 &n, &err), 0, "seen remove");
+		ok(n == 3 && set[0] == 2 && set[1] == 3 && set[2] == 5,
+		   "left: 2 3 5");
+		free(set);
+		is_int(store_seen_get(st, "bob", mb.id, &set, &n, &err), 0,
+		       "another reader");
+		is_int((long long)n, 0, "has their own, empty set");
+		free(set);
+		is_int(store_seen_get(st, "alice", mb.id, &set, &n, &err), 0,
+		       "read back");
+		is_int((long long)n, 3, "the set is stored");
+		free(set);
+	}
+
+	/* Removing a user removes everything of theirs, their entries in
+	 * other users' lists included. */
+	is_int(store_mailbox_acl_change(st, "bob", "INBOX", "alice",
+					ACL_MOD_REPLACE, ACL_L | ACL_R, false,
+					NULL, &err), 1, "alice gets rights on bob's INBOX");
+	is_int(store_mailbox_acl_change(st, "bob", "Sent", "-alice",
+					ACL_MOD_REPLACE, ACL_R, false, NULL,
+					&err), 1, "and a negative entry on Sent");
 	is_int(store_user_del(st, "alice", &err), 0, "user deleted");
+	is_int(store_mailbox_lookup(st, "bob", "INBOX", &mb, &err), 1, "lookup");
+	is_str(mb.acl, "bob lrswipkxtea anyone p",
+	       "a deleted user's entries leave other lists");
+	is_int(store_mailbox_lookup(st, "bob", "Sent", &mb, &err), 1, "lookup");
+	is_str(mb.acl, "bob lrswipkxtea anyone p", "negative ones too");
 	is_str(list(st, "alice"), "", "no mailboxes left");
 	is_str(subs(st, "alice"), "", "no subscriptions left");
+	{
+		uint32_t *set = NULL;
+		size_t n = 99;
+
+		is_int(store_seen_get(st, "alice", board_id, &set, &n, &err), 0,
+		       "seen after the user is gone");
+		is_int((long long)n, 0, "no seen state left");
+		free(set);
+	}
 	{
 		char path[300];
 		struct stat sb;
