@@ -281,6 +281,7 @@ void imap_client_capabilities(const struct imap_client *c, struct buf *out)
 		   "CREATE-SPECIAL-USE ESEARCH SEARCHRES BINARY STATUS=SIZE "
 		   "APPENDLIMIT=%zu",
 		   d->set.imap_max_append_size);
+	buf_append_str(out, " CONDSTORE QRESYNC");
 }
 
 /* ---- login ---- */

@@ -47,6 +47,8 @@ enum imap_input_mode {
 /* ENABLE'd extensions (RFC 5161). */
 #define IMAP_ENABLED_IMAP4REV2	0x01
 #define IMAP_ENABLED_UTF8	0x02
+#define IMAP_ENABLED_CONDSTORE	0x04	/* RFC 7162, also implicitly */
+#define IMAP_ENABLED_QRESYNC	0x08
 
 struct imap_client;
 
@@ -71,6 +73,7 @@ struct imap_client {
 	enum imap_input_mode mode;
 	bool tls;			/* inside TLS (either kind) */
 	bool tls_pending;		/* handshake running */
+	bool compressed;		/* COMPRESS=DEFLATE is on */
 	bool closing;			/* free once the output is sent */
 	bool destroyed;
 	unsigned int enabled;		/* IMAP_ENABLED_* */
