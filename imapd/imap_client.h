@@ -176,6 +176,9 @@ void imap_client_unselect(struct imap_client *c);
  * (without "CAPABILITY"). */
 void imap_client_capabilities(const struct imap_client *c, struct buf *out);
 
+/* Forgets input read but not used (a new layer makes it meaningless). */
+void imap_client_discard_input(struct imap_client *c);
+
 /* Starts TLS on the connection (STARTTLS); 0 or -1. */
 int imap_client_start_tls(struct imap_client *c, const char **error_r);
 

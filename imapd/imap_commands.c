@@ -39,6 +39,7 @@ static const struct imap_cmd_def imap_cmd_defs[] = {
 	  cmd_store },
 	{ "COPY", IMAP_CMD_SELECTED | IMAP_CMD_UID, cmd_copy },
 	{ "MOVE", IMAP_CMD_SELECTED | IMAP_CMD_UID, cmd_move },
+	{ "COMPRESS", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_compress },
 };
 
 const struct imap_cmd_def *imap_cmd_find(const char *name)
