@@ -14,7 +14,7 @@ void cmd_compress(struct imap_client *c, const struct imap_command *cmd)
 		return;
 	}
 	/* Section 3: compressing twice gains nothing; say it is on. */
-	if (c->compressed) {
+	if (deflate_stream_active(c->stream)) {
 		imap_client_done_plain(c, "NO [COMPRESSIONACTIVE] DEFLATE is "
 				       "active already");
 		return;
@@ -29,7 +29,6 @@ void cmd_compress(struct imap_client *c, const struct imap_command *cmd)
 		imap_client_bye(c, "Compression failed");
 		return;
 	}
-	c->compressed = true;
 	log_info("compress", "compression=%s", "DEFLATE");
 	/* The client may send nothing before our OK (section 3), so what
 	 * is buffered was read uncompressed and is not a command. */

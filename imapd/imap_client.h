@@ -73,7 +73,6 @@ struct imap_client {
 	enum imap_input_mode mode;
 	bool tls;			/* inside TLS (either kind) */
 	bool tls_pending;		/* handshake running */
-	bool compressed;		/* COMPRESS=DEFLATE is on */
 	bool closing;			/* free once the output is sent */
 	bool destroyed;
 	unsigned int enabled;		/* IMAP_ENABLED_* */
