@@ -52,14 +52,14 @@ static ssize_t deflate_read(struct stream_transport *t, void *data,
 		ssize_t n;
 
 		if (dt->in.avail_in > 0 || dt->in_more) {
-			int r;
+			uInt room = size < UINT32_MAX ? (uInt)size : UINT32_MAX;
 			size_t produced;
+			int r;
 
 			dt->in.next_out = data;
-			dt->in.avail_out = (uInt)(size < UINT32_MAX ? size :
-						  UINT32_MAX);
+			dt->in.avail_out = room;
 			r = inflate(&dt->in, Z_SYNC_FLUSH);
-			produced = size - dt->in.avail_out;
+			produced = room - dt->in.avail_out;
 			if (r == Z_STREAM_END)
 				dt->in_end = true;
 			else if (r != Z_OK && r != Z_BUF_ERROR)
