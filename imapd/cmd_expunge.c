@@ -2,6 +2,7 @@
  * 2.1). */
 #include "imapd/imap_commands.h"
 #include "imapd/imap_client.h"
+#include "imapd/imap_condstore.h"
 #include "imapd/imap_selected.h"
 #include "imapd/imap_seqset.h"
 #include "acl.h"
@@ -69,5 +70,15 @@ void cmd_expunge(struct imap_client *c, const struct imap_command *cmd)
 	if (n > 0)
 		log_info("expunge", "mailbox=%s count=%zu", sel->info.name, n);
 	free(uids);
+	/* RFC 7162 section 3.2.7: with QRESYNC the new HIGHESTMODSEQ comes
+	 * with the OK, after the VANISHED it covers. */
+	if (n > 0 && imap_qresync_enabled(c)) {
+		if (imap_selected_sync(sel, &error) < 0)
+			log_error("mailbox_sync_failed", "mailbox=%s reason=%s",
+				  sel->info.name, error);
+		imap_client_done(c, "OK [HIGHESTMODSEQ %llu] EXPUNGE completed",
+				 (unsigned long long)sel->view.highestmodseq);
+		return;
+	}
 	imap_client_done(c, "OK EXPUNGE completed");
 }

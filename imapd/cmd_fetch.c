@@ -6,6 +6,7 @@
  * itself. */
 #include "imapd/imap_commands.h"
 #include "imapd/imap_client.h"
+#include "imapd/imap_condstore.h"
 #include "imapd/imap_date.h"
 #include "imapd/imap_fetch_parse.h"
 #include "imapd/imap_message.h"
@@ -42,6 +43,7 @@ struct fetch_ctx {
 	size_t *idx;
 	size_t count, pos;
 	bool *seen_set;		/* this FETCH set \Seen: report FLAGS */
+	bool condstore;		/* ...with UID and MODSEQ (RFC 7162 3.2.4) */
 	bool needs_file;
 	/* The message being written. */
 	bool in_message;
@@ -77,7 +79,9 @@ static bool fetch_wants(const struct fetch_ctx *f, size_t item)
 	unsigned int items = f->fetch->items;
 
 	switch (item) {
-	case FETCH_ITEM_UID: return items & IMAP_FETCH_UID;
+	case FETCH_ITEM_UID:
+		return (items & IMAP_FETCH_UID) ||
+			(f->condstore && f->seen_set[f->pos]);
 	case FETCH_ITEM_FLAGS:
 		return (items & IMAP_FETCH_FLAGS) || f->seen_set[f->pos];
 	case FETCH_ITEM_INTERNALDATE: return items & IMAP_FETCH_INTERNALDATE;
@@ -86,7 +90,9 @@ static bool fetch_wants(const struct fetch_ctx *f, size_t item)
 	case FETCH_ITEM_BODY: return items & IMAP_FETCH_BODY;
 	case FETCH_ITEM_BODYSTRUCTURE: return items & IMAP_FETCH_BODYSTRUCTURE;
 	case FETCH_ITEM_MODSEQ:
-		return (items & IMAP_FETCH_MODSEQ) || f->fetch->has_changedsince;
+		return (items & IMAP_FETCH_MODSEQ) ||
+			f->fetch->has_changedsince ||
+			(f->condstore && f->seen_set[f->pos]);
 	case FETCH_ITEM_RFC822_HEADER: return items & IMAP_FETCH_RFC822_HEADER;
 	case FETCH_ITEM_RFC822_TEXT: return items & IMAP_FETCH_RFC822_TEXT;
 	case FETCH_ITEM_RFC822: return items & IMAP_FETCH_RFC822;
@@ -375,6 +381,22 @@ void cmd_fetch(struct imap_client *c, const struct imap_command *cmd)
 		imap_client_done_plain(c, "BAD %s", error);
 		return;
 	}
+	/* RFC 7162 section 3.2.6: VANISHED only once QRESYNC is on. */
+	if (f->fetch->vanished && !imap_qresync_enabled(c)) {
+		imap_seqset_free(&set);
+		imap_client_done_plain(c, "BAD VANISHED needs ENABLE QRESYNC");
+		return;
+	}
+	if ((f->fetch->items & IMAP_FETCH_MODSEQ) || f->fetch->has_changedsince)
+		imap_condstore_enable(c);
+	f->condstore = imap_condstore_enabled(c);
+	/* Expunges of the set since CHANGEDSINCE, before any FETCH ("$"
+	 * names UIDs that may be gone: then all of them are looked at). */
+	if (f->fetch->vanished &&
+	    imap_qresync_send_earlier(c, f->fetch->changedsince,
+				      set->saved ? NULL : set, 0, &error) < 0)
+		log_error("mailbox_sync_failed", "mailbox=%s reason=%s",
+			  c->sel->info.name, error);
 	imap_seqset_free(&set);
 	/* UID FETCH always reports UIDs (RFC 9051 section 6.4.9). */
 	if (cmd->uid)

@@ -2,6 +2,7 @@
  * and SEARCHRES (RFC 5182). */
 #include "imapd/imap_commands.h"
 #include "imapd/imap_client.h"
+#include "imapd/imap_condstore.h"
 #include "imapd/imap_copy.h"
 #include "imapd/imap_search_eval.h"
 #include "imapd/imap_search_parse.h"
@@ -10,10 +11,24 @@
 
 #include <stdlib.h>
 
+/* Does the program use MODSEQ (RFC 7162 section 3.1.5)? */
+static bool search_has_modseq(const struct imap_search_key *k)
+{
+	size_t i;
+
+	if (k->type == IMAP_SEARCH_MODSEQ)
+		return true;
+	for (i = 0; i < k->child_count; i++) {
+		if (search_has_modseq(&k->children[i]))
+			return true;
+	}
+	return false;
+}
+
 static void cmd_search_esearch(struct imap_client *c,
 			       const struct imap_command *cmd,
 			       unsigned int returns, const uint32_t *res,
-			       size_t n)
+			       size_t n, uint64_t modseq)
 {
 	struct buf line = BUF_INIT;
 
@@ -30,6 +45,8 @@ static void cmd_search_esearch(struct imap_client *c,
 		buf_append_str(&line, " ALL ");
 		imap_copy_uidset(res, n, &line);
 	}
+	if (modseq > 0)
+		buf_printf(&line, " MODSEQ %llu", (unsigned long long)modseq);
 	imap_client_send(c, "%s", buf_cstr(&line));
 	buf_free(&line);
 }
@@ -70,6 +87,8 @@ void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 	uint32_t *res;
 	size_t i, n = 0;
 	unsigned int returns;
+	uint64_t modseq = 0;
+	bool want_modseq;
 
 	limits.max_depth = c->daemon->set.imap_max_list_depth;
 	r = imap_search_parse(cmd->args, 0, &limits, &search, &error);
@@ -82,10 +101,17 @@ void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 		imap_client_done_plain(c, "BAD %s", error);
 		return;
 	}
+	want_modseq = search_has_modseq(&search->root);
+	if (want_modseq)
+		imap_condstore_enable(c);
 	res = xcalloc(sel->count + 1, sizeof(*res));
 	for (i = 0; i < sel->count; i++) {
-		if (imap_search_eval(sel, search, i))
-			res[n++] = cmd->uid ? sel->msgs[i].uid : (uint32_t)i + 1;
+		if (!imap_search_eval(sel, search, i))
+			continue;
+		res[n++] = cmd->uid ? sel->msgs[i].uid : (uint32_t)i + 1;
+		/* The highest mod-sequence of the matches (3.1.5). */
+		if (want_modseq && sel->msgs[i].modseq > modseq)
+			modseq = sel->msgs[i].modseq;
 	}
 	returns = search->has_return ? search->returns :
 		IMAP_SEARCH_RETURN_ALL;
@@ -94,13 +120,16 @@ void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 	if (search->has_return || (c->enabled & IMAP_ENABLED_IMAP4REV2)) {
 		/* RFC 5182 section 2.4: SAVE alone gives no ESEARCH. */
 		if (returns != IMAP_SEARCH_RETURN_SAVE)
-			cmd_search_esearch(c, cmd, returns, res, n);
+			cmd_search_esearch(c, cmd, returns, res, n, modseq);
 	} else {
 		struct buf line = BUF_INIT;
 
 		buf_append_str(&line, "* SEARCH");
 		for (i = 0; i < n; i++)
 			buf_printf(&line, " %u", res[i]);
+		if (modseq > 0)
+			buf_printf(&line, " (MODSEQ %llu)",
+				   (unsigned long long)modseq);
 		buf_append_str(&line, "\r\n");
 		imap_client_write(c, line.data, line.len);
 		buf_free(&line);

@@ -3,6 +3,7 @@
 #include "imapd/imap_commands.h"
 #include "imapd/imap_acl.h"
 #include "imapd/imap_client.h"
+#include "imapd/imap_condstore.h"
 #include "imapd/imap_list.h"
 #include "imapd/imap_mailbox_name.h"
 #include "imapd/imap_selected.h"
@@ -80,6 +81,11 @@ static void cmd_select_respond(struct imap_client *c)
 			 sel->view.uidvalidity);
 	imap_client_send(c, "* OK [UIDNEXT %u] Predicted next UID",
 			 sel->view.uidnext);
+	/* RFC 7162 section 3.1.2.1, once the client has shown it knows of
+	 * mod-sequences (as Dovecot does: older clients see no change). */
+	if (imap_condstore_enabled(c))
+		imap_client_send(c, "* OK [HIGHESTMODSEQ %llu] Highest",
+				 (unsigned long long)sel->view.highestmodseq);
 	if (c->enabled & IMAP_ENABLED_IMAP4REV2) {
 		buf_clear(&line);
 		imap_list_mailbox_line(c, &sel->info, NULL, &line);
@@ -93,14 +99,28 @@ static void cmd_select_common(struct imap_client *c,
 {
 	char name[STORE_MAILBOX_NAME_MAX + 1];
 	struct store_mailbox info;
+	struct imap_select_params params;
+	const struct imap_arg *list;
 	const char *arg, *error;
 	unsigned int rights = 0;
 	size_t len;
 	int ret;
 
-	if (cmd->arg_count != 1 ||
+	memset(&params, 0, sizeof(params));
+	if (cmd->arg_count < 1 || cmd->arg_count > 2 ||
 	    !imap_arg_get_astring(&cmd->args[0], &arg, &len)) {
 		imap_client_done_plain(c, "BAD Invalid arguments");
+		return;
+	}
+	/* RFC 4466 section 2.1: select parameters (RFC 7162's CONDSTORE
+	 * and QRESYNC), checked before the old mailbox is left. */
+	if (cmd->arg_count == 2 &&
+	    (!imap_arg_get_list(&cmd->args[1], &list, NULL) ||
+	     imap_select_params_parse(c, list, &params, &error) < 0)) {
+		imap_select_params_free(&params);
+		imap_client_done_plain(c, "BAD %s", cmd->args[1].type ==
+				       IMAP_ARG_LIST ? error :
+				       "Invalid arguments");
 		return;
 	}
 	if (c->sel != NULL) {
@@ -110,15 +130,18 @@ static void cmd_select_common(struct imap_client *c,
 		imap_client_send(c, "* OK [CLOSED] Previous mailbox closed");
 	}
 	if (imap_mailbox_name_in(c, arg, name, &error) < 0) {
+		imap_select_params_free(&params);
 		imap_client_done_plain(c, "NO [NONEXISTENT] %s", error);
 		return;
 	}
 	ret = imap_acl_lookup(c, name, &info, &rights, &error);
 	if (ret < 0) {
+		imap_select_params_free(&params);
 		imap_client_fail(c, "SELECT", error);
 		return;
 	}
 	if (ret == 0) {
+		imap_select_params_free(&params);
 		imap_client_done_plain(c, "NO [NONEXISTENT] No such mailbox");
 		return;
 	}
@@ -131,12 +154,17 @@ static void cmd_select_common(struct imap_client *c,
 	if (!(rights & (ACL_I | ACL_E | ACL_S | ACL_W | ACL_T)))
 		readonly = true;
 	if (imap_selected_open(c, &info, readonly, &c->sel, &error) < 0) {
+		imap_select_params_free(&params);
 		imap_client_fail(c, "SELECT", error);
 		return;
 	}
 	c->sel->rights = rights;
 	c->state = IMAP_STATE_SELECTED;
+	if (params.condstore || params.qresync)
+		c->enabled |= IMAP_ENABLED_CONDSTORE;
 	cmd_select_respond(c);
+	imap_qresync_select(c, &params);
+	imap_select_params_free(&params);
 	imap_client_done(c, "OK [READ-%s] %s completed",
 			 readonly ? "ONLY" : "WRITE", cmd->name);
 }

@@ -2,6 +2,7 @@
 #include "imapd/imap_commands.h"
 #include "imapd/imap_acl.h"
 #include "imapd/imap_client.h"
+#include "imapd/imap_condstore.h"
 #include "imapd/imap_mailbox_name.h"
 #include "imapd/imap_selected.h"
 #include "imapd/imap_status.h"
@@ -152,6 +153,8 @@ void cmd_status(struct imap_client *c, const struct imap_command *cmd)
 		imap_client_done_plain(c, "BAD Invalid STATUS arguments");
 		return;
 	}
+	if (items & IMAP_STATUS_HIGHESTMODSEQ)
+		imap_condstore_enable(c);
 	if (imap_mailbox_name_in(c, arg, name, &error) < 0) {
 		imap_client_done_plain(c, "NO [NONEXISTENT] %s", error);
 		return;

@@ -3,6 +3,7 @@
 #include "imapd/imap_commands.h"
 #include "imapd/imap_acl.h"
 #include "imapd/imap_client.h"
+#include "imapd/imap_condstore.h"
 #include "imapd/imap_copy.h"
 #include "imapd/imap_selected.h"
 #include "imapd/imap_seqset.h"
@@ -11,6 +12,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+static int store_uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
 
 void cmd_store(struct imap_client *c, const struct imap_command *cmd)
 {
@@ -38,6 +46,8 @@ void cmd_store(struct imap_client *c, const struct imap_command *cmd)
 		return;
 	}
 	imap_seqset_free(&set);
+	if (store->has_unchangedsince)
+		imap_condstore_enable(c);
 	if (sel->readonly) {
 		imap_store_free(&store);
 		free(idx);
@@ -122,15 +132,22 @@ void cmd_store(struct imap_client *c, const struct imap_command *cmd)
 
 		if (sel->state[k] & IMAP_MSG_EXPUNGED)
 			continue;
+		/* One that failed UNCHANGEDSINCE is only in [MODIFIED]; the
+		 * change that beat it comes as an update of its own. */
+		if (modified.len > 0 && bsearch(&sel->msgs[k].uid, modified.data,
+			    modified.len / sizeof(uint32_t), sizeof(uint32_t),
+			    store_uid_cmp) != NULL)
+			continue;
 		sel->state[k] &= (uint8_t)~IMAP_MSG_FLAGS_CHANGED;
 		if (store->silent)
 			continue;
 		buf_clear(&line);
 		buf_printf(&line, "* %zu FETCH (", k + 1);
-		if (cmd->uid)
+		if (cmd->uid || imap_condstore_enabled(c))
 			buf_printf(&line, "UID %u ", sel->msgs[k].uid);
 		buf_append_str(&line, "FLAGS ");
 		imap_selected_flags(sel, &sel->msgs[k], &line);
+		imap_condstore_fetch_modseq(c, sel->msgs[k].modseq, &line);
 		buf_append_str(&line, ")\r\n");
 		imap_client_write(c, line.data, line.len);
 	}

@@ -282,6 +282,7 @@ void imap_client_capabilities(const struct imap_client *c, struct buf *out)
 		   "APPENDLIMIT=%zu",
 		   d->set.imap_max_append_size);
 	buf_append_str(out, " ACL RIGHTS=texk");
+	buf_append_str(out, " CONDSTORE QRESYNC COMPRESS=DEFLATE");
 }
 
 /* ---- login ---- */
@@ -434,6 +435,14 @@ bool imap_client_check_selected(struct imap_client *c)
 
 /* ---- TLS ---- */
 
+void imap_client_discard_input(struct imap_client *c)
+{
+	buf_clear(&c->in);
+	c->in_pos = 0;
+	imap_parser_free(&c->parser);
+	c->parser = imap_parser_new(&c->daemon->parser_limits);
+}
+
 int imap_client_start_tls(struct imap_client *c, const char **error_r)
 {
 	if (tls_stream_start(c->stream, c->daemon->tls, NULL, error_r) < 0)
@@ -441,10 +450,7 @@ int imap_client_start_tls(struct imap_client *c, const char **error_r)
 	c->tls_pending = true;
 	/* Whatever the client pipelined after STARTTLS was sent in the clear
 	 * and must not be taken as commands (CVE-2011-0411). */
-	buf_clear(&c->in);
-	c->in_pos = 0;
-	imap_parser_free(&c->parser);
-	c->parser = imap_parser_new(&c->daemon->parser_limits);
+	imap_client_discard_input(c);
 	return 0;
 }
 

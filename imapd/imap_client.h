@@ -47,6 +47,8 @@ enum imap_input_mode {
 /* ENABLE'd extensions (RFC 5161). */
 #define IMAP_ENABLED_IMAP4REV2	0x01
 #define IMAP_ENABLED_UTF8	0x02
+#define IMAP_ENABLED_CONDSTORE	0x04	/* RFC 7162, also implicitly */
+#define IMAP_ENABLED_QRESYNC	0x08
 
 struct imap_client;
 
@@ -172,6 +174,9 @@ void imap_client_unselect(struct imap_client *c);
 /* The capability list for this session's state, appended to `out`
  * (without "CAPABILITY"). */
 void imap_client_capabilities(const struct imap_client *c, struct buf *out);
+
+/* Forgets input read but not used (a new layer makes it meaningless). */
+void imap_client_discard_input(struct imap_client *c);
 
 /* Starts TLS on the connection (STARTTLS); 0 or -1. */
 int imap_client_start_tls(struct imap_client *c, const char **error_r);

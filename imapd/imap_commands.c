@@ -44,6 +44,7 @@ static const struct imap_cmd_def imap_cmd_defs[] = {
 	{ "GETACL", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_getacl },
 	{ "LISTRIGHTS", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_listrights },
 	{ "MYRIGHTS", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_myrights },
+	{ "COMPRESS", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_compress },
 };
 
 const struct imap_cmd_def *imap_cmd_find(const char *name)

@@ -47,5 +47,6 @@ imap_cmd_fn cmd_capability, cmd_noop, cmd_logout, cmd_id, cmd_enable,
 /* RFC 4314 (cmd_acl.c). */
 imap_cmd_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights,
 	cmd_myrights;
+imap_cmd_fn cmd_compress;
 
 #endif

@@ -1,6 +1,7 @@
 /* The selected mailbox as the client knows it (see imap_selected.h). */
 #include "imapd/imap_selected.h"
 #include "imapd/imap_client.h"
+#include "imapd/imap_condstore.h"
 #include "imapd/imap_flags.h"
 #include "imapd/imap_notify.h"
 #include "imapd/imap_seqset.h"
@@ -284,10 +285,23 @@ void imap_selected_announce_keywords(struct imap_client *c)
 static void imap_selected_send_expunges(struct imap_client *c)
 {
 	struct imap_selected *sel = c->sel;
-	size_t i, kept = 0;
+	bool vanished = imap_qresync_enabled(c);
+	uint32_t *uids = NULL;
+	size_t i, kept = 0, n = 0;
 
+	/* With QRESYNC one VANISHED names them all by UID (RFC 7162
+	 * section 3.2.10.2). */
+	if (vanished)
+		uids = xcalloc(sel->count + 1, sizeof(*uids));
+	for (i = 0; vanished && i < sel->count; i++) {
+		if ((sel->state[i] & IMAP_MSG_EXPUNGED) && i < sel->exists_sent)
+			uids[n++] = sel->msgs[i].uid;
+	}
+	imap_qresync_send_vanished(c, uids, n);
+	sel->exists_sent -= n;
+	free(uids);
 	/* Highest first, so each number is still valid when it is read. */
-	for (i = sel->count; i-- > 0;) {
+	for (i = sel->count; !vanished && i-- > 0;) {
 		if (!(sel->state[i] & IMAP_MSG_EXPUNGED))
 			continue;
 		if (i < sel->exists_sent) {
@@ -331,6 +345,7 @@ void imap_selected_announce(struct imap_client *c, bool allow_expunge)
 		buf_printf(&line, "* %zu FETCH (UID %u FLAGS ", i + 1,
 			   sel->msgs[i].uid);
 		imap_selected_flags(sel, &sel->msgs[i], &line);
+		imap_condstore_fetch_modseq(c, sel->msgs[i].modseq, &line);
 		buf_append_str(&line, ")\r\n");
 		imap_client_write(c, line.data, line.len);
 	}

@@ -105,6 +105,19 @@ void mbox_view_free(struct mbox_view *view);
 /* Index of `uid` in the view, or -1. */
 ssize_t mbox_view_find(const struct mbox_view *view, uint32_t uid);
 
+/*
+ * The UIDs expunged since `since` (RFC 7162 VANISHED (EARLIER)), as
+ * ascending ranges appended to `out`: pairs of uint32_t, first and last.
+ * Exact while the index keeps an expunged message's tombstone, which
+ * carries the modseq of its expunge; once compaction has dropped it, when
+ * the message went is no longer known and its UID is always reported.  A
+ * superset is what RFC 7162 section 3.2.6 asks of a server whose memory
+ * is short; a missing UID would leave a client with a message that is not
+ * there.
+ */
+int mbox_vanished(struct mbox *mb, const struct mbox_view *view,
+		  uint64_t since, struct buf *out, const char **error_r);
+
 enum mbox_change_type {
 	MBOX_CHANGE_APPEND,
 	MBOX_CHANGE_FLAGS,

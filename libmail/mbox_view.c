@@ -38,23 +38,16 @@ static void mbox_view_keywords(struct mbox_view *view,
 	}
 }
 
-int mbox_view_load(struct mbox *mb, struct mbox_view *view,
-		   const char **error_r)
+/* Calls `fn` for every record of the index, tombstones included, in UID
+ * order; the caller holds the lock. */
+static int mbox_index_walk(struct mbox *mb,
+			   void (*fn)(void *ctx, const struct mbox_record *rec),
+			   void *ctx, const char **error_r)
 {
 	struct mbox_record *chunk;
 	uint32_t i = 0;
 	int ret = 0;
 
-	memset(view, 0, sizeof(*view));
-	if (mbox_lock(mb, LOCK_SH, error_r) < 0)
-		return -1;
-	view->uidvalidity = mb->hdr.uidvalidity;
-	view->uidnext = mb->hdr.uidnext;
-	view->highestmodseq = mb->hdr.highestmodseq;
-	view->log_offset = mb->hdr.applied_offset;
-	view->log_ino = mb->log_ino;
-	mbox_view_keywords(view, &mb->hdr);
-	mbox_view_reserve(view, mb->hdr.record_count);
 	chunk = xmalloc(MBOX_VIEW_CHUNK * sizeof(*chunk));
 	while (i < mb->hdr.record_count) {
 		uint32_t n = mb->hdr.record_count - i, j;
@@ -68,17 +61,106 @@ int mbox_view_load(struct mbox *mb, struct mbox_view *view,
 			ret = mbox_fail(error_r, "%s/index: short read", mb->dir);
 			break;
 		}
-		for (j = 0; j < n; j++) {
-			if (!(chunk[j].flags & MBOX_EXPUNGED))
-				view->records[view->count++] = chunk[j];
-		}
+		for (j = 0; j < n; j++)
+			fn(ctx, &chunk[j]);
 		i += n;
 	}
 	free(chunk);
+	return ret;
+}
+
+static void mbox_view_load_record(void *ctx, const struct mbox_record *rec)
+{
+	struct mbox_view *view = ctx;
+
+	if (!(rec->flags & MBOX_EXPUNGED))
+		view->records[view->count++] = *rec;
+}
+
+int mbox_view_load(struct mbox *mb, struct mbox_view *view,
+		   const char **error_r)
+{
+	int ret;
+
+	memset(view, 0, sizeof(*view));
+	if (mbox_lock(mb, LOCK_SH, error_r) < 0)
+		return -1;
+	view->uidvalidity = mb->hdr.uidvalidity;
+	view->uidnext = mb->hdr.uidnext;
+	view->highestmodseq = mb->hdr.highestmodseq;
+	view->log_offset = mb->hdr.applied_offset;
+	view->log_ino = mb->log_ino;
+	mbox_view_keywords(view, &mb->hdr);
+	mbox_view_reserve(view, mb->hdr.record_count);
+	ret = mbox_index_walk(mb, mbox_view_load_record, view, error_r);
 	mbox_unlock(mb);
 	if (ret < 0)
 		mbox_view_free(view);
 	return ret;
+}
+
+struct mbox_vanished_ctx {
+	uint64_t since;
+	struct buf old;		/* uint32_t UIDs expunged at or before it */
+};
+
+static void mbox_vanished_record(void *ctx, const struct mbox_record *rec)
+{
+	struct mbox_vanished_ctx *v = ctx;
+
+	if ((rec->flags & MBOX_EXPUNGED) && rec->modseq <= v->since)
+		buf_append(&v->old, &rec->uid, sizeof(rec->uid));
+}
+
+static void mbox_vanished_range(struct buf *out, uint32_t lo, uint32_t hi)
+{
+	buf_append(out, &lo, sizeof(lo));
+	buf_append(out, &hi, sizeof(hi));
+}
+
+int mbox_vanished(struct mbox *mb, const struct mbox_view *view,
+		  uint64_t since, struct buf *out, const char **error_r)
+{
+	struct mbox_vanished_ctx v;
+	const uint32_t *old;
+	size_t i = 0, j = 0, n_old;
+	uint32_t prev = 0;
+	int ret;
+
+	memset(&v, 0, sizeof(v));
+	v.since = since;
+	if (mbox_lock(mb, LOCK_SH, error_r) < 0)
+		return -1;
+	ret = mbox_index_walk(mb, mbox_vanished_record, &v, error_r);
+	mbox_unlock(mb);
+	if (ret < 0) {
+		buf_free(&v.old);
+		return -1;
+	}
+	/* Every UID below UIDNEXT was given to a message once.  What is
+	 * neither live in the view nor known to have gone by `since` is
+	 * reported: merge the two ascending lists and emit their gaps. */
+	old = (const uint32_t *)(const void *)v.old.data;
+	n_old = v.old.len / sizeof(*old);
+	while (i < view->count || j < n_old) {
+		uint32_t u;
+
+		if (j >= n_old ||
+		    (i < view->count && view->records[i].uid < old[j]))
+			u = view->records[i++].uid;
+		else
+			u = old[j++];
+		if (u >= view->uidnext)
+			break;
+		if (u > prev + 1)
+			mbox_vanished_range(out, prev + 1, u - 1);
+		if (u > prev)
+			prev = u;
+	}
+	if (view->uidnext > 0 && view->uidnext - 1 > prev)
+		mbox_vanished_range(out, prev + 1, view->uidnext - 1);
+	buf_free(&v.old);
+	return 0;
 }
 
 void mbox_view_free(struct mbox_view *view)

@@ -316,6 +316,10 @@ int main(void)
 	/* Checkpoint with many tombstones compacts the index. */
 	{
 		const char *texts[20];
+		struct buf van = BUF_INIT;
+		const uint32_t *vr;
+		uint64_t before;
+		bool covered, live_reported;
 		uint32_t n;
 
 		for (i = 0; i < 20; i++)
@@ -323,11 +327,40 @@ int main(void)
 		append_texts(mb, texts, 20, &first);
 		for (n = 0; n < 15; n++)
 			uids[n] = first + n;
+		mbox_view_free(&view);
+		mbox_view_load(mb, &view, &err);
+		before = view.highestmodseq;
 		mbox_expunge(mb, uids, 15, &err);
+		mbox_sync(mb, &view, NULL, NULL, &err);
+		is_int(mbox_vanished(mb, &view, before, &van, &err), 0,
+		       "vanished since before the expunge");
+		vr = (const uint32_t *)(const void *)van.data;
+		ok(van.len == 2 * sizeof(uint32_t) && vr[0] == first &&
+		   vr[1] == first + 14, "... is exactly the expunged range");
+		buf_clear(&van);
+		mbox_vanished(mb, &view, view.highestmodseq, &van, &err);
+		is_int(van.len, 0, "nothing vanished since the newest modseq");
 		is_int(mbox_checkpoint(mb, &err), 0, "checkpoint");
 		mbox_view_free(&view);
 		mbox_view_load(mb, &view, &err);
 		is_int(view.count, 8, "live messages after compaction");
+		/* The tombstones are gone: when those went is unknown now, so
+		 * they are reported for any modseq, and no live one is. */
+		buf_clear(&van);
+		mbox_vanished(mb, &view, view.highestmodseq, &van, &err);
+		vr = (const uint32_t *)(const void *)van.data;
+		covered = false;
+		live_reported = false;
+		for (n = 0; n < van.len / (2 * sizeof(uint32_t)); n++) {
+			if (vr[2 * n] <= first && vr[2 * n + 1] >= first + 14)
+				covered = true;
+			for (i = 0; (size_t)i < view.count; i++)
+				live_reported |= view.records[i].uid >= vr[2 * n] &&
+					view.records[i].uid <= vr[2 * n + 1];
+		}
+		ok(covered, "compacted expunges are still reported");
+		ok(!live_reported, "no live message is reported");
+		buf_free(&van);
 		is_int(view.uidnext, first + 20, "uidnext survives compaction");
 		memset(&seen, 0, sizeof(seen));
 		is_int(mbox_sync(mb2, &view2, on_change, &seen, &err) >= 0, 1,
