@@ -265,6 +265,12 @@ int queue_file_set_status_remote(struct queue_file *qf, size_t index,
 				 const char *remote, const char **error_r);
 int queue_file_sync(struct queue_file *qf, const char **error_r);
 
+/* Puts header fields (CRLFs included) in front of the message as this
+ * reader presents it, without changing the file: a DKIM signature made
+ * for one delivery attempt. */
+void queue_file_prepend(struct queue_file *qf, const char *fields,
+			size_t len);
+
 /* Reads up to `size` message octets at `offset` into the message.
  * Returns the count read, 0 at its end, -1 on error. */
 ssize_t queue_file_read_message(struct queue_file *qf, uint64_t offset,

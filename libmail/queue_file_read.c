@@ -454,6 +454,22 @@ int queue_file_sync(struct queue_file *qf, const char **error_r)
 	return 0;
 }
 
+void queue_file_prepend(struct queue_file *qf, const char *fields,
+			size_t len)
+{
+	struct queue_envelope *env = &qf->env;
+	char *p = xmalloc(env->prepend_len + len + 1);
+
+	memcpy(p, fields, len);
+	if (env->prepend_len > 0)
+		memcpy(p + len, env->prepend, env->prepend_len);
+	p[len + env->prepend_len] = '\0';
+	free(env->prepend);
+	env->prepend = p;
+	env->prepend_len += len;
+	env->message_size += len;
+}
+
 ssize_t queue_file_read_message(struct queue_file *qf, uint64_t offset,
 				void *data, size_t size)
 {

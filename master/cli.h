@@ -28,6 +28,8 @@ int cli_reconstruct(int argc, char **argv);
 /* In master/cli_mailauth.c. */
 int cli_spf(int argc, char **argv);
 int cli_dmarc(int argc, char **argv);
+/* In master/cli_dkim.c. */
+int cli_dkim(int argc, char **argv);
 /* In queue/cli_queue.c: the queue belongs to the queue manager. */
 int cli_queue(int argc, char **argv);
 

@@ -33,6 +33,7 @@ static const struct cli_command cli_commands[] = {
 	{ "auth", cli_auth, "test a login against the running auth service" },
 	{ "spf", cli_spf, "check a client address against a sender's SPF record" },
 	{ "dmarc", cli_dmarc, "evaluate a From domain's DMARC policy" },
+	{ "dkim", cli_dkim, "make DKIM keys, verify DKIM signatures" },
 };
 
 static void cli_usage(FILE *out)
