@@ -290,6 +290,20 @@ static void test_rfc8463(void)
 	buf_free(&msg);
 }
 
+static void test_limit(void)
+{
+	struct dkim_verify_limits lim = { 65536, 1000, 1 };
+	struct dkim_verify *v = dkim_verify_new(&lim);
+	struct buf msg = BUF_INIT;
+
+	read_file(DATA "rfc8463.eml", &msg);
+	dkim_verify_write(v, msg.data, msg.len);
+	dkim_verify_finish(v);
+	is_int(dkim_verify_count(v), 1, "signature limit: the first only");
+	dkim_verify_free(&v);
+	buf_free(&msg);
+}
+
 static void test_sign(void)
 {
 	struct buf msg = BUF_INIT, out = BUF_INIT, ed_pem = BUF_INIT;
@@ -367,6 +381,7 @@ int main(void)
 	test_tags();
 	test_pubkey();
 	test_rfc8463();
+	test_limit();
 	test_sign();
 	return tap_done();
 }
