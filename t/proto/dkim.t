@@ -250,6 +250,25 @@ my ($internal) = grep { /^Subject: internal\r?$/m } split /^uid \d+ /m, $box;
 ok($internal, 'found the internal message');
 unlike($internal // '', qr/^Authentication-Results:/m, 'no Authentication-Results on submission');
 
+# ---- the key cache ----
+
+# One smtpd process, a DNS that gives a TTL and logs the queries: two
+# messages signed with the same key cost one lookup.
+my $dns2 = Sealpost::DNS->new(ttl => 300, log_queries => 1, records => [
+	[ 'ext._domainkey.example.org', 'TXT', $ext_rec ],
+]);
+my $rx2 = Sealpost::Test->new(set => {
+	dns_servers => $dns2->server,
+	smtpd_workers => 1,
+});
+$mx = $rx2->env('SEALPOST_SMTP_PORT');
+$rx = $rx2;
+is(results(deliver(mdkim_sign(plain()))), 'pass', 'first message: pass');
+is(results(deliver(mdkim_sign(plain()))), 'pass', 'second message: pass');
+my $qlog = slurp($dns2->log_path);
+my @asked = $qlog =~ /query\[TXT\] ext\._domainkey\.example\.org/g;
+is(scalar @asked, 1, 'the key was asked of the DNS once, then cached') or diag $qlog;
+
 # ---- the command line ----
 
 my @keys = ('--key-record', 'brisbane._domainkey.football.example.com=' . record_of("$data/rfc8463-brisbane.txt"),
