@@ -485,6 +485,8 @@ int dkim_pubkey_parse(const char *record, size_t len, struct dkim_pubkey *key,
 		return -1;
 	}
 	if (dkim_base64_decode(t->value, t->len, &der, DKIM_KEY_MAX) < 0) {
+		/* The decoder may have grown the buffer. */
+		buf_free(&der);
 		*error_r = "bad p= tag";
 		return -1;
 	}

@@ -72,6 +72,11 @@ static void dkim_verify_start(struct dkim_verify *v)
 		vstart = f->name_len;
 		while (vstart < f->len && data[vstart] != ':')
 			vstart++;
+		if (vstart == f->len) {
+			/* A name alone at the end of a cut header. */
+			dkim_decide(c, DKIM_RESULT_NEUTRAL, "no field value");
+			continue;
+		}
 		vstart++;
 		if (dkim_sig_parse(data + vstart, f->len - vstart, &c->sig,
 				   &error) < 0) {

@@ -301,6 +301,20 @@ static void test_limit(void)
 	dkim_verify_finish(v);
 	is_int(dkim_verify_count(v), 1, "signature limit: the first only");
 	dkim_verify_free(&v);
+
+	/* Found by fuzzing: a field name alone at the end of the message. */
+	v = dkim_verify_new(&lim);
+	dkim_verify_write(v, "From: a@b\r\nDKIM-Signature", 25);
+	dkim_verify_finish(v);
+	{
+		struct dkim_outcome o;
+
+		dkim_verify_outcome(v, 0, &o);
+		ok(dkim_verify_count(v) == 1 &&
+		   o.result == DKIM_RESULT_NEUTRAL, "signature field without "
+		   "a colon: neutral");
+	}
+	dkim_verify_free(&v);
 	buf_free(&msg);
 }
 
