@@ -254,20 +254,31 @@ unlike($internal // '', qr/^Authentication-Results:/m, 'no Authentication-Result
 
 # One smtpd process, a DNS that gives a TTL and logs the queries: two
 # messages signed with the same key cost one lookup.
-my $dns2 = Sealpost::DNS->new(ttl => 300, log_queries => 1, records => [
-	[ 'ext._domainkey.example.org', 'TXT', $ext_rec ],
-]);
-my $rx2 = Sealpost::Test->new(set => {
-	dns_servers => $dns2->server,
-	smtpd_workers => 1,
-});
-$mx = $rx2->env('SEALPOST_SMTP_PORT');
-$rx = $rx2;
-is(results(deliver(mdkim_sign(plain()))), 'pass', 'first message: pass');
-is(results(deliver(mdkim_sign(plain()))), 'pass', 'second message: pass');
-my $qlog = slurp($dns2->log_path);
-my @asked = $qlog =~ /query\[TXT\] ext\._domainkey\.example\.org/g;
-is(scalar @asked, 1, 'the key was asked of the DNS once, then cached') or diag $qlog;
+my @keep;	# the DNS servers outlive lookups()
+sub lookups {
+	my ($ttl_max) = @_;
+	my $d = Sealpost::DNS->new(ttl => 300, log_queries => 1, records => [
+		[ 'ext._domainkey.example.org', 'TXT', $ext_rec ],
+		[ 'brisbane._domainkey.football.example.com', 'TXT', record_of("$data/rfc8463-brisbane.txt") ],
+		[ 'test._domainkey.football.example.com', 'TXT', record_of("$data/rfc8463-test.txt") ],
+	]);
+	$rx = Sealpost::Test->new(set => {
+		dns_servers => $d->server,
+		smtpd_workers => 1,
+		smtpd_dkim_key_cache_ttl => $ttl_max,
+		smtpd_dkim_max_signatures => 1,
+	});
+	$mx = $rx->env('SEALPOST_SMTP_PORT');
+	is(results(deliver(mdkim_sign(plain()))), 'pass', 'first message: pass');
+	is(results(deliver(mdkim_sign(plain()))), 'pass', 'second message: pass');
+	my @asked = slurp($d->log_path) =~ /query\[TXT\] ext\._domainkey\.example\.org/g;
+	push @keep, $d;
+	return scalar @asked;
+}
+is(lookups('1h'), 1, 'the key was asked of the DNS once, then cached');
+is(results(deliver(slurp("$data/rfc8463.eml"))), 'pass',
+    'smtpd_dkim_max_signatures 1: only the first signature is checked');
+is(lookups('0'), 2, 'smtpd_dkim_key_cache_ttl 0: asked each time');
 
 # ---- the command line ----
 
