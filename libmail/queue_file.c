@@ -171,6 +171,7 @@ void queue_envelope_deinit(struct queue_envelope *env)
 	free(env->envid);
 	free(env->auth_user);
 	free(env->client);
+	free(env->prepend);
 	memset(env, 0, sizeof(*env));
 }
 
@@ -186,6 +187,7 @@ struct queue_writer {
 	uint64_t message_size;
 	int error;		/* first errno, 0 while all is well */
 	bool ended;		/* "end" written: no more message octets */
+	struct buf trailer;	/* header records, written after "end" */
 };
 
 static void queue_writer_flush(struct queue_writer *w)
@@ -239,6 +241,8 @@ static void queue_writer_envelope(struct queue_writer *w,
 		queue_write_xtext(b, env->auth_user);
 		buf_append_char(b, '\n');
 	}
+	if (env->trusted)
+		buf_append_str(b, "trusted\n");
 	if (env->client != NULL) {
 		buf_append_str(b, "client ");
 		queue_write_xtext(b, env->client);
@@ -317,6 +321,18 @@ void queue_writer_write(struct queue_writer *w, const void *data, size_t len)
 		queue_writer_flush(w);
 }
 
+void queue_writer_add_header(struct queue_writer *w, const char *field)
+{
+	size_t len = strlen(field);
+
+	if (w->ended || len > QUEUE_HEADER_MAX)
+		log_panic("queue_writer_add_header: %s for %s",
+			  w->ended ? "after the end" : "too long", w->id);
+	buf_append_str(&w->trailer, "header ");
+	xtext_encode(&w->trailer, field, len);
+	buf_append_char(&w->trailer, '\n');
+}
+
 uint64_t queue_writer_size(const struct queue_writer *w)
 {
 	return w->message_size;
@@ -333,6 +349,7 @@ static void queue_writer_free(struct queue_writer **wp, bool remove)
 	if (remove)
 		(void)unlink(w->tmp_path);
 	buf_free(&w->out);
+	buf_free(&w->trailer);
 	free(w->tmp_path);
 	free(w->queue_dir);
 	free(w);
@@ -358,6 +375,7 @@ int queue_writer_end(struct queue_writer *w, const char **error_r)
 		log_panic("queue_writer_end twice for %s", w->id);
 	w->ended = true;
 	buf_append_str(&w->out, "end\n");
+	buf_append(&w->out, w->trailer.data, w->trailer.len);
 	queue_writer_flush(w);
 	if (w->error == 0 &&
 	    (str_format(digits, sizeof(digits), "%0*" PRIu64,

@@ -32,6 +32,8 @@
  *     body 7bit|8bitmime        (RFC 6152 BODY; optional)
  *     smtputf8                  (RFC 6531; optional)
  *     auth USER                 (the authenticated submitter; optional)
+ *     trusted                   (sent from smtpd_trusted_networks;
+ *                                optional)
  *     client IP                 (optional)
  *     origin QUEUEID            (a bounce: the message it reports on)
  *     rcpt XTEXT XTEXT NOTIFY ORCPT FLAGS
@@ -50,6 +52,17 @@
  *                                host that sent it, when one did)
  *     status INDEX W XTEXT      (a delay notice was sent; the reply is
  *                                left as it was)
+ *
+ * A writer may also put, right after "end" and before the file is made
+ * durable, fields to be delivered in front of the message, known only
+ * once the message was complete (Authentication-Results, which needs the
+ * whole body hashed and the DNS asked):
+ *
+ *     header XTEXT              (one header field, CRLF included)
+ *
+ * Readers present them as the first octets of the message, so every
+ * delivery path and the bounce copy see one message; message_size
+ * counts them.
  *
  * (The optional remote host and the W record came with the relay, before
  * any release; version 1 readers of the files in the wild know them.)
@@ -116,13 +129,17 @@ struct queue_envelope {
 	int body;		/* enum smtp_params_body */
 	bool smtputf8;
 	char *auth_user;	/* NULL when absent */
+	bool trusted;		/* the client was in smtpd_trusted_networks */
 	char *client;		/* NULL when absent */
 	char origin[QUEUE_ID_SIZE];	/* "" unless a bounce */
 	struct queue_rcpt *rcpts;
 	size_t rcpt_count;
 	/* Where the message is in the file (reader only). */
 	uint64_t message_offset;
-	uint64_t message_size;
+	uint64_t message_size;	/* the header records' fields included */
+	/* The fields of the header records, delivered first (reader). */
+	char *prepend;
+	size_t prepend_len;
 };
 
 struct queue_file_limits {
@@ -177,6 +194,12 @@ int queue_writer_begin(const char *queue_dir, struct queue_envelope *env,
 
 /* Appends message octets.  Errors are kept and reported by finish. */
 void queue_writer_write(struct queue_writer *w, const void *data, size_t len);
+
+/* Adds a header field (complete with its CRLF) to be delivered before the
+ * message: written after "end" by queue_writer_end().  At most
+ * QUEUE_HEADER_MAX octets. */
+#define QUEUE_HEADER_MAX 4000
+void queue_writer_add_header(struct queue_writer *w, const char *field);
 
 /* Octets of message written so far. */
 uint64_t queue_writer_size(const struct queue_writer *w);
@@ -241,6 +264,12 @@ int queue_file_set_status_remote(struct queue_file *qf, size_t index,
 				 char state_char, const char *reply,
 				 const char *remote, const char **error_r);
 int queue_file_sync(struct queue_file *qf, const char **error_r);
+
+/* Puts header fields (CRLFs included) in front of the message as this
+ * reader presents it, without changing the file: a DKIM signature made
+ * for one delivery attempt. */
+void queue_file_prepend(struct queue_file *qf, const char *fields,
+			size_t len);
 
 /* Reads up to `size` message octets at `offset` into the message.
  * Returns the count read, 0 at its end, -1 on error. */

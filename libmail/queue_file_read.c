@@ -179,6 +179,10 @@ static int queue_parse_record(struct queue_envelope *env, char *line,
 	if (strcmp(key, "auth") == 0)
 		return env->auth_user == NULL ?
 			queue_decode(v, strlen(v), &env->auth_user) : -1;
+	if (strcmp(key, "trusted") == 0) {
+		env->trusted = true;
+		return line == NULL ? 0 : -1;
+	}
 	if (strcmp(key, "client") == 0)
 		return env->client == NULL ?
 			queue_decode(v, strlen(v), &env->client) : -1;
@@ -191,6 +195,27 @@ static int queue_parse_record(struct queue_envelope *env, char *line,
 		return queue_parse_rcpt(env, line);
 	}
 	return -1;
+}
+
+/* "header XTEXT": a field delivered before the message. */
+static int queue_parse_header(struct queue_envelope *env, const char *v)
+{
+	struct buf field = BUF_INIT;
+	const char *error;
+
+	if (xtext_decode(&field, v, strlen(v), &error) < 0 ||
+	    field.len == 0 || field.len > QUEUE_HEADER_MAX ||
+	    memchr(field.data, '\0', field.len) != NULL ||
+	    env->prepend_len + field.len > 4 * QUEUE_HEADER_MAX) {
+		buf_free(&field);
+		return -1;
+	}
+	env->prepend = xrealloc(env->prepend, env->prepend_len + field.len + 1);
+	memcpy(env->prepend + env->prepend_len, field.data, field.len);
+	env->prepend_len += field.len;
+	env->prepend[env->prepend_len] = '\0';
+	buf_free(&field);
+	return 0;
 }
 
 /* "status INDEX D|F|T|W XTEXT [XTEXT]" */
@@ -297,6 +322,13 @@ static int queue_file_parse(struct queue_file *qf,
 	r.eof = false;
 	r.in_offset = (off_t)(env->message_offset + size + 4);
 	while ((line = queue_reader_line(&r, &len, &too_long)) != NULL) {
+		if (strlen(line) == len && strncmp(line, "header ", 7) == 0) {
+			if (queue_parse_header(env, line + 7) < 0) {
+				*error_r = "bad header record";
+				goto out;
+			}
+			continue;
+		}
 		if (strlen(line) != len || queue_parse_status(env, line) < 0) {
 			*error_r = "bad status record";
 			goto out;
@@ -307,6 +339,7 @@ static int queue_file_parse(struct queue_file *qf,
 		goto out;
 	}
 	qf->end = queue_reader_offset(&r);
+	env->message_size += env->prepend_len;
 	ret = 0;
 out:
 	buf_free(&r.in);
@@ -421,6 +454,22 @@ int queue_file_sync(struct queue_file *qf, const char **error_r)
 	return 0;
 }
 
+void queue_file_prepend(struct queue_file *qf, const char *fields,
+			size_t len)
+{
+	struct queue_envelope *env = &qf->env;
+	char *p = xmalloc(env->prepend_len + len + 1);
+
+	memcpy(p, fields, len);
+	if (env->prepend_len > 0)
+		memcpy(p + len, env->prepend, env->prepend_len);
+	p[len + env->prepend_len] = '\0';
+	free(env->prepend);
+	env->prepend = p;
+	env->prepend_len += len;
+	env->message_size += len;
+}
+
 ssize_t queue_file_read_message(struct queue_file *qf, uint64_t offset,
 				void *data, size_t size)
 {
@@ -430,6 +479,14 @@ ssize_t queue_file_read_message(struct queue_file *qf, uint64_t offset,
 		return 0;
 	if (size > qf->env.message_size - offset)
 		size = (size_t)(qf->env.message_size - offset);
+	if (offset < qf->env.prepend_len) {
+		/* The header records' fields come first. */
+		if (size > qf->env.prepend_len - offset)
+			size = (size_t)(qf->env.prepend_len - offset);
+		memcpy(data, qf->env.prepend + offset, size);
+		return (ssize_t)size;
+	}
+	offset -= qf->env.prepend_len;
 	do {
 		n = pread(qf->fd, data, size,
 			  (off_t)(qf->env.message_offset + offset));

@@ -1,5 +1,6 @@
 /* The header fixups on the way into the queue; see queue_message.h. */
 #include "queue_message.h"
+#include "authres.h"
 #include "buf.h"
 #include "queue_file.h"
 
@@ -17,6 +18,7 @@ struct queue_message {
 	struct buf header;
 	bool header_done;
 	unsigned int hops;
+	unsigned int authres_dropped;
 };
 
 struct queue_message *queue_message_new(struct queue_writer *w,
@@ -70,6 +72,34 @@ static void queue_message_scan(struct queue_message *m, size_t len,
 	}
 }
 
+/* Writes the first `len` octets of the held header, leaving out the
+ * Authentication-Results fields that claim our authserv-id. */
+static void queue_message_write_fields(struct queue_message *m, size_t len)
+{
+	const char *d = m->header.data, *p = d, *end = d + len;
+
+	if (m->opts.drop_authres_id == NULL) {
+		queue_writer_write(m->w, d, len);
+		return;
+	}
+	while (p < end) {
+		const char *q = p;
+
+		/* A field runs to the line end not followed by a fold. */
+		do {
+			const char *nl = memchr(q, '\n', (size_t)(end - q));
+
+			q = nl != NULL ? nl + 1 : end;
+		} while (q < end && (*q == ' ' || *q == '\t'));
+		if (authres_field_is_ours(p, (size_t)(q - p),
+					  m->opts.drop_authres_id))
+			m->authres_dropped++;
+		else
+			queue_writer_write(m->w, p, (size_t)(q - p));
+		p = q;
+	}
+}
+
 /* Emits the held header (its first `len` octets), with the additions. */
 static void queue_message_emit(struct queue_message *m, size_t len)
 {
@@ -77,7 +107,7 @@ static void queue_message_emit(struct queue_message *m, size_t len)
 	struct buf add = BUF_INIT;
 
 	queue_message_scan(m, len, &has_id, &has_date);
-	queue_writer_write(m->w, m->header.data, len);
+	queue_message_write_fields(m, len);
 	if (m->opts.add_missing && (!has_id || !has_date)) {
 		if (len > 0 && m->header.data[len - 1] != '\n')
 			buf_append_str(&add, "\r\n");
@@ -144,6 +174,11 @@ void queue_message_finish(struct queue_message *m)
 unsigned int queue_message_hops(const struct queue_message *m)
 {
 	return m->hops;
+}
+
+unsigned int queue_message_authres_dropped(const struct queue_message *m)
+{
+	return m->authres_dropped;
 }
 
 void queue_message_free(struct queue_message **mp)

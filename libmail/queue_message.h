@@ -25,6 +25,9 @@ struct queue_message_opts {
 	const char *queue_id;
 	/* The header section held back at most. */
 	size_t header_max;
+	/* Drop Authentication-Results fields claiming this authserv-id
+	 * (RFC 8601 5); NULL keeps them all. */
+	const char *drop_authres_id;
 };
 
 struct queue_message;
@@ -38,6 +41,8 @@ void queue_message_finish(struct queue_message *m);
 /* Received fields seen so far in the held header (loop detection,
  * RFC 5321 6.3). */
 unsigned int queue_message_hops(const struct queue_message *m);
+/* Authentication-Results fields dropped (drop_authres_id). */
+unsigned int queue_message_authres_dropped(const struct queue_message *m);
 void queue_message_free(struct queue_message **m);
 
 /* Appends an RFC 5322 date-time for `t` in local time. */

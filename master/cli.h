@@ -31,6 +31,8 @@ int cli_dmarc(int argc, char **argv);
 int cli_import(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_setup(int argc, char **argv);
+/* In master/cli_dkim.c. */
+int cli_dkim(int argc, char **argv);
 /* In queue/cli_queue.c: the queue belongs to the queue manager. */
 int cli_queue(int argc, char **argv);
 

@@ -37,6 +37,7 @@ static const struct cli_command cli_commands[] = {
 	{ "import", cli_import, "add an mbox file or a Maildir to a mailbox" },
 	{ "export", cli_export, "write a mailbox out as an mbox file or a Maildir" },
 	{ "setup", cli_setup, "prepare the state folders and check the keytab" },
+	{ "dkim", cli_dkim, "make DKIM keys, verify DKIM signatures" },
 };
 
 /* A command line the dispatcher cannot make sense of (no command, an

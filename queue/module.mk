@@ -1,7 +1,8 @@
 PROGRAMS += qmgr
 qmgr_SRCS := queue/qmgr_main.c queue/qmgr.c queue/qmgr_deliver.c \
   queue/qmgr_lmtp.c queue/qmgr_bounce.c queue/qmgr_control.c \
-  queue/queue_list.c queue/qmgr_relay.c queue/qmgr_smtp.c
+  queue/queue_list.c queue/qmgr_relay.c queue/qmgr_smtp.c \
+  queue/qmgr_dkim.c
 
 # The queue commands of `sealpost` live with the queue.
 sealpost_SRCS += queue/cli_queue.c

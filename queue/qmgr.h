@@ -28,6 +28,7 @@
 
 struct aliases;
 struct dns;
+struct dkim_sign_key;
 struct qmgr_dest;
 struct qmgr_relay;
 struct tls_ctx;
@@ -72,6 +73,9 @@ struct qmgr {
 	struct qmgr_dest *dests;
 	struct qmgr_relay *relay_waiting;
 	unsigned int smtp_active;
+	/* DKIM signing keys of the relay (qmgr_dkim.c). */
+	struct dkim_sign_key *dkim_keys;
+	size_t dkim_key_count;
 	int inotify_fd;
 	struct event_io *inotify_io;
 	struct event_timer *tick;
@@ -134,6 +138,14 @@ struct qmgr_relay *qmgr_relay_start(struct qmgr *q, struct queue_file *qf,
 				    size_t count, qmgr_relay_rcpt_fn *rcpt_fn,
 				    qmgr_relay_done_fn *done_fn, void *ctx);
 void qmgr_relay_free(struct qmgr_relay **r);
+
+/* ---- qmgr_dkim.c ---- */
+void qmgr_dkim_init(struct qmgr *q);
+void qmgr_dkim_deinit(struct qmgr *q);
+/* Signs a message about to be relayed when it came from one of our users
+ * and its From domain has keys: the DKIM-Signature fields go in front of
+ * the message as read from `qf` (in memory, for this attempt). */
+void qmgr_dkim_sign(struct qmgr *q, struct queue_file *qf);
 
 /* ---- qmgr_bounce.c ---- */
 /* What a DSN (RFC 3464 2.3.3 Action) says about one recipient. */

@@ -476,6 +476,10 @@ void qmgr_deliver(struct qmgr *q, struct qmgr_msg *m)
 	/* Held until every job is queued, so none can finish the message
 	 * while others are still being started. */
 	d->jobs = 1;
+	/* Signed before any job reads the message, so every recipient
+	 * gets the same octets. */
+	if (remote_count > 0)
+		qmgr_dkim_sign(q, d->qf);
 	if (d->local_count > 0)
 		qmgr_lmtp_queue(d);
 	if (remote_count > 0)

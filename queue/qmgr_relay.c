@@ -723,11 +723,13 @@ void qmgr_relay_init(struct qmgr *q)
 		qmgr_relay_read_password(q, path);
 		free(path);
 	}
+	qmgr_dkim_init(q);
 }
 
 void qmgr_relay_deinit(struct qmgr *q)
 {
 	qmgr_dest_free_all(q);
+	qmgr_dkim_deinit(q);
 	dns_free(&q->dns);
 	tls_ctx_free(&q->tls_client);
 	if (q->smtp_auth_pass != NULL)

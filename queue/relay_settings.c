@@ -85,6 +85,23 @@ static const struct config_key relay_keys[] = {
 	{ "smtp_quit_timeout", CONFIG_TIME, "300s", 1, 3600,
 	  F(smtp_quit_timeout),
 	  "How long to wait for the replies to RSET and QUIT." },
+	{ "dkim_sign", CONFIG_STRING, "", 0, 0, F(dkim_sign),
+	  "DKIM signing keys (RFC 6376, RFC 8463), as a list separated by "
+	  "commas of `domain:selector:keyfile`, e.g. `example.org:rsa1:"
+	  "dkim/example.org.rsa1.pem, example.org:ed1:dkim/example.org.ed1."
+	  "pem`.  A message leaving by the relay that came from an "
+	  "authenticated user, a client in smtpd_trusted_networks or "
+	  "sendmail(1), and whose From address is in one of these domains "
+	  "(exactly, not a subdomain), is signed relaxed/relaxed with every "
+	  "key of that domain (an RSA and an Ed25519 key give two "
+	  "signatures).  Key files are PEM (PKCS #8 or PKCS #1, RSA of at "
+	  "least 1024 bits, 2048 advised, or Ed25519), read by qmgr as the "
+	  "mail user at start; a relative path is taken from state_dir.  "
+	  "`sealpost dkim keygen` makes them.  Empty signs nothing." },
+	{ "dkim_signature_expire", CONFIG_TIME, "0", 0, 31536000,
+	  F(dkim_signature_expire),
+	  "How long a DKIM signature stays valid (its x= tag, RFC 6376 "
+	  "3.5), counted from the signing time t=.  0 puts no x= tag." },
 };
 
 const struct config_table relay_config_table = {

@@ -28,6 +28,8 @@ struct relay_settings {
 	unsigned int smtp_data_xfer_timeout;
 	unsigned int smtp_data_done_timeout;
 	unsigned int smtp_quit_timeout;
+	const char *dkim_sign;
+	unsigned int dkim_signature_expire;
 };
 
 extern const struct config_table relay_config_table;

@@ -24,6 +24,9 @@
 #include <netinet/in.h>
 
 struct aliases;
+struct dkim_verify;
+struct dns;
+struct smtpd_dkim_lookup;
 struct auth_client;
 struct buf;
 struct event_loop;
@@ -77,6 +80,11 @@ struct smtpd {
 	size_t trusted_count;
 	struct smtpd_login_entry *logins;
 	size_t login_count;
+	/* The authserv-id of Authentication-Results (RFC 8601). */
+	const char *authserv_id;
+	/* DKIM verification on the MX role: the resolver (which caches
+	 * key records for their TTL). */
+	struct dns *dns;
 	/* Sessions whose message waits for the round's shared syncs. */
 	struct smtpd_session *commit_head;
 	struct event_timer *commit_timer;
@@ -118,6 +126,10 @@ struct smtpd_txn {
 	bool last_cr;		/* BDAT: the previous octet was a CR */
 	/* What was wrong with the message, decided at its end. */
 	bool too_big, bare_eol, line_too_long, failed;
+	/* DKIM verification (MX role) and its key lookups in flight. */
+	struct dkim_verify *dkim;
+	struct smtpd_dkim_lookup *dkim_lookups;
+	size_t dkim_pending;
 };
 
 struct smtpd_session {
@@ -203,6 +215,19 @@ bool smtpd_bdat_input(struct smtpd_session *sess);
 void smtpd_commit_message(struct smtpd_session *sess);
 /* A session going away must leave the commit list. */
 void smtpd_commit_forget(struct smtpd_session *sess);
+
+/* ---- smtpd_dkim.c ---- */
+void smtpd_dkim_init(struct smtpd *s);
+void smtpd_dkim_deinit(struct smtpd *s);
+/* Starts verifying the transaction's message when the role asks for it. */
+void smtpd_dkim_begin(struct smtpd_session *sess);
+void smtpd_dkim_write(struct smtpd_session *sess, const char *data,
+		      size_t size);
+/* The message is complete and good: looks up the keys, adds the
+ * Authentication-Results field, then commits.  Takes over the session. */
+void smtpd_dkim_commit(struct smtpd_session *sess);
+/* Cancels the lookups of a transaction going away. */
+void smtpd_dkim_txn_free(struct smtpd_txn *t);
 
 /* ---- smtpd_policy.c ---- */
 int smtpd_policy_load(struct smtpd *s, const char **error_r);

@@ -47,8 +47,10 @@ static int smtpd_message_begin(struct smtpd_session *sess)
 	opts.hostname = s->hostname;
 	opts.queue_id = t->id;
 	opts.header_max = s->set.smtpd_header_size_limit;
+	opts.drop_authres_id = s->authserv_id;
 	t->message = queue_message_new(t->writer, &opts);
 	buf_free(&received);
+	smtpd_dkim_begin(sess);
 	return 0;
 }
 
@@ -75,8 +77,10 @@ static void smtpd_message_piece(struct smtpd_session *sess, const char *data,
 	}
 	if (t->line_len > max)
 		t->line_too_long = true;
-	if (!t->failed && !t->line_too_long && !t->too_big && !t->bare_eol)
+	if (!t->failed && !t->line_too_long && !t->too_big && !t->bare_eol) {
 		queue_message_write(t->message, data, size);
+		smtpd_dkim_write(sess, data, size);
+	}
 }
 
 /* The message is complete: refuse it, or commit it. */
@@ -109,7 +113,10 @@ static void smtpd_message_end(struct smtpd_session *sess)
 		smtpd_reply(sess, 554, "5.4.6",
 			    "Too many hops, mail loop detected");
 	} else {
-		smtpd_commit_message(sess);
+		if (queue_message_authres_dropped(t->message) > 0)
+			log_info("smtp_authres_removed", "count=%u",
+				 queue_message_authres_dropped(t->message));
+		smtpd_dkim_commit(sess);
 		return;
 	}
 	smtpd_session_error(sess);

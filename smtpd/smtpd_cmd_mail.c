@@ -56,6 +56,8 @@ void smtpd_cmd_mail(struct smtpd_session *sess, struct smtp_command *cmd)
 	if (sess->user != NULL)
 		t->env.auth_user = xstrdup(sess->user);
 	t->env.client = xstrdup(sess->peer_ip);
+	/* The relay signs (DKIM) only what our own users sent. */
+	t->env.trusted = sess->trusted;
 	log_info("smtp_mail", "from=%s size=%llu", t->env.sender,
 		 (unsigned long long)cmd->mail.size);
 	smtpd_reply(sess, 250, "2.1.0", "Ok");

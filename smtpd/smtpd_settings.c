@@ -77,6 +77,26 @@ static const struct config_key smtpd_keys[] = {
 	  F(smtpd_client_connection_limit),
 	  "Sessions one client address may hold at once in one smtpd "
 	  "process; more get 421 4.7.0.  0 means no limit." },
+	{ "authserv_id", CONFIG_STRING, "", 0, 0, F(authserv_id),
+	  "The authserv-id of our Authentication-Results header fields "
+	  "(RFC 8601 2.5): the name this post office signs its "
+	  "authentication results with.  Fields claiming this id that "
+	  "arrive with a message are removed, on every role, since only we "
+	  "may write them.  Empty means the hostname." },
+	{ "smtpd_dkim_verify", CONFIG_BOOL, "yes", 0, 0,
+	  F(smtpd_dkim_verify),
+	  "Whether smtpd verifies the DKIM signatures (RFC 6376, RFC 8463) "
+	  "of mail arriving on smtp_listen (the MX role; never on "
+	  "submission) and records the outcome in an "
+	  "Authentication-Results header field.  Nothing is refused "
+	  "because of DKIM alone.  Keys are looked up with dns_servers "
+	  "and dns_timeout, and cached for their TTL (at most an hour); a "
+	  "lookup that fails gives dkim=temperror." },
+	{ "smtpd_dkim_max_signatures", CONFIG_UINT, "5", 1, 10,
+	  F(smtpd_dkim_max_signatures),
+	  "DKIM-Signature fields verified per message, from the top; the "
+	  "others are ignored, so a message cannot make us ask the DNS "
+	  "without end." },
 };
 
 const struct config_table smtpd_config_table = {

@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct smtpd_settings {
@@ -22,6 +23,9 @@ struct smtpd_settings {
 	unsigned int smtpd_max_session_time;
 	unsigned int smtpd_max_connections;
 	unsigned int smtpd_client_connection_limit;
+	const char *authserv_id;
+	bool smtpd_dkim_verify;
+	unsigned int smtpd_dkim_max_signatures;
 };
 
 extern const struct config_table smtpd_config_table;

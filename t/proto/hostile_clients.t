@@ -26,6 +26,11 @@ if ((`sh -c 'ulimit -n'` // 0) < 4 * $SLOW && !$ENV{SEALPOST_HOSTILE_REEXEC}) {
 	die "prlimit: $!";
 }
 
+# Under AddressSanitizer freed memory waits in a quarantine (256 MB by
+# default) before it is reused, which the memory bounds below would count.
+$ENV{ASAN_OPTIONS} = join ':', grep { length } $ENV{ASAN_OPTIONS} // '',
+    'quarantine_size_mb=1';
+
 my $sp = Sealpost::Test->new(set => {
 	smtpd_workers => 1,
 	smtpd_timeout => '3s',

@@ -92,6 +92,52 @@ int main(void)
 	ok(queue_file_sync(qf, &error) == 0, "synced");
 	queue_file_close(&qf);
 
+	/* Header records: delivered first, counted in the size; a
+	 * status appended later goes after them. */
+	{
+		struct queue_envelope env2;
+		struct queue_writer *w;
+		char *p2;
+
+		memset(&env2, 0, sizeof(env2));
+		env2.sender = xstrdup("");
+		env2.trusted = true;
+		queue_envelope_add_rcpt(&env2, "bob@example.edu", NULL, 0,
+					NULL, NULL, 0);
+		ok(queue_writer_begin(dir, &env2, &w, &error) == 0, "begin");
+		queue_writer_write(w, "S: y\r\n\r\nb\r\n", 11);
+		queue_writer_add_header(w, "A-R: x; dkim=pass\r\n");
+		ok(queue_writer_finish(&w, QUEUE_INCOMING, &error) == 0,
+		   "file with a header record");
+		p2 = queue_path(dir, QUEUE_INCOMING, env2.id);
+		ok(queue_file_open(p2, true, NULL, &qf, &corrupt, &error) == 0,
+		   "read back");
+		ok(qf->env.trusted, "trusted flag");
+		is_int(qf->env.message_size, 11 + 19, "size counts the field");
+		n = queue_file_read_message(qf, 0, msg, sizeof(msg));
+		ok(n == 19 && memcmp(msg, "A-R: x; dkim=pass\r\n", 19) == 0,
+		   "the field comes first");
+		n = queue_file_read_message(qf, 19, msg, sizeof(msg));
+		ok(n == 11 && memcmp(msg, "S: y\r\n\r\nb\r\n", 11) == 0,
+		   "then the message");
+		queue_file_prepend(qf, "D: 1\r\n", 6);
+		n = queue_file_read_message(qf, 0, msg, sizeof(msg));
+		ok(n == 25 && memcmp(msg, "D: 1\r\nA-R", 9) == 0 &&
+		   qf->env.message_size == 36, "prepend in memory goes first");
+		ok(queue_file_set_status(qf, 0, 'D', "250 ok", &error) == 0 &&
+		   queue_file_sync(qf, &error) == 0, "status after it");
+		queue_file_close(&qf);
+		ok(queue_file_open(p2, true, NULL, &qf, &corrupt, &error) == 0 &&
+		   qf->env.rcpts[0].state == QUEUE_RCPT_DELIVERED &&
+		   qf->env.message_size == 30, "status and field read back");
+		queue_file_close(&qf);
+		append_raw(p2, "header +ZZ\n");
+		ok(queue_file_open(p2, true, NULL, &qf, &corrupt, &error) < 0 &&
+		   corrupt, "a bad header record is corrupt");
+		queue_envelope_deinit(&env2);
+		free(p2);
+	}
+
 	append_raw(path, "status 1 F 550");	/* torn: no LF */
 	ok(queue_file_open(path, true, NULL, &qf, &corrupt, &error) == 0,
 	   "a torn last record is ignored");
