@@ -66,12 +66,22 @@ static int cli_queue_request(struct config *cfg, const char *command,
 	while (*p != '\0') {
 		size_t n = strcspn(p, "\n");
 
-		if (strncmp(p, "ERR ", 4) == 0) {
-			fprintf(stderr, "sealpost queue: %.*s\n", (int)(n - 4),
-				p + 4);
-			ret = 1;
-		} else if (strncmp(p, "OK ", 3) == 0) {
-			printf("%.*s\n", (int)(n - 3), p + 3);
+		bool err = strncmp(p, "ERR ", 4) == 0;
+
+		if (err || strncmp(p, "OK ", 3) == 0) {
+			/* "OK|ERR ID text" -> "ID: text" */
+			const char *id = p + (err ? 4 : 3);
+			size_t idlen = strcspn(id, " \n");
+			const char *text = id + idlen + (id[idlen] == ' ');
+			int tlen = (int)(p + n - text);
+
+			if (err)
+				fprintf(stderr, "sealpost queue: %.*s: %.*s\n",
+					(int)idlen, id, tlen, text);
+			else
+				printf("%.*s: %.*s\n", (int)idlen, id, tlen,
+				       text);
+			ret = err ? 1 : ret;
 		} else if (n > 0) {
 			printf("%.*s\n", (int)n, p);
 		}

@@ -46,7 +46,7 @@ static int qmgr_admin_move(struct qmgr *q, struct qmgr_msg *m,
 	const char *error;
 
 	if (qmgr_msg_move(q, m, to) < 0) {
-		buf_printf(result, "%s: cannot move it to %s/: %s", m->id,
+		buf_printf(result, "cannot move it to %s/: %s",
 			   queue_folder_name(to), strerror(errno));
 		return -1;
 	}
@@ -83,6 +83,8 @@ static int qmgr_admin_wait(struct qmgr_msg *m, enum qmgr_action action,
 	w->ctx = ctx;
 	w->next = m->waits;
 	m->waits = w;
+	qmgr_admin_log(m->id, action == QMGR_ACTION_HOLD ?
+		       "queue_hold_waiting" : "queue_delete_waiting");
 	return 1;
 }
 
@@ -92,14 +94,14 @@ int qmgr_admin_hold(struct qmgr *q, struct qmgr_msg *m, qmgr_wait_fn *fn,
 	if (m->busy)
 		return qmgr_admin_wait(m, QMGR_ACTION_HOLD, fn, ctx);
 	if (m->folder == QUEUE_HOLD) {
-		buf_printf(result, "%s: already on hold", m->id);
+		buf_append_str(result, "already on hold");
 		return 0;
 	}
 	if (qmgr_admin_move(q, m, QUEUE_HOLD, result) < 0)
 		return -1;
 	q->counters.held++;
 	qmgr_admin_log(m->id, "queue_held");
-	buf_printf(result, "%s: held", m->id);
+	buf_append_str(result, "held");
 	return 0;
 }
 
@@ -114,7 +116,7 @@ static int qmgr_admin_unlink(struct qmgr *q, struct qmgr_msg *m,
 	 * for a file that is gone. */
 	qmgr_admin_log(m->id, "queue_deleted");
 	if (unlink(path) < 0 && errno != ENOENT) {
-		buf_printf(result, "%s: cannot delete it: %s", m->id,
+		buf_printf(result, "cannot delete it: %s",
 			   strerror(errno));
 		ret = -1;
 	} else {
@@ -133,7 +135,7 @@ int qmgr_admin_delete(struct qmgr *q, struct qmgr_msg *m, qmgr_wait_fn *fn,
 		return qmgr_admin_wait(m, QMGR_ACTION_DELETE, fn, ctx);
 	if (qmgr_admin_unlink(q, m, result) < 0)
 		return -1;
-	buf_printf(result, "%s: deleted", m->id);
+	buf_append_str(result, "deleted");
 	qmgr_msg_remove(q, m);
 	return 0;
 }
@@ -141,7 +143,7 @@ int qmgr_admin_delete(struct qmgr *q, struct qmgr_msg *m, qmgr_wait_fn *fn,
 int qmgr_admin_release(struct qmgr *q, struct qmgr_msg *m, struct buf *result)
 {
 	if (m->folder != QUEUE_HOLD) {
-		buf_printf(result, "%s: not on hold", m->id);
+		buf_append_str(result, "not on hold");
 		return -1;
 	}
 	if (qmgr_admin_move(q, m, QUEUE_DEFERRED, result) < 0)
@@ -151,18 +153,18 @@ int qmgr_admin_release(struct qmgr *q, struct qmgr_msg *m, struct buf *result)
 	qmgr_admin_touch(q, m, time(NULL));
 	q->counters.released++;
 	qmgr_admin_log(m->id, "queue_released");
-	buf_printf(result, "%s: released", m->id);
+	buf_append_str(result, "released");
 	return 0;
 }
 
 int qmgr_admin_requeue(struct qmgr *q, struct qmgr_msg *m, struct buf *result)
 {
 	if (m->folder == QUEUE_HOLD) {
-		buf_printf(result, "%s: on hold (release it first)", m->id);
+		buf_append_str(result, "on hold (release it first)");
 		return -1;
 	}
 	if (m->busy) {
-		buf_printf(result, "%s: being delivered now", m->id);
+		buf_append_str(result, "being delivered now");
 		return 0;
 	}
 	if (m->folder == QUEUE_DEFERRED) {
@@ -170,7 +172,7 @@ int qmgr_admin_requeue(struct qmgr *q, struct qmgr_msg *m, struct buf *result)
 		qmgr_admin_touch(q, m, time(NULL));
 	}
 	qmgr_admin_log(m->id, "queue_requeued");
-	buf_printf(result, "%s: requeued", m->id);
+	buf_append_str(result, "requeued");
 	return 0;
 }
 
@@ -224,23 +226,23 @@ bool qmgr_admin_attempt_over(struct qmgr *q, struct qmgr_msg **mp,
 			   qf->env.rcpts[i].address);
 	}
 	if (!pending) {
-		buf_printf(&result, "%s: every recipient had its final outcome "
+		buf_printf(&result, "every recipient had its final outcome "
 			   "in the attempt that was running; nothing left to %s",
-			   m->id, action == QMGR_ACTION_HOLD ? "hold" : "delete");
+			   action == QMGR_ACTION_HOLD ? "hold" : "delete");
 	} else if (action == QMGR_ACTION_HOLD) {
 		ok = qmgr_admin_move(q, m, QUEUE_HOLD, &result) == 0;
 		if (ok) {
 			q->counters.held++;
 			qmgr_admin_log(m->id, "queue_held");
-			buf_printf(&result, "%s: held once the attempt that "
-				   "was running ended", m->id);
+			buf_printf(&result, "held once the attempt that "
+				   "was running ended");
 		}
 		took = ok;
 	} else {
 		ok = qmgr_admin_unlink(q, m, &result) == 0;
 		if (ok)
-			buf_printf(&result, "%s: deleted once the attempt that "
-				   "was running ended", m->id);
+			buf_printf(&result, "deleted once the attempt that "
+				   "was running ended");
 		took = ok;
 	}
 	if (delivered.len > 0)

@@ -299,7 +299,7 @@ static void qmgr_client_action(struct qmgr_client *c, enum qmgr_verb verb,
 		const char *x = args + (is_from ? 5 : 3);
 
 		if (xtext_decode(&addr, x, strlen(x), &error) < 0) {
-			qmgr_client_close(c, "ERR bad address\n");
+			qmgr_client_close(c, "ERR DELETE bad address\n");
 			return;
 		}
 		if (is_from)
@@ -382,7 +382,7 @@ static void qmgr_client_command(struct qmgr_client *c, char *line)
 		c->state = QMGR_CLIENT_ENVELOPE;
 		return;
 	} else {
-		buf_append_str(&b, "ERR unknown command\n");
+		buf_append_str(&b, "ERR COMMAND unknown command\n");
 	}
 	qmgr_client_close(c, buf_cstr(&b));
 	buf_free(&b);
