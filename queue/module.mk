@@ -5,4 +5,5 @@ qmgr_SRCS := queue/qmgr_main.c queue/qmgr.c queue/qmgr_deliver.c \
 qmgr_SRCS += queue/qmgr_admin.c queue/qmgr_stats.c
 
 # The queue commands of `sealpost` live with the queue.
-sealpost_SRCS += queue/cli_queue.c
+sealpost_SRCS += queue/cli_queue.c queue/cli_trace.c queue/cli_stats.c \
+  queue/cli_log.c

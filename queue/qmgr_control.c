@@ -202,9 +202,11 @@ static void qmgr_client_end_data(struct qmgr_client *c)
 	struct qmgr *q = c->q;
 	const char *error;
 	struct buf reply = BUF_INIT;
-	char id[QUEUE_ID_SIZE];
+	char id[QUEUE_ID_SIZE], *msgid;
 
 	queue_message_finish(c->message);
+	msgid = queue_message_id(c->message) != NULL ?
+		xstrdup(queue_message_id(c->message)) : xstrdup("");
 	queue_message_free(&c->message);
 	memcpy(id, c->env.id, sizeof(id));
 	/* Straight into incoming/: inotify picks it up like any other. */
@@ -212,13 +214,16 @@ static void qmgr_client_end_data(struct qmgr_client *c)
 	    queue_dir_sync(q->queue_dir, QUEUE_INCOMING, &error) < 0) {
 		log_error("queue_error", "reason=%s", error);
 		qmgr_client_close(c, "ERR temporary failure\n");
+		free(msgid);
 		return;
 	}
-	log_info("pickup", "from=%s count=%zu peer_uid=%u", c->env.sender,
-		 c->env.rcpt_count, (unsigned int)c->conn->peer_uid);
+	log_info("pickup", "from=%s count=%zu peer_uid=%u message_id=%s",
+		 c->env.sender, c->env.rcpt_count,
+		 (unsigned int)c->conn->peer_uid, msgid);
 	buf_printf(&reply, "OK %s\n", id);
 	qmgr_client_close(c, buf_cstr(&reply));
 	buf_free(&reply);
+	free(msgid);
 }
 
 /* The attempt of a message a HOLD or DELETE waited for has ended. */
