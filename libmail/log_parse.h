@@ -2,7 +2,7 @@
 #define SEALPOST_LOG_PARSE_H
 
 /*
- * Reading back the lines log.c writes (the format is in sealpost-log(5)),
+ * Reading back the lines log.c writes (the format is in the LOGGING section of sealpost(8)),
  * for `sealpost trace` and `sealpost stats`:
  *
  *   2026-11-28T17:15:11.042Z qmgr[812]: delivered to=a@b relay=lmtp ...
