@@ -65,6 +65,7 @@ struct qmgr_client {
 	 * running attempt it still waits for. */
 	struct buf answer;
 	unsigned int waiting;
+	bool in_input, free_pending;
 };
 
 static void qmgr_client_free(struct qmgr_client *c)
@@ -85,7 +86,12 @@ static void qmgr_client_close(struct qmgr_client *c, const char *reply)
 		stream_write_str(c->stream, reply);
 	c->state = QMGR_CLIENT_CLOSING;
 	stream_pause(c->stream);
-	if (stream_flush(c->stream) != 0)
+	if (stream_flush(c->stream) == 0)
+		return;
+	/* Sent (or failed): done.  Not under the input loop's feet. */
+	if (c->in_input)
+		c->free_pending = true;
+	else
 		qmgr_client_free(c);
 }
 
@@ -400,7 +406,10 @@ static void qmgr_client_line(struct qmgr_client *c, char *line)
 	unsigned long long n;
 
 	if (c->state == QMGR_CLIENT_COMMAND) {
+		/* The postmaster's actions are logged under this session. */
+		log_set_ctx(&c->log);
 		qmgr_client_command(c, line);
+		log_set_ctx(NULL);
 	} else if (strncmp(line, "FROM ", 5) == 0 && c->env.sender == NULL &&
 		   xtext_decode(&b, line + 5, strlen(line + 5), &error) == 0) {
 		c->env.sender = buf_steal(&b);
@@ -419,9 +428,21 @@ static void qmgr_client_line(struct qmgr_client *c, char *line)
 	buf_free(&b);
 }
 
+static void qmgr_client_read(struct qmgr_client *c);
+
 static void qmgr_client_input(void *ctx)
 {
 	struct qmgr_client *c = ctx;
+
+	c->in_input = true;
+	qmgr_client_read(c);
+	c->in_input = false;
+	if (c->free_pending)
+		qmgr_client_free(c);
+}
+
+static void qmgr_client_read(struct qmgr_client *c)
+{
 	struct stream_line line;
 	const char *data;
 	size_t size;

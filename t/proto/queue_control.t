@@ -53,7 +53,7 @@ for my $n (1, 2) {
 	my $from = $t->log_size;
 	push @ids, $t->inject(from => "alice$n\@localhost",
 	    rcpts => ["u$n\@defer.test", "v$n\@defer.test"], message => msg("deferred$n"));
-	ok($t->wait_log(qr/queue_deferred .*qid=$ids[-1]/, from => $from), "message $n deferred");
+	ok($t->wait_log(qr/queue_deferred .*qid=$ids[-1]/, from => $from, timeout => 120), "message $n deferred");
 }
 ($rc, $out) = qc('list');
 is($rc, 0, 'list');
@@ -112,7 +112,7 @@ my ($qmgr_pid) = $t->log_text =~ /.*qmgr\[(\d+)\]: qmgr_started/s;
 ok($qmgr_pid, 'qmgr pid from its log');
 my $from = $t->log_size;
 kill 'TERM', $qmgr_pid;
-ok($t->wait_log(qr/qmgr\[(?!$qmgr_pid\])\d+\]: qmgr_started/, from => $from), 'qmgr restarted');
+ok($t->wait_log(qr/qmgr\[(?!$qmgr_pid\])\d+\]: qmgr_started/, from => $from, timeout => 120), 'qmgr restarted');
 ($rc, $out) = qc('list');
 like($out, qr/^$ids[0]!/m, 'still held after the restart');
 $from = $t->log_size;
@@ -120,18 +120,18 @@ $from = $t->log_size;
 is($rc, 0, 'requeue ALL');
 like($out, qr/^$ids[1]: requeued$/m, 'the deferred one is requeued');
 unlike($out, qr/$ids[0]/, 'ALL leaves the held one alone');
-ok($t->wait_log(qr/queue_deferred .*qid=$ids[1]/, from => $from), 'requeued: tried again at once');
+ok($t->wait_log(qr/queue_deferred .*qid=$ids[1]/, from => $from, timeout => 120), 'requeued: tried again at once');
 unlike(substr($t->log_text, $from), qr/queue_active .*qid=$ids[0]/, 'the held one was not tried');
 $from = $t->log_size;
 ($rc, $out) = qc('flush');
 is($rc, 0, 'flush');
-ok($t->wait_log(qr/queue_deferred .*qid=$ids[1]/, from => $from), 'flushed: the deferred one is tried again');
+ok($t->wait_log(qr/queue_deferred .*qid=$ids[1]/, from => $from, timeout => 120), 'flushed: the deferred one is tried again');
 unlike(substr($t->log_text, $from), qr/queue_active .*qid=$ids[0]/, 'flush leaves the held one alone');
 
 ($rc, $out) = qc('release', $ids[0]);
 is($rc, 0, 'release');
 like($out, qr/^$ids[0]: released$/m, 'released');
-ok($t->wait_log(qr/queue_deferred .*qid=$ids[0]/, from => $from), 'released: tried at once');
+ok($t->wait_log(qr/queue_deferred .*qid=$ids[0]/, from => $from, timeout => 120), 'released: tried at once');
 ($rc, $out) = qc('show', $ids[0]);
 like($out, qr/^attempts:\s+2$/m, 'the history is kept: two attempts');
 ($rc, $out, $err) = qc('release', $ids[0]);
@@ -147,7 +147,7 @@ is(scalar(() = $out =~ /: released/g), 2, 'release ALL');
 
 # delete by ID, --from, --to.
 push @ids, $t->inject(from => 'carol@localhost', rcpts => ['w@defer.test'], message => msg('deferred3'));
-ok($t->wait_log(qr/queue_deferred .*qid=$ids[2]/), 'a third message deferred');
+ok($t->wait_log(qr/queue_deferred .*qid=$ids[2]/, timeout => 120), 'a third message deferred');
 ($rc, $out) = qc('delete', '--to', 'U2@DEFER.TEST');
 like($out, qr/^$ids[1]: deleted$/m, 'delete --to (any case)');
 ($rc, $out) = qc('delete', '--from', 'carol@localhost');
@@ -160,7 +160,7 @@ is($rc, 1, 'deleting it again fails');
 like($err, qr/$ids[0]: no such message/, 'naming it');
 ($rc, $out) = qc('delete', '--from', 'nobody@localhost');
 is($rc, 0, 'delete --from with no match');
-ok($t->wait_log(qr/queue_deleted .*qid=$ids[0]/), 'deletes are logged');
+ok($t->wait_log(qr/queue_deleted .*qid=$ids[0]/, timeout => 120), 'deletes are logged');
 
 # Races.  Starts `sealpost queue ARGS` in the background; returns a
 # function that waits for it and gives (status, stdout, stderr).
@@ -184,7 +184,7 @@ sub background {
 }
 require POSIX;
 sub open_gate { open my $fh, '>', "$gates/$_[0]"; close $fh }
-sub wait_file { my $d = time + 30; select(undef, undef, undef, 0.02) while !-e $_[0] && time < $d; -e $_[0] }
+sub wait_file { my $d = time + 120; select(undef, undef, undef, 0.02) while !-e $_[0] && time < $d; -e $_[0] }
 
 # A hold while the message is in DATA: the peer defers it; it goes to
 # hold/, and no later run of the queue sends it.
@@ -192,7 +192,7 @@ $from = $t->log_size;
 my $held = $t->inject(from => 'alice@localhost', rcpts => ['x@slow.test'], message => msg('gate-hold-451'));
 ok(wait_file("$gates/hold.in"), 'hold race: the message is at the dot');
 my $wait = background('hold', $held);
-ok($t->wait_log(qr/queue_hold_waiting .*qid=$held/, from => $from), 'the hold waits for the attempt');
+ok($t->wait_log(qr/queue_hold_waiting .*qid=$held/, from => $from, timeout => 120), 'the hold waits for the attempt');
 open_gate('hold');
 ($rc, $out, $err) = $wait->();
 is($rc, 0, 'hold during delivery succeeds');
@@ -205,7 +205,7 @@ $from = $t->log_size;
 qc('flush');
 qc('requeue', 'ALL');
 my $later = $t->inject(from => 'alice@localhost', rcpts => ['y@slow.test'], message => msg('later'));
-ok($t->wait_log(qr/delivered to=y\@slow\.test .*qid=$later/, from => $from), 'the queue runs');
+ok($t->wait_log(qr/delivered to=y\@slow\.test .*qid=$later/, from => $from, timeout => 120), 'the queue runs');
 unlike(substr($t->log_text, $from), qr/qid=$held/, 'the held message was not touched');
 is(scalar(grep { /gate-hold/ } $srv->messages), 0, 'the peer never took the held message');
 
@@ -215,7 +215,7 @@ $from = $t->log_size;
 my $del = $t->inject(from => 'alice@localhost', rcpts => ['z@slow.test'], message => msg('gate-del-451'));
 ok(wait_file("$gates/del.in"), 'delete race: the message is at the dot');
 $wait = background('delete', $del);
-ok($t->wait_log(qr/queue_delete_waiting .*qid=$del/, from => $from), 'the delete waits for the attempt');
+ok($t->wait_log(qr/queue_delete_waiting .*qid=$del/, from => $from, timeout => 120), 'the delete waits for the attempt');
 open_gate('del');
 ($rc, $out) = $wait->();
 is($rc, 0, 'delete during delivery succeeds');
@@ -224,7 +224,7 @@ ok(!grep({ $_ eq $del } list_ids()), 'gone from the queue');
 $from = $t->log_size;
 qc('flush');
 my $later2 = $t->inject(from => 'alice@localhost', rcpts => ['y2@slow.test'], message => msg('later2'));
-ok($t->wait_log(qr/delivered to=y2\@slow\.test .*qid=$later2/, from => $from), 'the queue runs');
+ok($t->wait_log(qr/delivered to=y2\@slow\.test .*qid=$later2/, from => $from, timeout => 120), 'the queue runs');
 unlike(substr($t->log_text, $from), qr/(?:delivered|queue_active) .*qid=$del/, 'the deleted message was never delivered');
 is(scalar(grep { /gate-del/ } $srv->messages), 0, 'the peer never took it');
 
@@ -235,7 +235,7 @@ my $acc = $t->inject(from => 'alice@localhost', rcpts => ['a@slow.test', 'b@defe
     message => msg('gate-acc-250'));
 ok(wait_file("$gates/acc.in"), 'accepted race: at the dot');
 $wait = background('delete', $acc);
-ok($t->wait_log(qr/queue_delete_waiting .*qid=$acc/, from => $from), 'the delete waits');
+ok($t->wait_log(qr/queue_delete_waiting .*qid=$acc/, from => $from, timeout => 120), 'the delete waits');
 open_gate('acc');
 ($rc, $out) = $wait->();
 is($rc, 0, 'delete succeeds');

@@ -25,7 +25,7 @@ my $mport = $probe->sockport;
 close $probe;
 my $t = Sealpost::Test->new(set => { dns_servers => $dns->server, smtp_port => $srv->port,
 	stats_listen => "127.0.0.1:$mport" });
-ok($t->wait_log(qr/stats_listening address=127\.0\.0\.1:$mport/), 'the endpoint listens');
+ok($t->wait_log(qr/stats_listening address=127\.0\.0\.1:$mport/, timeout => 120), 'the endpoint listens');
 
 # Traffic: one message over SMTP delivered locally, one relayed, one
 # deferred, one bounced.
@@ -37,15 +37,15 @@ $c->cmd('RCPT TO:<alice@sealpost.test>');
 $c->cmd('DATA');
 $c->send_raw("Subject: counted\r\n\r\nHello.\r\n.\r\n");
 my ($local) = $c->read_reply =~ /queued as ([0-9A-Z]{15})/;
-ok($t->wait_log(qr/queue_removed .*qid=$local/), 'local delivery');
+ok($t->wait_log(qr/queue_removed .*qid=$local/, timeout => 120), 'local delivery');
 my $ok = $t->inject(from => 'alice@localhost', rcpts => ['good@relay.test']);
-ok($t->wait_log(qr/queue_removed .*qid=$ok/), 'relayed');
+ok($t->wait_log(qr/queue_removed .*qid=$ok/, timeout => 120), 'relayed');
 my $slow = $t->inject(from => 'alice@localhost', rcpts => ['slow@relay.test']);
-ok($t->wait_log(qr/queue_deferred .*qid=$slow/), 'deferred');
+ok($t->wait_log(qr/queue_deferred .*qid=$slow/, timeout => 120), 'deferred');
 my $bad = $t->inject(from => 'alice@localhost', rcpts => ['bad@relay.test']);
-ok($t->wait_log(qr/queue_removed .*qid=$bad/), 'bounced');
-my ($bounce) = $t->wait_log(qr/bounce_queued origin=$bad/) =~ /qid=(\S+)/;
-ok($t->wait_log(qr/queue_removed .*qid=$bounce/), 'the bounce delivered');
+ok($t->wait_log(qr/queue_removed .*qid=$bad/, timeout => 120), 'bounced');
+my ($bounce) = $t->wait_log(qr/bounce_queued origin=$bad/, timeout => 120) =~ /qid=(\S+)/;
+ok($t->wait_log(qr/queue_removed .*qid=$bounce/, timeout => 120), 'the bounce delivered');
 $t->run_sealpost('queue', 'hold', $slow);
 
 # The SMTP session $c is still open: one session of smtp.

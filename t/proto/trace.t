@@ -32,7 +32,7 @@ $c->send_raw("Subject: traced\r\nMessage-ID: <trace-local\@example.org>\r\n\r\nH
 my ($local) = $c->read_reply =~ /queued as ([0-9A-Z]{15})/;
 ok($local, 'queued over SMTP');
 $c->cmd('QUIT');
-ok($t->wait_log(qr/queue_removed .*qid=$local/), 'delivered and removed');
+ok($t->wait_log(qr/queue_removed .*qid=$local/, timeout => 120), 'delivered and removed');
 
 my ($rc, $out, $err) = trace($local);
 is($rc, 0, 'trace by queue ID');
@@ -67,7 +67,7 @@ is_deeply($j->{queue}, [ { queue_id => $local, queue => undef } ], 'json: not in
 # Relayed, after one deferral.
 my $relayed = $t->inject(from => 'alice@localhost', rcpts => ['later@relay.test'],
     message => "Subject: relayed\r\nMessage-ID: <trace-relay\@localhost>\r\n\r\nx\r\n");
-ok($t->wait_log(qr/queue_removed .*qid=$relayed/), 'relayed');
+ok($t->wait_log(qr/queue_removed .*qid=$relayed/, timeout => 120), 'relayed');
 ($rc, $out) = trace('later@relay.test');
 is($rc, 0, 'trace by address');
 like($out, qr/$relayed\s+qmgr\s+deferred <later\@relay\.test> via mx\.relay\.test\[127\.0\.0\.1\]:\d+: 451 4\.3\.0 Later$/m,
@@ -83,10 +83,10 @@ is(scalar(() = $log =~ /queue_active .*qid=$relayed/g), 2, 'two attempts');
 # Bounced: the bounce's queue ID, and its own delivery.
 my $bounced = $t->inject(from => 'alice@localhost', rcpts => ['bad@relay.test'],
     message => "Subject: bounced\r\nMessage-ID: <trace-bounce\@localhost>\r\n\r\nx\r\n");
-ok($t->wait_log(qr/queue_removed .*qid=$bounced/), 'bounced and removed');
-my ($bounce) = $t->wait_log(qr/bounce_queued origin=$bounced/) =~ /qid=([0-9A-Z]{15})/;
+ok($t->wait_log(qr/queue_removed .*qid=$bounced/, timeout => 120), 'bounced and removed');
+my ($bounce) = $t->wait_log(qr/bounce_queued origin=$bounced/, timeout => 120) =~ /qid=([0-9A-Z]{15})/;
 ok($bounce, 'the bounce has its own queue ID');
-ok($t->wait_log(qr/queue_removed .*qid=$bounce/), 'the bounce is delivered');
+ok($t->wait_log(qr/queue_removed .*qid=$bounce/, timeout => 120), 'the bounce is delivered');
 ($rc, $out) = trace($bounced);
 is($rc, 0, 'trace of the bounced message');
 like($out, qr/failed <bad\@relay\.test> via mx\.relay\.test\S+: 550 5\.1\.1 User unknown$/m, 'the failure');
