@@ -109,4 +109,22 @@ is($outcomes{$bounced}, 1, 'bounced: one outcome line');
 is($rc, 1, 'nothing found: status 1');
 like($err, qr/nothing in the log about nobody\@nowhere\.test/, 'and says so');
 
+# sendmail(1) without a Message-ID: the one added is logged and found.
+{
+	local $ENV{SEALPOST_CONFIG} = $t->config_path;
+	my $from = $t->log_size;
+	my ($src, undef, $serr) = Sealpost::Test::run_cmd($t->bin('sendmail'), '-i',
+	    'bob@sealpost.test', { stdin => "Subject: picked up\n\nx\n" });
+	is($src, 0, 'sendmail') or diag $serr;
+	my ($msgid, $picked) = ($t->wait_log(qr/pickup .*message_id=\S+ .*qid=/, from => $from,
+	    timeout => 120) // '') =~ /message_id=(\S+) .*qid=(\S+)/;
+	ok($msgid && $msgid =~ /\@/, 'pickup logs the Message-ID it added');
+	ok($t->wait_log(qr/queue_removed .*qid=$picked/, timeout => 120), 'delivered');
+	($rc, $out) = trace("<$msgid>");
+	is($rc, 0, 'trace by the added Message-ID');
+	like($out, qr/^\S+\s+$picked\s+qmgr\s+accepted from sendmail: 1 recipient\(s\), Message-ID <\Q$msgid\E>$/m,
+	    'the acceptance');
+	like($out, qr/delivered to <bob\@sealpost\.test> via lmtp: .* uid \d+$/m, 'and the delivery');
+}
+
 done_testing;
