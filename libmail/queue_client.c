@@ -103,19 +103,28 @@ static int queue_client_read_all(int fd, struct buf *out, const char **error_r)
 	}
 }
 
-int queue_client_command(int fd, const char *command, FILE *out,
+int queue_client_request(int fd, const char *command, struct buf *answer,
 			 const char **error_r)
 {
-	struct buf cmd = BUF_INIT, answer = BUF_INIT;
+	struct buf cmd = BUF_INIT;
 	int ret;
 
 	buf_printf(&cmd, "%s\n", command);
 	ret = queue_client_write(fd, cmd.data, cmd.len, error_r);
 	if (ret == 0)
-		ret = queue_client_read_all(fd, &answer, error_r);
+		ret = queue_client_read_all(fd, answer, error_r);
+	buf_free(&cmd);
+	return ret;
+}
+
+int queue_client_command(int fd, const char *command, FILE *out,
+			 const char **error_r)
+{
+	struct buf answer = BUF_INIT;
+	int ret = queue_client_request(fd, command, &answer, error_r);
+
 	if (ret == 0 && answer.len > 0)
 		fwrite(answer.data, 1, answer.len, out);
-	buf_free(&cmd);
 	buf_free(&answer);
 	return ret;
 }

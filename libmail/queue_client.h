@@ -16,6 +16,12 @@ struct config;
  * reason (static storage). */
 int queue_client_connect(const struct config *cfg, const char **error_r);
 
+/* Sends `command` (one line, no LF) and appends everything the queue
+ * manager answers, until it closes, to `answer`.  0 or -1. */
+struct buf;
+int queue_client_request(int fd, const char *command, struct buf *answer,
+			 const char **error_r);
+
 /* Sends `command` ("LIST", "FLUSH") and copies the answer to `out`.  0 or
  * -1. */
 int queue_client_command(int fd, const char *command, FILE *out,

@@ -118,6 +118,9 @@ struct queue_rcpt {
 	char *remote;
 	/* A delay notice (RFC 3464 Action: delayed) went out for it. */
 	bool warned;
+	/* Outcomes recorded for it (D, F or T status records): the
+	 * attempts made, as `sealpost queue show` reports them. */
+	unsigned int attempts;
 };
 
 struct queue_envelope {

@@ -250,6 +250,7 @@ static int queue_parse_status(struct queue_envelope *env, char *line)
 	r->reply = reply;
 	free(r->remote);
 	r->remote = remote;
+	r->attempts++;
 	if (state[0] == 'D')
 		r->state = QUEUE_RCPT_DELIVERED;
 	else if (state[0] == 'F')
@@ -438,6 +439,7 @@ int queue_file_set_status_remote(struct queue_file *qf, size_t index,
 	r->remote = remote != NULL && *remote != '\0' ? xstrdup(remote) : NULL;
 	free(r->reply);
 	r->reply = xstrdup(reply);
+	r->attempts++;
 	if (state_char == 'D')
 		r->state = QUEUE_RCPT_DELIVERED;
 	else if (state_char == 'F')

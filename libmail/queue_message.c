@@ -19,6 +19,7 @@ struct queue_message {
 	bool header_done;
 	unsigned int hops;
 	unsigned int authres_dropped;
+	char *message_id;
 };
 
 struct queue_message *queue_message_new(struct queue_writer *w,
@@ -53,6 +54,21 @@ static bool queue_field_is(const char *line, size_t len, const char *name)
 	return len > n && strncasecmp(line, name, n) == 0 && line[n] == ':';
 }
 
+/* Keeps the msg-id of a Message-ID field (its first line; bounded), for
+ * the log that joins a message's story. */
+static void queue_message_keep_id(struct queue_message *m, const char *v,
+				  size_t len)
+{
+	const char *lt, *gt;
+
+	if (m->message_id != NULL || len > 998)
+		return;
+	lt = memchr(v, '<', len);
+	gt = lt != NULL ? memchr(lt, '>', len - (size_t)(lt - v)) : NULL;
+	if (lt != NULL && gt != NULL && gt > lt + 1)
+		m->message_id = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+}
+
 static void queue_message_scan(struct queue_message *m, size_t len,
 			       bool *has_id_r, bool *has_date_r)
 {
@@ -64,8 +80,10 @@ static void queue_message_scan(struct queue_message *m, size_t len,
 
 		if (queue_field_is(p, n, "Received"))
 			m->hops++;
-		else if (queue_field_is(p, n, "Message-ID"))
+		else if (queue_field_is(p, n, "Message-ID")) {
 			*has_id_r = true;
+			queue_message_keep_id(m, p + 11, n - 11);
+		}
 		else if (queue_field_is(p, n, "Date"))
 			*has_date_r = true;
 		p += n + 1;
@@ -113,10 +131,14 @@ static void queue_message_emit(struct queue_message *m, size_t len)
 			buf_append_str(&add, "\r\n");
 		if (!has_id) {
 			unsigned int rnd = 0;
+			struct buf id = BUF_INIT;
 
 			(void)getrandom(&rnd, sizeof(rnd), 0);
-			buf_printf(&add, "Message-ID: <%s.%08x@%s>\r\n",
-				   m->opts.queue_id, rnd, m->opts.hostname);
+			buf_printf(&id, "%s.%08x@%s", m->opts.queue_id, rnd,
+				   m->opts.hostname);
+			buf_printf(&add, "Message-ID: <%s>\r\n", buf_cstr(&id));
+			free(m->message_id);
+			m->message_id = buf_steal(&id);
 		}
 		if (!has_date) {
 			buf_append_str(&add, "Date: ");
@@ -181,6 +203,11 @@ unsigned int queue_message_authres_dropped(const struct queue_message *m)
 	return m->authres_dropped;
 }
 
+const char *queue_message_id(const struct queue_message *m)
+{
+	return m->message_id;
+}
+
 void queue_message_free(struct queue_message **mp)
 {
 	struct queue_message *m = *mp;
@@ -188,6 +215,7 @@ void queue_message_free(struct queue_message **mp)
 	if (m == NULL)
 		return;
 	buf_free(&m->header);
+	free(m->message_id);
 	free(m);
 	*mp = NULL;
 }

@@ -44,6 +44,10 @@ unsigned int queue_message_hops(const struct queue_message *m);
 /* Authentication-Results fields dropped (drop_authres_id). */
 unsigned int queue_message_authres_dropped(const struct queue_message *m);
 void queue_message_free(struct queue_message **m);
+/* The Message-ID of the message, as found in its header or added here,
+ * without the angle brackets; NULL until the header is complete or when
+ * it has none. */
+const char *queue_message_id(const struct queue_message *m);
 
 /* Appends an RFC 5322 date-time for `t` in local time. */
 struct buf;

@@ -35,6 +35,10 @@ int cli_setup(int argc, char **argv);
 int cli_dkim(int argc, char **argv);
 /* In queue/cli_queue.c: the queue belongs to the queue manager. */
 int cli_queue(int argc, char **argv);
+/* In queue/cli_trace.c and queue/cli_stats.c: they read the log and ask
+ * the queue manager. */
+int cli_trace(int argc, char **argv);
+int cli_stats(int argc, char **argv);
 
 struct store;
 /* Opens the store of the config's state_dir as mail_user (dropping root

@@ -300,6 +300,8 @@ static int dev_write_config(struct dev_instance *d)
 	dev_conf_key(&conf, "mail_user", "%s", d->mail_user);
 	dev_conf_key(&conf, "auth_user", "%s", d->auth_user);
 	dev_conf_key(&conf, "log_target", "stderr");
+	/* Where the master's stderr goes (see below), for trace and stats. */
+	dev_conf_key(&conf, "log_file", "%s/log/sealpost.log", d->dir);
 	dev_conf_key(&conf, "shutdown_grace", "5s");
 	dev_conf_key(&conf, "auth_keytab", "%s/keytab", d->dir);
 	dev_conf_key(&conf, "auth_krb5_config", "%s/krb5.conf", d->dir);

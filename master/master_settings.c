@@ -25,6 +25,12 @@ static const struct config_key master_keys[] = {
 	  "the master starts as root." },
 	{ "log_target", CONFIG_STRING, "syslog", 0, 0, F(log_target),
 	  "Where log lines go: syslog (facility mail) or stderr." },
+	{ "log_file", CONFIG_STRING, "/var/log/mail.log", 0, 0, F(log_file),
+	  "The file where the log lines end up (through syslog or the "
+	  "service manager), which `sealpost trace` and `sealpost stats` "
+	  "read, with its rotated copy FILE.1.  The daemons never write "
+	  "it themselves; see log_target.  A relative path is taken from "
+	  "state_dir." },
 	{ "log_level", CONFIG_STRING, "info", 0, 0, F(log_level),
 	  "The least important lines logged: debug, info, warn or error." },
 	{ "shutdown_grace", CONFIG_TIME, "10s", 0, 3600, F(shutdown_grace),

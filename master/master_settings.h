@@ -12,6 +12,7 @@ struct master_settings {
 	const char *auth_user;
 	const char *log_target;
 	const char *log_level;
+	const char *log_file;
 	unsigned int shutdown_grace;
 	unsigned int restart_backoff_max;
 };

@@ -29,6 +29,8 @@ static const struct cli_command cli_commands[] = {
 	{ "mailbox", cli_mailbox, "create, delete, rename and list mailboxes" },
 	{ "acl", cli_acl, "show and change mailbox access control lists" },
 	{ "queue", cli_queue, "list the mail queue (as mailq) or flush it" },
+	{ "trace", cli_trace, "follow a message through the log and the queue" },
+	{ "stats", cli_stats, "queue sizes, delivery counts and sessions" },
 	{ "reconstruct", cli_reconstruct, "rebuild mailbox indexes from the message files" },
 	{ "config", cli_config, "check the config file, print defaults or changes" },
 	{ "auth", cli_auth, "test a login against the running auth service" },

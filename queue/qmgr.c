@@ -56,6 +56,12 @@ void qmgr_msg_remove(struct qmgr *q, struct qmgr_msg *m)
 	for (pp = &q->msgs; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == m) {
 			*pp = m->next;
+			while (m->waits != NULL) {
+				struct qmgr_wait *w = m->waits;
+
+				m->waits = w->next;
+				free(w);
+			}
 			free(m);
 			return;
 		}
@@ -213,8 +219,11 @@ static void qmgr_on_inotify(void *ctx, unsigned int events)
 		while (off < n) {
 			const struct inotify_event *e = (const void *)(ev + off);
 
-			if (e->len > 0 && queue_id_valid(e->name))
+			if (e->len > 0 && queue_id_valid(e->name) &&
+			    qmgr_msg_find(q, e->name) == NULL) {
 				qmgr_msg_add(q, e->name, QUEUE_INCOMING, 0);
+				q->counters.received++;
+			}
 			off += (ssize_t)sizeof(*e) + e->len;
 		}
 	}
@@ -283,6 +292,7 @@ void qmgr_init(struct qmgr *q, struct worker *w, struct event_loop *loop)
 	q->tick = event_timer_add(loop, 1000, 1, qmgr_on_tick, q);
 	q->server = server_new(loop, w, NULL, NULL, qmgr_control_accept,
 			       qmgr_shutdown, q);
+	qmgr_stats_init(q);
 	log_info("qmgr_started", "path=%s", q->queue_dir);
 	qmgr_schedule(q);
 }
@@ -292,6 +302,7 @@ void qmgr_deinit(struct qmgr *q)
 	while (q->msgs != NULL)
 		qmgr_msg_remove(q, q->msgs);
 	server_free(&q->server);
+	qmgr_stats_deinit(q);
 	qmgr_relay_deinit(q);
 	event_timer_remove(&q->tick);
 	event_io_remove(&q->inotify_io);

@@ -40,12 +40,42 @@ struct server;
 struct server_conn;
 struct worker;
 
+/* What the postmaster asked for a message whose delivery was running:
+ * done when the attempt ends (qmgr_admin.c). */
+enum qmgr_action {
+	QMGR_ACTION_NONE,
+	QMGR_ACTION_HOLD,
+	QMGR_ACTION_DELETE,
+};
+
+/* Someone (a queue command) waiting for the attempt of a message to end;
+ * `result` says what became of the message. */
+typedef void qmgr_wait_fn(void *ctx, const char *id, bool ok,
+			  const char *result);
+struct qmgr_wait {
+	struct qmgr_wait *next;
+	qmgr_wait_fn *fn;
+	void *ctx;
+};
+
 struct qmgr_msg {
 	struct qmgr_msg *next;
 	char id[QUEUE_ID_SIZE];
 	enum queue_folder folder;
 	time_t next_attempt;	/* deferred: when to try again */
 	bool busy;		/* a delivery is running */
+	enum qmgr_action action;	/* to do when it ends */
+	struct qmgr_wait *waits;
+};
+
+/* Counters since qmgr started, for the stats endpoint (qmgr_stats.c). */
+struct qmgr_counters {
+	unsigned long long received;	/* messages that entered the queue */
+	unsigned long long delivered;	/* recipients */
+	unsigned long long deferred;	/* recipient attempts */
+	unsigned long long bounced;	/* recipients */
+	unsigned long long removed;	/* messages done */
+	unsigned long long held, released, deleted;	/* postmaster */
 };
 
 struct qmgr {
@@ -80,6 +110,8 @@ struct qmgr {
 	struct event_io *inotify_io;
 	struct event_timer *tick;
 	struct server *server;
+	struct qmgr_counters counters;
+	struct qmgr_stats *stats;	/* the HTTP endpoint, or NULL */
 };
 
 /* ---- qmgr.c ---- */
@@ -176,9 +208,54 @@ int qmgr_bounce(struct qmgr *q, struct queue_file *qf, const char **error_r);
 /* A connection to the queue socket (sendmail, mailq, sealpost queue). */
 void qmgr_control_accept(void *ctx, struct server_conn *conn);
 
+/* ---- qmgr_admin.c ---- */
+/*
+ * The postmaster's actions on one message.  Each returns 0 when done (a
+ * line for the postmaster in `result`), -1 when refused (the reason in
+ * `result`), or 1 when the message is being delivered: then the action is
+ * recorded and `fn` is called once the attempt in progress has ended and
+ * the action is done (what the attempt delivered is recorded and told).
+ */
+int qmgr_admin_hold(struct qmgr *q, struct qmgr_msg *m, qmgr_wait_fn *fn,
+		    void *ctx, struct buf *result);
+int qmgr_admin_delete(struct qmgr *q, struct qmgr_msg *m, qmgr_wait_fn *fn,
+		      void *ctx, struct buf *result);
+int qmgr_admin_release(struct qmgr *q, struct qmgr_msg *m, struct buf *result);
+int qmgr_admin_requeue(struct qmgr *q, struct qmgr_msg *m, struct buf *result);
+/* Forgets every wait registered with `ctx` (a client that went away). */
+void qmgr_admin_forget(struct qmgr *q, void *ctx);
+/*
+ * The attempt of `*mp` has ended with `qf` as it left it; `pending`: some
+ * recipient is still to be delivered.  Does the action the postmaster
+ * asked for meanwhile, if any, and tells whoever waits.  Returns true
+ * when it took the message (held or deleted; *mp is NULL once deleted),
+ * false when the caller goes on as usual (defer or remove).
+ */
+bool qmgr_admin_attempt_over(struct qmgr *q, struct qmgr_msg **mp,
+			     const struct queue_file *qf, bool pending);
+
 /* ---- queue_list.c ---- */
 /* Appends the mailq(1) listing (Postfix's format) of the whole queue. */
 struct buf;
 void queue_list_format(struct qmgr *q, struct buf *out);
+/* The same as JSON, one object per line per message (postqueue -j). */
+void queue_list_json(struct qmgr *q, struct buf *out);
+/* `sealpost queue show`: envelope, recipients, then the message.  -1
+ * when the message is not in the queue. */
+int queue_list_show(struct qmgr *q, struct qmgr_msg *m, struct buf *out);
+/* Whether `m`'s sender is `from` or a pending recipient is `to` (either
+ * may be NULL), case-insensitively. */
+bool queue_list_matches(struct qmgr *q, const struct qmgr_msg *m,
+			const char *from, const char *to);
+
+/* ---- qmgr_stats.c ---- */
+/* Counts the messages of each folder. */
+void qmgr_stats_folders(const struct qmgr *q,
+			unsigned long long counts[QUEUE_FOLDER_COUNT]);
+/* Appends the counters as `key value` lines (the STATS command). */
+void qmgr_stats_format(const struct qmgr *q, struct buf *out);
+/* Starts the HTTP endpoint of stats_listen, when set. */
+void qmgr_stats_init(struct qmgr *q);
+void qmgr_stats_deinit(struct qmgr *q);
 
 #endif

@@ -2,6 +2,16 @@
  * queue commands ask for the listing.  A line protocol:
  *
  *   LIST                      -> the mailq listing, then the server closes
+ *   LIST JSON                 -> one JSON object per line per message
+ *   SHOW ID                   -> the message's envelope, state and text,
+ *                                or "ERR ID reason"
+ *   HOLD|RELEASE|REQUEUE|DELETE ID... | ALL
+ *   DELETE FROM XTEXT | DELETE TO XTEXT
+ *                             -> one line per message, "OK ID text" or
+ *                                "ERR ID reason"; a message being
+ *                                delivered is answered when its attempt
+ *                                has ended (see qmgr_admin.c)
+ *   STATS                     -> "name value" lines: folders, counters
  *   FLUSH                     -> "OK": deferred mail is tried again now
  *   SUBMIT                    -> a message follows:
  *   FROM XTEXT                   the envelope sender ("" for <>)
@@ -29,6 +39,9 @@
 #include <time.h>
 
 #define QMGR_CONTROL_LINE_MAX 2048
+/* A command line with queue IDs: over 3000 of them, within the
+ * stream's 64 KiB of input. */
+#define QMGR_CONTROL_COMMAND_MAX (60 * 1024)
 #define QMGR_CONTROL_RCPTS_MAX 10000
 
 enum qmgr_client_state {
@@ -48,10 +61,17 @@ struct qmgr_client {
 	struct queue_message *message;
 	uint64_t data_left;
 	struct log_ctx log;
+	/* A queue action: the answer so far, and the messages whose
+	 * running attempt it still waits for. */
+	struct buf answer;
+	unsigned int waiting;
+	bool in_input, free_pending;
 };
 
 static void qmgr_client_free(struct qmgr_client *c)
 {
+	qmgr_admin_forget(c->q, c);
+	buf_free(&c->answer);
 	queue_message_free(&c->message);
 	queue_writer_abort(&c->writer);
 	queue_envelope_deinit(&c->env);
@@ -66,7 +86,12 @@ static void qmgr_client_close(struct qmgr_client *c, const char *reply)
 		stream_write_str(c->stream, reply);
 	c->state = QMGR_CLIENT_CLOSING;
 	stream_pause(c->stream);
-	if (stream_flush(c->stream) != 0)
+	if (stream_flush(c->stream) == 0)
+		return;
+	/* Sent (or failed): done.  Not under the input loop's feet. */
+	if (c->in_input)
+		c->free_pending = true;
+	else
 		qmgr_client_free(c);
 }
 
@@ -183,9 +208,11 @@ static void qmgr_client_end_data(struct qmgr_client *c)
 	struct qmgr *q = c->q;
 	const char *error;
 	struct buf reply = BUF_INIT;
-	char id[QUEUE_ID_SIZE];
+	char id[QUEUE_ID_SIZE], *msgid;
 
 	queue_message_finish(c->message);
+	msgid = queue_message_id(c->message) != NULL ?
+		xstrdup(queue_message_id(c->message)) : xstrdup("");
 	queue_message_free(&c->message);
 	memcpy(id, c->env.id, sizeof(id));
 	/* Straight into incoming/: inotify picks it up like any other. */
@@ -193,37 +220,196 @@ static void qmgr_client_end_data(struct qmgr_client *c)
 	    queue_dir_sync(q->queue_dir, QUEUE_INCOMING, &error) < 0) {
 		log_error("queue_error", "reason=%s", error);
 		qmgr_client_close(c, "ERR temporary failure\n");
+		free(msgid);
 		return;
 	}
-	log_info("pickup", "from=%s count=%zu peer_uid=%u", c->env.sender,
-		 c->env.rcpt_count, (unsigned int)c->conn->peer_uid);
+	log_info("pickup", "from=%s count=%zu peer_uid=%u message_id=%s",
+		 c->env.sender, c->env.rcpt_count,
+		 (unsigned int)c->conn->peer_uid, msgid);
 	buf_printf(&reply, "OK %s\n", id);
 	qmgr_client_close(c, buf_cstr(&reply));
 	buf_free(&reply);
+	free(msgid);
+}
+
+/* The attempt of a message a HOLD or DELETE waited for has ended. */
+static void qmgr_client_waited(void *ctx, const char *id, bool ok,
+			       const char *result)
+{
+	struct qmgr_client *c = ctx;
+
+	buf_printf(&c->answer, "%s %s %s\n", ok ? "OK" : "ERR", id, result);
+	if (--c->waiting == 0)
+		qmgr_client_close(c, buf_cstr(&c->answer));
+}
+
+enum qmgr_verb { QMGR_HOLD, QMGR_RELEASE, QMGR_REQUEUE, QMGR_DELETE };
+
+static int qmgr_client_act(struct qmgr_client *c, enum qmgr_verb verb,
+			   struct qmgr_msg *m)
+{
+	struct qmgr *q = c->q;
+	struct buf result = BUF_INIT;
+	char id[QUEUE_ID_SIZE];
+	int ret;
+
+	/* The message may be gone once the action is done. */
+	memcpy(id, m->id, sizeof(id));
+	switch (verb) {
+	case QMGR_HOLD:
+		ret = qmgr_admin_hold(q, m, qmgr_client_waited, c, &result);
+		break;
+	case QMGR_DELETE:
+		ret = qmgr_admin_delete(q, m, qmgr_client_waited, c, &result);
+		break;
+	case QMGR_RELEASE:
+		ret = qmgr_admin_release(q, m, &result);
+		break;
+	default:
+		ret = qmgr_admin_requeue(q, m, &result);
+		break;
+	}
+	if (ret == 1)
+		c->waiting++;
+	else
+		buf_printf(&c->answer, "%s %s %s\n", ret == 0 ? "OK" : "ERR",
+			   id, buf_cstr(&result));
+	buf_free(&result);
+	return ret;
+}
+
+/* Whether ALL takes `m` for `verb`. */
+static bool qmgr_client_all_takes(enum qmgr_verb verb,
+				  const struct qmgr_msg *m)
+{
+	switch (verb) {
+	case QMGR_HOLD:
+		return m->folder != QUEUE_HOLD;
+	case QMGR_RELEASE:
+		return m->folder == QUEUE_HOLD;
+	case QMGR_REQUEUE:
+		return m->folder == QUEUE_DEFERRED;
+	default:
+		return true;
+	}
+}
+
+/* HOLD, RELEASE, REQUEUE, DELETE with IDs, ALL, or (DELETE) FROM/TO. */
+static void qmgr_client_action(struct qmgr_client *c, enum qmgr_verb verb,
+			       char *args)
+{
+	struct qmgr *q = c->q;
+	struct qmgr_msg *m, *next;
+	struct buf addr = BUF_INIT;
+	const char *error, *from = NULL, *to = NULL;
+	char *word;
+
+	if (verb == QMGR_DELETE && (strncmp(args, "FROM ", 5) == 0 ||
+				    strncmp(args, "TO ", 3) == 0)) {
+		bool is_from = args[0] == 'F';
+		const char *x = args + (is_from ? 5 : 3);
+
+		if (xtext_decode(&addr, x, strlen(x), &error) < 0) {
+			qmgr_client_close(c, "ERR DELETE bad address\n");
+			return;
+		}
+		if (is_from)
+			from = buf_cstr(&addr);
+		else
+			to = buf_cstr(&addr);
+	}
+	if (from != NULL || to != NULL || strcmp(args, "ALL") == 0) {
+		for (m = q->msgs; m != NULL; m = next) {
+			next = m->next;
+			if (from != NULL || to != NULL) {
+				if (!queue_list_matches(q, m, from, to))
+					continue;
+			} else if (!qmgr_client_all_takes(verb, m)) {
+				continue;
+			}
+			(void)qmgr_client_act(c, verb, m);
+		}
+	} else {
+		while ((word = strsep(&args, " ")) != NULL) {
+			if (*word == '\0')
+				continue;
+			m = queue_id_valid(word) ? qmgr_msg_find(q, word) : NULL;
+			if (m == NULL)
+				buf_printf(&c->answer, "ERR %.*s no such message "
+					   "in the queue\n", 64, word);
+			else
+				(void)qmgr_client_act(c, verb, m);
+		}
+	}
+	buf_free(&addr);
+	qmgr_schedule(q);
+	if (c->waiting == 0)
+		qmgr_client_close(c, buf_cstr(&c->answer));
+	else
+		stream_pause(c->stream);
+}
+
+static void qmgr_client_command(struct qmgr_client *c, char *line)
+{
+	static const struct {
+		const char *name;
+		enum qmgr_verb verb;
+	} verbs[] = {
+		{ "HOLD ", QMGR_HOLD }, { "RELEASE ", QMGR_RELEASE },
+		{ "REQUEUE ", QMGR_REQUEUE }, { "DELETE ", QMGR_DELETE },
+	};
+	struct qmgr *q = c->q;
+	struct buf b = BUF_INIT;
+	struct qmgr_msg *m;
+	size_t i;
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		size_t n = strlen(verbs[i].name);
+
+		if (strncmp(line, verbs[i].name, n) == 0) {
+			qmgr_client_action(c, verbs[i].verb, line + n);
+			return;
+		}
+	}
+	if (strcmp(line, "LIST") == 0) {
+		queue_list_format(q, &b);
+	} else if (strcmp(line, "LIST JSON") == 0) {
+		queue_list_json(q, &b);
+	} else if (strncmp(line, "SHOW ", 5) == 0) {
+		m = queue_id_valid(line + 5) ? qmgr_msg_find(q, line + 5) : NULL;
+		if (m == NULL || queue_list_show(q, m, &b) < 0) {
+			buf_clear(&b);
+			buf_printf(&b, "ERR %.*s no such message in the queue\n",
+				   64, line + 5);
+		}
+	} else if (strcmp(line, "STATS") == 0) {
+		qmgr_stats_format(q, &b);
+	} else if (strcmp(line, "FLUSH") == 0) {
+		for (m = q->msgs; m != NULL; m = m->next)
+			m->next_attempt = 0;
+		qmgr_schedule(q);
+		buf_append_str(&b, "OK\n");
+	} else if (strcmp(line, "SUBMIT") == 0) {
+		c->state = QMGR_CLIENT_ENVELOPE;
+		return;
+	} else {
+		buf_append_str(&b, "ERR COMMAND unknown command\n");
+	}
+	qmgr_client_close(c, buf_cstr(&b));
+	buf_free(&b);
 }
 
 static void qmgr_client_line(struct qmgr_client *c, char *line)
 {
-	struct qmgr *q = c->q;
 	struct buf b = BUF_INIT;
 	const char *error;
 	unsigned long long n;
-	struct qmgr_msg *m;
 
 	if (c->state == QMGR_CLIENT_COMMAND) {
-		if (strcmp(line, "LIST") == 0) {
-			queue_list_format(q, &b);
-			qmgr_client_close(c, buf_cstr(&b));
-		} else if (strcmp(line, "FLUSH") == 0) {
-			for (m = q->msgs; m != NULL; m = m->next)
-				m->next_attempt = 0;
-			qmgr_schedule(q);
-			qmgr_client_close(c, "OK\n");
-		} else if (strcmp(line, "SUBMIT") == 0) {
-			c->state = QMGR_CLIENT_ENVELOPE;
-		} else {
-			qmgr_client_close(c, "ERR unknown command\n");
-		}
+		/* The postmaster's actions are logged under this session. */
+		log_set_ctx(&c->log);
+		qmgr_client_command(c, line);
+		log_set_ctx(NULL);
 	} else if (strncmp(line, "FROM ", 5) == 0 && c->env.sender == NULL &&
 		   xtext_decode(&b, line + 5, strlen(line + 5), &error) == 0) {
 		c->env.sender = buf_steal(&b);
@@ -242,14 +428,26 @@ static void qmgr_client_line(struct qmgr_client *c, char *line)
 	buf_free(&b);
 }
 
+static void qmgr_client_read(struct qmgr_client *c);
+
 static void qmgr_client_input(void *ctx)
 {
 	struct qmgr_client *c = ctx;
+
+	c->in_input = true;
+	qmgr_client_read(c);
+	c->in_input = false;
+	if (c->free_pending)
+		qmgr_client_free(c);
+}
+
+static void qmgr_client_read(struct qmgr_client *c)
+{
 	struct stream_line line;
 	const char *data;
 	size_t size;
 
-	while (c->state != QMGR_CLIENT_CLOSING) {
+	while (c->state != QMGR_CLIENT_CLOSING && c->waiting == 0) {
 		enum stream_result r;
 
 		if (c->state == QMGR_CLIENT_DATA) {
@@ -267,8 +465,10 @@ static void qmgr_client_input(void *ctx)
 				continue;
 			}
 		} else {
-			r = stream_read_line(c->stream, QMGR_CONTROL_LINE_MAX,
-					     &line);
+			r = stream_read_line(c->stream,
+					     c->state == QMGR_CLIENT_COMMAND ?
+					     QMGR_CONTROL_COMMAND_MAX :
+					     QMGR_CONTROL_LINE_MAX, &line);
 			if (r == STREAM_OK) {
 				qmgr_client_line(c, line.data);
 				continue;

@@ -90,6 +90,12 @@ static void qmgr_record(struct qmgr_delivery *d, size_t index, char state,
 	}
 	log_info(event, "to=%s orig_to=%s relay=%s reason=%s", r->address,
 		 r->orig, relay, reply);
+	if (state == 'D')
+		d->q->counters.delivered++;
+	else if (state == 'F')
+		d->q->counters.bounced++;
+	else
+		d->q->counters.deferred++;
 }
 
 static void qmgr_job_done(struct qmgr_delivery *d)
@@ -177,6 +183,7 @@ static void qmgr_remove(struct qmgr_delivery *d)
 			  strerror(errno));
 	} else {
 		(void)queue_dir_sync(q->queue_dir, QUEUE_ACTIVE, &error);
+		q->counters.removed++;
 		qmgr_msg_remove(q, d->m);
 		d->m = NULL;
 	}
@@ -290,7 +297,10 @@ static void qmgr_finish(struct qmgr_delivery *d)
 		failed += env->rcpts[i].state == QUEUE_RCPT_FAILED;
 	if (!d->write_failed)
 		qmgr_notices(d, now, pending);
-	if (d->write_failed || pending > 0) {
+	if (qmgr_admin_attempt_over(q, &d->m, d->qf,
+				    d->write_failed || pending > 0)) {
+		/* Held or deleted by the postmaster meanwhile. */
+	} else if (d->write_failed || pending > 0) {
 		qmgr_defer(d, now);
 	} else if (failed > 0 && !qmgr_has_origin(q, m->id) &&
 		   qmgr_bounce(q, d->qf, &error) < 0) {

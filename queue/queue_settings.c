@@ -49,6 +49,11 @@ static const struct config_key queue_keys[] = {
 	{ "lmtp_client_timeout", CONFIG_TIME, "300s", 1, 3600, F(lmtp_timeout),
 	  "How long the queue manager waits for lmtpd at any step before "
 	  "it gives up and defers the message." },
+	{ "stats_listen", CONFIG_STRING, "", 0, 0, F(stats_listen),
+	  "A loopback address and port (127.0.0.1:9187, [::1]:9187) where "
+	  "the queue manager serves its counters over HTTP in the "
+	  "Prometheus text format, at GET /metrics only.  Empty: none.  "
+	  "Other addresses are refused: the counters are unauthenticated." },
 };
 
 const struct config_table queue_config_table = {

@@ -17,6 +17,7 @@ struct queue_settings {
 	unsigned int qmgr_message_active_limit;
 	unsigned int lmtp_destination_concurrency_limit;
 	unsigned int lmtp_timeout;
+	const char *stats_listen;
 };
 
 extern const struct config_table queue_config_table;

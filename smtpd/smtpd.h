@@ -117,6 +117,8 @@ struct smtpd_txn {
 	/* The message being received. */
 	struct queue_writer *writer;
 	struct queue_message *message;
+	/* The message's Message-ID, for the log (NULL: none). */
+	char *message_id;
 	struct stream_data *data;
 	bool bdat;		/* the transaction uses BDAT */
 	uint64_t bdat_left;	/* octets of the current chunk still due */

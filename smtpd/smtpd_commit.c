@@ -7,6 +7,7 @@
  * While a round's syncs run, the next round's messages arrive, so the
  * busier smtpd is, the more messages share each sync. */
 #include "smtpd.h"
+#include "buf.h"
 #include "event.h"
 #include "queue_message.h"
 #include "stream.h"
@@ -84,9 +85,10 @@ static void smtpd_commit_run(void *ctx)
 		sess->commit_next = NULL;
 		log_set_ctx(&t->log);
 		if (!t->failed) {
-			log_info("smtp_queued", "size=%llu count=%zu",
-				 (unsigned long long)t->size,
-				 t->env.rcpt_count);
+			log_info("smtp_queued", "size=%llu count=%zu "
+				 "message_id=%s", (unsigned long long)t->size,
+				 t->env.rcpt_count, t->message_id != NULL ?
+				 t->message_id : "");
 			smtpd_reply(sess, 250, "2.0.0", "Ok: queued as %s",
 				    t->id);
 		} else {
@@ -107,6 +109,8 @@ void smtpd_commit_message(struct smtpd_session *sess)
 	struct smtpd_txn *t = sess->txn;
 	const char *error;
 
+	if (t->message != NULL && queue_message_id(t->message) != NULL)
+		t->message_id = xstrdup(queue_message_id(t->message));
 	queue_message_free(&t->message);
 	if (t->size == 0)
 		t->size = queue_writer_size(t->writer);

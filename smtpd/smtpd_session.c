@@ -90,6 +90,7 @@ void smtpd_txn_free(struct smtpd_session *sess)
 	queue_writer_abort(&t->writer);
 	queue_envelope_deinit(&t->env);
 	free(t->first_rcpt);
+	free(t->message_id);
 	free(t);
 	sess->txn = NULL;
 	log_set_ctx(&sess->log);
