@@ -39,6 +39,9 @@ static const struct imap_cmd_def imap_cmd_defs[] = {
 	  cmd_store },
 	{ "COPY", IMAP_CMD_SELECTED | IMAP_CMD_UID, cmd_copy },
 	{ "MOVE", IMAP_CMD_SELECTED | IMAP_CMD_UID, cmd_move },
+	{ "GETQUOTA", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_getquota },
+	{ "GETQUOTAROOT", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_getquotaroot },
+	{ "SETQUOTA", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_setquota },
 };
 
 const struct imap_cmd_def *imap_cmd_find(const char *name)

@@ -25,6 +25,7 @@ int cli_auth(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_mailbox(int argc, char **argv);
 int cli_reconstruct(int argc, char **argv);
+int cli_quota(int argc, char **argv);
 /* In queue/cli_queue.c: the queue belongs to the queue manager. */
 int cli_queue(int argc, char **argv);
 

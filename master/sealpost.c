@@ -29,6 +29,7 @@ static const struct cli_command cli_commands[] = {
 	{ "mailbox", cli_mailbox, "create, delete, rename and list mailboxes" },
 	{ "queue", cli_queue, "list the mail queue (as mailq) or flush it" },
 	{ "reconstruct", cli_reconstruct, "rebuild mailbox indexes from the message files" },
+	{ "quota", cli_quota, "show and set users' quota limits and usage" },
 	{ "config", cli_config, "check the config file, print defaults or changes" },
 	{ "auth", cli_auth, "test a login against the running auth service" },
 };
