@@ -52,8 +52,9 @@ static int cmd_quota_write(struct imap_client *c, const char *root,
 	if (ret <= 0)
 		return ret;
 	buf_append_str(out, "* QUOTA ");
-	imap_quote_astring(out, root, strlen(root),
-			   imap_client_quote_flags(c));
+	/* Quoted even when an atom would do: "" has to be. */
+	imap_quote_string(out, root, strlen(root),
+			  imap_client_quote_flags(c));
 	buf_append_str(out, " (");
 	if (lim.has_storage)
 		buf_printf(out, "STORAGE %llu %llu",
