@@ -47,6 +47,7 @@ static void cmd_select_respond(struct imap_client *c)
 			 sel->view.uidvalidity);
 	imap_client_send(c, "* OK [UIDNEXT %u] Predicted next UID",
 			 sel->view.uidnext);
+	imap_client_send(c, "* OK [MAILBOXID (%s)] Ok", sel->info.id);
 	if (c->enabled & IMAP_ENABLED_IMAP4REV2) {
 		buf_clear(&line);
 		imap_list_mailbox_line(c, &sel->info, NULL, &line);
