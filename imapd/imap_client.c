@@ -281,6 +281,7 @@ void imap_client_capabilities(const struct imap_client *c, struct buf *out)
 		   "CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE "
 		   "CREATE-SPECIAL-USE ESEARCH SEARCHRES BINARY STATUS=SIZE "
 		   "QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE QUOTASET OBJECTID SAVEDATE "
+		   "METADATA METADATA-SERVER "
 		   "APPENDLIMIT=%zu",
 		   d->set.imap_max_append_size);
 }

@@ -45,5 +45,6 @@ imap_cmd_fn cmd_capability, cmd_noop, cmd_logout, cmd_id, cmd_enable,
 	cmd_list, cmd_lsub, cmd_status, cmd_append, cmd_idle, cmd_expunge,
 	cmd_search, cmd_fetch, cmd_store, cmd_copy, cmd_move;
 imap_cmd_fn cmd_getquota, cmd_getquotaroot, cmd_setquota;
+imap_cmd_fn cmd_getmetadata, cmd_setmetadata;
 
 #endif

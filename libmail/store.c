@@ -67,6 +67,7 @@ int store_open(const char *state_dir, struct store **st_r,
 	    db_open(st->env, "mailboxes", &st->mailboxes, error_r) < 0 ||
 	    db_open(st->env, "subscriptions", &st->subscriptions, error_r) < 0 ||
 	    db_open(st->env, "meta", &st->meta, error_r) < 0 ||
+	    db_open(st->env, "metadata", &st->metadata, error_r) < 0 ||
 	    store_quota_open(st, error_r) < 0) {
 		buf_free(&path);
 		store_close(&st);
@@ -666,6 +667,9 @@ static int store_delete_txn(struct db_txn *txn, unsigned int attempt,
 	if (ret == 0 &&
 	    db_del(d->st->mailboxes, txn, key.data, key.len, error_r) < 0)
 		ret = -1;
+	if (ret == 0)
+		ret = store_metadata_delete_mailbox(d->st, txn, d->user,
+						    d->mb.id, error_r);
 	buf_free(&key);
 	buf_free(&value);
 	return ret;
@@ -847,6 +851,8 @@ static int store_user_del_txn(struct db_txn *txn, unsigned int attempt,
 	if (ret >= 0)
 		ret = db_del(u->st->quota, txn, u->user, strlen(u->user),
 			     error_r);
+	if (ret >= 0)
+		ret = store_metadata_delete_user(u->st, txn, u->user, error_r);
 	buf_free(&prefix);
 	return ret < 0 ? -1 : 0;
 }

@@ -3,8 +3,9 @@
 
 /*
  * The mail store: users and their mailboxes.  The list of users, the
- * mailbox list (name -> ID, UIDVALIDITY, special use), subscriptions and
- * quotas (usage counters and limits) live in the Berkeley DB environment
+ * mailbox list (name -> ID, UIDVALIDITY, special use), subscriptions,
+ * quotas (usage counters and limits) and annotations (store_metadata.h)
+ * live in the Berkeley DB environment
  * `state_dir/db`; each mailbox's messages live in `state_dir/store/USER/ID`
  * (see mbox.h).  Mailbox names never reach the filesystem: a folder is
  * named by its random ID, so a name can be deleted and created again at

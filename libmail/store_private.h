@@ -8,6 +8,7 @@
 
 struct db;
 struct db_env;
+struct db_txn;
 struct event_timer;
 
 struct store {
@@ -20,6 +21,7 @@ struct store {
 	struct db *subscriptions;
 	struct db *meta;	/* store-wide counters */
 	struct db *quota;	/* user -> usage and limits (quota.h) */
+	struct db *metadata;	/* annotations (store_metadata.h) */
 	uint32_t last_uidvalidity;
 	struct event_timer *watch;
 	struct quota_defaults quota_defaults;
@@ -40,6 +42,15 @@ int store_decode_mailbox(const struct store *st, const struct buf *key,
  * user once when the counters were never kept (a store made by an older
  * sealpost).  Called by store_open(). */
 int store_quota_open(struct store *st, const char **error_r);
+/* Inside a mailbox's or a user's deletion: removes the mailbox's
+ * annotations (shared ones and `user`'s private ones), or every private
+ * annotation of the user. */
+int store_metadata_delete_mailbox(struct store *st, struct db_txn *txn,
+				  const char *user, const char *id,
+				  const char **error_r);
+int store_metadata_delete_user(struct store *st, struct db_txn *txn,
+			       const char *user, const char **error_r);
+
 /* Takes a mailbox about to be removed (its record already gone) off its
  * user's usage.  A message appended to it by a session that still had it
  * open after the count stays counted until reconstruct: too high, never
