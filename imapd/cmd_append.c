@@ -355,7 +355,9 @@ static void imap_append_commit(struct imap_client *c,
 		mbox_append_add(batch, &msg);
 	}
 	if (mbox_append_commit(&batch, results, &error) < 0) {
-		if (error != NULL && strstr(error, "keyword") != NULL)
+		if (mbox_over_quota(box))
+			imap_client_done(c, "NO [OVERQUOTA] Quota exceeded");
+		else if (error != NULL && strstr(error, "keyword") != NULL)
 			imap_client_done(c, "NO [LIMIT] Too many keywords in "
 					 "this mailbox");
 		else

@@ -85,7 +85,12 @@ static void cmd_copy_common(struct imap_client *c,
 	}
 	if (ret > 0 && n > 0)
 		ret = imap_copy_messages(sel->mbox, &sel->view, recs, n, dst,
-					 new_uids, &error) < 0 ? -1 : 1;
+					 !move, new_uids, &error) < 0 ? -1 : 1;
+	if (ret < 0 && dst != NULL && mbox_over_quota(dst)) {
+		mbox_close(&dst);
+		imap_client_done(c, "NO [OVERQUOTA] Quota exceeded");
+		goto out;
+	}
 	mbox_close(&dst);
 	if (ret < 0) {
 		imap_client_fail(c, cmd->name, error);

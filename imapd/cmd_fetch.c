@@ -15,6 +15,7 @@
 #include "acl.h"
 #include "log.h"
 #include "mime_cache.h"
+#include "imapd/imap_objectid.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,9 @@ enum fetch_item {
 	FETCH_ITEM_BODY,
 	FETCH_ITEM_BODYSTRUCTURE,
 	FETCH_ITEM_MODSEQ,
+	FETCH_ITEM_EMAILID,
+	FETCH_ITEM_THREADID,
+	FETCH_ITEM_SAVEDATE,
 	FETCH_ITEM_RFC822_HEADER,
 	FETCH_ITEM_RFC822_TEXT,
 	FETCH_ITEM_RFC822,
@@ -93,6 +97,9 @@ static bool fetch_wants(const struct fetch_ctx *f, size_t item)
 		return (items & IMAP_FETCH_MODSEQ) ||
 			f->fetch->has_changedsince ||
 			(f->condstore && f->seen_set[f->pos]);
+	case FETCH_ITEM_EMAILID: return items & IMAP_FETCH_EMAILID;
+	case FETCH_ITEM_THREADID: return items & IMAP_FETCH_THREADID;
+	case FETCH_ITEM_SAVEDATE: return items & IMAP_FETCH_SAVEDATE;
 	case FETCH_ITEM_RFC822_HEADER: return items & IMAP_FETCH_RFC822_HEADER;
 	case FETCH_ITEM_RFC822_TEXT: return items & IMAP_FETCH_RFC822_TEXT;
 	case FETCH_ITEM_RFC822: return items & IMAP_FETCH_RFC822;
@@ -207,6 +214,25 @@ static void fetch_item_write(struct imap_client *c, struct fetch_ctx *f,
 	case FETCH_ITEM_MODSEQ:
 		buf_printf(&f->out, "MODSEQ (%llu)",
 			   (unsigned long long)rec->modseq);
+		return;
+	case FETCH_ITEM_EMAILID: {
+		char id[IMAP_EMAILID_SIZE];
+
+		/* The file is gone only for an expunged message, whose
+		 * body the client cannot have either. */
+		if (imap_emailid(sel->mbox, rec->uid, id))
+			buf_printf(&f->out, "EMAILID (%s)", id);
+		else
+			buf_append_str(&f->out, "EMAILID NIL");
+		return;
+	}
+	case FETCH_ITEM_THREADID:
+		buf_append_str(&f->out, "THREADID NIL");
+		return;
+	case FETCH_ITEM_SAVEDATE:
+		/* When it was stored in this mailbox (RFC 8514), in UTC. */
+		imap_datetime_format((time_t)rec->save_date, 0, date);
+		buf_printf(&f->out, "SAVEDATE \"%s\"", date);
 		return;
 	case FETCH_ITEM_RFC822_HEADER:
 		buf_append_str(&f->out, "RFC822.HEADER ");

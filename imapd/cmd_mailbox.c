@@ -259,7 +259,7 @@ static void cmd_rename_inbox(struct imap_client *c, const char *to)
 		for (i = 0; i < view.count; i++)
 			uids[i] = view.records[i].uid;
 		if (imap_copy_messages(src, &view, view.records, view.count,
-				       dst, new_uids, &error) < 0 ||
+				       dst, false, new_uids, &error) < 0 ||
 		    mbox_expunge(src, uids, view.count, &error) < 0)
 			ret = -1;
 	}

@@ -86,6 +86,7 @@ static void cmd_select_respond(struct imap_client *c)
 	if (imap_condstore_enabled(c))
 		imap_client_send(c, "* OK [HIGHESTMODSEQ %llu] Highest",
 				 (unsigned long long)sel->view.highestmodseq);
+	imap_client_send(c, "* OK [MAILBOXID (%s)] Ok", sel->info.id);
 	if (c->enabled & IMAP_ENABLED_IMAP4REV2) {
 		buf_clear(&line);
 		imap_list_mailbox_line(c, &sel->info, NULL, &line);

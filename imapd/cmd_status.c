@@ -24,6 +24,8 @@ static const struct {
 	{ "SIZE", IMAP_STATUS_SIZE },
 	{ "RECENT", IMAP_STATUS_RECENT },
 	{ "HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ },
+	{ "DELETED-STORAGE", IMAP_STATUS_DELETED_STORAGE },
+	{ "MAILBOXID", IMAP_STATUS_MAILBOXID },
 };
 #define IMAP_STATUS_ITEM_COUNT \
 	(sizeof(imap_status_items) / sizeof(imap_status_items[0]))
@@ -117,6 +119,14 @@ int imap_status_write(struct imap_client *c, const struct store_mailbox *mb,
 
 		if (!(items & bit))
 			continue;
+		if (bit == IMAP_STATUS_MAILBOXID) {
+			/* The mailbox's random ID: kept by RENAME, new for
+			 * every CREATE (RFC 8474 section 4.1). */
+			buf_printf(out, "%sMAILBOXID (%s)", first ? "" : " ",
+				   mb->id);
+			first = false;
+			continue;
+		}
 		switch (bit) {
 		case IMAP_STATUS_MESSAGES: v = st.messages; break;
 		case IMAP_STATUS_UIDNEXT: v = st.uidnext; break;
@@ -125,6 +135,7 @@ int imap_status_write(struct imap_client *c, const struct store_mailbox *mb,
 		case IMAP_STATUS_DELETED: v = st.deleted; break;
 		case IMAP_STATUS_SIZE: v = st.size; break;
 		case IMAP_STATUS_HIGHESTMODSEQ: v = st.highestmodseq; break;
+		case IMAP_STATUS_DELETED_STORAGE: v = st.deleted_size; break;
 		default: v = 0; break;	/* RECENT: never set here */
 		}
 		buf_printf(out, "%s%s %llu", first ? "" : " ",

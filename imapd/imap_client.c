@@ -8,6 +8,7 @@
 #include "imapd/imap_session_slot.h"
 #include "imapd/imapd.h"
 #include "auth_client.h"
+#include "auth_name.h"
 #include "event.h"
 #include "server.h"
 #include "stream.h"
@@ -279,6 +280,8 @@ void imap_client_capabilities(const struct imap_client *c, struct buf *out)
 	buf_printf(out, " NAMESPACE UNSELECT UIDPLUS MULTIAPPEND MOVE "
 		   "CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE "
 		   "CREATE-SPECIAL-USE ESEARCH SEARCHRES BINARY STATUS=SIZE "
+		   "QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE QUOTASET OBJECTID SAVEDATE "
+		   "METADATA METADATA-SERVER "
 		   "APPENDLIMIT=%zu",
 		   d->set.imap_max_append_size);
 	buf_append_str(out, " ACL RIGHTS=texk");
@@ -332,6 +335,9 @@ void imap_client_login(struct imap_client *c, const char *user,
 		return;
 	}
 	c->user = xstrdup(user);
+	c->admin = auth_name_list_contains(d->auth.auth_admins,
+					   authn_user != NULL ? authn_user :
+					   user);
 	c->state = IMAP_STATE_AUTH;
 	imap_client_set_idle_timeout(c);
 	if (authn_user != NULL && strcmp(authn_user, user) != 0)

@@ -77,6 +77,7 @@ struct imap_client {
 	bool destroyed;
 	unsigned int enabled;		/* IMAP_ENABLED_* */
 	char *user;
+	bool admin;			/* logged in by one of auth_admins */
 	int session_slot_fd;
 	unsigned int auth_failures;
 	unsigned int bad_commands;

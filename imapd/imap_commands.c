@@ -45,6 +45,11 @@ static const struct imap_cmd_def imap_cmd_defs[] = {
 	{ "LISTRIGHTS", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_listrights },
 	{ "MYRIGHTS", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_myrights },
 	{ "COMPRESS", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_compress },
+	{ "GETQUOTA", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_getquota },
+	{ "GETQUOTAROOT", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_getquotaroot },
+	{ "SETQUOTA", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_setquota },
+	{ "GETMETADATA", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_getmetadata },
+	{ "SETMETADATA", IMAP_CMD_AUTH | IMAP_CMD_SELECTED, cmd_setmetadata },
 };
 
 const struct imap_cmd_def *imap_cmd_find(const char *name)

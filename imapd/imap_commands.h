@@ -48,5 +48,7 @@ imap_cmd_fn cmd_capability, cmd_noop, cmd_logout, cmd_id, cmd_enable,
 imap_cmd_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights,
 	cmd_myrights;
 imap_cmd_fn cmd_compress;
+imap_cmd_fn cmd_getquota, cmd_getquotaroot, cmd_setquota;
+imap_cmd_fn cmd_getmetadata, cmd_setmetadata;
 
 #endif

@@ -7,7 +7,7 @@
 
 int imap_copy_messages(struct mbox *src, const struct mbox_view *view,
 		       const struct mbox_record *recs, size_t count,
-		       struct mbox *dst, uint32_t *uids_r,
+		       struct mbox *dst, bool count_quota, uint32_t *uids_r,
 		       const char **error_r)
 {
 	struct mbox_append *a = mbox_append_begin(dst);
@@ -45,6 +45,8 @@ int imap_copy_messages(struct mbox *src, const struct mbox_view *view,
 	}
 	buf_free(&cache);
 	buf_free(&path);
+	if (!count_quota)
+		mbox_append_no_quota(a);
 	results = xcalloc(count + 1, sizeof(*results));
 	ret = mbox_append_commit(&a, results, error_r);
 	for (i = 0; ret == 0 && i < count; i++)

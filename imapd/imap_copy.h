@@ -8,6 +8,7 @@
  * structure go along, and the destination commits them in one group.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,10 +16,13 @@
 
 /* Copies `count` records of `src` (whose keyword names `view` holds) to
  * `dst`; fills uids_r[i] with each copy's new UID.  Either every message
- * is copied or none.  Returns 0, or -1 with a reason. */
+ * is copied or none.  With `count_quota` false the copies may pass the
+ * quota (a move within the user's hierarchy frees what it takes).
+ * Returns 0, or -1 with a reason; mbox_over_quota(dst) tells when the
+ * quota refused it. */
 int imap_copy_messages(struct mbox *src, const struct mbox_view *view,
 		       const struct mbox_record *recs, size_t count,
-		       struct mbox *dst, uint32_t *uids_r,
+		       struct mbox *dst, bool count_quota, uint32_t *uids_r,
 		       const char **error_r);
 
 /* Appends a UID set in compact form ("4:6,9") for COPYUID/APPENDUID;

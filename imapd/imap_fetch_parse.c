@@ -28,6 +28,9 @@ static const struct {
 	{ "RFC822", IMAP_FETCH_RFC822 },
 	{ "RFC822.HEADER", IMAP_FETCH_RFC822_HEADER },
 	{ "RFC822.TEXT", IMAP_FETCH_RFC822_TEXT },
+	{ "EMAILID", IMAP_FETCH_EMAILID },
+	{ "THREADID", IMAP_FETCH_THREADID },
+	{ "SAVEDATE", IMAP_FETCH_SAVEDATE },
 };
 
 /* RFC 9051 section 6.4.5: the macros can't be mixed with other items. */

@@ -32,6 +32,9 @@
 #define IMAP_FETCH_RFC822		0x0100	/* = BODY[], sets \Seen */
 #define IMAP_FETCH_RFC822_HEADER	0x0200	/* = BODY.PEEK[HEADER] */
 #define IMAP_FETCH_RFC822_TEXT		0x0400	/* = BODY[TEXT], sets \Seen */
+#define IMAP_FETCH_EMAILID		0x0800	/* RFC 8474 */
+#define IMAP_FETCH_THREADID		0x1000	/* RFC 8474 */
+#define IMAP_FETCH_SAVEDATE		0x2000	/* RFC 8514 */
 
 enum imap_fetch_body_kind {
 	IMAP_FETCH_BODY_SECTION,	/* BODY[...] and BODY.PEEK[...] */

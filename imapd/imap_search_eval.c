@@ -1,6 +1,7 @@
 #include "imapd/imap_search_eval.h"
 #include "imapd/imap_date.h"
 #include "imapd/imap_message.h"
+#include "imapd/imap_objectid.h"
 #include "imapd/imap_search_parse.h"
 #include "imapd/imap_selected.h"
 #include "charset.h"
@@ -272,11 +273,17 @@ static bool search_in_set(const struct search_msg *s,
 				    (uint32_t)sel->count);
 }
 
+/* Days since the epoch of a time in seconds, flooring. */
+static int64_t search_utc_days(int64_t t)
+{
+	return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+}
+
+/* INTERNALDATE's day in its own zone. */
 static int64_t search_internal_days(const struct mbox_record *rec)
 {
-	int64_t t = rec->internal_date + (int64_t)rec->tz_minutes * 60;
-
-	return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	return search_utc_days(rec->internal_date +
+			       (int64_t)rec->tz_minutes * 60);
 }
 
 static bool search_sent_cmp(struct search_msg *s, const struct imap_search_key *k)
@@ -345,6 +352,21 @@ static bool search_key(struct search_msg *s, const struct imap_search_key *k)
 		return search_internal_days(rec) == imap_date_days(&k->date);
 	case IMAP_SEARCH_SINCE:
 		return search_internal_days(rec) >= imap_date_days(&k->date);
+	case IMAP_SEARCH_SAVEDBEFORE:
+		return search_utc_days(rec->save_date) < imap_date_days(&k->date);
+	case IMAP_SEARCH_SAVEDON:
+		return search_utc_days(rec->save_date) == imap_date_days(&k->date);
+	case IMAP_SEARCH_SAVEDSINCE:
+		return search_utc_days(rec->save_date) >= imap_date_days(&k->date);
+	/* Every mailbox here records when a message was saved. */
+	case IMAP_SEARCH_SAVEDATESUPPORTED: return true;
+	case IMAP_SEARCH_EMAILID: {
+		char id[IMAP_EMAILID_SIZE];
+
+		return imap_emailid(s->sel->mbox, rec->uid, id) &&
+			strcmp(id, k->str) == 0;
+	}
+	case IMAP_SEARCH_THREADID: return false;	/* no THREADIDs */
 	case IMAP_SEARCH_OLDER:
 		return (int64_t)time(NULL) - rec->internal_date >= (int64_t)k->number;
 	case IMAP_SEARCH_YOUNGER:

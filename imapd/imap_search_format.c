@@ -41,6 +41,7 @@ void imap_search_format_key(const struct imap_search_key *key,
 	case IMAP_SEARCH_BCC: case IMAP_SEARCH_BODY: case IMAP_SEARCH_CC:
 	case IMAP_SEARCH_FROM: case IMAP_SEARCH_SUBJECT:
 	case IMAP_SEARCH_TEXT: case IMAP_SEARCH_TO:
+	case IMAP_SEARCH_EMAILID: case IMAP_SEARCH_THREADID:
 		buf_append_char(out, ' ');
 		format_text(key->str, out);
 		break;
@@ -55,7 +56,8 @@ void imap_search_format_key(const struct imap_search_key *key,
 		break;
 	case IMAP_SEARCH_BEFORE: case IMAP_SEARCH_ON: case IMAP_SEARCH_SINCE:
 	case IMAP_SEARCH_SENTBEFORE: case IMAP_SEARCH_SENTON:
-	case IMAP_SEARCH_SENTSINCE:
+	case IMAP_SEARCH_SENTSINCE: case IMAP_SEARCH_SAVEDBEFORE:
+	case IMAP_SEARCH_SAVEDON: case IMAP_SEARCH_SAVEDSINCE:
 		buf_append_char(out, ' ');
 		imap_date_format(&key->date, out);
 		break;

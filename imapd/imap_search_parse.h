@@ -59,6 +59,12 @@ enum imap_search_key_type {
 	IMAP_SEARCH_UNKEYWORD,
 	IMAP_SEARCH_UNSEEN,
 	IMAP_SEARCH_YOUNGER,
+	IMAP_SEARCH_SAVEDBEFORE,	/* RFC 8514 */
+	IMAP_SEARCH_SAVEDON,
+	IMAP_SEARCH_SAVEDSINCE,
+	IMAP_SEARCH_SAVEDATESUPPORTED,
+	IMAP_SEARCH_EMAILID,		/* RFC 8474 */
+	IMAP_SEARCH_THREADID,
 };
 
 /* MODSEQ's entry-type-req (RFC 7162 section 3.1.5). */
@@ -73,11 +79,12 @@ struct imap_search_key {
 	struct imap_search_key *children;	/* AND, OR, NOT */
 	size_t child_count;
 	/* BCC, BODY, CC, FROM, SUBJECT, TEXT, TO: the text (valid UTF-8);
+	 * EMAILID, THREADID: the object ID;
 	 * HEADER: the field name; KEYWORD, UNKEYWORD: the keyword;
 	 * MODSEQ: the entry name ("/flags/\Seen") or NULL. */
 	char *str;
 	char *value;			/* HEADER's text */
-	struct imap_date date;		/* BEFORE, ON, SINCE, SENT* */
+	struct imap_date date;		/* BEFORE, ON, SINCE, SENT*, SAVED* */
 	/* LARGER, SMALLER (octets), OLDER, YOUNGER (seconds), MODSEQ */
 	uint64_t number;
 	enum imap_search_modseq_type modseq_type;

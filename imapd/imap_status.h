@@ -3,7 +3,8 @@
 
 /*
  * STATUS data items (RFC 9051 section 6.3.11; SIZE from RFC 8438,
- * HIGHESTMODSEQ from RFC 7162), shared by STATUS and LIST's RETURN
+ * HIGHESTMODSEQ from RFC 7162, DELETED-STORAGE from RFC 9208, MAILBOXID
+ * from RFC 8474), shared by STATUS and LIST's RETURN
  * (STATUS (...)) of RFC 5819.
  */
 
@@ -21,6 +22,8 @@ struct imap_client;
 #define IMAP_STATUS_SIZE	0x20
 #define IMAP_STATUS_RECENT	0x40
 #define IMAP_STATUS_HIGHESTMODSEQ 0x80
+#define IMAP_STATUS_DELETED_STORAGE 0x100	/* RFC 9208 */
+#define IMAP_STATUS_MAILBOXID	0x200	/* RFC 8474 */
 
 /* Parses a list of item names; 0, or -1 for an unknown or empty list. */
 int imap_status_parse(const struct imap_arg *list, size_t count,

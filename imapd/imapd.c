@@ -6,6 +6,7 @@
 #include "log.h"
 #include "server.h"
 #include "store.h"
+#include "store_settings.h"
 #include "tls.h"
 #include "tls_settings.h"
 #include "worker.h"
@@ -47,6 +48,7 @@ static void imapd_settings_load(struct imapd *d, struct worker *w)
 int imapd_run(struct worker *w)
 {
 	struct imapd d;
+	struct store_settings store_set;
 	struct server_limits limits;
 	const char *error;
 
@@ -65,6 +67,8 @@ int imapd_run(struct worker *w)
 		log_fatal("%s: %s", d.sessions_dir, strerror(errno));
 	if (store_open(d.master.state_dir, &d.store, &error) < 0)
 		log_fatal("store: %s", error);
+	config_fill(w->config, &store_config_table, &store_set);
+	store_set_settings(d.store, &store_set);
 	d.loop = event_loop_new();
 	store_watch(d.store, d.loop);
 	d.notify = imap_notify_new(d.loop);

@@ -70,6 +70,16 @@ static const struct config_key imapd_keys[] = {
 	  F(imap_max_bad_commands),
 	  "Consecutive commands answered BAD after which the connection is "
 	  "closed: a client that speaks another protocol is not kept." },
+	{ "imap_metadata_max_size", CONFIG_SIZE, "4k", 1024, 1048576,
+	  F(imap_metadata_max_size),
+	  "The largest value of one annotation (RFC 5464 SETMETADATA); a "
+	  "larger one gets \"NO [METADATA MAXSIZE n]\".  Values also come "
+	  "as literals, so imap_max_literal_size bounds it too." },
+	{ "imap_metadata_max_entries", CONFIG_UINT, "100", 10, 100000,
+	  F(imap_metadata_max_entries),
+	  "How many annotations one mailbox, or the server, may carry as one "
+	  "user sees them (the shared ones and that user's private ones); a "
+	  "SETMETADATA that would pass it gets \"NO [METADATA TOOMANY]\"." },
 };
 
 const struct config_table imapd_config_table = {

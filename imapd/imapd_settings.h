@@ -24,6 +24,8 @@ struct imapd_settings {
 	unsigned int imap_auth_fail_delay;
 	unsigned int imap_max_auth_failures;
 	unsigned int imap_max_bad_commands;
+	size_t imap_metadata_max_size;
+	unsigned int imap_metadata_max_entries;
 };
 
 extern const struct config_table imapd_config_table;

@@ -5,6 +5,8 @@
 #include "mime_cache.h"
 #include "mime_parse.h"
 #include "mime_part.h"
+#include "quota.h"
+#include "queue_message.h"
 #include "smtp_reply.h"
 #include "acl.h"
 #include "store.h"
@@ -61,7 +63,8 @@ static uint64_t lmtp_delivery_hash(const char *data, size_t size)
 /* Writes the recipient's copy: its own Return-Path and Delivered-To, then
  * the message.  fsync'ed: the mailbox only links it. */
 static int lmtp_write_copy(struct lmtp_delivery *d, const struct lmtp_rcpt *r,
-			   const char *data, size_t size, struct buf *path,
+			   const char *sender, const char *data, size_t size,
+			   struct buf *path,
 			   size_t *size_r, const char **error_r)
 {
 	struct buf head = BUF_INIT;
@@ -72,7 +75,7 @@ static int lmtp_write_copy(struct lmtp_delivery *d, const struct lmtp_rcpt *r,
 	buf_printf(path, "%s/lmtp.%ld.%u", store_tmp_dir(d->st), (long)getpid(),
 		   lmtp_file_seq++);
 	buf_printf(&head, "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
-		   d->sender, r->address);
+		   sender, r->address);
 	fd = open(buf_cstr(path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 		  0600);
 	if (fd < 0) {
@@ -123,39 +126,116 @@ static void lmtp_cache(const char *path, size_t size, struct buf *cache)
 	munmap(map, size);
 }
 
-/* 1 when the user's quota lets `size` more bytes in, 0 when not, -1 on a
- * store error. */
-static int lmtp_quota_allows(struct lmtp_delivery *d, const char *user,
-			     uint64_t size, const char **error_r)
+/* Writes the recipient's copy of `data` and appends it to `mailbox`:
+ * 0 (res filled), or -1 with *over_r when the quota refused it. */
+static int lmtp_store_copy(struct lmtp_delivery *d, struct lmtp_rcpt *r,
+			   const char *mailbox, const char *sender,
+			   const char *data, size_t data_size, uint64_t hash,
+			   bool count_quota, struct mbox_append_result *res,
+			   size_t *size_r, bool *over_r, const char **error_r)
 {
-	uint64_t bytes = 0, messages = 0;
+	struct buf path = BUF_INIT, cache = BUF_INIT;
+	struct mbox *mb = NULL;
+	struct mbox_append *a;
+	struct mbox_new_message msg;
+	int ret;
 
-	if (d->store_set->quota_default_storage == 0 &&
-	    d->store_set->quota_default_messages == 0)
-		return 1;
-	if (store_user_usage(d->st, user, &bytes, &messages, error_r) < 0)
+	*over_r = false;
+	*size_r = 0;
+	ret = store_mailbox_open(d->st, r->user, mailbox, &mb, error_r);
+	if (ret == 0)
+		*error_r = "no such mailbox";
+	if (ret <= 0 ||
+	    lmtp_write_copy(d, r, sender, data, data_size, &path, size_r,
+			    error_r) < 0) {
+		mbox_close(&mb);
+		buf_free(&path);
 		return -1;
-	if (d->store_set->quota_default_storage != 0 &&
-	    bytes + size > d->store_set->quota_default_storage)
-		return 0;
-	if (d->store_set->quota_default_messages != 0 &&
-	    messages + 1 > d->store_set->quota_default_messages)
-		return 0;
-	return 1;
+	}
+	lmtp_cache(buf_cstr(&path), *size_r, &cache);
+	memset(&msg, 0, sizeof(msg));
+	msg.path = buf_cstr(&path);
+	msg.size = *size_r;
+	msg.internal_date = (int64_t)time(NULL);
+	msg.cache = cache.data;
+	msg.cache_size = cache.len;
+	if (hash != 0 && d->set->lmtp_dedup_window != 0) {
+		msg.delivery_hash = hash;
+		msg.dedup_since = msg.internal_date -
+			(int64_t)d->set->lmtp_dedup_window;
+	}
+	a = mbox_append_begin(mb);
+	if (!count_quota)
+		mbox_append_no_quota(a);
+	mbox_append_add(a, &msg);
+	ret = mbox_append_commit(&a, res, error_r);
+	if (ret < 0)
+		*over_r = mbox_over_quota(mb);
+	(void)unlink(buf_cstr(&path));
+	mbox_close(&mb);
+	buf_free(&path);
+	buf_free(&cache);
+	return ret;
+}
+
+/* One short message to the user's INBOX when a delivery took them to
+ * quota_warn_percent: not counted against the quota (it must arrive), but
+ * counted in the usage.  Failing it does not fail the delivery. */
+static void lmtp_quota_warning(struct lmtp_delivery *d, struct lmtp_rcpt *r)
+{
+	struct quota_record q;
+	struct quota_limits lim;
+	struct mbox_append_result res;
+	struct buf text = BUF_INIT;
+	const char *error = "no such user";
+	size_t size;
+	bool over;
+	int64_t now = (int64_t)time(NULL);
+
+	if (store_quota_get(d->st, r->user, &q, &lim, &error) <= 0)
+		goto fail;
+	buf_printf(&text, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n"
+		   "To: %s\r\nSubject: Your mailbox is almost full\r\n"
+		   "Date: ", d->hostname, r->address);
+	queue_message_date(&text, now);
+	buf_printf(&text, "\r\nMessage-ID: <quota.%lld.%ld.%s@%s>\r\n"
+		   "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n"
+		   "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+		   "Your mailboxes are %u%% full:\r\n\r\n",
+		   (long long)now, (long)getpid(), r->user, d->hostname,
+		   quota_percent(&lim, q.bytes, q.messages));
+	if (lim.has_storage)
+		buf_printf(&text, "  storage: %llu KiB of %llu KiB\r\n",
+			   (unsigned long long)quota_kb(q.bytes),
+			   (unsigned long long)lim.storage_kb);
+	if (lim.has_messages)
+		buf_printf(&text, "  messages: %llu of %llu\r\n",
+			   (unsigned long long)q.messages,
+			   (unsigned long long)lim.messages);
+	buf_append_str(&text, "\r\nWhen they are full, new mail to you will be "
+		       "refused.  Please delete\r\nmessages you no longer "
+		       "need, and empty the Trash.\r\n");
+	if (lmtp_store_copy(d, r, "INBOX", "", text.data, text.len, 0, false,
+			    &res, &size, &over, &error) < 0)
+		goto fail;
+	log_info("quota_warning", "user=%s mailbox=INBOX uid=%u size=%zu",
+		 r->user, res.uid, size);
+	buf_free(&text);
+	return;
+fail:
+	log_error("quota_warning_failed", "user=%s reason=%s", r->user, error);
+	buf_free(&text);
 }
 
 static void lmtp_deliver_one(struct lmtp_delivery *d, struct lmtp_rcpt *r,
 			     const char *data, uint64_t hash)
 {
-	struct buf path = BUF_INIT, cache = BUF_INIT, text = BUF_INIT;
+	struct buf text = BUF_INIT;
 	const char *mailbox = "INBOX", *error = "";
 	struct store_mailbox info;
-	struct mbox *mb = NULL;
-	struct mbox_append *a;
-	struct mbox_new_message msg;
 	struct mbox_append_result res;
 	size_t size;
-	int ret;
+	bool over;
 
 	/* +detail goes to that folder when it exists and its list lets
 	 * anyone post ("p", RFC 4314); otherwise to INBOX, so a typo in a
@@ -165,38 +245,23 @@ static void lmtp_deliver_one(struct lmtp_delivery *d, struct lmtp_rcpt *r,
 	    store_mailbox_lookup(d->st, r->user, r->detail, &info, &error) == 1 &&
 	    (store_owner_is_shared(r->user) || acl_post_allowed(info.acl)))
 		mailbox = info.name;
-	ret = lmtp_quota_allows(d, r->user, d->size, &error);
-	if (ret == 0) {
-		log_info("delivery_refused", "user=%s reason=%s", r->user,
-			 "over quota");
-		if (d->set->lmtp_quota_temporary)
-			lmtp_reply(d, r, 452, "4.2.2", "Mailbox is full");
-		else
-			lmtp_reply(d, r, 552, "5.2.2", "Mailbox is full");
-		goto out;
+	if (lmtp_store_copy(d, r, mailbox, d->sender, data, d->size, hash,
+			    true, &res, &size, &over, &error) < 0) {
+		if (over) {
+			log_info("delivery_refused", "user=%s reason=%s",
+				 r->user, "over quota");
+			if (d->set->lmtp_quota_temporary)
+				lmtp_reply(d, r, 452, "4.2.2", "Mailbox is full");
+			else
+				lmtp_reply(d, r, 552, "5.2.2", "Mailbox is full");
+			return;
+		}
+		log_error("delivery_failed", "user=%s mailbox=%s reason=%s",
+			  r->user, mailbox, error);
+		lmtp_reply(d, r, 451, "4.3.0",
+			   "Temporary failure, try again later");
+		return;
 	}
-	if (ret < 0 ||
-	    store_mailbox_open(d->st, r->user, mailbox, &mb, &error) <= 0 ||
-	    lmtp_write_copy(d, r, data, d->size, &path, &size, &error) < 0)
-		goto fail;
-	lmtp_cache(buf_cstr(&path), size, &cache);
-	memset(&msg, 0, sizeof(msg));
-	msg.path = buf_cstr(&path);
-	msg.size = size;
-	msg.internal_date = (int64_t)time(NULL);
-	msg.cache = cache.data;
-	msg.cache_size = cache.len;
-	if (d->set->lmtp_dedup_window != 0) {
-		msg.delivery_hash = hash;
-		msg.dedup_since = msg.internal_date -
-			(int64_t)d->set->lmtp_dedup_window;
-	}
-	a = mbox_append_begin(mb);
-	mbox_append_add(a, &msg);
-	ret = mbox_append_commit(&a, &res, &error);
-	(void)unlink(buf_cstr(&path));
-	if (ret < 0)
-		goto fail;
 	if (res.duplicate) {
 		log_info("delivery_duplicate", "user=%s mailbox=%s uid=%u",
 			 r->user, mailbox, res.uid);
@@ -209,18 +274,9 @@ static void lmtp_deliver_one(struct lmtp_delivery *d, struct lmtp_rcpt *r,
 			   res.uid);
 	}
 	lmtp_reply(d, r, 250, "2.0.0", buf_cstr(&text));
-	goto out;
-fail:
-	log_error("delivery_failed", "user=%s mailbox=%s reason=%s", r->user,
-		  mailbox, error);
-	if (buf_cstr(&path)[0] != '\0')
-		(void)unlink(buf_cstr(&path));
-	lmtp_reply(d, r, 451, "4.3.0", "Temporary failure, try again later");
-out:
-	mbox_close(&mb);
-	buf_free(&path);
-	buf_free(&cache);
 	buf_free(&text);
+	if (!res.duplicate && store_quota_warning_due(d->st, r->user))
+		lmtp_quota_warning(d, r);
 }
 
 void lmtp_deliver(struct lmtp_delivery *d)

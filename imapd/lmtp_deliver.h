@@ -31,6 +31,7 @@ struct lmtp_delivery {
 	struct store *st;
 	const struct lmtpd_settings *set;
 	const struct store_settings *store_set;
+	const char *hostname;		/* for the quota warning's From */
 	const char *sender;		/* reverse path without <>, "" for <> */
 	const char *spool_path;		/* the message as received, CRLF */
 	uint64_t size;

@@ -299,6 +299,7 @@ static void lmtp_data_end(struct lmtp_session *ls, enum stream_result r)
 		d.st = ls->srv->st;
 		d.set = ls->srv->set;
 		d.store_set = ls->srv->store_set;
+		d.hostname = ls->srv->hostname;
 		d.sender = ls->sender;
 		d.spool_path = buf_cstr(&ls->spool_path);
 		d.size = stream_data_size(ls->data);

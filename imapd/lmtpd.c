@@ -83,6 +83,7 @@ int lmtpd_run(int argc, char **argv)
 	srv.hostname = hostname;
 	if (store_open(ms.state_dir, &srv.st, &error) < 0)
 		log_fatal("%s", error);
+	store_set_settings(srv.st, &store_set);
 	lmtpd_clean_tmp(store_tmp_dir(srv.st));
 	srv.loop = event_loop_new();
 	store_watch(srv.st, srv.loop);

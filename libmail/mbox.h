@@ -182,6 +182,35 @@ int mbox_append_commit(struct mbox_append **a,
 		       struct mbox_append_result *results,
 		       const char **error_r);
 void mbox_append_abort(struct mbox_append **a);
+/* The batch does not count against the quota (it is still counted): a
+ * MOVE or INBOX rename within one user, a quota warning. */
+void mbox_append_no_quota(struct mbox_append *a);
+/* Whether the last mbox_append_commit() on `mb` failed because the usage
+ * hook refused it (IMAP [OVERQUOTA], LMTP 552/452). */
+bool mbox_over_quota(const struct mbox *mb);
+
+/*
+ * Usage accounting for quotas.  The store registers one hook per process;
+ * the writers call it with the mailbox folder and a change in bytes and
+ * messages:
+ *   - mbox_append_commit(), holding the mailbox lock, once the duplicates
+ *     are known and BEFORE the log commit, with the batch's totals and
+ *     `enforce` (unless mbox_append_no_quota()).  The hook refuses with
+ *     *over_r set (the append fails, nothing is stored) or -1 (the append
+ *     fails).  If the log commit then fails, it is called again with the
+ *     negated totals.
+ *   - mbox_expunge(), AFTER the log commit, with the negated totals of the
+ *     messages it really removed (not those already gone), so two
+ *     sessions expunging one message count it once.
+ * Counting up before and down after the durable step means a crash in
+ * between can only leave the counters too high, never too low: a quota
+ * cannot be got around by crashing, and reconstruct recounts.  Errors of
+ * the calls after the commit are logged, not returned.
+ */
+typedef int mbox_usage_fn(void *ctx, const char *dir, int64_t bytes,
+			  int64_t messages, bool enforce, bool *over_r,
+			  const char **error_r);
+void mbox_set_usage_hook(mbox_usage_fn *fn, void *ctx);
 
 /* ---- changing flags, expunging ---- */
 
@@ -224,6 +253,7 @@ struct mbox_status {
 	uint64_t size;
 	uint64_t highestmodseq;
 	uint32_t deleted;
+	uint64_t deleted_size;	/* bytes of the \Deleted messages */
 };
 int mbox_status(struct mbox *mb, struct mbox_status *st, const char **error_r);
 

@@ -19,7 +19,12 @@ struct mbox {
 	ino_t log_ino;
 	int cache_fd;
 	struct mbox_index_header hdr;	/* valid while locked */
+	bool over_quota;		/* the last append failed for quota */
 };
+
+/* The usage hook of mbox_set_usage_hook(), called by the writers. */
+int mbox_usage_change(struct mbox *mb, int64_t bytes, int64_t messages,
+		      bool enforce, bool *over_r, const char **error_r);
 
 int mbox_fail(const char **error_r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

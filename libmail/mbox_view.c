@@ -389,8 +389,10 @@ int mbox_status(struct mbox *mb, struct mbox_status *st, const char **error_r)
 		st->size += view.records[i].size;
 		if (!(view.records[i].flags & MBOX_SEEN))
 			st->unseen++;
-		if (view.records[i].flags & MBOX_DELETED)
+		if (view.records[i].flags & MBOX_DELETED) {
 			st->deleted++;
+			st->deleted_size += view.records[i].size;
+		}
 	}
 	mbox_view_free(&view);
 	return 0;

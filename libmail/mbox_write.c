@@ -29,7 +29,50 @@ struct mbox_append {
 	struct mbox *mb;
 	struct mbox_pending *msgs;
 	size_t count, alloc;
+	bool no_quota;
 };
+
+static mbox_usage_fn *mbox_usage_hook;
+static void *mbox_usage_ctx;
+
+void mbox_set_usage_hook(mbox_usage_fn *fn, void *ctx)
+{
+	mbox_usage_hook = fn;
+	mbox_usage_ctx = ctx;
+}
+
+int mbox_usage_change(struct mbox *mb, int64_t bytes, int64_t messages,
+		      bool enforce, bool *over_r, const char **error_r)
+{
+	*over_r = false;
+	if (mbox_usage_hook == NULL || (bytes == 0 && messages == 0))
+		return 0;
+	return mbox_usage_hook(mbox_usage_ctx, mb->dir, bytes, messages,
+			       enforce, over_r, error_r);
+}
+
+/* A decrease after a durable change: failing it leaves the counters too
+ * high, which reconstruct repairs; the change itself stands. */
+static void mbox_usage_release(struct mbox *mb, int64_t bytes,
+			       int64_t messages)
+{
+	const char *error;
+	bool over;
+
+	if (mbox_usage_change(mb, -bytes, -messages, false, &over, &error) < 0)
+		log_warn("quota_update_failed", "path=%s reason=%s", mb->dir,
+			 error);
+}
+
+bool mbox_over_quota(const struct mbox *mb)
+{
+	return mb->over_quota;
+}
+
+void mbox_append_no_quota(struct mbox_append *a)
+{
+	a->no_quota = true;
+}
 
 /* Takes the exclusive lock and replays whatever a dead writer left. */
 static int mbox_write_lock(struct mbox *mb, const char **error_r)
@@ -259,10 +302,13 @@ int mbox_append_commit(struct mbox_append **ap,
 	unsigned int keyword_count;
 	uint64_t modseq, end;
 	uint32_t uid, first_uid;
+	int64_t added_bytes = 0;
 	size_t i, j;
 	int ret = -1;
+	bool over = false, counted = false;
 	char name[16];
 
+	mb->over_quota = false;
 	if (mbox_write_lock(mb, error_r) < 0) {
 		mbox_append_abort(ap);
 		return -1;
@@ -317,11 +363,22 @@ int mbox_append_commit(struct mbox_append **ap,
 		if (mbox_cache_append(mb, p, &rec, error_r) < 0)
 			goto fail;
 		mbox_log_add(&records, MBOX_LOG_APPEND, modseq, &rec, sizeof(rec));
+		added_bytes += (int64_t)rec.size;
 	}
 	if (uid == first_uid) {
 		ret = 0;	/* all duplicates: nothing to write */
 		goto out;
 	}
+	/* Counted before the commit (see mbox_set_usage_hook()). */
+	if (mbox_usage_change(mb, added_bytes, (int64_t)(uid - first_uid),
+			      !a->no_quota, &over, error_r) < 0 || over) {
+		if (over) {
+			mb->over_quota = true;
+			*error_r = "over quota";
+		}
+		goto fail;
+	}
+	counted = true;
 	/* The new names must be on disk before the log says they exist. */
 	if (fsync(mb->dir_fd) < 0) {
 		mbox_fail_errno(mb, error_r, ".");
@@ -337,6 +394,8 @@ int mbox_append_commit(struct mbox_append **ap,
 	ret = 0;
 	goto out;
 fail:
+	if (counted)
+		mbox_usage_release(mb, added_bytes, (int64_t)(uid - first_uid));
 	for (; uid > first_uid; uid--) {
 		snprintf(name, sizeof(name), "%u", uid - 1);
 		(void)unlinkat(mb->dir_fd, name, 0);
@@ -429,6 +488,7 @@ int mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t count,
 {
 	struct buf records = BUF_INIT;
 	uint64_t modseq, end;
+	int64_t bytes = 0, messages = 0;
 	size_t i;
 	int ret = 0;
 	char name[16];
@@ -444,12 +504,18 @@ int mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t count,
 			continue;
 		mbox_log_add(&records, MBOX_LOG_EXPUNGE, modseq, &uids[i],
 			     sizeof(uids[i]));
+		bytes += (int64_t)rec.size;
+		messages++;
 	}
 	if (records.len > 0) {
 		ret = mbox_log_commit(mb, &records, modseq, &end, error_r);
 		if (ret == 0 && mbox_index_update(mb, &records, end, error_r) < 0)
 			log_warn("mbox_index_update_failed", "path=%s reason=%s",
 				 mb->dir, *error_r);
+		/* Under the lock, so a concurrent expunge of the same
+		 * messages finds them gone and counts nothing. */
+		if (ret == 0)
+			mbox_usage_release(mb, bytes, messages);
 	}
 	/* Files go only once the log says they are expunged; a file left by
 	 * a crash here is removed by reconstruct. */

@@ -1,6 +1,7 @@
 /* The mail store: users and mailbox list in Berkeley DB, mailboxes on disk
  * (see store.h). */
 #include "store.h"
+#include "store_private.h"
 #include "db.h"
 #include "event.h"
 #include "log.h"
@@ -24,27 +25,12 @@
 #define STORE_MAILBOX_RECORD_VERSION 2
 #define STORE_MAILBOX_FIXED (16 + 4 + 4)
 
-struct store {
-	char *state_dir;
-	char *root;		/* state_dir/store */
-	char *tmp;		/* state_dir/store/tmp */
-	struct db_env *env;
-	struct db *users;
-	struct db *mailboxes;	/* "user\0name" -> id, uidvalidity, use */
-	struct db *subscriptions;
-	struct db *seen;	/* "user\0mailbox id" -> sorted UIDs */
-	struct db *meta;	/* store-wide counters */
-	uint32_t last_uidvalidity;
-	struct event_timer *watch;
-};
 
 #define STORE_WATCH_INTERVAL_MS 1000
 
 static char store_error[512];
 
-static int store_fail(const char **error_r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int store_fail(const char **error_r, const char *fmt, ...)
+int store_fail(const char **error_r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -85,7 +71,9 @@ int store_open(const char *state_dir, struct store **st_r,
 	    db_open(st->env, "mailboxes", &st->mailboxes, error_r) < 0 ||
 	    db_open(st->env, "subscriptions", &st->subscriptions, error_r) < 0 ||
 	    db_open(st->env, "seen", &st->seen, error_r) < 0 ||
-	    db_open(st->env, "meta", &st->meta, error_r) < 0) {
+	    db_open(st->env, "meta", &st->meta, error_r) < 0 ||
+	    db_open(st->env, "metadata", &st->metadata, error_r) < 0 ||
+	    store_quota_open(st, error_r) < 0) {
 		buf_free(&path);
 		store_close(&st);
 		return -1;
@@ -123,6 +111,8 @@ void store_close(struct store **stp)
 	if (st == NULL)
 		return;
 	event_timer_remove(&st->watch);
+	if (st->quota != NULL)
+		mbox_set_usage_hook(NULL, NULL);
 	db_env_close(&st->env);
 	free(st->state_dir);
 	free(st->root);
@@ -216,7 +206,7 @@ int store_mailbox_name_check(const char *name,
 	return 0;
 }
 
-static void store_key(struct buf *key, const char *user, const char *name)
+void store_key(struct buf *key, const char *user, const char *name)
 {
 	buf_clear(key);
 	buf_append(key, user, strlen(user) + 1);
@@ -241,7 +231,7 @@ static void store_default_acl(const char *owner, char out[ACL_TEXT_MAX + 1])
 	buf_free(&text);
 }
 
-static int store_decode_mailbox(const struct store *st, const struct buf *key,
+int store_decode_mailbox(const struct store *st, const struct buf *key,
 				const struct buf *value,
 				struct store_mailbox *mb, const char **error_r)
 {
@@ -825,6 +815,9 @@ static int store_delete_txn(struct db_txn *txn, unsigned int attempt,
 	if (ret == 0 &&
 	    db_del(d->st->mailboxes, txn, key.data, key.len, error_r) < 0)
 		ret = -1;
+	if (ret == 0)
+		ret = store_metadata_delete_mailbox(d->st, txn, d->user,
+						    d->mb.id, error_r);
 	buf_free(&key);
 	buf_free(&value);
 	return ret;
@@ -848,6 +841,7 @@ int store_mailbox_delete(struct store *st, const char *user, const char *name,
 	/* The name is free from the commit on; the folder, named by its ID,
 	 * goes after. */
 	dir = store_mailbox_dir(st, user, d.mb.id);
+	store_quota_release_mailbox(st, dir);
 	store_discard_dir(dir);
 	free(dir);
 	log_info("mailbox_deleted", "user=%s mailbox=%s", user, norm);
@@ -1053,6 +1047,11 @@ static int store_user_del_txn(struct db_txn *txn, unsigned int attempt,
 		ret = store_del_prefix(u->st->seen, txn, &prefix, error_r);
 	if (ret >= 0)
 		ret = store_user_del_acls(u->st, txn, u->user, error_r);
+	if (ret >= 0)
+		ret = db_del(u->st->quota, txn, u->user, strlen(u->user),
+			     error_r);
+	if (ret >= 0)
+		ret = store_metadata_delete_user(u->st, txn, u->user, error_r);
 	buf_free(&prefix);
 	return ret < 0 ? -1 : 0;
 }

@@ -3,7 +3,8 @@
 
 /*
  * The mail store: users and their mailboxes.  The list of users, the
- * mailbox list (name -> ID, UIDVALIDITY, special use) and subscriptions
+ * mailbox list (name -> ID, UIDVALIDITY, special use), subscriptions,
+ * quotas (usage counters and limits) and annotations (store_metadata.h)
  * live in the Berkeley DB environment
  * `state_dir/db`; each mailbox's messages live in `state_dir/store/USER/ID`
  * (see mbox.h).  Mailbox names never reach the filesystem: a folder is
@@ -183,11 +184,45 @@ int store_seen_change(struct store *st, const char *user, const char *id,
 		      uint32_t **uids_r, size_t *count_r,
 		      const char **error_r);
 
-/* Sums the messages and bytes of all of `user`'s mailboxes (the quota
- * root of RFC 9208 is the user's whole hierarchy).  Reads every index:
- * cost grows with the number of messages. */
+/* Sums the messages and bytes of all of `user`'s mailboxes by reading
+ * every index (cost grows with the number of messages): what reconstruct
+ * recounts the quota counters from. */
 int store_user_usage(struct store *st, const char *user, uint64_t *bytes_r,
 		     uint64_t *messages_r, const char **error_r);
+
+/*
+ * Quotas (RFC 9208, arithmetic in quota.h).  One quota root per user,
+ * covering their whole hierarchy.  The usage counters live in the
+ * database and change with every append and expunge through the mailbox
+ * usage hook (see mbox_set_usage_hook() for the order and why a crash can
+ * only leave them too high), with a deleted mailbox's contents, and are
+ * recounted by store_quota_recount().  Reading them costs one lookup.
+ */
+struct store_settings;
+struct quota_record;
+struct quota_limits;
+
+/* The defaults and warning level from the configuration; until called,
+ * there are no default limits and no warnings. */
+void store_set_settings(struct store *st, const struct store_settings *set);
+/* The user's record and the limits in force.  1, 0 no such user, -1. */
+int store_quota_get(struct store *st, const char *user,
+		    struct quota_record *q_r, struct quota_limits *lim_r,
+		    const char **error_r);
+/* Sets the limit fields (storage_set, storage_kb, messages_set,
+ * messages_limit) of the user's record from `limits`; usage stays.
+ * 1 done, 0 no such user, -1. */
+int store_quota_set(struct store *st, const char *user,
+		    const struct quota_record *limits, const char **error_r);
+/* Recounts the user's usage from the mailboxes' indexes and stores it;
+ * the old and new values come back in *old_r and *new_r (may be NULL).
+ * Changes made while it counts may be missed: run it on a quiet store. */
+int store_quota_recount(struct store *st, const char *user,
+			struct quota_record *old_r, struct quota_record *new_r,
+			const char **error_r);
+/* Whether a change since the last call took `user` to the warning level
+ * (quota_warn_percent); true once per crossing.  Clears it. */
+bool store_quota_warning_due(struct store *st, const char *user);
 
 /* Removes a folder tree of the store (a deleted mailbox's remains): first
  * renamed aside, so a half-removed folder is never seen under its name. */

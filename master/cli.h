@@ -33,6 +33,7 @@ int cli_export(int argc, char **argv);
 int cli_setup(int argc, char **argv);
 /* In master/cli_dkim.c. */
 int cli_dkim(int argc, char **argv);
+int cli_quota(int argc, char **argv);
 /* In queue/cli_queue.c: the queue belongs to the queue manager. */
 int cli_queue(int argc, char **argv);
 /* In queue/cli_trace.c and queue/cli_stats.c: they read the log and ask

@@ -6,7 +6,8 @@
  * whose folder is gone gets an empty one, a folder no mailbox names is
  * reported (and removed when it is the remains of a delete).  Reports
  * what it changed; --check changes nothing and exits 1 when anything
- * would be repaired.
+ * would be repaired.  Then recounts each user's quota usage from the
+ * indexes, which repairs counters a crash left too high (see store.h).
  */
 #include "cli.h"
 #include "buf.h"
@@ -15,6 +16,7 @@
 #include "mime_cache.h"
 #include "mime_parse.h"
 #include "mime_part.h"
+#include "quota.h"
 #include "store.h"
 
 #include <dirent.h>
@@ -201,6 +203,41 @@ static void recon_user(struct recon_run *run, const char *user,
 		recon_orphans(run);
 }
 
+/* The quota counters: recounted from the (now repaired) indexes. */
+static void recon_quota(struct recon_run *run, const char *user)
+{
+	struct quota_record old, now;
+	struct quota_limits lim;
+	const char *error;
+	int ret;
+
+	if (run->check_only) {
+		ret = store_quota_get(run->st, user, &old, &lim, &error);
+		now = old;
+		if (ret > 0)
+			ret = store_user_usage(run->st, user, &now.bytes,
+					       &now.messages, &error);
+	} else {
+		ret = store_quota_recount(run->st, user, &old, &now, &error);
+	}
+	if (ret < 0) {
+		fprintf(stderr, "%s: quota: %s\n", user, error);
+		run->failed++;
+		return;
+	}
+	if (old.bytes == now.bytes && old.messages == now.messages) {
+		printf("%s: quota: ok\n", user);
+		return;
+	}
+	printf("%s: quota: %s: %llu messages, %llu bytes (counted %llu, "
+	       "%llu)\n", user, run->check_only ? "needs repair" : "repaired",
+	       (unsigned long long)now.messages,
+	       (unsigned long long)now.bytes,
+	       (unsigned long long)old.messages,
+	       (unsigned long long)old.bytes);
+	run->repaired++;
+}
+
 static void recon_collect_user(void *ctx, const char *user)
 {
 	struct buf *users = ctx;
@@ -279,6 +316,7 @@ int cli_reconstruct(int argc, char **argv)
 			run.failed++;
 		} else {
 			recon_user(&run, user, slash);
+			recon_quota(&run, user);
 		}
 		free(user);
 	}

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "privs.h"
 #include "store.h"
+#include "store_settings.h"
 #include "mbox.h"
 #include "mime_cache.h"
 #include "mime_parse.h"
@@ -43,6 +44,7 @@ static const struct cli_special cli_specials[] = {
 struct store *cli_open_store(struct config *cfg)
 {
 	struct master_settings ms;
+	struct store_settings set;
 	struct store *st;
 	const char *error;
 
@@ -58,6 +60,8 @@ struct store *cli_open_store(struct config *cfg)
 			error);
 		return NULL;
 	}
+	config_fill(cfg, &store_config_table, &set);
+	store_set_settings(st, &set);
 	return st;
 }
 

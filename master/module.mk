@@ -6,7 +6,8 @@ sealpost_SRCS := master/sealpost.c master/cli_config.c master/master_main.c \
   master/cli_reconstruct.c master/cli_mailauth.c \
   master/cli_import.c master/cli_export.c master/cli_mailfile.c \
   master/cli_reader.c master/cli_setup.c imapd/imap_arg.c \
-  master/cli_dkim.c
+  master/cli_dkim.c \
+  master/cli_quota.c
 
 PROGRAMS += authd
 authd_SRCS := master/authd_main.c master/authd_conn.c master/authd_krb5.c \

@@ -32,6 +32,7 @@ static const struct cli_command cli_commands[] = {
 	{ "trace", cli_trace, "follow a message through the log and the queue" },
 	{ "stats", cli_stats, "queue sizes, delivery counts and sessions" },
 	{ "reconstruct", cli_reconstruct, "rebuild mailbox indexes from the message files" },
+	{ "quota", cli_quota, "show and set users' quota limits and usage" },
 	{ "config", cli_config, "check the config file, print defaults or changes" },
 	{ "auth", cli_auth, "test a login against the running auth service" },
 	{ "spf", cli_spf, "check a client address against a sender's SPF record" },

@@ -7,6 +7,7 @@
 #include "pop3_session.h"
 #include "server.h"
 #include "store.h"
+#include "store_settings.h"
 #include "tls.h"
 #include "tls_settings.h"
 #include "worker.h"
@@ -91,12 +92,15 @@ void pop3_server_start(struct pop3_server *srv, struct event_loop *loop)
 {
 	struct server_limits limits;
 	const char *state_dir = config_get(srv->worker->config, "state_dir");
+	struct store_settings store_set;
 	const char *error;
 	char *path;
 
 	srv->loop = loop;
 	if (store_open(state_dir, &srv->store, &error) < 0)
 		log_fatal("store: %s", error);
+	config_fill(srv->worker->config, &store_config_table, &store_set);
+	store_set_settings(srv->store, &store_set);
 	store_watch(srv->store, loop);
 	path = worker_path(srv->worker, POP3_LOGIN_RATE_FILE);
 	if (pop3_login_rate_open(path, &srv->login_rate, &error) < 0)

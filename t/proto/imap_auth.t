@@ -56,7 +56,7 @@ ok($sp->wait_log(qr/login_failed mech=PLAIN .*count=2/), 'failures logged');
 $c = Sealpost::IMAP->new(port => $port, sp => $sp);
 $c->starttls;
 like($c->cmd("l1 LOGIN alice {" . length($alice) . "+}\r\n$alice"),
-    qr/^l1 OK \[CAPABILITY \Q$pre\E NAMESPACE UNSELECT UIDPLUS MULTIAPPEND MOVE CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE ESEARCH SEARCHRES BINARY STATUS=SIZE APPENDLIMIT=\d+ ACL RIGHTS=texk CONDSTORE QRESYNC COMPRESS=DEFLATE\] Logged in$/,
+    qr/^l1 OK \[CAPABILITY \Q$pre\E NAMESPACE UNSELECT UIDPLUS MULTIAPPEND MOVE CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE ESEARCH SEARCHRES BINARY STATUS=SIZE QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE QUOTASET OBJECTID SAVEDATE METADATA METADATA-SERVER APPENDLIMIT=\d+ ACL RIGHTS=texk CONDSTORE QRESYNC COMPRESS=DEFLATE\] Logged in$/,
     'LOGIN with a literal password, capabilities in the OK');
 is($c->cmd('l2 LOGIN alice x'), 'l2 BAD Already logged in', 'no second login');
 ok($sp->wait_log(qr/login user=alice mech=PLAIN client=127\.0\.0\.1/), 'login logged');

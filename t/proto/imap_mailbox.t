@@ -12,10 +12,11 @@ my $c = Sealpost::IMAP->login_new($sp, 'alice');
 
 my $sel = $c->cmd('s1 SELECT INBOX');
 my ($uv) = $sel =~ /UIDVALIDITY (\d+)/;
+my ($mbid) = $sel =~ /MAILBOXID \(([0-9a-f]{16})\)/;
 is($sel, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\n"
     . "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted\n"
     . "* 0 EXISTS\n* 0 RECENT\n* OK [UIDVALIDITY $uv] UIDs valid\n"
-    . "* OK [UIDNEXT 1] Predicted next UID\ns1 OK [READ-WRITE] SELECT completed",
+    . "* OK [UIDNEXT 1] Predicted next UID\n* OK [MAILBOXID ($mbid)] Ok\ns1 OK [READ-WRITE] SELECT completed",
     'SELECT an empty INBOX');
 
 my $m1 = "From: Bob <bob\@sealpost.test>\r\nTo: alice\@sealpost.test\r\n"
@@ -93,9 +94,10 @@ is($c->cmd('c6 STATUS Work (MESSAGES UIDNEXT UNSEEN SIZE)'),
 
 is($c->cmd('e1 UID EXPUNGE 1'), 'e1 OK EXPUNGE completed', 'UID EXPUNGE leaves undeleted messages');
 is($c->cmd('e2 EXPUNGE'), "* 2 EXPUNGE\ne2 OK EXPUNGE completed", 'EXPUNGE removes \\Deleted');
+my ($wid) = $c->cmd('e0 STATUS Work (MAILBOXID)') =~ /MAILBOXID \(([0-9a-f]{16})\)/;
 is($c->cmd('e3 EXAMINE Work'), "* OK [CLOSED] Previous mailbox closed\n* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \$Work)\n"
     . "* OK [PERMANENTFLAGS ()] Flags permitted\n* 3 EXISTS\n* 0 RECENT\n* OK [UNSEEN 2] First unseen\n"
-    . "* OK [UIDVALIDITY $wuv] UIDs valid\n* OK [UIDNEXT 4] Predicted next UID\ne3 OK [READ-ONLY] EXAMINE completed",
+    . "* OK [UIDVALIDITY $wuv] UIDs valid\n* OK [UIDNEXT 4] Predicted next UID\n* OK [MAILBOXID ($wid)] Ok\ne3 OK [READ-ONLY] EXAMINE completed",
     'EXAMINE: read-only, [CLOSED] for the old one');
 is($c->cmd('e4 STORE 1 +FLAGS (\\Deleted)'), 'e4 NO [READ-ONLY] The mailbox is read-only', 'no STORE in EXAMINE');
 is($c->cmd('e5 FETCH 3 BODY[TEXT]'), "* 3 FETCH (BODY[TEXT] {" . (length($m2) - index($m2, "\r\n\r\n") - 4)

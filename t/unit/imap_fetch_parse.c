@@ -15,6 +15,7 @@ static const struct fetch_case cases[] = {
 	{ "(flags uid rfc822.size)", false, "FLAGS RFC822.SIZE UID" },
 	{ "ALL", false, "FLAGS INTERNALDATE RFC822.SIZE ENVELOPE" },
 	{ "FAST", false, "FLAGS INTERNALDATE RFC822.SIZE" },
+	{ "(EMAILID THREADID SAVEDATE)", false, "EMAILID THREADID SAVEDATE" },
 	{ "full", false, "FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODY" },
 	{ "(BODY BODYSTRUCTURE MODSEQ RFC822 RFC822.HEADER RFC822.TEXT)",
 	  false, "BODY BODYSTRUCTURE MODSEQ RFC822 RFC822.HEADER "
@@ -81,7 +82,7 @@ static void describe(const struct imap_fetch *f, struct buf *out)
 	static const char *const names[] = {
 		"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY",
 		"BODYSTRUCTURE", "UID", "MODSEQ", "RFC822", "RFC822.HEADER",
-		"RFC822.TEXT",
+		"RFC822.TEXT", "EMAILID", "THREADID", "SAVEDATE",
 	};
 
 	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -1,0 +1,61 @@
+#ifndef SEALPOST_STORE_PRIVATE_H
+#define SEALPOST_STORE_PRIVATE_H
+
+/* Shared by the files that implement store.h; nothing else includes it. */
+
+#include "store.h"
+#include "quota.h"
+
+struct db;
+struct db_env;
+struct db_txn;
+struct event_timer;
+
+struct store {
+	char *state_dir;
+	char *root;		/* state_dir/store */
+	char *tmp;		/* state_dir/store/tmp */
+	struct db_env *env;
+	struct db *users;
+	struct db *mailboxes;	/* "user\0name" -> id, uidvalidity, use */
+	struct db *subscriptions;
+	struct db *seen;	/* "user\0mailbox id" -> sorted UIDs */
+	struct db *meta;	/* store-wide counters */
+	struct db *quota;	/* user -> usage and limits (quota.h) */
+	struct db *metadata;	/* annotations (store_metadata.h) */
+	uint32_t last_uidvalidity;
+	struct event_timer *watch;
+	struct quota_defaults quota_defaults;
+	/* The user a delivery last took past the warning level, until
+	 * store_quota_warning_due() takes it. */
+	char warn_user[STORE_USER_NAME_MAX + 1];
+};
+
+int store_fail(const char **error_r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "user\0" followed by `name` (if not NULL). */
+void store_key(struct buf *key, const char *user, const char *name);
+int store_decode_mailbox(const struct store *st, const struct buf *key,
+			 const struct buf *value, struct store_mailbox *mb,
+			 const char **error_r);
+
+/* Opens the quota database, registers the usage hook, and counts every
+ * user once when the counters were never kept (a store made by an older
+ * sealpost).  Called by store_open(). */
+int store_quota_open(struct store *st, const char **error_r);
+/* Inside a mailbox's or a user's deletion: removes the mailbox's
+ * annotations (shared ones and `user`'s private ones), or every private
+ * annotation of the user. */
+int store_metadata_delete_mailbox(struct store *st, struct db_txn *txn,
+				  const char *user, const char *id,
+				  const char **error_r);
+int store_metadata_delete_user(struct store *st, struct db_txn *txn,
+			       const char *user, const char **error_r);
+
+/* Takes a mailbox about to be removed (its record already gone) off its
+ * user's usage.  A message appended to it by a session that still had it
+ * open after the count stays counted until reconstruct: too high, never
+ * too low.  Errors are logged. */
+void store_quota_release_mailbox(struct store *st, const char *dir);
+
+#endif
