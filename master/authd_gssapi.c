@@ -2,15 +2,15 @@
  * Kerberos V5 GSS-API mechanism (RFC 4121) and the keytab's keys. */
 #include "authd.h"
 #include "log.h"
+#include "sasl_message.h"
 
 #include <gssapi/gssapi_krb5.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* RFC 4752 section 3.3: bit 1 is "no security layer".  We offer only that:
- * the daemons speak TLS for confidentiality, and a SASL layer under TLS
- * would only add a second framing for every byte. */
-#define AUTHD_GSS_LAYER_NONE 0x01
+/* RFC 4752 section 3.3: bit 1 is "no security layer" (SASL_GSSAPI_LAYER_NONE).
+ * We offer only that: the daemons speak TLS for confidentiality, and a SASL
+ * layer under TLS would only add a second framing for every byte. */
 
 enum authd_gss_phase {
 	AUTHD_GSS_ACCEPT,	/* GSS_Accept_sec_context rounds */
@@ -173,7 +173,7 @@ static enum authd_step authd_gss_accept(struct authd_exchange *x,
 static enum authd_step authd_gss_offer_layers(struct authd_exchange *x,
 					      struct authd_gss_state *st)
 {
-	unsigned char offer[4] = { AUTHD_GSS_LAYER_NONE, 0, 0, 0 };
+	unsigned char offer[4] = { SASL_GSSAPI_LAYER_NONE, 0, 0, 0 };
 	gss_buffer_desc in = { sizeof(offer), offer };
 	gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
 	OM_uint32 major, minor;
@@ -201,9 +201,8 @@ static enum authd_step authd_gss_choose(struct authd_exchange *x,
 	gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
 	char authzid[AUTH_USER_SIZE];
 	OM_uint32 major, minor;
+	const char *error;
 	int conf = 0;
-	size_t zlen;
-	const unsigned char *p;
 
 	major = gss_unwrap(&minor, st->ctx, &input, &out, &conf, NULL);
 	if (GSS_ERROR(major)) {
@@ -212,20 +211,11 @@ static enum authd_step authd_gss_choose(struct authd_exchange *x,
 		return authd_fail(x, AUTH_FAIL_AUTH, st->name.user,
 				  "bad layer choice");
 	}
-	p = out.value;
-	if (out.length < 4 || p[0] != AUTHD_GSS_LAYER_NONE) {
+	if (sasl_gssapi_layer_choice(out.value, out.length, authzid,
+				     sizeof(authzid), &error) < 0) {
 		gss_release_buffer(&minor, &out);
-		return authd_fail(x, AUTH_FAIL_AUTH, st->name.user,
-				  "security layer not offered");
+		return authd_fail(x, AUTH_FAIL_AUTH, st->name.user, error);
 	}
-	zlen = out.length - 4;
-	if (zlen >= sizeof(authzid) || memchr(p + 4, '\0', zlen) != NULL) {
-		gss_release_buffer(&minor, &out);
-		return authd_fail(x, AUTH_FAIL_AUTH, st->name.user,
-				  "bad authzid");
-	}
-	memcpy(authzid, p + 4, zlen);
-	authzid[zlen] = '\0';
 	gss_release_buffer(&minor, &out);
 	return authd_login(x, &st->name, authzid);
 }

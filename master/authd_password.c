@@ -4,26 +4,10 @@
  * already refused them outside TLS. */
 #include "authd.h"
 #include "log.h"
+#include "sasl_message.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* RFC 4616 section 2: each of authzid, authcid and passwd is at most 255
- * octets.  LOGIN has no limit of its own; it gets the same one. */
-#define AUTHD_PASSWORD_FIELD_MAX 255
-
-/* Copies a field that must hold no NUL into a C string; -1 if it is too
- * long or has a NUL. */
-static int authd_field(const unsigned char *p, size_t len, char *dst,
-		       size_t size)
-{
-	if (len >= size || len > AUTHD_PASSWORD_FIELD_MAX ||
-	    memchr(p, '\0', len) != NULL)
-		return -1;
-	memcpy(dst, p, len);
-	dst[len] = '\0';
-	return 0;
-}
 
 /* Maps the login name, checks the password, then the authzid. */
 static enum authd_step authd_password_check(struct authd_exchange *x,
@@ -55,10 +39,8 @@ static enum authd_step authd_plain_step(struct authd_exchange *x,
 					const unsigned char *in, size_t len,
 					bool has_in)
 {
-	char authzid[AUTHD_PASSWORD_FIELD_MAX + 1];
-	char authcid[AUTHD_PASSWORD_FIELD_MAX + 1];
-	char passwd[AUTHD_PASSWORD_FIELD_MAX + 1];
-	const unsigned char *nul1, *nul2;
+	struct sasl_plain msg;
+	const char *error;
 	enum authd_step step;
 
 	/* RFC 4422 section 5: no initial response, so an empty challenge
@@ -70,22 +52,12 @@ static enum authd_step authd_plain_step(struct authd_exchange *x,
 		buf_clear(&x->challenge);
 		return AUTHD_STEP_CONTINUE;
 	}
-	/* message = [authzid] UTF8NUL authcid UTF8NUL passwd: exactly two
-	 * NULs, the rest is left over and refused by authd_field(). */
-	nul1 = memchr(in, '\0', len);
-	nul2 = nul1 == NULL ? NULL :
-		memchr(nul1 + 1, '\0', len - (size_t)(nul1 + 1 - in));
-	if (nul2 == NULL ||
-	    authd_field(in, (size_t)(nul1 - in), authzid, sizeof(authzid)) < 0 ||
-	    authd_field(nul1 + 1, (size_t)(nul2 - nul1 - 1), authcid,
-			sizeof(authcid)) < 0 ||
-	    authd_field(nul2 + 1, len - (size_t)(nul2 + 1 - in), passwd,
-			sizeof(passwd)) < 0) {
-		explicit_bzero(passwd, sizeof(passwd));
-		return authd_fail(x, AUTH_FAIL_PROTO, "", "malformed PLAIN");
+	if (sasl_plain_split(in, len, &msg, &error) < 0) {
+		explicit_bzero(&msg, sizeof(msg));
+		return authd_fail(x, AUTH_FAIL_PROTO, "", error);
 	}
-	step = authd_password_check(x, authcid, passwd, authzid);
-	explicit_bzero(passwd, sizeof(passwd));
+	step = authd_password_check(x, msg.authcid, msg.passwd, msg.authzid);
+	explicit_bzero(&msg, sizeof(msg));
 	return step;
 }
 
@@ -102,7 +74,7 @@ const struct authd_mech authd_mech_plain = {
 
 struct authd_login_state {
 	bool have_user;
-	char user[AUTHD_PASSWORD_FIELD_MAX + 1];
+	char user[SASL_FIELD_MAX + 1];
 };
 
 static enum authd_step authd_login_step(struct authd_exchange *x,
@@ -110,7 +82,7 @@ static enum authd_step authd_login_step(struct authd_exchange *x,
 					bool has_in)
 {
 	struct authd_login_state *st = x->mech_state;
-	char passwd[AUTHD_PASSWORD_FIELD_MAX + 1];
+	char passwd[SASL_FIELD_MAX + 1];
 	enum authd_step step;
 
 	if (st == NULL) {
@@ -124,7 +96,7 @@ static enum authd_step authd_login_step(struct authd_exchange *x,
 		}
 	}
 	if (!st->have_user) {
-		if (authd_field(in, len, st->user, sizeof(st->user)) < 0 ||
+		if (sasl_field_copy(in, len, st->user, sizeof(st->user)) < 0 ||
 		    st->user[0] == '\0')
 			return authd_fail(x, AUTH_FAIL_PROTO, "",
 					  "malformed LOGIN user");
@@ -133,7 +105,7 @@ static enum authd_step authd_login_step(struct authd_exchange *x,
 		buf_append_str(&x->challenge, "Password:");
 		return AUTHD_STEP_CONTINUE;
 	}
-	if (authd_field(in, len, passwd, sizeof(passwd)) < 0) {
+	if (sasl_field_copy(in, len, passwd, sizeof(passwd)) < 0) {
 		explicit_bzero(passwd, sizeof(passwd));
 		return authd_fail(x, AUTH_FAIL_PROTO, st->user,
 				  "malformed LOGIN password");
