@@ -10,9 +10,12 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+/* How often a watch the kernel refused is looked at instead. */
+#define IMAP_NOTIFY_POLL_MS 1000
+
 struct imap_notify_watch {
 	struct imap_notify *n;
-	int wd;
+	int wd;			/* -1: polled (the kernel refused a watch) */
 	bool pending;
 	imap_notify_fn *fn;
 	void *ctx;
@@ -21,7 +24,10 @@ struct imap_notify_watch {
 
 struct imap_notify {
 	int fd;
+	struct event_loop *loop;
 	struct event_io *io;
+	struct event_timer *poll_timer;	/* while any watch is polled */
+	bool warned;
 	struct imap_notify_watch *watches;
 };
 
@@ -64,13 +70,40 @@ static void imap_notify_on_read(void *ctx, unsigned int events)
 	imap_notify_fire(n);
 }
 
-struct imap_notify *imap_notify_new(struct event_loop *loop)
+/* Every polled watch is called once a second: the callback reads the
+ * change log's tail, which costs a stat when nothing changed. */
+static void imap_notify_on_poll(void *ctx)
+{
+	struct imap_notify *n = ctx;
+	struct imap_notify_watch *w;
+	bool any = false;
+
+	for (w = n->watches; w != NULL; w = w->next) {
+		if (w->wd < 0) {
+			w->pending = true;
+			any = true;
+		}
+	}
+	if (!any)
+		event_timer_stop(n->poll_timer);
+	imap_notify_fire(n);
+}
+
+struct imap_notify *imap_notify_new(struct event_loop *loop, bool poll)
 {
 	struct imap_notify *n = xcalloc(1, sizeof(*n));
 
+	n->loop = loop;
+	if (poll) {
+		n->fd = -1;
+		n->warned = true;	/* asked for: nothing to warn of */
+		return n;
+	}
 	n->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (n->fd < 0) {
-		log_warn("inotify_failed", "reason=%s", strerror(errno));
+		log_warn("inotify_failed", "reason=%s fallback=poll",
+			 strerror(errno));
+		n->warned = true;
 		return n;
 	}
 	n->io = event_io_add(loop, n->fd, EVENT_READ, imap_notify_on_read, n);
@@ -89,6 +122,7 @@ void imap_notify_free(struct imap_notify **np)
 		imap_notify_remove(&w);
 	}
 	event_io_remove(&n->io);
+	event_timer_remove(&n->poll_timer);
 	if (n->fd >= 0)
 		close(n->fd);
 	free(n);
@@ -100,18 +134,27 @@ struct imap_notify_watch *imap_notify_add(struct imap_notify *n,
 					  void *ctx)
 {
 	struct imap_notify_watch *w;
-	int wd;
+	int wd = -1;
 
-	if (n->fd < 0)
-		return NULL;
 	/* The same file gives the same descriptor to every session.
 	 * IN_ATTRIB comes when the file is unlinked: its mailbox was
-	 * deleted, which an IDLE session must hear of too. */
-	wd = inotify_add_watch(n->fd, path, IN_MODIFY | IN_ATTRIB);
+	 * deleted, which an IDLE session must hear of too.  When the
+	 * kernel refuses (its per-user limits), the watch is polled: a
+	 * change then reaches IDLE within a second instead of at once. */
+	if (n->fd >= 0)
+		wd = inotify_add_watch(n->fd, path, IN_MODIFY | IN_ATTRIB);
 	if (wd < 0) {
-		log_warn("inotify_failed", "path=%s reason=%s", path,
-			 strerror(errno));
-		return NULL;
+		if (!n->warned)
+			log_warn("inotify_failed", "path=%s reason=%s "
+				 "fallback=poll", path,
+				 n->fd < 0 ? "no inotify" : strerror(errno));
+		n->warned = true;
+		if (n->poll_timer == NULL)
+			n->poll_timer = event_timer_add(n->loop,
+							IMAP_NOTIFY_POLL_MS, 1,
+							imap_notify_on_poll, n);
+		else
+			event_timer_reset(n->poll_timer);
 	}
 	w = xcalloc(1, sizeof(*w));
 	w->n = n;
@@ -135,7 +178,7 @@ void imap_notify_remove(struct imap_notify_watch **wp)
 	*pp = w->next;
 	for (o = w->n->watches; o != NULL; o = o->next)
 		shared |= o->wd == w->wd;
-	if (!shared)
+	if (!shared && w->wd >= 0)
 		(void)inotify_rm_watch(w->n->fd, w->wd);
 	free(w);
 	*wp = NULL;

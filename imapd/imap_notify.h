@@ -8,18 +8,21 @@
  * with no polling.  Sessions on the same mailbox share the kernel's watch.
  */
 
+#include <stdbool.h>
+
 struct event_loop;
 struct imap_notify;
 struct imap_notify_watch;
 
 typedef void imap_notify_fn(void *ctx);
 
-struct imap_notify *imap_notify_new(struct event_loop *loop);
+/* With `poll`, every watch is polled (see imap_notify_add()). */
+struct imap_notify *imap_notify_new(struct event_loop *loop, bool poll);
 void imap_notify_free(struct imap_notify **n);
 
-/* Calls `fn` from the loop whenever the file at `path` is written.  NULL
- * when the kernel refuses a watch (limit reached): the session then only
- * sees changes at its next command. */
+/* Calls `fn` from the loop whenever the file at `path` is written.  When
+ * the kernel refuses a watch (its per-user inotify limits), the file is
+ * polled once a second instead, and `fn` is called at each poll. */
 struct imap_notify_watch *imap_notify_add(struct imap_notify *n,
 					  const char *path, imap_notify_fn *fn,
 					  void *ctx);

@@ -71,7 +71,7 @@ int imapd_run(struct worker *w)
 	store_set_settings(d.store, &store_set);
 	d.loop = event_loop_new();
 	store_watch(d.store, d.loop);
-	d.notify = imap_notify_new(d.loop);
+	d.notify = imap_notify_new(d.loop, d.set.imap_notify_poll);
 	memset(&limits, 0, sizeof(limits));
 	limits.max_connections = d.set.imap_max_connections;
 	limits.max_per_ip = d.set.imap_max_connections_per_ip;

@@ -59,6 +59,11 @@ static const struct config_key imapd_keys[] = {
 	  "How long a logged-in client may stay silent (IDLE included) "
 	  "before it is logged out.  RFC 9051 section 5.4 asks for at least "
 	  "30 minutes." },
+	{ "imap_notify_poll", CONFIG_BOOL, "no", 0, 0, F(imap_notify_poll),
+	  "Look at selected mailboxes' change logs once a second instead of "
+	  "being woken by inotify: for a store on a network file system, "
+	  "where inotify does not see other hosts' writes.  imapd also falls "
+	  "back to this on its own when the kernel refuses a watch." },
 	{ "imap_auth_fail_delay", CONFIG_TIME, "2s", 0, 60,
 	  F(imap_auth_fail_delay),
 	  "How long a failed LOGIN or AUTHENTICATE waits before its answer, "

@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* imapd's options (the table is in imapd_settings.c, the documentation in
@@ -21,6 +22,7 @@ struct imapd_settings {
 	unsigned int imap_max_arguments;
 	unsigned int imap_login_timeout;
 	unsigned int imap_idle_timeout;
+	bool imap_notify_poll;
 	unsigned int imap_auth_fail_delay;
 	unsigned int imap_max_auth_failures;
 	unsigned int imap_max_bad_commands;

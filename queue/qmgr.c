@@ -207,6 +207,34 @@ void qmgr_schedule(struct qmgr *q)
 	}
 }
 
+/* Takes up the files of incoming/ not yet known: after the kernel's
+ * event queue overflowed, or every tick when there is no inotify. */
+static void qmgr_rescan_incoming(struct qmgr *q)
+{
+	struct buf dir = BUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
+	buf_printf(&dir, "%s/%s", q->queue_dir,
+		   queue_folder_name(QUEUE_INCOMING));
+	d = opendir(buf_cstr(&dir));
+	if (d == NULL) {
+		log_error("queue_scan_failed", "path=%s reason=%s",
+			  buf_cstr(&dir), strerror(errno));
+		buf_free(&dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (queue_id_valid(de->d_name) &&
+		    qmgr_msg_find(q, de->d_name) == NULL) {
+			qmgr_msg_add(q, de->d_name, QUEUE_INCOMING, 0);
+			q->counters.received++;
+		}
+	}
+	closedir(d);
+	buf_free(&dir);
+}
+
 static void qmgr_on_inotify(void *ctx, unsigned int events)
 {
 	struct qmgr *q = ctx;
@@ -219,6 +247,12 @@ static void qmgr_on_inotify(void *ctx, unsigned int events)
 		while (off < n) {
 			const struct inotify_event *e = (const void *)(ev + off);
 
+			/* More arrived than the kernel could queue: the
+			 * names are lost, the files are not. */
+			if (e->mask & IN_Q_OVERFLOW) {
+				log_warn("queue_events_lost", "fallback=rescan");
+				qmgr_rescan_incoming(q);
+			}
 			if (e->len > 0 && queue_id_valid(e->name) &&
 			    qmgr_msg_find(q, e->name) == NULL) {
 				qmgr_msg_add(q, e->name, QUEUE_INCOMING, 0);
@@ -234,6 +268,8 @@ static void qmgr_on_tick(void *ctx)
 {
 	struct qmgr *q = ctx;
 
+	if (q->inotify_fd < 0)
+		qmgr_rescan_incoming(q);
 	qmgr_schedule(q);
 }
 
@@ -273,16 +309,27 @@ void qmgr_init(struct qmgr *q, struct worker *w, struct event_loop *loop)
 		log_fatal("aliases: %s", error);
 	free(path);
 
-	/* Watch before scanning, so no file slips between the two. */
+	/* Watch before scanning, so no file slips between the two.  When
+	 * the kernel refuses (its per-user inotify limits), incoming/ is
+	 * scanned at every tick instead: mail waits up to a second more. */
 	q->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	buf_printf(&dir, "%s/incoming", q->queue_dir);
-	if (q->inotify_fd < 0 ||
+	if (q->inotify_fd >= 0 &&
 	    inotify_add_watch(q->inotify_fd, buf_cstr(&dir),
-			      IN_CREATE | IN_MOVED_TO) < 0)
-		log_fatal("inotify %s: %s", buf_cstr(&dir), strerror(errno));
+			      IN_CREATE | IN_MOVED_TO) < 0) {
+		int err = errno;
+
+		close(q->inotify_fd);
+		q->inotify_fd = -1;
+		errno = err;
+	}
+	if (q->inotify_fd < 0)
+		log_warn("inotify_failed", "path=%s reason=%s fallback=poll",
+			 buf_cstr(&dir), strerror(errno));
+	else
+		q->inotify_io = event_io_add(loop, q->inotify_fd, EVENT_READ,
+					     qmgr_on_inotify, q);
 	buf_free(&dir);
-	q->inotify_io = event_io_add(loop, q->inotify_fd, EVENT_READ,
-				     qmgr_on_inotify, q);
 	qmgr_clean_tmp(q);
 	qmgr_scan_folder(q, QUEUE_ACTIVE);
 	qmgr_scan_folder(q, QUEUE_INCOMING);
