@@ -108,7 +108,9 @@ int public_suffix_parse(const char *text, size_t len,
 				(unsigned char)psl->rules[psl->count][i]);
 		psl->count++;
 	}
-	qsort(psl->rules, psl->count, sizeof(*psl->rules), ps_cmp);
+	/* An empty list has no array at all, and qsort wants one. */
+	if (psl->count > 1)
+		qsort(psl->rules, psl->count, sizeof(*psl->rules), ps_cmp);
 	*psl_r = psl;
 	return 0;
 }
