@@ -107,18 +107,5 @@ for my $user (@users) {
 is($missing, 0, 'no acknowledged message is missing');
 is($dups, 0, 'no message was stored twice');
 
-my ($rc, $out) = $sp->run_sealpost('reconstruct', '--check');
-my @boxes = $out =~ m{^(\S+/\S+: .*)$}mg;
-is_deeply([grep { !/: ok$/ } @boxes], [], 'reconstruct finds no mailbox to repair') or diag $out;
-# A delivery killed between counting a message and storing it leaves the
-# user's quota usage counted too high, never too low (see imapd(8)); the
-# repair recounts it.
-my $low = 0;
-while ($out =~ /^\S+: quota: needs repair: (\d+) messages, (\d+) bytes \(counted (\d+), (\d+)\)$/mg) {
-	$low++ if $3 < $1 || $4 < $2;
-}
-is($low, 0, 'no quota usage was counted too low');
-$sp->run_sealpost('reconstruct');
-($rc, $out) = $sp->run_sealpost('reconstruct', '--check');
-is($rc, 0, 'after reconstruct, nothing to repair') or diag $out;
+$sp->crash_reconstruct_ok;
 done_testing;
