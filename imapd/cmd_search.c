@@ -1,5 +1,6 @@
 /* SEARCH and UID SEARCH (RFC 9051 section 6.4.4), with ESEARCH (RFC 4731)
  * and SEARCHRES (RFC 5182). */
+#include "imapd/cmd_search.h"
 #include "imapd/imap_commands.h"
 #include "imapd/imap_client.h"
 #include "imapd/imap_condstore.h"
@@ -25,10 +26,9 @@ static bool search_has_modseq(const struct imap_search_key *k)
 	return false;
 }
 
-static void cmd_search_esearch(struct imap_client *c,
-			       const struct imap_command *cmd,
-			       unsigned int returns, const uint32_t *res,
-			       size_t n, uint64_t modseq)
+void cmd_search_esearch(struct imap_client *c, const struct imap_command *cmd,
+			unsigned int returns, const uint32_t *res, size_t n,
+			uint64_t modseq)
 {
 	struct buf line = BUF_INIT;
 
@@ -54,9 +54,8 @@ static void cmd_search_esearch(struct imap_client *c,
 /* RFC 5182: "$" refers to messages, so the result is kept as UIDs.  With
  * MIN or MAX only those are kept (section 2.4), with ALL or COUNT the
  * whole result. */
-static void cmd_search_save(struct imap_selected *sel,
-			    const struct imap_command *cmd, unsigned int returns,
-			    const uint32_t *res, size_t n)
+void cmd_search_save(struct imap_selected *sel, const struct imap_command *cmd,
+		     unsigned int returns, const uint32_t *res, size_t n)
 {
 	bool only_ends = (returns & (IMAP_SEARCH_RETURN_MIN |
 				     IMAP_SEARCH_RETURN_MAX)) != 0 &&

@@ -330,10 +330,10 @@ static int parse_key(struct search_ctx *ctx, const struct imap_arg **argsp,
 	return fail(ctx, "Unknown search key");
 }
 
-static int parse_return(struct search_ctx *ctx, const struct imap_arg *list,
-			struct imap_search *search)
+int imap_search_parse_return(const struct imap_arg *list,
+			     unsigned int *returns_r, const char **error_r)
 {
-	search->has_return = true;
+	*returns_r = 0;
 	for (; list->type != IMAP_ARG_EOL; list++) {
 		size_t i;
 
@@ -342,14 +342,23 @@ static int parse_return(struct search_ctx *ctx, const struct imap_arg *list,
 			if (imap_arg_atom_equals(list, return_options[i].name))
 				break;
 		}
-		if (i == sizeof(return_options) / sizeof(return_options[0]))
-			return fail(ctx, "Unknown RETURN option");
-		search->returns |= return_options[i].bit;
+		if (i == sizeof(return_options) / sizeof(return_options[0])) {
+			*error_r = "Unknown RETURN option";
+			return -1;
+		}
+		*returns_r |= return_options[i].bit;
 	}
 	/* RFC 4731 section 3.1: RETURN () is RETURN (ALL). */
-	if (search->returns == 0)
-		search->returns = IMAP_SEARCH_RETURN_ALL;
+	if (*returns_r == 0)
+		*returns_r = IMAP_SEARCH_RETURN_ALL;
 	return 0;
+}
+
+static int parse_return(struct search_ctx *ctx, const struct imap_arg *list,
+			struct imap_search *search)
+{
+	search->has_return = true;
+	return imap_search_parse_return(list, &search->returns, &ctx->error);
 }
 
 /* Only UTF-8 and its subset US-ASCII: the store indexes text as UTF-8, and
