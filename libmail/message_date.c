@@ -112,7 +112,8 @@ static int message_date_zone(const char *p)
 	long n;
 	int d, sign;
 
-	p = message_date_space(p);
+	while (*p == ' ')
+		p++;
 	if (*p == '+' || *p == '-') {
 		sign = *p == '-' ? -1 : 1;
 		if (message_date_number(p + 1, 4, &n, &d) == NULL || d != 4 ||
