@@ -345,6 +345,8 @@ static void thread_prune(struct thread_tree *t)
 			continue;
 		}
 		thread_real_descendants(t, n, &kids);
+		if (kids.count <= 1)
+			t->nodes[n].parent = NONE;
 		if (kids.count == 1) {
 			node_append(t, THREAD_ROOT, kids.v[0]);
 			vec_push(&work, kids.v[0]);
@@ -358,6 +360,15 @@ static void thread_prune(struct thread_tree *t)
 
 		thread_real_descendants(t, n, &kids);
 		thread_set_children(t, n, &kids, &work);
+	}
+	/* The dummies left out keep stale links into the tree: cut them, so
+	 * no later step walks or sorts through them. */
+	for (size_t n = 1; n < t->count; n++) {
+		if (t->nodes[n].msg == NULL &&
+		    t->nodes[n].parent != THREAD_ROOT) {
+			t->nodes[n].parent = t->nodes[n].next = NONE;
+			node_clear_children(t, n);
+		}
 	}
 	free(top.v);
 	free(kids.v);

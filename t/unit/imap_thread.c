@@ -155,6 +155,21 @@ static void test_references(void)
 		     "((1)(2))(3)", "replies to an unknown parent");
 	check_thread(IMAP_THREAD_REFERENCES, ids, N(ids),
 		     "(1 3)(2)(4)", "normalised and duplicate IDs");
+	/* <x>, <y> and <z> are unknown: x -> y -> {z -> {1, 2}, 3}.  y and z
+	 * are spliced out and x, under the root with three children, stays.
+	 * The dropped dummies must not take their old children back when
+	 * siblings are sorted by date (3 is the oldest, so sorting moves
+	 * it). */
+	static const struct test_msg nested[] = {
+		{ 1, 2, "Message-ID: <1@x>\r\nReferences: <x@x> <y@x> <z@x>"
+		  "\r\n\r\n" },
+		{ 2, 3, "Message-ID: <2@x>\r\nReferences: <x@x> <y@x> <z@x>"
+		  "\r\n\r\n" },
+		{ 3, 1, "Message-ID: <3@x>\r\nReferences: <x@x> <y@x>\r\n\r\n" },
+	};
+
+	check_thread(IMAP_THREAD_REFERENCES, nested, N(nested),
+		     "((3)(1)(2))", "dummies spliced out of a kept dummy");
 	check_thread(IMAP_THREAD_REFERENCES, loop, N(loop), "(2 1)",
 		     "no loops");
 	check_thread(IMAP_THREAD_REFERENCES, self, N(self), "(1)",
