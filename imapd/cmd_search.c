@@ -92,6 +92,14 @@ void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 	limits.max_depth = c->daemon->set.imap_max_list_depth;
 	r = imap_search_parse(cmd->args, 0, &limits, &search, &error);
 	if (r == IMAP_SEARCH_PARSE_BADCHARSET) {
+		const struct imap_arg *list;
+
+		/* RFC 5182 section 2.1: a SAVE answered NO empties "$". */
+		if (imap_arg_atom_equals(cmd->args, "RETURN") &&
+		    imap_arg_get_list(&cmd->args[1], &list, NULL) &&
+		    imap_search_parse_return(list, &returns, &error) == 0 &&
+		    (returns & IMAP_SEARCH_RETURN_SAVE) != 0)
+			cmd_search_save(sel, cmd, returns, NULL, 0);
 		imap_client_done(c, "NO [%s] Unsupported charset",
 				 IMAP_SEARCH_BADCHARSET_CODE);
 		return;

@@ -29,6 +29,8 @@ my $c = Sealpost::IMAP->login_new($sp, 'alice');
 like($c->cmd('c1 CAPABILITY'),
     qr/^\* CAPABILITY .* SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESORT WITHIN/m,
     'SORT, SORT=DISPLAY, THREAD, ESORT and WITHIN are advertised');
+# UTF8=ACCEPT (RFC 6855): UTF-8 in quoted strings, SORT's included.
+is($c->cmd('c1a ENABLE UTF8=ACCEPT'), "* ENABLED UTF8=ACCEPT\nc1a OK ENABLE completed", 'ENABLE UTF8=ACCEPT');
 $c->cmd("c2 APPEND INBOX (\\Deleted) {20+}\r\nSubject: gone\r\n\r\nx\r\n");
 $c->cmd('c3 SELECT INBOX');
 $c->cmd('c4 EXPUNGE');
@@ -70,6 +72,9 @@ sort_is('s15 UID SORT (ARRIVAL) UTF-8 ALL', '3 6 8 4 5 2 7', 'UID SORT');
 sort_is('s16 SORT (DATE) UTF-8 FROM zoe', '1 6', 'with search keys');
 sort_is("s17 SORT (DATE) UTF-8 SUBJECT {5+}\r\n\xc3\x89t\xc3\xa9", '7',
     'a UTF-8 search string matches a decoded subject');
+sort_is("s17b SORT (DATE) UTF-8 SUBJECT \"\xc3\x89t\xc3\xa9\"", '7', 'a quoted UTF-8 string under UTF8=ACCEPT');
+# Matching ignores ASCII case only: "été" is not "Été".
+sort_is("s17c SORT (DATE) UTF-8 SUBJECT \"\xc3\xa9t\xc3\xa9\"", '', 'no case folding beyond ASCII');
 sort_is('s18 SORT (SIZE) US-ASCII CC amy', '5', 'US-ASCII');
 sort_is('s19 SORT (SUBJECT) UTF-8 TEXT "not in mailbox"', '', 'no match');
 is($c->cmd('s20 SORT (DATE) KOI8-R ALL'), 's20 NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset',
