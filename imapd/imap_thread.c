@@ -238,6 +238,8 @@ static void thread_sort_children(struct thread_tree *t, size_t n,
 				 struct thread_vec *tmp)
 {
 	node_children(t, n, tmp);
+	if (tmp->count < 2)
+		return;
 	qsort_r(tmp->v, tmp->count, sizeof(*tmp->v), thread_cmp_nodes, t);
 	node_clear_children(t, n);
 	for (size_t i = 0; i < tmp->count; i++)
