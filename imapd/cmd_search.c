@@ -91,6 +91,16 @@ void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 
 	limits.max_depth = c->daemon->set.imap_max_list_depth;
 	r = imap_search_parse(cmd->args, 0, &limits, &search, &error);
+	/* RFC 6855 section 3: after ENABLE UTF8=ACCEPT a charset
+	 * specification conflicts with the session's own. */
+	if ((c->enabled & IMAP_ENABLED_UTF8) != 0 &&
+	    (r == IMAP_SEARCH_PARSE_BADCHARSET ||
+	     (r == IMAP_SEARCH_PARSE_OK && search->charset != NULL))) {
+		imap_search_free(&search);
+		imap_client_done_plain(c, "BAD No CHARSET after ENABLE "
+				       "UTF8=ACCEPT");
+		return;
+	}
 	if (r == IMAP_SEARCH_PARSE_BADCHARSET) {
 		const struct imap_arg *list;
 

@@ -73,6 +73,13 @@ sort_is('s16 SORT (DATE) UTF-8 FROM zoe', '1 6', 'with search keys');
 sort_is("s17 SORT (DATE) UTF-8 SUBJECT {5+}\r\n\xc3\x89t\xc3\xa9", '7',
     'a UTF-8 search string matches a decoded subject');
 sort_is("s17b SORT (DATE) UTF-8 SUBJECT \"\xc3\x89t\xc3\xa9\"", '7', 'a quoted UTF-8 string under UTF8=ACCEPT');
+# RFC 6855 section 3: SEARCH takes no CHARSET after ENABLE UTF8=ACCEPT;
+# SORT and THREAD must name one, as their grammar says.
+is($c->cmd('s17d SEARCH CHARSET UTF-8 ALL'), 's17d BAD No CHARSET after ENABLE UTF8=ACCEPT',
+    'SEARCH CHARSET under UTF8=ACCEPT is BAD');
+like($c->cmd('s17e SEARCH RETURN (COUNT) CHARSET KOI8-R ALL'), qr/^s17e BAD /m, 'any charset');
+is($c->cmd('s17f SEARCH RETURN (COUNT) FROM zoe'), "* ESEARCH (TAG \"s17f\") COUNT 2\ns17f OK SEARCH completed",
+    'without CHARSET it works');
 # Matching ignores ASCII case only: "été" is not "Été".
 sort_is("s17c SORT (DATE) UTF-8 SUBJECT \"\xc3\xa9t\xc3\xa9\"", '', 'no case folding beyond ASCII');
 sort_is('s18 SORT (SIZE) US-ASCII CC amy', '5', 'US-ASCII');
