@@ -2,15 +2,8 @@
  * input is split at NUL bytes into up to 64 headers, whose keys (base
  * subject, sent date, addresses, Message-ID and references) are read and
  * then sorted and threaded both ways.  A reply chain, a loop or a
- * duplicate ID must never crash, hang or leave a message out.  Not built
- * by default:
- *
- *   clang -g -fsanitize=fuzzer,address -D_GNU_SOURCE -Ilibmail -I. \
- *     t/fuzz/fuzz_thread.c imapd/imap_msgkeys.c imapd/imap_sort.c \
- *     imapd/imap_thread.c build/libmail.a
- *
- * (imap_msgkeys_load() and imap_msgkeys_search() need a mailbox and are
- * left out by linking with -Wl,--unresolved-symbols=ignore-all.)
+ * duplicate ID must never crash, hang or leave a message out, nor print
+ * one twice.
  */
 #include "buf.h"
 #include "log.h"
@@ -40,7 +33,8 @@ static void fuzz_check_numbers(const char *out, size_t count)
 		n = strtoul(p, (char **)&p, 10);
 		p--;
 		if (n == 0 || n > count || seen[n]++)
-			log_panic("thread: bad or repeated number %lu in %s", n, out);
+			log_panic("thread: bad or repeated number %lu in %s", n,
+				  out);
 		total++;
 	}
 	if (total != count)
