@@ -12,20 +12,6 @@
 
 #include <stdlib.h>
 
-/* Does the program use MODSEQ (RFC 7162 section 3.1.5)? */
-static bool search_has_modseq(const struct imap_search_key *k)
-{
-	size_t i;
-
-	if (k->type == IMAP_SEARCH_MODSEQ)
-		return true;
-	for (i = 0; i < k->child_count; i++) {
-		if (search_has_modseq(&k->children[i]))
-			return true;
-	}
-	return false;
-}
-
 void cmd_search_esearch(struct imap_client *c, const struct imap_command *cmd,
 			unsigned int returns, const uint32_t *res, size_t n,
 			uint64_t modseq)
@@ -118,7 +104,7 @@ void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 		imap_client_done_plain(c, "BAD %s", error);
 		return;
 	}
-	want_modseq = search_has_modseq(&search->root);
+	want_modseq = imap_search_has_key(&search->root, IMAP_SEARCH_MODSEQ);
 	if (want_modseq)
 		imap_condstore_enable(c);
 	res = xcalloc(sel->count + 1, sizeof(*res));

@@ -97,6 +97,18 @@ struct search_ctx {
 	const char *error;
 };
 
+bool imap_search_has_key(const struct imap_search_key *key,
+			 enum imap_search_key_type type)
+{
+	if (key->type == type)
+		return true;
+	for (size_t i = 0; i < key->child_count; i++) {
+		if (imap_search_has_key(&key->children[i], type))
+			return true;
+	}
+	return false;
+}
+
 const char *imap_search_key_name(enum imap_search_key_type type)
 {
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {

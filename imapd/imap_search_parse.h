@@ -149,6 +149,12 @@ void imap_search_free(struct imap_search **search);
 int imap_search_parse_return(const struct imap_arg *list,
 			     unsigned int *returns_r, const char **error_r);
 
+/* Does `key` or any key under it have type `type`?  (MODSEQ changes the
+ * answers of SEARCH and SORT, RFC 7162 sections 3.1.5 and 3.1.9.)  The
+ * tree's depth is bounded by the parser's limits. */
+bool imap_search_has_key(const struct imap_search_key *key,
+			 enum imap_search_key_type type);
+
 /* The key's name as a client writes it ("SENTBEFORE"); "" for AND and
  * SEQSET, which have none. */
 const char *imap_search_key_name(enum imap_search_key_type type);

@@ -120,6 +120,14 @@ is($c->cmd('r8 FETCH $ (UID)'), "* 4 FETCH (UID 5)\nr8 OK FETCH completed", '$ i
 like($c->cmd('r9 SORT RETURN (SAVE) (DATE) KOI8-R ALL'), qr/^r9 NO \[BADCHARSET/m, 'SAVE with a bad charset');
 is($c->cmd('r10 FETCH $ (UID)'), 'r10 OK FETCH completed', '$ is empty after it');
 
+# CONDSTORE (RFC 7162 sections 3.1.9 and 3.1.10): MODSEQ in the criteria
+# adds the highest mod-sequence of the result, to SORT and to ESEARCH.
+like($c->cmd('m1 SORT (REVERSE SIZE) UTF-8 MODSEQ 1'), qr/^\* SORT 6 2 1 3 4 7 5 \(MODSEQ [1-9]\d*\)\r?$/m,
+    'SORT with MODSEQ');
+like($c->cmd('m2 SORT RETURN (MIN COUNT) (SIZE) UTF-8 MODSEQ 1'),
+    qr/^\* ESEARCH \(TAG "m2"\) MIN 5 COUNT 7 MODSEQ [1-9]\d*\r?$/m, 'ESORT with MODSEQ');
+like($c->cmd('m3 SORT (SIZE) UTF-8 MODSEQ 1 FROM nobody'), qr/^\* SORT\r?$/m, 'no MODSEQ for no match');
+
 # WITHIN (RFC 5032): the corpus arrived in 2020, this one now.
 my $fresh = "Subject: fresh\r\n\r\nnew\r\n";
 like($c->cmd('w0 APPEND INBOX {' . length($fresh) . "+}\r\n$fresh") . $c->cmd('w1 NOOP'),
