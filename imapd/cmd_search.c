@@ -1,5 +1,6 @@
 /* SEARCH and UID SEARCH (RFC 9051 section 6.4.4), with ESEARCH (RFC 4731)
  * and SEARCHRES (RFC 5182). */
+#include "imapd/cmd_search.h"
 #include "imapd/imap_commands.h"
 #include "imapd/imap_client.h"
 #include "imapd/imap_condstore.h"
@@ -11,24 +12,9 @@
 
 #include <stdlib.h>
 
-/* Does the program use MODSEQ (RFC 7162 section 3.1.5)? */
-static bool search_has_modseq(const struct imap_search_key *k)
-{
-	size_t i;
-
-	if (k->type == IMAP_SEARCH_MODSEQ)
-		return true;
-	for (i = 0; i < k->child_count; i++) {
-		if (search_has_modseq(&k->children[i]))
-			return true;
-	}
-	return false;
-}
-
-static void cmd_search_esearch(struct imap_client *c,
-			       const struct imap_command *cmd,
-			       unsigned int returns, const uint32_t *res,
-			       size_t n, uint64_t modseq)
+void cmd_search_esearch(struct imap_client *c, const struct imap_command *cmd,
+			unsigned int returns, const uint32_t *res, size_t n,
+			uint64_t modseq)
 {
 	struct buf line = BUF_INIT;
 
@@ -54,9 +40,8 @@ static void cmd_search_esearch(struct imap_client *c,
 /* RFC 5182: "$" refers to messages, so the result is kept as UIDs.  With
  * MIN or MAX only those are kept (section 2.4), with ALL or COUNT the
  * whole result. */
-static void cmd_search_save(struct imap_selected *sel,
-			    const struct imap_command *cmd, unsigned int returns,
-			    const uint32_t *res, size_t n)
+void cmd_search_save(struct imap_selected *sel, const struct imap_command *cmd,
+		     unsigned int returns, const uint32_t *res, size_t n)
 {
 	bool only_ends = (returns & (IMAP_SEARCH_RETURN_MIN |
 				     IMAP_SEARCH_RETURN_MAX)) != 0 &&
@@ -92,7 +77,25 @@ void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 
 	limits.max_depth = c->daemon->set.imap_max_list_depth;
 	r = imap_search_parse(cmd->args, 0, &limits, &search, &error);
+	/* RFC 6855 section 3: after ENABLE UTF8=ACCEPT a charset
+	 * specification conflicts with the session's own. */
+	if ((c->enabled & IMAP_ENABLED_UTF8) != 0 &&
+	    (r == IMAP_SEARCH_PARSE_BADCHARSET ||
+	     (r == IMAP_SEARCH_PARSE_OK && search->charset != NULL))) {
+		imap_search_free(&search);
+		imap_client_done_plain(c, "BAD No CHARSET after ENABLE "
+				       "UTF8=ACCEPT");
+		return;
+	}
 	if (r == IMAP_SEARCH_PARSE_BADCHARSET) {
+		const struct imap_arg *list;
+
+		/* RFC 5182 section 2.1: a SAVE answered NO empties "$". */
+		if (imap_arg_atom_equals(cmd->args, "RETURN") &&
+		    imap_arg_get_list(&cmd->args[1], &list, NULL) &&
+		    imap_search_parse_return(list, &returns, &error) == 0 &&
+		    (returns & IMAP_SEARCH_RETURN_SAVE) != 0)
+			cmd_search_save(sel, cmd, returns, NULL, 0);
 		imap_client_done(c, "NO [%s] Unsupported charset",
 				 IMAP_SEARCH_BADCHARSET_CODE);
 		return;
@@ -101,7 +104,7 @@ void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 		imap_client_done_plain(c, "BAD %s", error);
 		return;
 	}
-	want_modseq = search_has_modseq(&search->root);
+	want_modseq = imap_search_has_key(&search->root, IMAP_SEARCH_MODSEQ);
 	if (want_modseq)
 		imap_condstore_enable(c);
 	res = xcalloc(sel->count + 1, sizeof(*res));

@@ -286,6 +286,8 @@ void imap_client_capabilities(const struct imap_client *c, struct buf *out)
 		   d->set.imap_max_append_size);
 	buf_append_str(out, " ACL RIGHTS=texk");
 	buf_append_str(out, " CONDSTORE QRESYNC COMPRESS=DEFLATE");
+	buf_append_str(out, " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT "
+		       "THREAD=REFERENCES ESORT WITHIN");
 }
 
 /* ---- login ---- */

@@ -50,5 +50,7 @@ imap_cmd_fn cmd_setacl, cmd_deleteacl, cmd_getacl, cmd_listrights,
 imap_cmd_fn cmd_compress;
 imap_cmd_fn cmd_getquota, cmd_getquotaroot, cmd_setquota;
 imap_cmd_fn cmd_getmetadata, cmd_setmetadata;
+/* RFC 5256 */
+imap_cmd_fn cmd_sort, cmd_thread;
 
 #endif

@@ -97,6 +97,18 @@ struct search_ctx {
 	const char *error;
 };
 
+bool imap_search_has_key(const struct imap_search_key *key,
+			 enum imap_search_key_type type)
+{
+	if (key->type == type)
+		return true;
+	for (size_t i = 0; i < key->child_count; i++) {
+		if (imap_search_has_key(&key->children[i], type))
+			return true;
+	}
+	return false;
+}
+
 const char *imap_search_key_name(enum imap_search_key_type type)
 {
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -330,10 +342,10 @@ static int parse_key(struct search_ctx *ctx, const struct imap_arg **argsp,
 	return fail(ctx, "Unknown search key");
 }
 
-static int parse_return(struct search_ctx *ctx, const struct imap_arg *list,
-			struct imap_search *search)
+int imap_search_parse_return(const struct imap_arg *list,
+			     unsigned int *returns_r, const char **error_r)
 {
-	search->has_return = true;
+	*returns_r = 0;
 	for (; list->type != IMAP_ARG_EOL; list++) {
 		size_t i;
 
@@ -342,14 +354,23 @@ static int parse_return(struct search_ctx *ctx, const struct imap_arg *list,
 			if (imap_arg_atom_equals(list, return_options[i].name))
 				break;
 		}
-		if (i == sizeof(return_options) / sizeof(return_options[0]))
-			return fail(ctx, "Unknown RETURN option");
-		search->returns |= return_options[i].bit;
+		if (i == sizeof(return_options) / sizeof(return_options[0])) {
+			*error_r = "Unknown RETURN option";
+			return -1;
+		}
+		*returns_r |= return_options[i].bit;
 	}
 	/* RFC 4731 section 3.1: RETURN () is RETURN (ALL). */
-	if (search->returns == 0)
-		search->returns = IMAP_SEARCH_RETURN_ALL;
+	if (*returns_r == 0)
+		*returns_r = IMAP_SEARCH_RETURN_ALL;
 	return 0;
+}
+
+static int parse_return(struct search_ctx *ctx, const struct imap_arg *list,
+			struct imap_search *search)
+{
+	search->has_return = true;
+	return imap_search_parse_return(list, &search->returns, &ctx->error);
 }
 
 /* Only UTF-8 and its subset US-ASCII: the store indexes text as UTF-8, and

@@ -143,6 +143,18 @@ imap_search_parse(const struct imap_arg *args, unsigned int flags,
 
 void imap_search_free(struct imap_search **search);
 
+/* Parses the members of a RETURN list (also SORT's, RFC 5267 section 3)
+ * into IMAP_SEARCH_RETURN_* bits; an empty list means ALL.  Returns 0, or
+ * -1 with a fixed *error_r. */
+int imap_search_parse_return(const struct imap_arg *list,
+			     unsigned int *returns_r, const char **error_r);
+
+/* Does `key` or any key under it have type `type`?  (MODSEQ changes the
+ * answers of SEARCH and SORT, RFC 7162 sections 3.1.5 and 3.1.9.)  The
+ * tree's depth is bounded by the parser's limits. */
+bool imap_search_has_key(const struct imap_search_key *key,
+			 enum imap_search_key_type type);
+
 /* The key's name as a client writes it ("SENTBEFORE"); "" for AND and
  * SEQSET, which have none. */
 const char *imap_search_key_name(enum imap_search_key_type type);

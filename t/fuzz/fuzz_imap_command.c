@@ -1,7 +1,7 @@
 /* libFuzzer entry point for the IMAP command reader and the argument
  * parsers behind it.  The first input byte picks the chunk size, so split
  * input is exercised too; each command read is handed to the parser for its
- * name (FETCH, STORE, SEARCH, APPEND's flags and date).
+ * name (FETCH, STORE, SEARCH, SORT, THREAD, APPEND's flags and date).
  */
 #include "buf.h"
 #include "imapd/imap_date.h"
@@ -10,7 +10,9 @@
 #include "imapd/imap_parser.h"
 #include "imapd/imap_search_parse.h"
 #include "imapd/imap_seqset.h"
+#include "imapd/imap_sort.h"
 #include "imapd/imap_store_parse.h"
+#include "imapd/imap_thread.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -52,10 +54,34 @@ static void check_command(const struct imap_command *cmd)
 		if (imap_store_parse(args + 1, 100, &store, &error) == 0)
 			imap_store_free(&store);
 	} else if (strcmp(cmd->name, "SEARCH") == 0 ||
-		   strcmp(cmd->name, "SORT") == 0) {
+		   strcmp(cmd->name, "SORT") == 0 ||
+		   strcmp(cmd->name, "THREAD") == 0) {
 		struct imap_search *search;
-		unsigned int flags = cmd->name[1] == 'O' ?
+		unsigned int flags = cmd->name[0] != 'S' ||
+			cmd->name[1] == 'O' ?
 			IMAP_SEARCH_PARSE_CHARSET_FIRST : 0;
+		struct imap_sort_program prog;
+		const struct imap_arg *list;
+		unsigned int returns;
+
+		/* SORT: [RETURN (...)] (criteria); THREAD: an algorithm. */
+		if (cmd->name[1] == 'O') {
+			if (imap_arg_atom_equals(args, "RETURN") &&
+			    imap_arg_get_list(&args[1], &list, NULL)) {
+				(void)imap_search_parse_return(list, &returns,
+							       &error);
+				args += 2;
+			}
+			if (!imap_arg_get_list(args, &list, NULL) ||
+			    imap_sort_parse(list, &prog, &error) < 0)
+				return;
+			args++;
+		} else if (cmd->name[0] == 'T') {
+			if (!imap_arg_get_atom(args, &s) ||
+			    imap_thread_alg_parse(s) < 0)
+				return;
+			args++;
+		}
 
 		if (imap_search_parse(args, flags, NULL, &search, &error) ==
 		    IMAP_SEARCH_PARSE_OK) {

@@ -39,6 +39,14 @@ is($c->cmd('s11 SEARCH RETURN (SAVE MIN) ALL'), "* ESEARCH (TAG \"s11\") MIN 1\n
 is($c->cmd('s12 FETCH $ (UID)'), "* 1 FETCH (UID 2)\ns12 OK FETCH completed", '$ is the minimum only')
     or diag 'RFC 5182 section 2.4';
 
+# RFC 5182 section 2.1: a SEARCH with SAVE answered NO empties "$"; one
+# without SAVE leaves it alone.
+$c->cmd('s14 SEARCH RETURN (SAVE) ALL');
+like($c->cmd('s15 SEARCH CHARSET KOI8-R ALL'), qr/^s15 NO \[BADCHARSET/m, 'NO without SAVE');
+is($c->cmd('s16 SEARCH $'), "* SEARCH 1 2 3\ns16 OK SEARCH completed", '$ is kept');
+like($c->cmd('s17 SEARCH RETURN (SAVE) CHARSET KOI8-R ALL'), qr/^s17 NO \[BADCHARSET/m, 'NO with SAVE');
+is($c->cmd('s18 SEARCH $'), "* SEARCH\ns18 OK SEARCH completed", '$ is empty');
+
 $c->cmd('c5 UNSELECT');
 $c->cmd('c6 SELECT INBOX');
 is($c->cmd('s13 FETCH $ (UID)'), 's13 OK FETCH completed', '$ is empty in a new selection');

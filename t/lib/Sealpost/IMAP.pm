@@ -167,4 +167,25 @@ sub closed {
 
 sub close { close $_[0]{sock} }
 
+# Appends the *.eml files of `dir` to `mailbox` in name order, with CRLF
+# line ends; an "X-Arrival:" header gives the INTERNALDATE.  Dies when an
+# APPEND fails.
+sub append_corpus {
+	my ($self, $mailbox, $dir) = @_;
+	my $n = 0;
+	for my $file (sort glob("$dir/*.eml")) {
+		open my $fh, '<:raw', $file or croak "$file: $!";
+		my $m = do { local $/; <$fh> };
+		CORE::close($fh);
+		$m =~ s/\r?\n/\r\n/g;
+		my ($date) = $m =~ /^X-Arrival: ([^\r]+)\r$/m;
+		my $tag = 'ac' . ++$n;
+		my $r = $self->cmd("$tag APPEND $mailbox" .
+		    (defined $date ? " \"$date\"" : '') .
+		    ' {' . length($m) . "+}\r\n$m");
+		croak "APPEND $file: $r" unless $r =~ /^$tag OK/m;
+	}
+	return $n;
+}
+
 1;
