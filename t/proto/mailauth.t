@@ -4,7 +4,8 @@
 #    allow or refuse the loopback client, and fail for the same domain
 #    from another loopback address; the null sender is checked as
 #    postmaster@HELO and reported as smtp.helo;
-#  - dmarc=pass through aligned SPF, through an aligned DKIM signature
+#  - dmarc=pass through aligned SPF (strict and relaxed), through an
+#    aligned DKIM signature
 #    (Mail::DKIM::Signer), fail with unaligned identities, none without a
 #    policy, permerror for a message with two From domains;
 #  - p=reject with dmarc_reject=no is only marked, with dmarc_reject=yes
@@ -131,6 +132,10 @@ my @cases = (
 	  { mail => '', helo => 'pass.test', from => 'a@pass.test' },
 	  qr/spf=pass spf_domain=pass\.test .*dmarc=pass/,
 	  [ qr/\tspf=pass\r?\n\t smtp\.helo=pass\.test;/ ] ],
+	[ 'DMARC pass through relaxed SPF alignment, policy of the organizational domain',
+	  { mail => 'x@pass.test', from => 'a@news.pass.test' },
+	  qr/spf=pass spf_domain=pass\.test dkim=none dmarc=pass from_domain=news\.pass\.test/,
+	  [ qr/\tdmarc=pass\r?\n\t header\.from=news\.pass\.test\r?\n\t policy\.dmarc=reject\r?$/m ] ],
 	[ 'DMARC pass through an aligned DKIM signature',
 	  { mail => 'bounce@none.test', from => 'a@signed.test', sign => \&sign },
 	  qr/spf=none spf_domain=none\.test dkim=pass dmarc=pass from_domain=signed\.test/,
