@@ -6,9 +6,11 @@
  * file, so verifying costs one extra pass of hashing and no second copy.
  * At the end of DATA the session waits (like for the group commit) while
  * the keys are looked up through c-ares; a lookup that times out or fails
- * is dkim=temperror, never a hang.  The field then goes into the queue
- * file as a header record (queue_file.h), delivered first, and the
- * message is committed as any other.  Key records are cached for their
+ * is dkim=temperror, never a hang.  When SPF and DMARC are checked too,
+ * the results go on to smtpd_mailauth.c, which writes the one field for
+ * all three; otherwise the field goes into the queue file here as a
+ * header record (queue_file.h), delivered first, and the message is
+ * committed as any other.  Key records are cached for their
  * TTL by the resolver (dns.h), so a sender's every message costs one
  * lookup per key and TTL.
  */
