@@ -64,6 +64,7 @@ void smtpd_init(struct smtpd *s, struct worker *w, struct event_loop *loop)
 	if (smtpd_policy_load(s, &error) < 0)
 		log_fatal("%s", error);
 	smtpd_dkim_init(s);
+	smtpd_mailauth_init(s);
 	if (queue_dirs_create(s->queue_dir, &error) < 0)
 		log_fatal("queue: %s", error);
 	if (store_open(config_get(w->config, "state_dir"), &s->store,
@@ -86,6 +87,7 @@ void smtpd_deinit(struct smtpd *s)
 {
 	event_timer_remove(&s->commit_timer);
 	server_free(&s->server);
+	smtpd_mailauth_deinit(s);
 	smtpd_dkim_deinit(s);
 	aliases_free(&s->aliases);
 	store_close(&s->store);

@@ -13,6 +13,7 @@
  */
 
 #include "log.h"
+#include "mailauth_settings.h"
 #include "mail_settings.h"
 #include "queue_file.h"
 #include "smtp_limits.h"
@@ -24,6 +25,11 @@
 #include <netinet/in.h>
 
 struct aliases;
+struct authres_result;
+struct dmarc_dkim;
+struct public_suffix;
+struct smtpd_mailauth;
+struct spf;
 struct dkim_verify;
 struct dns;
 struct smtpd_dkim_lookup;
@@ -82,9 +88,13 @@ struct smtpd {
 	size_t login_count;
 	/* The authserv-id of Authentication-Results (RFC 8601). */
 	const char *authserv_id;
-	/* DKIM verification on the MX role: the resolver (which caches
-	 * key records for their TTL). */
+	/* DKIM, SPF and DMARC on the MX role: the resolver (which caches
+	 * records for their TTL). */
 	struct dns *dns;
+	/* SPF and DMARC (smtpd_mailauth.c); NULL when not checked. */
+	struct mailauth_settings auth;
+	struct spf *spf;
+	struct public_suffix *psl;
 	/* Sessions whose message waits for the round's shared syncs. */
 	struct smtpd_session *commit_head;
 	struct event_timer *commit_timer;
@@ -132,6 +142,8 @@ struct smtpd_txn {
 	struct dkim_verify *dkim;
 	struct smtpd_dkim_lookup *dkim_lookups;
 	size_t dkim_pending;
+	/* SPF and DMARC, when the client is checked. */
+	struct smtpd_mailauth *auth;
 };
 
 struct smtpd_session {
@@ -230,6 +242,25 @@ void smtpd_dkim_write(struct smtpd_session *sess, const char *data,
 void smtpd_dkim_commit(struct smtpd_session *sess);
 /* Cancels the lookups of a transaction going away. */
 void smtpd_dkim_txn_free(struct smtpd_txn *t);
+
+/* ---- smtpd_mailauth.c ---- */
+void smtpd_mailauth_init(struct smtpd *s);
+void smtpd_mailauth_deinit(struct smtpd *s);
+/* MAIL was accepted: starts the SPF check when the client is checked. */
+void smtpd_mailauth_mail(struct smtpd_session *sess);
+/* Message octets, for the From field. */
+void smtpd_mailauth_write(struct smtpd_session *sess, const char *data,
+			  size_t size);
+bool smtpd_mailauth_active(const struct smtpd_txn *t);
+/* Hands over DKIM's results (heap arrays; `res` with room for two more
+ * after `count`), or frees them when SPF and DMARC are not checked. */
+void smtpd_mailauth_set_dkim(struct smtpd_txn *t,
+			     struct authres_result *res, size_t count,
+			     struct dmarc_dkim *dkim, size_t dkim_count);
+/* The message is complete and DKIM is done: waits for SPF, runs DMARC,
+ * adds the field, then commits or refuses.  Takes over the session. */
+void smtpd_mailauth_finish(struct smtpd_session *sess);
+void smtpd_mailauth_txn_free(struct smtpd_txn *t);
 
 /* ---- smtpd_policy.c ---- */
 int smtpd_policy_load(struct smtpd *s, const char **error_r);

@@ -80,6 +80,7 @@ static void smtpd_message_piece(struct smtpd_session *sess, const char *data,
 	if (!t->failed && !t->line_too_long && !t->too_big && !t->bare_eol) {
 		queue_message_write(t->message, data, size);
 		smtpd_dkim_write(sess, data, size);
+		smtpd_mailauth_write(sess, data, size);
 	}
 }
 

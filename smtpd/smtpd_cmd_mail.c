@@ -60,5 +60,6 @@ void smtpd_cmd_mail(struct smtpd_session *sess, struct smtp_command *cmd)
 	t->env.trusted = sess->trusted;
 	log_info("smtp_mail", "from=%s size=%llu", t->env.sender,
 		 (unsigned long long)cmd->mail.size);
+	smtpd_mailauth_mail(sess);
 	smtpd_reply(sess, 250, "2.1.0", "Ok");
 }

@@ -6,9 +6,11 @@
  * file, so verifying costs one extra pass of hashing and no second copy.
  * At the end of DATA the session waits (like for the group commit) while
  * the keys are looked up through c-ares; a lookup that times out or fails
- * is dkim=temperror, never a hang.  The field then goes into the queue
- * file as a header record (queue_file.h), delivered first, and the
- * message is committed as any other.  Key records are cached for their
+ * is dkim=temperror, never a hang.  When SPF and DMARC are checked too,
+ * the results go on to smtpd_mailauth.c, which writes the one field for
+ * all three; otherwise the field goes into the queue file here as a
+ * header record (queue_file.h), delivered first, and the message is
+ * committed as any other.  Key records are cached for their
  * TTL by the resolver (dns.h), so a sender's every message costs one
  * lookup per key and TTL.
  */
@@ -16,6 +18,7 @@
 #include "authres.h"
 #include "buf.h"
 #include "dkim_verify.h"
+#include "dmarc.h"
 #include "dns.h"
 #include "config.h"
 #include "queue_file.h"
@@ -40,7 +43,7 @@ void smtpd_dkim_init(struct smtpd *s)
 
 	s->authserv_id = s->set.authserv_id[0] != '\0' ?
 		s->set.authserv_id : s->hostname;
-	if (!s->set.smtpd_dkim_verify ||
+	if ((!s->set.smtpd_dkim_verify && !s->set.smtpd_mailauth_verify) ||
 	    worker_listener(s->worker, "smtp") == NULL)
 		return;
 	if (v != NULL)
@@ -62,7 +65,8 @@ void smtpd_dkim_begin(struct smtpd_session *sess)
 	struct smtpd *s = sess->smtpd;
 	struct dkim_verify_limits limits;
 
-	if (sess->role != SMTPD_ROLE_MX || s->dns == NULL)
+	if (sess->role != SMTPD_ROLE_MX || s->dns == NULL ||
+	    !s->set.smtpd_dkim_verify)
 		return;
 	limits.header_size = s->set.smtpd_header_size_limit;
 	limits.header_fields = 10000;
@@ -91,13 +95,17 @@ void smtpd_dkim_txn_free(struct smtpd_txn *t)
 	dkim_verify_free(&t->dkim);
 }
 
-/* Every signature has its result: report, then commit. */
+/* Every signature has its result: report (with SPF and DMARC when they
+ * are checked), then commit. */
 static void smtpd_dkim_done(struct smtpd_session *sess)
 {
 	struct smtpd_txn *t = sess->txn;
 	size_t i, count = dkim_verify_count(t->dkim);
-	struct authres_result *res = xcalloc(count + 1, sizeof(*res));
+	/* Room for the "none" result and SPF's and DMARC's after. */
+	struct authres_result *res = xcalloc(count + 3, sizeof(*res));
 	struct dkim_outcome *out = xcalloc(count + 1, sizeof(*out));
+	struct dmarc_dkim *dd = xcalloc(count + 1, sizeof(*dd));
+	size_t dkim_count = count;
 	struct buf field = BUF_INIT;
 
 	log_set_ctx(&t->log);
@@ -115,6 +123,8 @@ static void smtpd_dkim_done(struct smtpd_session *sess)
 		}
 		if (out[i].b[0] != '\0')
 			authres_add_prop(&res[i], "header", "b", out[i].b);
+		dd[i].domain = out[i].domain;
+		dd[i].pass = out[i].result == DKIM_RESULT_PASS;
 		log_info("smtp_dkim", "result=%s domain=%s selector=%s "
 			 "reason=\"%s\"", res[i].result, out[i].domain,
 			 out[i].selector, out[i].reason != NULL ?
@@ -126,6 +136,14 @@ static void smtpd_dkim_done(struct smtpd_session *sess)
 		res[0].result = "none";
 		count = 1;
 	}
+	if (smtpd_mailauth_active(t)) {
+		/* The outcomes' strings live in t->dkim until the end. */
+		free(out);
+		smtpd_mailauth_set_dkim(t, res, count, dd, dkim_count);
+		smtpd_mailauth_finish(sess);
+		return;
+	}
+	free(dd);
 	authres_format(&field, sess->smtpd->authserv_id, res, count);
 	if (field.len <= QUEUE_HEADER_MAX)
 		queue_writer_add_header(t->writer, buf_cstr(&field));
@@ -175,7 +193,10 @@ void smtpd_dkim_commit(struct smtpd_session *sess)
 	size_t i, count;
 
 	if (t->dkim == NULL) {
-		smtpd_commit_message(sess);
+		if (smtpd_mailauth_active(t))
+			smtpd_mailauth_finish(sess);
+		else
+			smtpd_commit_message(sess);
 		return;
 	}
 	dkim_verify_finish(t->dkim);

@@ -86,6 +86,7 @@ void smtpd_txn_free(struct smtpd_session *sess)
 		return;
 	stream_data_free(&t->data);
 	smtpd_dkim_txn_free(t);
+	smtpd_mailauth_txn_free(t);
 	queue_message_free(&t->message);
 	queue_writer_abort(&t->writer);
 	queue_envelope_deinit(&t->env);

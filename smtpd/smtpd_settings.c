@@ -97,6 +97,14 @@ static const struct config_key smtpd_keys[] = {
 	  "DKIM-Signature fields verified per message, from the top; the "
 	  "others are ignored, so a message cannot make us ask the DNS "
 	  "without end." },
+	{ "smtpd_mailauth_verify", CONFIG_BOOL, "yes", 0, 0,
+	  F(smtpd_mailauth_verify),
+	  "Whether smtpd checks SPF (RFC 7208) and DMARC (RFC 7489) for "
+	  "mail arriving on smtp_listen from outside: never on submission "
+	  "and never for clients in smtpd_trusted_networks, which are our "
+	  "own hosts, not the sender's.  The results go into the "
+	  "Authentication-Results field with DKIM's; see spf_timeout, "
+	  "public_suffix_list and dmarc_reject." },
 };
 
 const struct config_table smtpd_config_table = {

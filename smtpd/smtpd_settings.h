@@ -26,6 +26,7 @@ struct smtpd_settings {
 	const char *authserv_id;
 	bool smtpd_dkim_verify;
 	unsigned int smtpd_dkim_max_signatures;
+	bool smtpd_mailauth_verify;
 };
 
 extern const struct config_table smtpd_config_table;

@@ -57,6 +57,11 @@ sub new {
 	# Only the process that made the instance stops it: a child forked
 	# by a test (a client) must not stop it when it exits.
 	my $self = bless { set => $opt{set} // {}, started => 0, owner => $$ }, $class;
+	# SPF and DMARC ask the DNS about every message on port 25: without
+	# a test's own DNS server that would be this host's resolver, whose
+	# answers (and speed) a test must not depend on.
+	$self->{set}{smtpd_mailauth_verify} //= 'no'
+	    unless defined $self->{set}{dns_servers};
 	$self->{dir} = $opt{dir} // tempdir('sealpost-test-XXXXXX',
 	    TMPDIR => 1, CLEANUP => !$ENV{SEALPOST_KEEP});
 	# The daemons run as an unprivileged user when we are root: they
