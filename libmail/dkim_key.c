@@ -2,6 +2,11 @@
 #include "dkim_key.h"
 #include "base64.h"
 #include "buf.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -650,4 +655,43 @@ const char *dkim_alg_name(enum dkim_alg alg)
 {
 	return alg == DKIM_ALG_ED25519_SHA256 ? "ed25519-sha256" :
 		"rsa-sha256";
+}
+
+int dkim_key_generate(const char *path, enum dkim_alg alg, unsigned int bits,
+		      struct buf *record, const char **error_r)
+{
+	static char error[256];
+	EVP_PKEY *pkey;
+	FILE *f;
+	int fd, ret = -1;
+
+	pkey = alg == DKIM_ALG_RSA_SHA256 ?
+		EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits) :
+		EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	if (pkey == NULL) {
+		*error_r = "key generation failed";
+		return -1;
+	}
+	/* 0600 from the start: the key is never readable by others, not
+	 * even for a moment. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f == NULL) {
+		snprintf(error, sizeof(error), "%s: %s", path, strerror(errno));
+		*error_r = error;
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	if (PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) != 1 ||
+	    fclose(f) != 0) {
+		snprintf(error, sizeof(error), "writing %s failed", path);
+		*error_r = error;
+		(void)unlink(path);
+		goto out;
+	}
+	ret = dkim_privkey_record(pkey, alg, record, error_r);
+out:
+	EVP_PKEY_free(pkey);
+	return ret;
 }

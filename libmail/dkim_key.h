@@ -94,6 +94,13 @@ void dkim_pubkey_deinit(struct dkim_pubkey *key);
 int dkim_privkey_load(const char *path, enum dkim_alg *alg_r, void **pkey_r,
 		      const char **error_r);
 void dkim_privkey_free(void **pkey);
+/* Makes a new key (`bits` for RSA; ignored for Ed25519), writes it to
+ * `path` in PEM, created with mode 0600 and never over an existing file,
+ * and appends the key record to publish to `record`.  0, or -1 with a
+ * reason (static storage). */
+int dkim_key_generate(const char *path, enum dkim_alg alg, unsigned int bits,
+		      struct buf *record, const char **error_r);
+
 /* The key record to publish for the public half of `pkey`. */
 int dkim_privkey_record(void *pkey, enum dkim_alg alg, struct buf *out,
 			const char **error_r);

@@ -71,6 +71,7 @@ struct dev_instance {
 	struct dev_realm realm;
 	struct buf config_path;
 	struct buf env_path;
+	struct buf dkim_record;	/* the DKIM key record to publish */
 };
 
 static void dev_usage(FILE *out)
@@ -313,6 +314,8 @@ static int dev_write_config(struct dev_instance *d)
 	dev_conf_key(&conf, "hostname", "%s", DEV_HOST);
 	dev_conf_key(&conf, "local_domains", "%s %s", DEV_DOMAIN, DEV_HOST);
 	dev_conf_key(&conf, "aliases_file", "%s/state/aliases", d->dir);
+	dev_conf_key(&conf, "dkim_sign", "%s:%s:%s/dkim/%s.%s.pem", DEV_DOMAIN,
+		     DEV_DKIM_SELECTOR, d->dir, DEV_DOMAIN, DEV_DKIM_SELECTOR);
 	for (i = 0; i < sizeof(dev_endpoints) / sizeof(dev_endpoints[0]); i++) {
 		const struct dev_endpoint *e = &dev_endpoints[i];
 
@@ -409,6 +412,10 @@ static int dev_write_env(struct dev_instance *d, struct config *cfg)
 	buf_printf(&env, "SEALPOST_KDC_PORT=%u\n",
 		   d->opt.port_base + DEV_KDC_PORT_OFFSET);
 	buf_printf(&env, "SEALPOST_CA_FILE='%s/tls/ca.pem'\n", d->dir);
+	/* What to publish at dev._domainkey.sealpost.test to verify the
+	 * signatures of relayed mail. */
+	buf_printf(&env, "SEALPOST_DKIM_SELECTOR='%s'\n", DEV_DKIM_SELECTOR);
+	buf_printf(&env, "SEALPOST_DKIM_RECORD='%s'\n", buf_cstr(&d->dkim_record));
 	buf_printf(&env, "SEALPOST_USERS='");
 	for (i = 0; i < d->realm.user_count; i++) {
 		if (strcmp(d->realm.users[i].name, DEV_ADMIN) != 0)
@@ -526,8 +533,12 @@ static int dev_prepare(struct dev_instance *d, pid_t *kdc_r)
 	d->realm.dir = d->dir;
 	d->realm.kdc_port = d->opt.port_base + DEV_KDC_PORT_OFFSET;
 	d->realm.keytab_owner = d->auth_user;
+	if (dev_owned_dir(d, "dkim", d->mail_user, 0700) < 0)
+		return -1;
 	if (dev_realm_prepare(&d->realm, &error) < 0 ||
-	    dev_tls_prepare(d->dir, &error) < 0) {
+	    dev_tls_prepare(d->dir, &error) < 0 ||
+	    dev_dkim_prepare(d->dir, d->mail_user, &d->dkim_record,
+			     &error) < 0) {
 		fprintf(stderr, "sealpost dev: %s\n", error);
 		return -1;
 	}
@@ -705,6 +716,7 @@ out:
 	config_free(&cfg);
 	buf_free(&d.config_path);
 	buf_free(&d.env_path);
+	buf_free(&d.dkim_record);
 	free(d.opt.sets);
 	return ret;
 }

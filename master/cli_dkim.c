@@ -59,9 +59,7 @@ static int cli_dkim_keygen(int argc, char **argv)
 	const char *type = "rsa", *out = NULL, *domain, *selector, *error;
 	unsigned long bits = 2048;
 	struct buf path = BUF_INIT, rec = BUF_INIT;
-	EVP_PKEY *pkey;
-	FILE *f;
-	int i, fd, ret = 1;
+	int i, ret = 1;
 
 	if (argc < 3)
 		return cli_dkim_usage();
@@ -88,43 +86,15 @@ static int cli_dkim_keygen(int argc, char **argv)
 	if (strchr(domain, '/') != NULL || strchr(selector, '/') != NULL ||
 	    strchr(domain, ':') != NULL || strchr(selector, ':') != NULL)
 		return cli_dkim_usage();
-	if (strcmp(type, "rsa") == 0) {
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
-	} else if (strcmp(type, "ed25519") == 0) {
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	} else {
+	if (strcmp(type, "rsa") != 0 && strcmp(type, "ed25519") != 0)
 		return cli_dkim_usage();
-	}
-	if (pkey == NULL) {
-		fprintf(stderr, "sealpost dkim: key generation failed\n");
-		return 1;
-	}
 	if (out != NULL)
 		buf_append_str(&path, out);
 	else
 		buf_printf(&path, "%s.%s.pem", domain, selector);
-	/* 0600 from the start: the key is never readable by others, not
-	 * even for a moment. */
-	fd = open(buf_cstr(&path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		  0600);
-	f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f == NULL) {
-		fprintf(stderr, "sealpost dkim: %s: %s\n", buf_cstr(&path),
-			strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	if (PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) != 1 ||
-	    fclose(f) != 0) {
-		fprintf(stderr, "sealpost dkim: writing %s failed\n",
-			buf_cstr(&path));
-		(void)unlink(buf_cstr(&path));
-		goto out;
-	}
-	if (dkim_privkey_record(pkey, strcmp(type, "rsa") == 0 ?
-				DKIM_ALG_RSA_SHA256 : DKIM_ALG_ED25519_SHA256,
-				&rec, &error) < 0) {
+	if (dkim_key_generate(buf_cstr(&path), strcmp(type, "rsa") == 0 ?
+			      DKIM_ALG_RSA_SHA256 : DKIM_ALG_ED25519_SHA256,
+			      (unsigned int)bits, &rec, &error) < 0) {
 		fprintf(stderr, "sealpost dkim: %s\n", error);
 		goto out;
 	}
@@ -134,7 +104,6 @@ static int cli_dkim_keygen(int argc, char **argv)
 	cli_dkim_print_record(domain, selector, &rec);
 	ret = 0;
 out:
-	EVP_PKEY_free(pkey);
 	buf_free(&path);
 	buf_free(&rec);
 	return ret;

@@ -16,6 +16,7 @@
 #define DEV_REALM "SEALPOST.TEST"
 #define DEV_HOST "localhost"
 #define DEV_DOMAIN "sealpost.test"
+#define DEV_DKIM_SELECTOR "dev"
 #define DEV_ADMIN "admin"
 #define DEV_MAX_USERS 8
 #define DEV_PASSWORD_SIZE 24
@@ -45,6 +46,13 @@ pid_t dev_realm_start_kdc(const struct dev_realm *r, const char **error_r);
 /* Creates the CA and a server certificate for localhost under DIR/tls
  * unless they exist; the key is readable only by root (or the caller). */
 int dev_tls_prepare(const char *dir, const char **error_r);
+
+/* Makes the DKIM key of DEV_DOMAIN (selector DEV_DKIM_SELECTOR) under
+ * DIR/dkim unless it exists, owned by `owner`, and appends its key record
+ * (the TXT value to publish) to `record`. */
+struct buf;
+int dev_dkim_prepare(const char *dir, const char *owner, struct buf *record,
+		     const char **error_r);
 
 /* Runs `argv` with extra environment `env` (NULL-terminated "K=V"
  * strings, may be NULL), feeding `input` (may be NULL) on its stdin and

@@ -133,6 +133,55 @@ spew("$work/out.eml", $out);
 my $py = `/usr/bin/python3 $top/t/lib/dkim_check.py ${\ $dns->port} $work/out.eml 2>&1`;
 is($py, "0 pass\n1 pass\n", 'dkimpy accepts both signatures (Ed25519 and RSA)');
 
+# ---- `make run`'s post office signs out of the box ----
+# `sealpost dev` makes a key for sealpost.test (selector dev) and names it
+# in dkim_sign; its record is in endpoints.env.  Published on the loopback
+# DNS, it lets Mail::DKIM accept what the default configuration relays.
+my $dev_sink = Sealpost::SMTPServer->new;
+my $dev_dns;
+{
+	my $probe = Sealpost::Test->new(set => { smtp_tls => 'no' });
+	my $rec = $probe->env('SEALPOST_DKIM_RECORD') // '';
+	like($rec, qr/^v=DKIM1; k=rsa; p=[A-Za-z0-9+\/=]+$/, 'dev publishes its DKIM key record');
+	is($probe->env('SEALPOST_DKIM_SELECTOR'), 'dev', 'under the selector dev');
+	is((stat $probe->dir . '/dkim/sealpost.test.dev.pem')[2] & 07777, 0600, 'its key is private');
+	$dev_dns = Sealpost::DNS->new(records => [
+		[ 'sink.test', 'MX', 10, 'localhost' ],
+		[ 'localhost', 'A', '127.0.0.1' ],
+		[ 'dev._domainkey.sealpost.test', 'TXT', $rec ],
+	]);
+	# The same folder again, now with a resolver and the sink: the key
+	# made at the first start is kept.
+	$probe->stop;
+	$probe->{set} = { smtp_tls => 'no', dns_servers => $dev_dns->server,
+	    smtp_port => $dev_sink->port };
+	$probe->restart;
+	is($probe->env('SEALPOST_DKIM_RECORD'), $rec, 'a second start keeps the key');
+	my $c = Net::SMTP->new('localhost', Port => $probe->env('SEALPOST_SUBMISSION_PORT'),
+	    Hello => 'client.test', Timeout => 30);
+	ok($c && $c->starttls(SSL_ca_file => $probe->env('SEALPOST_CA_FILE'),
+	    SSL_verifycn_name => 'localhost', SSL_verify_mode => SSL_VERIFY_PEER)
+	    && $c->auth(Authen::SASL->new(mechanism => 'PLAIN',
+		callback => { user => 'alice', pass => $probe->password('alice') })),
+	    'alice submits to the default post office');
+	ok($c->mail('alice@sealpost.test') && $c->to('bob@sink.test')
+	    && $c->data("From: alice\@sealpost.test\r\nTo: bob\@sink.test\r\n"
+		. "Subject: from make run\r\n\r\nHello.\r\n"), 'relayed mail');
+	$c->quit;
+	ok($dev_sink->wait_for(qr/^MESSAGE-END$/m), 'the sink got it') or diag $probe->log_text;
+	my ($m) = $dev_sink->messages;
+	$m //= '';
+	$m =~ s/\ARCPTS:[^\n]*\n//;
+	Mail::DKIM::DNS::resolver(Net::DNS::Resolver->new(nameservers => ['127.0.0.1'],
+	    port => $dev_dns->port, recurse => 1, udp_timeout => 5, retry => 2));
+	my $dv = Mail::DKIM::Verifier->new;
+	$dv->PRINT($m);
+	$dv->CLOSE;
+	is($dv->result, 'pass', 'Mail::DKIM accepts the default post office\'s signature')
+	    or diag $dv->result_detail, "\n", $m;
+	like($m, qr/^DKIM-Signature:.*\bd=sealpost\.test;/m, 'd=sealpost.test');
+}
+
 # ---- verification on the way in ----
 
 my $rx = Sealpost::Test->new(set => {
