@@ -114,6 +114,8 @@ static const char *cmds[IL_MAX_CMDS];
 static unsigned int cmd_count;
 static struct il_samples samples[K_COUNT];
 static struct il_samples script_samples[IL_MAX_CMDS];
+/* Every command of the mix, whatever its kind. */
+static struct il_samples all_samples;
 static enum il_mode mode = IL_MIX;
 static unsigned int port, corpus = 500, session_ops = 20, passes = 1;
 static unsigned int fill_count, fill_small;
@@ -599,9 +601,11 @@ static void il_done(struct il_client *c, const char *line)
 			? &script_samples[(c->script_pos + cmd_count - 1) % cmd_count]
 			: &samples[kind];
 
-		if (ok)
+		if (ok) {
 			il_sample(s, t);
-		else
+			if (kind != K_CONNECT && kind != K_SCRIPT)
+				il_sample(&all_samples, t);
+		} else
 			s->failures++;
 	}
 	/* A CREATE before a fill may find the mailbox there. */
@@ -1015,6 +1019,8 @@ int main(int argc, char **argv)
 			putchar(',');
 		il_json_samples(kind_names[i], &samples[i]);
 	}
+	putchar(',');
+	il_json_samples("all", &all_samples);
 	printf("},\"script\":[");
 	for (i = 0; i < cmd_count; i++) {
 		if (i)
