@@ -39,6 +39,9 @@
 #define IMAPIDLE_MAX_USERS 64
 #define IMAPIDLE_LINE_MAX 8192
 #define IMAPIDLE_TIMEOUT_MS 30000
+/* Longer than the 30 s a server may take when it polls the mailbox
+ * instead of being told of changes (Dovecot without inotify). */
+#define IMAPIDLE_NOTIFY_TIMEOUT_S 65
 
 struct imapidle_user {
 	const char *name, *password;
@@ -324,7 +327,7 @@ static size_t imapidle_probe(struct imapidle_session *sessions,
 			if (imapidle_deliver(f, users[u].name, domain,
 					     p * user_count + u, &dot) < 0)
 				goto out;
-			deadline = dot + IMAPIDLE_TIMEOUT_MS / 1000.0;
+			deadline = dot + IMAPIDLE_NOTIFY_TIMEOUT_S;
 			while (waiting > 0 && imapidle_now() < deadline) {
 				for (unsigned int i = 0; i < open; i++) {
 					pfd[i].fd = sessions[i].notified ? -1
@@ -355,8 +358,8 @@ static size_t imapidle_probe(struct imapidle_session *sessions,
 			}
 			if (waiting > 0) {
 				snprintf(failure, sizeof(failure), "%u sessions "
-					 "saw no EXISTS within %d ms", waiting,
-					 IMAPIDLE_TIMEOUT_MS);
+					 "saw no EXISTS within %d s", waiting,
+					 IMAPIDLE_NOTIFY_TIMEOUT_S);
 				goto out;
 			}
 		}
