@@ -108,34 +108,37 @@ static struct bench_proc *bench_proc_all(size_t *n_r)
 	return all;
 }
 
-static unsigned long long bench_proc_private(long pid)
+/* Private (Private_Clean + Private_Dirty) and resident (Rss) memory of
+ * one process, in KiB. */
+static void bench_proc_memory(long pid, unsigned long long *private_r,
+			      unsigned long long *rss_r)
 {
 	char path[64], line[256];
-	unsigned long long kib = 0, v;
+	unsigned long long v;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", pid);
 	f = fopen(path, "r");
 	if (f == NULL)
-		return 0;
+		return;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (sscanf(line, "Private_Clean: %llu kB", &v) == 1 ||
 		    sscanf(line, "Private_Dirty: %llu kB", &v) == 1)
-			kib += v;
+			*private_r += v;
+		else if (sscanf(line, "Rss: %llu kB", &v) == 1)
+			*rss_r += v;
 	}
 	fclose(f);
-	return kib;
 }
 
-int bench_proc_private_kib(const long *pids, unsigned int count,
-			   unsigned long long *kib_r, unsigned int *procs_r)
+int bench_proc_memory_kib(const long *pids, unsigned int count,
+			  struct bench_memory *m)
 {
 	struct bench_proc *all;
 	size_t n = 0, i;
 	unsigned int k;
 
-	*kib_r = 0;
-	*procs_r = 0;
+	memset(m, 0, sizeof(*m));
 	for (k = 0; k < count; k++) {
 		if (kill((pid_t)pids[k], 0) < 0)
 			return -1;
@@ -146,8 +149,9 @@ int bench_proc_private_kib(const long *pids, unsigned int count,
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < count; k++) {
 			if (bench_proc_in_tree(all, n, all[i].pid, pids[k])) {
-				*kib_r += bench_proc_private(all[i].pid);
-				(*procs_r)++;
+				bench_proc_memory(all[i].pid, &m->private_kib,
+						  &m->rss_kib);
+				m->processes++;
 				break;
 			}
 		}

@@ -10,12 +10,18 @@
  * when one of `pids` is not running. */
 int bench_proc_cpu(const long *pids, unsigned int count, double *seconds_r);
 
+struct bench_memory {
+	unsigned long long private_kib, rss_kib;
+	unsigned int processes;
+};
+
 /* Sums the private memory (Private_Clean + Private_Dirty of
- * /proc/PID/smaps_rollup, in KiB) of each process in `pids` and of all its
- * descendants; the number of processes counted goes to *procs_r.  Returns
- * -1 when one of `pids` is not running. */
-int bench_proc_private_kib(const long *pids, unsigned int count,
-			   unsigned long long *kib_r, unsigned int *procs_r);
+ * /proc/PID/smaps_rollup, in KiB) and the resident memory (Rss: shared
+ * pages count in every process that maps them) of each process in `pids`
+ * and of all its descendants, and counts the processes.  Returns -1 when
+ * one of `pids` is not running. */
+int bench_proc_memory_kib(const long *pids, unsigned int count,
+			  struct bench_memory *m);
 
 /* The number of entries other than dot files in `dir`, or -1. */
 long bench_count_files(const char *dir);

@@ -1,11 +1,13 @@
 # The load generators of `make bench`.  Not in PROGRAMS: they are never
 # installed, and `make` and `make check` do not build them.
-BENCH_TOOLS := mailload fsyncprobe imapidle
+BENCH_TOOLS := mailload fsyncprobe imapidle imapload
 mailload_BENCH_SRCS := bench/mailload.c bench/bench_proc.c
 mailload_BENCH_LIBS := -lpthread
 fsyncprobe_BENCH_SRCS := bench/fsyncprobe.c
 imapidle_BENCH_SRCS := bench/imapidle.c bench/bench_proc.c
 imapidle_BENCH_LIBS := -lssl -lcrypto
+imapload_BENCH_SRCS := bench/imapload.c bench/bench_proc.c
+imapload_BENCH_LIBS := -lssl -lcrypto
 
 BENCH_BINS := $(BENCH_TOOLS:%=$(O)/bench/%)
 
