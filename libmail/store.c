@@ -94,7 +94,7 @@ static void store_watch_tick(void *ctx)
 	log_error("store_needs_recovery", "reason=%s", error);
 	/* Not exit(): closing a panicked environment may wait on the dead
 	 * process's mutexes. */
-	_exit(75);
+	_exit(STORE_EXIT_RECOVERY);
 }
 
 void store_watch(struct store *st, struct event_loop *loop)

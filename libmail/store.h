@@ -80,11 +80,15 @@ struct event_loop;
  * database to clean up after processes that died holding its locks
  * (failchk).  When one died inside the library, the database can only be
  * recovered once every process has closed it; the daemon then logs it and
- * exits with EX_TEMPFAIL so the master restarts it, and the first process
- * to open the store again runs recovery.  Without this an idle daemon
- * would keep the database open and every other process would wait for it
- * for ever.  store_close() stops the watch.
+ * exits with STORE_EXIT_RECOVERY.  The master then kills every other
+ * worker too (one may be blocked inside the library, waiting on the dead
+ * process's lock while it holds a mailbox's lock, where no timer of its
+ * own can reach it) and restarts them all; the first process to open the
+ * store again runs recovery.  Without this an idle daemon would keep the
+ * database open and every other process would wait for it for ever.
+ * store_close() stops the watch.
  */
+#define STORE_EXIT_RECOVERY 76
 void store_watch(struct store *st, struct event_loop *loop);
 
 /* Checks a user name: 1 to 64 of [a-z0-9._-], not starting with '.' or

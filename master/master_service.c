@@ -4,6 +4,7 @@
 #include "event.h"
 #include "log.h"
 #include "privs.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -408,6 +409,29 @@ static void master_describe_status(int status, char *out, size_t size)
 		snprintf(out, size, "status %d", status);
 }
 
+/* A worker found the store's database needing recovery (store.h): every
+ * other worker that may have it open goes too, so none is left blocked on
+ * a dead process's lock, and all come back through the usual restart.
+ * authd never opens the store. */
+static void master_store_recovery(struct master *m,
+				  const struct master_worker *dead)
+{
+	size_t i, j;
+
+	log_warn("store_recovery", "service=%s action=restart_all",
+		 dead->service->def->name);
+	for (i = 0; i < m->service_count; i++) {
+		struct master_service *svc = &m->services[i];
+
+		if (strcmp(svc->def->name, "auth") == 0)
+			continue;
+		for (j = 0; j < svc->worker_count; j++) {
+			if (svc->workers[j].pid != 0)
+				(void)kill(svc->workers[j].pid, SIGKILL);
+		}
+	}
+}
+
 static void master_worker_died(struct master *m, struct master_worker *w,
 			       int status)
 {
@@ -424,6 +448,8 @@ static void master_worker_died(struct master *m, struct master_worker *w,
 	}
 	log_warn("worker_died", "service=%s status=%s lived_ms=%llu",
 		 w->service->def->name, how, (unsigned long long)lived);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == STORE_EXIT_RECOVERY)
+		master_store_recovery(m, w);
 	if (lived < MASTER_QUICK_DEATH_MS) {
 		unsigned int max = m->set.restart_backoff_max * 1000U;
 

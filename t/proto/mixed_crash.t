@@ -284,6 +284,9 @@ my (@deaths, $exits);
 while ($log =~ /worker_died service=(\S+) status="?([^"\s]+(?: [^"\s]+)?)/g) {
 	my ($svc, $status) = ($1, $2);
 	next if $status eq 'signal 9';
+	# 76: the store needs recovery (store.h); the master then kills
+	# the other workers, which die of signal 9.
+	next if $status eq 'exit 76';
 	next if $status eq 'exit 75' && ++$exits <= $store_exits;
 	push @deaths, "$svc $status";
 }

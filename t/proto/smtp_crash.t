@@ -259,6 +259,9 @@ my (@deaths, $exits);
 while ($log =~ /worker_died service=(\S+) status="?([^"\s]+(?: [^"\s]+)?)/g) {
 	my ($svc, $status) = ($1, $2);
 	next if $status eq 'signal 9';
+	# 76: the store needs recovery (store.h); the master then kills
+	# the other workers, which die of signal 9.
+	next if $status eq 'exit 76';
 	if ($status eq 'exit 75' && ++$exits <= $store_exits) {
 		note("$svc: exit 75 after a database recovery");
 		next;
