@@ -277,6 +277,10 @@ int spf_macro_domain(const char *spec, const struct spf_macro_env *env,
 		return -1;
 	if (out->len > start && out->data[out->len - 1] == '.')
 		buf_truncate(out, out->len - 1);
+	/* Nothing expanded: the buffer may have no storage, and NULL + 0
+	 * is not C. */
+	if (out->len == start)
+		return 0;
 	d = out->data + start;
 	while (out->len - start - cut > SPF_DOMAIN_MAX) {
 		const char *dot = memchr(d + cut, '.', out->len - start - cut);
