@@ -42,7 +42,6 @@ my $sp = Sealpost::Test->new(set => {
 	smtp_connection_cache_time => '0',
 });
 my $port = $sp->env('SEALPOST_SMTP_PORT');
-my $queue = $sp->dir . '/state/queue';
 my @users = qw(alice bob carol);
 my $stop_file = $sp->dir . '/stop-flagger';
 
@@ -207,20 +206,7 @@ close $sf;
 waitpid($flagger, 0);
 is($? >> 8, 0, 'the IMAP client kept changing flags through it all');
 
-sub queued {
-	my $n = 0;
-	for my $folder (qw(incoming active deferred)) {
-		opendir my $d, "$queue/$folder" or next;
-		$n += grep { /^[0-9A-Z]{15}$/ } readdir $d;
-	}
-	return $n;
-}
-my $deadline = Sealpost::Test::now() + 180;
-my $left;
-# Polling the spool folders: there is nothing to block on.
-select(undef, undef, undef, 0.1)
-    while ($left = queued()) > 0 && Sealpost::Test::now() < $deadline;
-is($left, 0, 'the queue drained');
+$sp->crash_queue_drained_ok(180);
 
 my (%acked, %sent);
 for my $k (0 .. $#kinds) {
@@ -274,26 +260,8 @@ is($rmissing, 0, 'every acknowledged relayed message reached the peer');
 cmp_ok($rrepeats, '<=', $kills{queue} + $group_killed,
     "repeats at the peer ($rrepeats) only for qmgr deaths");
 
-opendir my $corrupt, "$queue/corrupt" or die;
-my @corrupt = grep { !/^\./ } readdir $corrupt;
-is(scalar @corrupt, 0, 'nothing in corrupt/') or diag "@corrupt";
-
-my $log = $sp->log_text;
-my $store_exits = () = $log =~ /store_needs_recovery|fatal reason="store: /g;
-my (@deaths, $exits);
-while ($log =~ /worker_died service=(\S+) status="?([^"\s]+(?: [^"\s]+)?)/g) {
-	my ($svc, $status) = ($1, $2);
-	next if $status eq 'signal 9';
-	# 76: the store needs recovery (store.h); the master then kills
-	# the other workers, which die of signal 9.
-	next if $status eq 'exit 76';
-	next if $status eq 'exit 75' && ++$exits <= $store_exits;
-	push @deaths, "$svc $status";
-}
-is(scalar @deaths, 0, 'no worker died but by our SIGKILL (or the store\'s announced exit)')
-    or diag join("\n", "@deaths[0 .. ($#deaths < 9 ? $#deaths : 9)]",
-	grep { defined } (($log =~ /^.*\b(?:fatal|panic)\b.*$/mg)[0 .. 9]));
-unlike($log, qr/\bpanic\b|AddressSanitizer|runtime error/, 'no panic and no sanitizer report in the log');
+$sp->crash_deaths_ok;
+unlike($sp->log_text, qr/\bpanic\b|AddressSanitizer|runtime error/, 'no panic and no sanitizer report in the log');
 
 $sp->crash_reconstruct_ok;
 done_testing;

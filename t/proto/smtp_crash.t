@@ -27,7 +27,6 @@ my $sp = Sealpost::Test->new(set => {
 	minimal_backoff_time => '1s', maximal_backoff_time => '2s',
 });
 my $port = $sp->env('SEALPOST_SMTP_PORT');
-my $queue = $sp->dir . '/state/queue';
 my @users = qw(alice bob carol);
 
 # Dies unless `reply` matches `re`, naming the step and the reply (empty
@@ -170,21 +169,7 @@ is_deeply([values %done], [(0) x @pids], 'every client finished');
 # At least one kill of each: how many depends on the pace of a loaded machine.
 ok($kills{$_} >= 1, "$_ was killed $kills{$_} times") for sort keys %kills;
 
-# Wait (bounded) for the queue to drain: every file delivered and removed.
-sub queued {
-	my $n = 0;
-	for my $folder (qw(incoming active deferred)) {
-		opendir my $d, "$queue/$folder" or next;
-		$n += grep { /^[0-9A-Z]{15}$/ } readdir $d;
-	}
-	return $n;
-}
-my $deadline = Sealpost::Test::now() + 120;
-my $left;
-# Polling the spool folders: there is nothing to block on.
-select(undef, undef, undef, 0.1)
-    while ($left = queued()) > 0 && Sealpost::Test::now() < $deadline;
-is($left, 0, 'the queue drained');
+$sp->crash_queue_drained_ok(120);
 
 my (%acked, %sent, %qids);
 for my $k (1 .. $clients) {
@@ -245,31 +230,6 @@ is($missing, 0, 'no acknowledged message is missing');
 is($dups, 0, 'no message was stored twice');
 is($stray, 0, 'nothing arrived that was not sent');
 
-opendir my $corrupt, "$queue/corrupt" or die;
-my @corrupt = grep { !/^\./ } readdir $corrupt;
-is(scalar @corrupt, 0, 'nothing in corrupt/') or diag "@corrupt";
-
-# Deaths that are not our SIGKILL: a crash is a bug.  The one allowed
-# exit is 75 from a daemon whose database environment another process
-# recovered (a worker we killed died inside the library), announced in
-# the log: that is store_watch()'s designed way back, the restart.
-my $log = $sp->log_text;
-my $store_exits = () = $log =~ /store_needs_recovery|fatal reason="store: /g;
-my (@deaths, $exits);
-while ($log =~ /worker_died service=(\S+) status="?([^"\s]+(?: [^"\s]+)?)/g) {
-	my ($svc, $status) = ($1, $2);
-	next if $status eq 'signal 9';
-	# 76: the store needs recovery (store.h); the master then kills
-	# the other workers, which die of signal 9.
-	next if $status eq 'exit 76';
-	if ($status eq 'exit 75' && ++$exits <= $store_exits) {
-		note("$svc: exit 75 after a database recovery");
-		next;
-	}
-	push @deaths, "$svc $status";
-}
-is(scalar @deaths, 0, 'no worker died but by our SIGKILL (or the store\'s announced exit)')
-    or diag "@deaths";
-
+$sp->crash_deaths_ok;
 $sp->crash_reconstruct_ok;
 done_testing;

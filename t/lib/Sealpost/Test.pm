@@ -117,6 +117,54 @@ sub restart {
 	return $self;
 }
 
+# After a crash test: waits (at most `timeout` seconds, polling the spool
+# folders: there is nothing to block on) until the queue holds no message
+# in incoming/, active/ or deferred/, and checks that corrupt/ is empty.
+# Emits two tests.
+sub crash_queue_drained_ok {
+	my ($self, $timeout) = @_;
+	my $queue = "$self->{dir}/state/queue";
+	my $queued = sub {
+		my $n = 0;
+		for my $folder (qw(incoming active deferred)) {
+			opendir my $d, "$queue/$folder" or next;
+			$n += grep { /^[0-9A-Z]{15}$/ } readdir $d;
+		}
+		return $n;
+	};
+	my $deadline = now() + $timeout;
+	my $left;
+	select(undef, undef, undef, 0.1)
+	    while ($left = $queued->()) > 0 && now() < $deadline;
+	Test::More::is($left, 0, 'the queue drained');
+	opendir my $corrupt, "$queue/corrupt" or croak "corrupt/: $!";
+	my @corrupt = grep { !/^\./ } readdir $corrupt;
+	Test::More::is(scalar @corrupt, 0, 'nothing in corrupt/') or Test::More::diag("@corrupt");
+}
+
+# After a crash test: the deaths in the log that are not our SIGKILL (a
+# crash is a bug).  Allowed besides: exit 76, a daemon that found the
+# store needing recovery (store.h; the master then kills the others,
+# which die of signal 9), and exit 75 from a daemon whose store could not
+# be opened while another recovered it, as many as the log announces.
+# Emits one test, naming the first deaths and fatal lines when it fails.
+sub crash_deaths_ok {
+	my ($self) = @_;
+	my $log = $self->log_text;
+	my $store_exits = () = $log =~ /store_needs_recovery|fatal reason="store: /g;
+	my (@deaths, $exits);
+	while ($log =~ /worker_died service=(\S+) status="?([^"\s]+(?: [^"\s]+)?)/g) {
+		my ($svc, $status) = ($1, $2);
+		next if $status eq 'signal 9' || $status eq 'exit 76';
+		next if $status eq 'exit 75' && ++$exits <= $store_exits;
+		push @deaths, "$svc $status";
+	}
+	Test::More::is(scalar @deaths, 0,
+	    'no worker died but by our SIGKILL (or the store\'s announced exit)')
+	    or Test::More::diag(join "\n", "@deaths[0 .. ($#deaths < 9 ? $#deaths : 9)]",
+		grep { defined } (($log =~ /^.*\b(?:fatal|panic)\b.*$/mg)[0 .. 9]));
+}
+
 # After a crash test: runs `sealpost reconstruct --check` (under a timeout:
 # a store wedged by a crash must fail the test, not hang it) and checks
 # the three things a crash may and may not leave: no mailbox to repair;
