@@ -189,3 +189,32 @@ int smtp_reply_parser_read(struct smtp_reply_parser *parser, struct stream *s,
 			return ret;
 	}
 }
+
+int smtp_reply_parser_read_all(struct smtp_reply_parser *parser,
+			       struct stream *s, size_t max_line,
+			       bool (*wanted)(void *ctx),
+			       void (*handle)(void *ctx,
+					      const struct smtp_reply *reply),
+			       void *ctx, const char **error_r)
+{
+	struct buf raw = BUF_INIT;
+	int ret = 0;
+
+	*error_r = NULL;
+	while (wanted(ctx)) {
+		const struct smtp_reply *reply;
+		int r;
+
+		ret = smtp_reply_parser_read(parser, s, max_line, &raw, &reply,
+					     &r, error_r);
+		if (ret <= 0) {
+			if (ret < 0 && *error_r == NULL && r == STREAM_TOO_LONG)
+				*error_r = "reply line too long";
+			break;
+		}
+		ret = 0;
+		handle(ctx, reply);
+	}
+	buf_free(&raw);
+	return ret;
+}

@@ -18,6 +18,7 @@
  * line that repeats it.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct smtp_reply;
@@ -71,5 +72,21 @@ int smtp_reply_parser_read(struct smtp_reply_parser *parser, struct stream *s,
 			   size_t max_line, struct buf *scratch,
 			   const struct smtp_reply **reply_r, int *stream_r,
 			   const char **error_r);
+
+/*
+ * The input handler of a client conversation, on smtp_reply_parser_read():
+ * while `wanted(ctx)` says a reply is expected, reads the next one and
+ * hands it to `handle(ctx, reply)`.  Returns 0 when no more input is there
+ * or no reply is wanted, or -1 when the connection must be dropped: then
+ * *error_r is what was wrong with the reply ("reply line too long" for an
+ * over-long line), or NULL when the stream failed, which the caller words
+ * in its own terms (it knows whether it timed out).
+ */
+int smtp_reply_parser_read_all(struct smtp_reply_parser *parser,
+			       struct stream *s, size_t max_line,
+			       bool (*wanted)(void *ctx),
+			       void (*handle)(void *ctx,
+					      const struct smtp_reply *reply),
+			       void *ctx, const char **error_r);
 
 #endif

@@ -17,7 +17,9 @@
  * daemon can keep a worker once its exchange is over.  This is the Postfix
  * model (one client per process, a process limit per service), chosen over
  * an event loop with helper processes because it is small enough to audit
- * in one sitting, which matters more here than anywhere else.
+ * in one sitting, which matters more here than anywhere else.  A password
+ * the KDC accepted lately is accepted again from the worker's own cache
+ * (authd_cache.h), so repeated logins do not queue behind the KDC.
  *
  * GSSAPI acceptor credentials come from gss_krb5_import_cred() with the
  * keytab handle opened from auth_keytab, rather than from KRB5_KTNAME in
@@ -28,6 +30,7 @@
 #include "auth_name.h"
 #include "auth_proto.h"
 #include "buf.h"
+#include "master/authd_cache.h"
 #include "master/authd_settings.h"
 
 #include <stdbool.h>
@@ -45,6 +48,8 @@ struct authd {
 	krb5_context krb5;
 	krb5_keytab keytab;
 	gss_cred_id_t acceptor;
+	/* Verified passwords (authd_cache.h); NULL when turned off. */
+	struct authd_cache *cache;
 	/* Peers allowed on the socket besides root and ourselves. */
 	uid_t mail_uid;
 	bool have_mail_uid;
@@ -81,6 +86,8 @@ struct authd_exchange {
 	char user[AUTH_USER_SIZE];
 	char authn_user[AUTH_USER_SIZE];
 	enum auth_fail fail;
+	/* The password was accepted from the cache, not by the KDC. */
+	bool cached;
 	void *mech_state;
 };
 

@@ -60,9 +60,10 @@ enum authd_step authd_login(struct authd_exchange *x,
 		return authd_fail(x, AUTH_FAIL_AUTH, name->user, error);
 	(void)str_copy(x->user, sizeof(x->user), authz_user);
 	(void)str_copy(x->authn_user, sizeof(x->authn_user), name->user);
-	log_info("auth_ok", "mech=%s service=%s user=%s authn_user=%s client=%s",
-		 x->mech->name, x->service, x->user, x->authn_user,
-		 x->client_addr[0] != '\0' ? x->client_addr : "-");
+	log_info("auth_ok", "mech=%s service=%s user=%s authn_user=%s client=%s "
+		 "cached=%s", x->mech->name, x->service, x->user,
+		 x->authn_user, x->client_addr[0] != '\0' ? x->client_addr : "-",
+		 x->cached ? "yes" : "no");
 	return AUTHD_STEP_OK;
 }
 

@@ -120,6 +120,8 @@ static void authd_setup(struct authd_main *m, struct worker *w)
 					&a->mail_uid, &gid, &error) == 0;
 	authd_check_mechanisms(a);
 	authd_krb5_init(a);
+	a->cache = authd_cache_new(a->set.auth_cache_size,
+				   (uint64_t)a->set.auth_cache_ttl * 1000);
 }
 
 int main(int argc, char **argv)
@@ -147,6 +149,7 @@ int main(int argc, char **argv)
 	event_signal_remove(&intr);
 	event_loop_free(&m.loop);
 
+	authd_cache_free(&m.authd.cache);
 	authd_krb5_deinit(&m.authd);
 	free(m.authd.keytab_path);
 	worker_deinit(&w);

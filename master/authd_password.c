@@ -6,6 +6,7 @@
 #include "log.h"
 #include "sasl_message.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,8 +17,10 @@ static enum authd_step authd_password_check(struct authd_exchange *x,
 					    const char *authzid)
 {
 	struct auth_name name;
+	char principal[AUTH_NAME_MAX + 1 + AUTH_REALM_MAX + 1];
 	enum auth_fail fail;
 	const char *error;
+	uint64_t now;
 
 	if (auth_name_from_login(login, &x->authd->realms, &name,
 				 &error) < 0)
@@ -25,11 +28,23 @@ static enum authd_step authd_password_check(struct authd_exchange *x,
 	if (*password == '\0')
 		return authd_fail(x, AUTH_FAIL_AUTH, name.user,
 				  "empty password");
+	/* The normalised principal, so every spelling of a login name
+	 * finds the same entry. */
+	snprintf(principal, sizeof(principal), "%s@%s", name.name, name.realm);
+	/* The check's start, not its end, starts the entry's life: the
+	 * KDC answered for the password as it was then. */
+	now = authd_cache_now_ms();
+	if (authd_cache_lookup(x->authd->cache, x->service, principal,
+			       password, now)) {
+		x->cached = true;
+		return authd_login(x, &name, authzid);
+	}
 	if (authd_krb5_check_password(x->authd, &name, password, x->service,
 				      &fail) < 0)
 		return authd_fail(x, fail, name.user,
 				  fail == AUTH_FAIL_TEMP ? "kdc unavailable" :
 				  "password refused");
+	authd_cache_add(x->authd->cache, x->service, principal, password, now);
 	return authd_login(x, &name, authzid);
 }
 

@@ -50,6 +50,23 @@ static const struct config_key authd_keys[] = {
 	  "The longest one authentication exchange may take, from "
 	  "connection to verdict, including every round trip to the "
 	  "client.  A slower exchange fails and frees its worker." },
+	{ "auth_cache_ttl", CONFIG_TIME, "5m", 0, 86400, F(auth_cache_ttl),
+	  "How long a password the KDC accepted is accepted again, for the "
+	  "same user and service, without asking the KDC (see sealpost(8)).  "
+	  "The time counts from that KDC check; using the password again "
+	  "does not extend it, so a password changed or an account disabled "
+	  "in the KDC stops working at most this long afterwards.  Refused "
+	  "passwords are never cached.  Each authd worker has its own cache.  "
+	  "The default, five minutes, spares the KDC the logins of clients "
+	  "that reconnect every minute or so while keeping a changed "
+	  "password short-lived; an hour would save the KDC little more "
+	  "and leave an old password usable far longer.  0 turns the cache "
+	  "off." },
+	{ "auth_cache_size", CONFIG_UINT, "10000", 0, 1000000,
+	  F(auth_cache_size),
+	  "How many verified passwords each authd worker remembers at most; "
+	  "when full, the least recently used one is forgotten.  An entry "
+	  "takes under a hundred bytes.  0 turns the cache off." },
 	{ "auth_max_token_size", CONFIG_SIZE, "64k", 1024,
 	  AUTH_PROTO_TOKEN_HARD_MAX, F(auth_max_token_size),
 	  "The largest SASL message (decoded) accepted in either direction. "

@@ -16,6 +16,8 @@ struct authd_settings {
 	const char *auth_socket;
 	unsigned int auth_workers;
 	unsigned int auth_request_timeout;
+	unsigned int auth_cache_ttl;
+	unsigned int auth_cache_size;
 	size_t auth_max_token_size;
 };
 

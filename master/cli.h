@@ -46,6 +46,18 @@ struct store;
  * for good when run as root); prints the error and returns NULL. */
 struct store *cli_open_store(struct config *cfg);
 
+/*
+ * The start of every command that works on the store: loads the config at
+ * `path` (NULL: the default) and opens its store with cli_open_store().
+ * Returns 0, or the exit status the command should return after the error
+ * was printed: 1 for a bad config, CLI_EX_TEMPFAIL for a store that cannot
+ * be opened (nothing is left open then).
+ */
+int cli_store_begin(const char *path, struct config **cfg_r,
+		    struct store **st_r);
+/* Closes what cli_store_begin() opened. */
+void cli_store_end(struct config **cfg, struct store **st);
+
 /* In master/cli_acl.c: access control lists. */
 int cli_acl(int argc, char **argv);
 

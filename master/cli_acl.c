@@ -127,14 +127,9 @@ int cli_acl(int argc, char **argv)
 		fprintf(stderr, "%s", cli_acl_usage);
 		return CLI_EX_USAGE;
 	}
-	cfg = cli_load_config(path, NULL, 0);
-	if (cfg == NULL)
-		return 1;
-	st = cli_open_store(cfg);
-	if (st == NULL) {
-		config_free(&cfg);
-		return CLI_EX_TEMPFAIL;
-	}
+	ret = cli_store_begin(path, &cfg, &st);
+	if (ret != 0)
+		return ret;
 	if (strcmp(verb, "get") == 0)
 		ret = cli_acl_print(st, owner, name, &error);
 	else
@@ -144,7 +139,6 @@ int cli_acl(int argc, char **argv)
 	if (ret < 0)
 		fprintf(stderr, "sealpost acl %s: %s: %s\n", verb, argv[first],
 			error);
-	store_close(&st);
-	config_free(&cfg);
+	cli_store_end(&cfg, &st);
 	return ret < 0 ? 1 : 0;
 }

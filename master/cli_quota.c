@@ -87,14 +87,9 @@ int cli_quota(int argc, char **argv)
 			return CLI_EX_USAGE;
 		}
 	}
-	cfg = cli_load_config(path, NULL, 0);
-	if (cfg == NULL)
-		return 1;
-	st = cli_open_store(cfg);
-	if (st == NULL) {
-		config_free(&cfg);
-		return CLI_EX_TEMPFAIL;
-	}
+	ret = cli_store_begin(path, &cfg, &st);
+	if (ret != 0)
+		return ret;
 	if (strcmp(verb, "set") == 0) {
 		/* Start from the current limits: only those named change. */
 		r = store_quota_get(st, argv[first], &limits, &lim, &error);
@@ -128,7 +123,6 @@ int cli_quota(int argc, char **argv)
 			ret = 1;
 		}
 	}
-	store_close(&st);
-	config_free(&cfg);
+	cli_store_end(&cfg, &st);
 	return ret;
 }

@@ -257,7 +257,7 @@ int cli_reconstruct(int argc, char **argv)
 	struct buf users = BUF_INIT;
 	const char *path = NULL, *error;
 	struct config *cfg;
-	int c, i;
+	int c, i, ret;
 
 	memset(&run, 0, sizeof(run));
 	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
@@ -274,14 +274,9 @@ int cli_reconstruct(int argc, char **argv)
 			return CLI_EX_USAGE;
 		}
 	}
-	cfg = cli_load_config(path, NULL, 0);
-	if (cfg == NULL)
-		return 1;
-	run.st = cli_open_store(cfg);
-	if (run.st == NULL) {
-		config_free(&cfg);
-		return CLI_EX_TEMPFAIL;
-	}
+	ret = cli_store_begin(path, &cfg, &run.st);
+	if (ret != 0)
+		return ret;
 	if (optind == argc &&
 	    store_user_list(run.st, recon_collect_user, &users, &error) < 0) {
 		fprintf(stderr, "sealpost reconstruct: %s\n", error);
@@ -324,8 +319,7 @@ int cli_reconstruct(int argc, char **argv)
 	       run.check_only ? "need repair" : "repaired");
 	buf_free(&users);
 	buf_free(&run.names);
-	store_close(&run.st);
-	config_free(&cfg);
+	cli_store_end(&cfg, &run.st);
 	if (run.failed > 0)
 		return 1;
 	return run.check_only && run.repaired > 0 ? 1 : 0;

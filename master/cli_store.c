@@ -65,6 +65,27 @@ struct store *cli_open_store(struct config *cfg)
 	return st;
 }
 
+int cli_store_begin(const char *path, struct config **cfg_r,
+		    struct store **st_r)
+{
+	*st_r = NULL;
+	*cfg_r = cli_load_config(path, NULL, 0);
+	if (*cfg_r == NULL)
+		return 1;
+	*st_r = cli_open_store(*cfg_r);
+	if (*st_r == NULL) {
+		config_free(cfg_r);
+		return CLI_EX_TEMPFAIL;
+	}
+	return 0;
+}
+
+void cli_store_end(struct config **cfg, struct store **st)
+{
+	store_close(st);
+	config_free(cfg);
+}
+
 /* Parses the options every store command takes; returns the index of the
  * first operand, or -1 after printing usage. */
 static int cli_store_options(int argc, char **argv, const char *usage,
@@ -132,14 +153,9 @@ int cli_user(int argc, char **argv)
 			return CLI_EX_USAGE;
 		}
 	}
-	cfg = cli_load_config(path, NULL, 0);
-	if (cfg == NULL)
-		return 1;
-	st = cli_open_store(cfg);
-	if (st == NULL) {
-		config_free(&cfg);
-		return CLI_EX_TEMPFAIL;
-	}
+	ret = cli_store_begin(path, &cfg, &st);
+	if (ret != 0)
+		return ret;
 	if (strcmp(verb, "list") == 0) {
 		if (store_user_list(st, cli_print_user, NULL, &error) < 0) {
 			fprintf(stderr, "sealpost user list: %s\n", error);
@@ -157,8 +173,7 @@ int cli_user(int argc, char **argv)
 			ret = 1;
 		}
 	}
-	store_close(&st);
-	config_free(&cfg);
+	cli_store_end(&cfg, &st);
 	return ret;
 }
 
@@ -368,14 +383,9 @@ int cli_mailbox(int argc, char **argv)
 			"'%s'\n", special);
 		return CLI_EX_USAGE;
 	}
-	cfg = cli_load_config(path, NULL, 0);
-	if (cfg == NULL)
-		return 1;
-	st = cli_open_store(cfg);
-	if (st == NULL) {
-		config_free(&cfg);
-		return CLI_EX_TEMPFAIL;
-	}
+	ret = cli_store_begin(path, &cfg, &st);
+	if (ret != 0)
+		return ret;
 	/* "Shared" (never a user name: those are lower case) names the
 	 * shared namespace, the campus bulletin boards. */
 	if (strcmp(argv[first], CLI_SHARED) == 0) {
@@ -413,7 +423,6 @@ int cli_mailbox(int argc, char **argv)
 	}
 	if (ret != 0 && user_exists > 0)
 		fprintf(stderr, "sealpost mailbox %s: %s\n", verb, error);
-	store_close(&st);
-	config_free(&cfg);
+	cli_store_end(&cfg, &st);
 	return ret;
 }

@@ -11,7 +11,7 @@ sealpost_SRCS := master/sealpost.c master/cli_config.c master/master_main.c \
 
 PROGRAMS += authd
 authd_SRCS := master/authd_main.c master/authd_conn.c master/authd_krb5.c \
-  master/authd_gssapi.c master/authd_password.c
+  master/authd_gssapi.c master/authd_password.c master/authd_cache.c
 
 # sealpost acl (access control lists).
 sealpost_SRCS += master/cli_acl.c

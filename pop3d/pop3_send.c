@@ -46,9 +46,34 @@ struct pop3_send {
 	bool in_body, line_start, line_empty;
 };
 
+/* Writes `v` in decimal so that it ends just before *end, and moves *end
+ * to its first digit.  Listings build thousands of lines, and printf was
+ * most of their cost. */
+static void pop3_send_digits(char **end, unsigned long long v)
+{
+	do {
+		*--*end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+}
+
+/* The unique-id "UIDVALIDITY.UID" ending just before *end (at most 21
+ * bytes). */
+static void pop3_send_uidl_digits(char **end, unsigned int uidvalidity,
+				  unsigned int uid)
+{
+	pop3_send_digits(end, uid);
+	*--*end = '.';
+	pop3_send_digits(end, uidvalidity);
+}
+
 void pop3_send_uidl(char *out, unsigned int uidvalidity, unsigned int uid)
 {
-	(void)str_format(out, POP3_UIDL_SIZE, "%u.%u", uidvalidity, uid);
+	char tmp[POP3_UIDL_SIZE], *p = tmp + sizeof(tmp);
+
+	*--p = '\0';
+	pop3_send_uidl_digits(&p, uidvalidity, uid);
+	memcpy(out, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void pop3_send_free(struct pop3_send **sendp)
@@ -133,12 +158,14 @@ static bool pop3_send_message_piece(struct pop3_send *send, bool *failed_r)
 	return false;
 }
 
-/* Produces the next lines of a listing; true at its end. */
+/* Produces the next lines of a listing; true at its end.  Each line is
+ * built backwards in a small array and appended whole. */
 static bool pop3_send_listing_piece(struct pop3_send *send)
 {
 	struct pop3_maildrop *md = send->session->maildrop;
 	size_t count = pop3_maildrop_count(md), stop = send->next + 256;
-	char uidl[POP3_UIDL_SIZE];
+	/* "N SIZE\r\n" or "N UIDVALIDITY.UID\r\n": 20 + 1 + 21 + 2 */
+	char line[48], *p;
 
 	for (; send->next < count && send->next < stop; send->next++) {
 		const struct mbox_record *rec =
@@ -146,14 +173,17 @@ static bool pop3_send_listing_piece(struct pop3_send *send)
 
 		if (rec == NULL)
 			continue;
-		if (send->kind == POP3_SEND_LIST) {
-			buf_printf(&send->out, "%zu %llu\r\n", send->next + 1,
-				   (unsigned long long)rec->size);
-		} else {
-			pop3_send_uidl(uidl, md->view.uidvalidity, rec->uid);
-			buf_printf(&send->out, "%zu %s\r\n", send->next + 1,
-				   uidl);
-		}
+		p = line + sizeof(line);
+		*--p = '\n';
+		*--p = '\r';
+		if (send->kind == POP3_SEND_LIST)
+			pop3_send_digits(&p, rec->size);
+		else
+			pop3_send_uidl_digits(&p, md->view.uidvalidity,
+					      rec->uid);
+		*--p = ' ';
+		pop3_send_digits(&p, send->next + 1);
+		buf_append(&send->out, p, (size_t)(line + sizeof(line) - p));
 	}
 	if (send->next < count)
 		return false;

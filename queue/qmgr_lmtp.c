@@ -286,32 +286,31 @@ static void qmgr_lmtp_reply(struct qmgr_lmtp *l, const struct smtp_reply *reply)
 	buf_free(&text);
 }
 
+/* Replies are read until the body is due or the conversation is over. */
+static bool qmgr_lmtp_wants_reply(void *ctx)
+{
+	const struct qmgr_lmtp *l = ctx;
+
+	return l->state != QMGR_LMTP_DONE && l->state != QMGR_LMTP_BODY;
+}
+
+static void qmgr_lmtp_on_reply(void *ctx, const struct smtp_reply *reply)
+{
+	qmgr_lmtp_reply(ctx, reply);
+}
+
 static void qmgr_lmtp_input(void *ctx)
 {
 	struct qmgr_lmtp *l = ctx;
-	struct buf raw = BUF_INIT;
+	const char *error;
 
-	while (l->state != QMGR_LMTP_DONE && l->state != QMGR_LMTP_BODY) {
-		const struct smtp_reply *reply;
-		const char *error;
-		int ret, r;
-
-		ret = smtp_reply_parser_read(l->parser, l->stream, 2046, &raw,
-					     &reply, &r, &error);
-		if (ret == 0)
-			break;
-		if (ret < 0) {
-			qmgr_lmtp_finish(l, error != NULL ? error :
-					 r == STREAM_TOO_LONG ?
-					 "reply line too long" :
-					 stream_error(l->stream) != NULL ?
-					 stream_error(l->stream) :
-					 "connection closed");
-			break;
-		}
-		qmgr_lmtp_reply(l, reply);
-	}
-	buf_free(&raw);
+	if (smtp_reply_parser_read_all(l->parser, l->stream, 2046,
+				       qmgr_lmtp_wants_reply,
+				       qmgr_lmtp_on_reply, l, &error) < 0)
+		qmgr_lmtp_finish(l, error != NULL ? error :
+				 stream_error(l->stream) != NULL ?
+				 stream_error(l->stream) :
+				 "connection closed");
 	if (l->state != QMGR_LMTP_DONE)
 		(void)stream_flush(l->stream);
 }

@@ -592,34 +592,33 @@ static void qmgr_smtp_reply(struct qmgr_smtp *s, const struct smtp_reply *reply)
 	buf_free(&text);
 }
 
+/* Replies are read only while one is awaited: not while idle in the
+ * connection cache, sending the body, or in the TLS handshake. */
+static bool qmgr_smtp_wants_reply(void *ctx)
+{
+	const struct qmgr_smtp *s = ctx;
+
+	return s->state != SMTP_DONE && s->state != SMTP_IDLE &&
+	       s->state != SMTP_BODY && s->state != SMTP_TLS;
+}
+
+static void qmgr_smtp_on_reply(void *ctx, const struct smtp_reply *reply)
+{
+	qmgr_smtp_reply(ctx, reply);
+}
+
 static void qmgr_smtp_input(void *ctx)
 {
 	struct qmgr_smtp *s = ctx;
-	struct buf raw = BUF_INIT;
+	const char *error;
 
-	while (s->state != SMTP_DONE && s->state != SMTP_IDLE &&
-	       s->state != SMTP_BODY && s->state != SMTP_TLS) {
-		const struct smtp_reply *reply;
-		const char *error;
-		int ret, r;
-
-		ret = smtp_reply_parser_read(s->parser, s->stream,
-					     QMGR_SMTP_LINE_MAX, &raw, &reply,
-					     &r, &error);
-		if (ret == 0)
-			break;
-		if (ret < 0) {
-			qmgr_smtp_lost(s, error != NULL ? error :
-				       r == STREAM_TOO_LONG ?
-				       "reply line too long" :
-				       stream_timed_out(s->stream) ?
-				       "conversation timed out" :
-				       "lost connection");
-			break;
-		}
-		qmgr_smtp_reply(s, reply);
-	}
-	buf_free(&raw);
+	if (smtp_reply_parser_read_all(s->parser, s->stream,
+				       QMGR_SMTP_LINE_MAX,
+				       qmgr_smtp_wants_reply,
+				       qmgr_smtp_on_reply, s, &error) < 0)
+		qmgr_smtp_lost(s, error != NULL ? error :
+			       stream_timed_out(s->stream) ?
+			       "conversation timed out" : "lost connection");
 	if (s->state != SMTP_DONE)
 		(void)stream_flush(s->stream);
 }

@@ -109,6 +109,11 @@ my ($uidl_st, $uidl) = $c->multi('UIDL');
 is($uidl_st, '+OK', 'UIDL');
 like($uidl->[0], qr/^1 \d+\.1$/, 'unique-id is UIDVALIDITY.UID');
 like($c->cmd('UIDL 3'), qr/^\+OK 3 \d+\.3$/, 'UIDL one message');
+# The listings and the one-message replies are built by different code.
+is_deeply([ map { my ($n) = /^(\d+) /; $c->cmd("UIDL $n") } @$uidl ],
+    [ map { "+OK $_" } @$uidl ], 'each UIDL line agrees with UIDL n');
+is_deeply([ map { my ($n) = /^(\d+) /; $c->cmd("LIST $n") } @$list ],
+    [ map { "+OK $_" } @$list ], 'each LIST line agrees with LIST n');
 
 my ($retr_st, $body) = $c->multi('RETR 1');
 is($retr_st, "+OK $size{1} octets", 'RETR status gives the size');

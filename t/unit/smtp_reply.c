@@ -6,8 +6,10 @@
 #include "smtp_reply.h"
 #include "smtp_reply_parser.h"
 #include "smtp_status.h"
+#include "stream.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static const struct {
 	unsigned int code;
@@ -344,10 +346,91 @@ static void test_status(void)
 	ok(smtp_status_enhanced_text("x") == NULL, "not a code");
 }
 
+/* ---- smtp_reply_parser_read_all over a blocking stream on a pipe ---- */
+
+struct read_all_ctx {
+	unsigned int want;	/* replies wanted */
+	unsigned int got;
+	unsigned int codes[4];
+};
+
+static bool read_all_wanted(void *ctx)
+{
+	struct read_all_ctx *r = ctx;
+
+	return r->got < r->want;
+}
+
+static void read_all_handle(void *ctx, const struct smtp_reply *reply)
+{
+	struct read_all_ctx *r = ctx;
+
+	if (r->got < 4)
+		r->codes[r->got] = reply->code;
+	r->got++;
+}
+
+/* Runs read_all over `input` (then end of input); returns its result. */
+static int read_all_run(const char *input, size_t max_line,
+			struct read_all_ctx *r, const char **error_r)
+{
+	struct smtp_reply_parser *p =
+		smtp_reply_parser_new(&smtp_reply_limits_default);
+	struct stream *s;
+	int fds[2], ret;
+
+	if (pipe(fds) < 0 ||
+	    write(fds[1], input, strlen(input)) != (ssize_t)strlen(input))
+		return -2;
+	close(fds[1]);
+	s = stream_new(NULL, fds[0], NULL, NULL, NULL);
+	ret = smtp_reply_parser_read_all(p, s, max_line, read_all_wanted,
+					 read_all_handle, r, error_r);
+	stream_free(&s);
+	smtp_reply_parser_free(&p);
+	return ret;
+}
+
+static void test_read_all(void)
+{
+	struct read_all_ctx r;
+	const char *error;
+
+	memset(&r, 0, sizeof(r));
+	r.want = 1;
+	is_int(read_all_run("250-a\r\n250 b\r\n354 go\r\n", 2046, &r,
+			    &error), 0, "read_all: stops when no reply is wanted");
+	is_int(r.got, 1, "read_all: one reply handed over");
+	is_int(r.codes[0], 250, "read_all: the multi-line one");
+
+	memset(&r, 0, sizeof(r));
+	r.want = 10;
+	is_int(read_all_run("250-a\r\n250 b\r\n354 go\r\n", 2046, &r,
+			    &error), -1, "read_all: end of input fails");
+	is_int(r.got, 2, "read_all: both replies first");
+	is_int(r.codes[1], 354, "read_all: in order");
+	ok(error == NULL, "read_all: a stream failure has no reply error");
+
+	memset(&r, 0, sizeof(r));
+	r.want = 10;
+	is_int(read_all_run("250 this line is too long\r\n", 16, &r, &error),
+	       -1, "read_all: over-long line fails");
+	is_str(error, "reply line too long", "read_all: says so");
+
+	memset(&r, 0, sizeof(r));
+	r.want = 10;
+	is_int(read_all_run("250 ok\r\nhello\r\n", 2046, &r, &error), -1,
+	       "read_all: malformed reply fails");
+	is_int(r.got, 1, "read_all: after the good one");
+	ok(error != NULL && strcmp(error, "reply line too long") != 0,
+	   "read_all: the parser's reason");
+}
+
 int main(void)
 {
 	test_write();
 	test_parse();
+	test_read_all();
 	test_used_counts();
 	test_status();
 	return tap_done();

@@ -97,6 +97,22 @@ sub login {
 	return $self->cmd("PASS $pass");
 }
 
+# As new(), for user `user` of Sealpost::Test `sp`: connects to the POP3
+# port, reads the greeting, upgrades with STLS and logs in with USER/PASS.
+# Dies on failure.
+sub login_new {
+	my ($class, $sp, $user) = @_;
+	my $c = $class->new(port => $sp->env('SEALPOST_POP3_PORT'),
+	    ca => $sp->env('SEALPOST_CA_FILE'));
+	$c->read_line;
+	my $r = $c->cmd('STLS');
+	croak "STLS refused: $r" unless defined $r && $r =~ /^\+OK/;
+	$c->start_tls;
+	$r = $c->login($user, $sp->password($user));
+	croak "login as $user failed: $r" unless defined $r && $r =~ /^\+OK/;
+	return $c;
+}
+
 # True when the server closes the connection (EOF within the deadline).
 sub closed {
 	my ($self) = @_;
