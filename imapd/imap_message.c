@@ -77,7 +77,7 @@ int imap_message_structure(struct imap_message *m, const char **error_r)
 		return -1;
 	}
 	root = mime_parse(m->data, m->size, NULL, NULL);
-	mime_cache_write(root, m->size, &record);
+	mime_cache_write(root, m->data, m->size, &record);
 	mime_part_free(&root);
 	if (mime_cache_read(record.data, record.len, m->size, &m->cache,
 			    error_r) < 0) {

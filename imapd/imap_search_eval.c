@@ -30,6 +30,11 @@ struct search_msg {
 	bool hdr_parsed;
 	struct buf body;	/* decoded text of every text part */
 	bool body_done;
+	/* The message's cache record and the header fields it stores, read
+	 * once for every header key that they can answer. */
+	struct buf record;
+	struct mime_cache_fields fields;
+	bool fields_tried;
 };
 
 bool imap_search_contains(const char *hay, size_t hay_len, const char *needle)
@@ -130,14 +135,71 @@ static bool search_header(struct search_msg *s)
 	return true;
 }
 
-/* Does any field named `name` contain `text` (decoded)? */
+/* The fields of the cache record, when they hold every field `name`
+ * (else false: the file must be read).  An expunged message reads as
+ * holding none, as search_msg_open() has it. */
+static bool search_cached(struct search_msg *s, const char *name,
+			  struct mime_cache_fields *fields_r, int *id_r)
+{
+	const char *error;
+	int id = mime_cache_field_id(name, strlen(name));
+
+	if (id < 0)
+		return false;
+	if (!s->fields_tried) {
+		s->fields_tried = true;
+		if (mbox_cache_read(s->sel->mbox, s->rec, &s->record,
+				    &error) < 0 || s->record.len == 0 ||
+		    mime_cache_fields_open(s->record.data, s->record.len,
+					   s->rec->size, &s->fields,
+					   &error) < 0)
+			memset(&s->fields, 0, sizeof(s->fields));
+	}
+	if ((s->fields.covered & (1u << id)) == 0)
+		return false;
+	*fields_r = s->fields;
+	*id_r = id;
+	return true;
+}
+
+/* Does an unfolded value contain `text` once its encoded words are
+ * decoded? */
+static bool search_value(const char *value, size_t len, const char *text,
+			 struct buf *decoded)
+{
+	buf_clear(decoded);
+	rfc2047_decode(value, len, decoded);
+	return imap_search_contains(decoded->data != NULL ? decoded->data : "",
+				    decoded->len, text);
+}
+
+/* Does any field named `name` contain `text` (decoded)?  From the cache
+ * record when it stores every such field: the values there are what
+ * message_header_unfold() makes of the file's, so the answer is the same
+ * as reading the file. */
 static bool search_field(struct search_msg *s, const char *name,
 			 const char *text)
 {
 	struct buf raw = BUF_INIT, decoded = BUF_INIT;
-	unsigned int f;
+	struct mime_cache_fields fields;
+	const char *value;
+	size_t value_len;
+	unsigned int f, id;
+	int want;
 	bool found = false;
 
+	if (s->sel->state[s->i] & IMAP_MSG_EXPUNGED)
+		return false;
+	if (!s->hdr_parsed && search_cached(s, name, &fields, &want)) {
+		while (!found && mime_cache_fields_next(&fields, &id, &value,
+							&value_len)) {
+			if (id == (unsigned int)want)
+				found = search_value(value, value_len, text,
+						     &decoded);
+		}
+		buf_free(&decoded);
+		return found;
+	}
 	if (!search_header(s))
 		return false;
 	for (f = 0; f < s->hdr.count && !found; f++) {
@@ -147,13 +209,9 @@ static bool search_field(struct search_msg *s, const char *name,
 		    strncasecmp(fld->name, name, fld->name_len) != 0)
 			continue;
 		buf_clear(&raw);
-		buf_clear(&decoded);
 		message_header_unfold(fld->value, fld->value_len, &raw);
-		rfc2047_decode(raw.data != NULL ? raw.data : "", raw.len,
-			       &decoded);
-		found = imap_search_contains(decoded.data != NULL ?
-					     decoded.data : "", decoded.len,
-					     text);
+		found = search_value(raw.data != NULL ? raw.data : "", raw.len,
+				     text, &decoded);
 	}
 	buf_free(&raw);
 	buf_free(&decoded);
@@ -289,15 +347,34 @@ static int64_t search_internal_days(const struct mbox_record *rec)
 static bool search_sent_cmp(struct search_msg *s, const struct imap_search_key *k)
 {
 	struct buf value = BUF_INIT;
+	struct mime_cache_fields fields;
+	const char *date;
+	size_t date_len;
 	long long days;
 	int64_t want = imap_date_days(&k->date);
-	bool ok;
+	unsigned int id;
+	int date_id;
+	bool ok = false;
 
-	if (!search_header(s))
+	if (s->sel->state[s->i] & IMAP_MSG_EXPUNGED)
 		return false;
-	ok = message_header_get(&s->hdr, "Date", &value) &&
-		imap_search_sent_days(buf_cstr(&value), value.len, &days);
-	buf_free(&value);
+	if (!s->hdr_parsed && search_cached(s, "Date", &fields, &date_id)) {
+		/* The first Date, as message_header_get() takes it. */
+		while (mime_cache_fields_next(&fields, &id, &date, &date_len)) {
+			if (id == (unsigned int)date_id) {
+				ok = imap_search_sent_days(date, date_len,
+							   &days);
+				break;
+			}
+		}
+	} else {
+		if (!search_header(s))
+			return false;
+		ok = message_header_get(&s->hdr, "Date", &value) &&
+			imap_search_sent_days(buf_cstr(&value), value.len,
+					      &days);
+		buf_free(&value);
+	}
 	if (!ok)
 		return false;
 	switch (k->type) {
@@ -402,6 +479,7 @@ bool imap_search_eval(const struct imap_selected *sel,
 	if (s.hdr_parsed)
 		message_header_deinit(&s.hdr);
 	buf_free(&s.body);
+	buf_free(&s.record);
 	imap_message_deinit(&s.m);
 	return match;
 }

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	root = mime_parse((const char *)data, size, NULL, NULL);
 	imap_bodystructure_write(root, false, &body);
 	imap_bodystructure_write(root, true, &bs);
-	mime_cache_write(root, size, &rec);
+	mime_cache_write(root, (const char *)data, size, &rec);
 	if (mime_cache_read(rec.data, rec.len, size, &cache, &error) < 0 ||
 	    strcmp(cache->body, buf_cstr(&body)) != 0 ||
 	    strcmp(cache->bodystructure, buf_cstr(&bs)) != 0 ||
