@@ -39,17 +39,39 @@ struct search_msg {
 
 bool imap_search_contains(const char *hay, size_t hay_len, const char *needle)
 {
-	size_t nlen = strlen(needle), i;
+	size_t nlen = strlen(needle);
+	const char *p, *last, *c, *lo_at = NULL, *up_at = NULL;
+	int lo, up;
+	bool lo_none, up_none;
 
 	if (nlen == 0)
 		return true;
 	if (nlen > hay_len)
 		return false;
-	for (i = 0; i + nlen <= hay_len; i++) {
-		if (tolower((unsigned char)hay[i]) ==
-		    tolower((unsigned char)needle[0]) &&
-		    strncasecmp(hay + i, needle, nlen) == 0)
+	/* The candidates are the places of the first character in either
+	 * case, found with memchr() (which reads a word at a time); each
+	 * memchr() starts where the last one of its case stopped, so the
+	 * haystack is scanned once for each case. */
+	lo = tolower((unsigned char)needle[0]);
+	up = toupper((unsigned char)needle[0]);
+	lo_none = false;
+	up_none = up == lo;
+	p = hay;
+	last = hay + (hay_len - nlen);
+	while (p <= last) {
+		if (!lo_none && (lo_at == NULL || lo_at < p) &&
+		    (lo_at = memchr(p, lo, (size_t)(last - p) + 1)) == NULL)
+			lo_none = true;
+		if (!up_none && (up_at == NULL || up_at < p) &&
+		    (up_at = memchr(p, up, (size_t)(last - p) + 1)) == NULL)
+			up_none = true;
+		if (lo_none && up_none)
+			return false;
+		c = lo_none ? up_at : up_none ? lo_at :
+			lo_at < up_at ? lo_at : up_at;
+		if (strncasecmp(c + 1, needle + 1, nlen - 1) == 0)
 			return true;
+		p = c + 1;
 	}
 	return false;
 }
@@ -259,6 +281,15 @@ static void search_collect_text(struct search_msg *s,
 
 		search_part_charset(s->m.data + part->header_offset,
 				    part->header_size, charset, sizeof(charset));
+		if (part->encoding != MIME_ENCODING_BASE64 &&
+		    part->encoding != MIME_ENCODING_QUOTED_PRINTABLE) {
+			/* The decoder would only copy these. */
+			(void)charset_to_utf8(charset, s->m.data +
+					      part->body_offset,
+					      part->body_size, &s->body);
+			buf_append_char(&s->body, '\n');
+			return;
+		}
 		mime_decoder_init(&dec, part->encoding);
 		mime_decoder_feed(&dec, s->m.data + part->body_offset,
 				  part->body_size, &decoded);

@@ -69,6 +69,11 @@ void charset_utf8_sanitize(const void *data, size_t len, struct buf *out)
 	if (len == 0)
 		return;
 	while (i < len) {
+		/* ASCII but NUL, the common case, without a call. */
+		if ((unsigned int)p[i] - 1u < 0x7fu) {
+			i++;
+			continue;
+		}
 		if (p[i] != 0 && (n = utf8_seq_len(p + i, len - i)) > 0) {
 			i += n;
 			continue;
