@@ -10,7 +10,10 @@
 #include "imapd/imap_selected.h"
 #include "imapd/imapd.h"
 
+#include "event.h"
+
 #include <stdlib.h>
+#include <time.h>
 
 void cmd_search_esearch(struct imap_client *c, const struct imap_command *cmd,
 			unsigned int returns, const uint32_t *res, size_t n,
@@ -62,18 +65,127 @@ void cmd_search_save(struct imap_selected *sel, const struct imap_command *cmd,
 	}
 }
 
+/* A SEARCH running over the messages of the selection, a slice at a time
+ * (man imapd.8, "Searching").  The session's own view (sequence numbers,
+ * flags, expunges) changes only when the session syncs, which no command
+ * does while a SEARCH runs, so every slice sees the same mailbox. */
+struct search_ctx {
+	struct imap_search *search;
+	uint32_t *res;
+	size_t n;		/* matches so far */
+	size_t next;		/* the next message to look at */
+	uint64_t modseq;
+	bool want_modseq;
+	struct event_timer *timer;
+};
+
+/* Messages looked at between two looks at the clock. */
+#define SEARCH_CLOCK_EVERY 16
+
+static void search_ctx_free(struct imap_client *c)
+{
+	struct search_ctx *s = c->cmd_ctx;
+
+	if (s == NULL)
+		return;
+	event_timer_remove(&s->timer);
+	free(s->res);
+	imap_search_free(&s->search);
+	free(s);
+	c->cmd_ctx = NULL;
+}
+
+static uint64_t search_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void search_finish(struct imap_client *c, const struct imap_command *cmd)
+{
+	struct search_ctx *s = c->cmd_ctx;
+	struct imap_selected *sel = c->sel;
+	unsigned int returns;
+	size_t i;
+
+	returns = s->search->has_return ? s->search->returns :
+		IMAP_SEARCH_RETURN_ALL;
+	if (returns & IMAP_SEARCH_RETURN_SAVE)
+		cmd_search_save(sel, cmd, returns, s->res, s->n);
+	if (s->search->has_return || (c->enabled & IMAP_ENABLED_IMAP4REV2)) {
+		/* RFC 5182 section 2.4: SAVE alone gives no ESEARCH. */
+		if (returns != IMAP_SEARCH_RETURN_SAVE)
+			cmd_search_esearch(c, cmd, returns, s->res, s->n,
+					   s->modseq);
+	} else {
+		struct buf line = BUF_INIT;
+
+		buf_append_str(&line, "* SEARCH");
+		for (i = 0; i < s->n; i++)
+			buf_printf(&line, " %u", s->res[i]);
+		if (s->modseq > 0)
+			buf_printf(&line, " (MODSEQ %llu)",
+				   (unsigned long long)s->modseq);
+		buf_append_str(&line, "\r\n");
+		imap_client_write(c, line.data, line.len);
+		buf_free(&line);
+	}
+	imap_client_done(c, "OK SEARCH completed");
+}
+
+/* Looks at messages for one slice; the timer brings it back for the next
+ * once the loop has served the other sessions. */
+static void search_run(struct imap_client *c)
+{
+	struct search_ctx *s = c->cmd_ctx;
+	struct imap_selected *sel = c->sel;
+	const struct imap_command *cmd = c->cmd;
+	unsigned int slice = c->daemon->set.imap_search_slice_ms;
+	uint64_t start = search_now_ms();
+	size_t done = 0;
+
+	while (s->next < sel->count) {
+		size_t i = s->next++;
+
+		if (imap_search_eval(sel, s->search, i)) {
+			s->res[s->n++] = cmd->uid ? sel->msgs[i].uid :
+				(uint32_t)i + 1;
+			/* The highest mod-sequence of the matches (3.1.5). */
+			if (s->want_modseq && sel->msgs[i].modseq > s->modseq)
+				s->modseq = sel->msgs[i].modseq;
+		}
+		done++;
+		if (s->next < sel->count &&
+		    (slice == 0 || (done % SEARCH_CLOCK_EVERY == 0 &&
+				    search_now_ms() - start >= slice))) {
+			event_timer_reset(s->timer);
+			return;
+		}
+	}
+	search_finish(c, cmd);
+}
+
+static void search_on_timer(void *ctx)
+{
+	struct imap_client *c = ctx;
+
+	imap_client_ref(c);
+	if (!c->closing && c->cmd_ctx != NULL)
+		search_run(c);
+	imap_client_unref(c);
+}
+
 void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 {
 	struct imap_selected *sel = c->sel;
 	struct imap_search *search = NULL;
 	struct imap_search_limits limits = imap_search_default_limits;
 	enum imap_search_parse_result r;
+	struct search_ctx *s;
 	const char *error;
-	uint32_t *res;
-	size_t i, n = 0;
 	unsigned int returns;
-	uint64_t modseq = 0;
-	bool want_modseq;
 
 	limits.max_depth = c->daemon->set.imap_max_list_depth;
 	r = imap_search_parse(cmd->args, 0, &limits, &search, &error);
@@ -104,40 +216,16 @@ void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 		imap_client_done_plain(c, "BAD %s", error);
 		return;
 	}
-	want_modseq = imap_search_has_key(&search->root, IMAP_SEARCH_MODSEQ);
-	if (want_modseq)
+	s = xcalloc(1, sizeof(*s));
+	s->search = search;
+	s->want_modseq = imap_search_has_key(&search->root,
+					     IMAP_SEARCH_MODSEQ);
+	if (s->want_modseq)
 		imap_condstore_enable(c);
-	res = xcalloc(sel->count + 1, sizeof(*res));
-	for (i = 0; i < sel->count; i++) {
-		if (!imap_search_eval(sel, search, i))
-			continue;
-		res[n++] = cmd->uid ? sel->msgs[i].uid : (uint32_t)i + 1;
-		/* The highest mod-sequence of the matches (3.1.5). */
-		if (want_modseq && sel->msgs[i].modseq > modseq)
-			modseq = sel->msgs[i].modseq;
-	}
-	returns = search->has_return ? search->returns :
-		IMAP_SEARCH_RETURN_ALL;
-	if (returns & IMAP_SEARCH_RETURN_SAVE)
-		cmd_search_save(sel, cmd, returns, res, n);
-	if (search->has_return || (c->enabled & IMAP_ENABLED_IMAP4REV2)) {
-		/* RFC 5182 section 2.4: SAVE alone gives no ESEARCH. */
-		if (returns != IMAP_SEARCH_RETURN_SAVE)
-			cmd_search_esearch(c, cmd, returns, res, n, modseq);
-	} else {
-		struct buf line = BUF_INIT;
-
-		buf_append_str(&line, "* SEARCH");
-		for (i = 0; i < n; i++)
-			buf_printf(&line, " %u", res[i]);
-		if (modseq > 0)
-			buf_printf(&line, " (MODSEQ %llu)",
-				   (unsigned long long)modseq);
-		buf_append_str(&line, "\r\n");
-		imap_client_write(c, line.data, line.len);
-		buf_free(&line);
-	}
-	free(res);
-	imap_search_free(&search);
-	imap_client_done(c, "OK SEARCH completed");
+	s->res = xcalloc(sel->count + 1, sizeof(*s->res));
+	s->timer = event_timer_add(c->daemon->loop, 0, 0, search_on_timer, c);
+	event_timer_stop(s->timer);
+	c->cmd_ctx = s;
+	c->cmd_ctx_free = search_ctx_free;
+	search_run(c);
 }
