@@ -5,6 +5,7 @@
 #include "imapd/imap_client.h"
 #include "imapd/imap_condstore.h"
 #include "imapd/imap_copy.h"
+#include "imapd/imap_message.h"
 #include "imapd/imap_search_eval.h"
 #include "imapd/imap_search_parse.h"
 #include "imapd/imap_selected.h"
@@ -77,10 +78,20 @@ struct search_ctx {
 	uint64_t modseq;
 	bool want_modseq;
 	struct event_timer *timer;
+	/* Files read ahead (see search_read_ahead()). */
+	bool reads_files;
+	bool reading_ahead;
+	size_t ahead;		/* messages below this were asked for */
 };
 
 /* Messages looked at between two looks at the clock. */
 #define SEARCH_CLOCK_EVERY 16
+/* Message files asked for ahead of the one being read, when reading from
+ * the disk: enough to keep a disk's queue busy, few enough that the pages
+ * are still cached when their turn comes. */
+#define SEARCH_READ_AHEAD 32
+/* A message that took this long (microseconds) was read from the disk. */
+#define SEARCH_SLOW_MESSAGE_US 500
 
 static void search_ctx_free(struct imap_client *c)
 {
@@ -95,12 +106,32 @@ static void search_ctx_free(struct imap_client *c)
 	c->cmd_ctx = NULL;
 }
 
-static uint64_t search_now_ms(void)
+static uint64_t search_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* A BODY search of a mailbox that is not in the page cache waits for the
+ * disk one file at a time; asking the kernel for the next files keeps
+ * several reads in flight.  It starts only once a message was slow to
+ * read, so a search of a cached mailbox pays nothing for it. */
+static void search_read_ahead(struct search_ctx *s,
+			      const struct imap_selected *sel)
+{
+	size_t end = s->next + SEARCH_READ_AHEAD;
+
+	if (end > sel->count)
+		end = sel->count;
+	if (s->ahead <= s->next)
+		s->ahead = s->next + 1;
+	for (; s->ahead < end; s->ahead++) {
+		if (!(sel->state[s->ahead] & IMAP_MSG_EXPUNGED))
+			imap_message_prefetch(sel->mbox,
+					      sel->msgs[s->ahead].uid);
+	}
 }
 
 static void search_finish(struct imap_client *c, const struct imap_command *cmd)
@@ -142,14 +173,24 @@ static void search_run(struct imap_client *c)
 	struct search_ctx *s = c->cmd_ctx;
 	struct imap_selected *sel = c->sel;
 	const struct imap_command *cmd = c->cmd;
-	unsigned int slice = c->daemon->set.imap_search_slice_ms;
-	uint64_t start = search_now_ms();
+	uint64_t slice = (uint64_t)c->daemon->set.imap_search_slice_ms * 1000;
+	uint64_t start = search_now_us(), t0 = 0;
 	size_t done = 0;
+	bool match;
 
 	while (s->next < sel->count) {
-		size_t i = s->next++;
+		size_t i = s->next;
 
-		if (imap_search_eval(sel, s->search, i)) {
+		if (s->reading_ahead)
+			search_read_ahead(s, sel);
+		if (s->reads_files && !s->reading_ahead)
+			t0 = search_now_us();
+		s->next++;
+		match = imap_search_eval(sel, s->search, i);
+		if (s->reads_files && !s->reading_ahead &&
+		    search_now_us() - t0 >= SEARCH_SLOW_MESSAGE_US)
+			s->reading_ahead = true;
+		if (match) {
 			s->res[s->n++] = cmd->uid ? sel->msgs[i].uid :
 				(uint32_t)i + 1;
 			/* The highest mod-sequence of the matches (3.1.5). */
@@ -159,7 +200,7 @@ static void search_run(struct imap_client *c)
 		done++;
 		if (s->next < sel->count &&
 		    (slice == 0 || (done % SEARCH_CLOCK_EVERY == 0 &&
-				    search_now_ms() - start >= slice))) {
+				    search_now_us() - start >= slice))) {
 			event_timer_reset(s->timer);
 			return;
 		}
@@ -220,6 +261,7 @@ void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 	s->search = search;
 	s->want_modseq = imap_search_has_key(&search->root,
 					     IMAP_SEARCH_MODSEQ);
+	s->reads_files = imap_search_reads_files(search);
 	if (s->want_modseq)
 		imap_condstore_enable(c);
 	s->res = xcalloc(sel->count + 1, sizeof(*s->res));

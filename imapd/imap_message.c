@@ -7,6 +7,7 @@
 #include "mime_part.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -160,6 +161,16 @@ void imap_message_deinit(struct imap_message *m)
 	mime_cache_free(&m->cache);
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
+}
+
+void imap_message_prefetch(struct mbox *mbox, uint32_t uid)
+{
+	int fd = mbox_message_open(mbox, uid);
+
+	if (fd < 0)
+		return;
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+	close(fd);
 }
 
 static bool imap_message_field_listed(const char *name, size_t len,

@@ -47,6 +47,11 @@ int imap_message_data(struct imap_message *m, const char **error_r);
 int imap_message_structure(struct imap_message *m, const char **error_r);
 void imap_message_deinit(struct imap_message *m);
 
+/* Asks the kernel to start reading a message file into the page cache
+ * (posix_fadvise WILLNEED), so that a later imap_message_data() finds it
+ * there.  A file that is gone is ignored. */
+void imap_message_prefetch(struct mbox *mbox, uint32_t uid);
+
 /* The section a FETCH BODY[...]/BINARY[...] names (imap_fetch_parse.h). */
 struct imap_fetch_body;
 

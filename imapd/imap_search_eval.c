@@ -495,6 +495,26 @@ static bool search_key(struct search_msg *s, const struct imap_search_key *k)
 	return false;
 }
 
+static bool search_key_reads_files(const struct imap_search_key *k)
+{
+	size_t c;
+
+	if (k->type == IMAP_SEARCH_BODY || k->type == IMAP_SEARCH_TEXT ||
+	    (k->type == IMAP_SEARCH_HEADER &&
+	     mime_cache_field_id(k->str, strlen(k->str)) < 0))
+		return true;
+	for (c = 0; c < k->child_count; c++) {
+		if (search_key_reads_files(&k->children[c]))
+			return true;
+	}
+	return false;
+}
+
+bool imap_search_reads_files(const struct imap_search *search)
+{
+	return search_key_reads_files(&search->root);
+}
+
 bool imap_search_eval(const struct imap_selected *sel,
 		      const struct imap_search *search, size_t i)
 {

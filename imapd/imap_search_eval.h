@@ -22,6 +22,10 @@ struct imap_selected;
 bool imap_search_eval(const struct imap_selected *sel,
 		      const struct imap_search *search, size_t i);
 
+/* Does the search read message files whatever the cache holds (BODY,
+ * TEXT, HEADER of a field the cache does not keep)? */
+bool imap_search_reads_files(const struct imap_search *search);
+
 /* Case-insensitive (ASCII) substring search; an empty needle matches. */
 bool imap_search_contains(const char *hay, size_t hay_len, const char *needle);
 

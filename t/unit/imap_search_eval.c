@@ -1,8 +1,12 @@
 /* Unit tests for imapd/imap_search_eval.c: the substring match that every
  * text key uses agrees with a plain reading of "contains, ignoring ASCII
- * case" on fixed and on random inputs. */
+ * case" on fixed and on random inputs; which searches read message files
+ * whatever the cache holds. */
 #include "tap.h"
+#include "buf.h"
 #include "imapd/imap_search_eval.h"
+#include "imapd/imap_search_parse.h"
+#include "imap_test_cmd.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -22,6 +26,42 @@ static bool naive(const char *hay, size_t len, const char *needle)
 			return true;
 	}
 	return false;
+}
+
+/* 1: reads files, 0: does not, -1: did not parse. */
+static int reads_files(const char *args)
+{
+	struct buf line = BUF_INIT;
+	struct imap_command *cmd;
+	struct imap_search *search = NULL;
+	const char *error;
+	int ret = -1;
+
+	buf_printf(&line, "a SEARCH %s\r\n", args);
+	cmd = test_command(buf_cstr(&line), false);
+	buf_free(&line);
+	if (cmd != NULL &&
+	    imap_search_parse(cmd->args, 0, NULL, &search, &error) ==
+	    IMAP_SEARCH_PARSE_OK)
+		ret = imap_search_reads_files(search) ? 1 : 0;
+	imap_search_free(&search);
+	imap_command_free(&cmd);
+	return ret;
+}
+
+static void test_reads_files(void)
+{
+	is_int(reads_files("BODY x"), 1, "BODY reads files");
+	is_int(reads_files("TEXT x"), 1, "TEXT reads files");
+	is_int(reads_files("SUBJECT x FROM y TO z CC a BCC b"), 0,
+	       "the address and subject keys do not");
+	is_int(reads_files("SENTSINCE 1-Jan-2020 UNSEEN"), 0, "nor SENT*");
+	is_int(reads_files("HEADER Message-ID x"), 0,
+	       "nor HEADER of a cached field");
+	is_int(reads_files("HEADER X-Mailer x"), 1,
+	       "HEADER of another field does");
+	is_int(reads_files("OR FROM a NOT (SEEN BODY b)"), 1,
+	       "found inside OR, NOT and lists");
 }
 
 int main(void)
@@ -56,5 +96,6 @@ int main(void)
 			agree = false;
 	}
 	ok(agree, "agrees with the plain reading on 20000 random cases");
+	test_reads_files();
 	return tap_done();
 }
