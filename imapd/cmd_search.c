@@ -12,6 +12,7 @@
 #include "imapd/imapd.h"
 
 #include "event.h"
+#include "mbox_cache_window.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -78,9 +79,11 @@ struct search_ctx {
 	uint64_t modseq;
 	bool want_modseq;
 	struct event_timer *timer;
+	struct mbox_cache_window window;
 	/* Files read ahead (see search_read_ahead()). */
 	bool reads_files;
 	bool reading_ahead;
+	unsigned int slow;	/* slow messages, less the fast ones since */
 	size_t ahead;		/* messages below this were asked for */
 };
 
@@ -90,8 +93,11 @@ struct search_ctx {
  * the disk: enough to keep a disk's queue busy, few enough that the pages
  * are still cached when their turn comes. */
 #define SEARCH_READ_AHEAD 32
-/* A message that took this long (microseconds) was read from the disk. */
+/* A message that took this long (microseconds) was read from the disk;
+ * reading ahead starts after a few more slow messages than fast ones (one
+ * slow message alone may have been a busy CPU's doing). */
 #define SEARCH_SLOW_MESSAGE_US 500
+#define SEARCH_SLOW_MESSAGES 4
 
 static void search_ctx_free(struct imap_client *c)
 {
@@ -100,6 +106,7 @@ static void search_ctx_free(struct imap_client *c)
 	if (s == NULL)
 		return;
 	event_timer_remove(&s->timer);
+	mbox_cache_window_free(&s->window);
 	free(s->res);
 	imap_search_free(&s->search);
 	free(s);
@@ -186,10 +193,14 @@ static void search_run(struct imap_client *c)
 		if (s->reads_files && !s->reading_ahead)
 			t0 = search_now_us();
 		s->next++;
-		match = imap_search_eval(sel, s->search, i);
-		if (s->reads_files && !s->reading_ahead &&
-		    search_now_us() - t0 >= SEARCH_SLOW_MESSAGE_US)
-			s->reading_ahead = true;
+		match = imap_search_eval(sel, s->search, i, &s->window);
+		if (s->reads_files && !s->reading_ahead) {
+			if (search_now_us() - t0 >= SEARCH_SLOW_MESSAGE_US)
+				s->reading_ahead =
+					++s->slow >= SEARCH_SLOW_MESSAGES;
+			else if (s->slow > 0)
+				s->slow--;
+		}
 		if (match) {
 			s->res[s->n++] = cmd->uid ? sel->msgs[i].uid :
 				(uint32_t)i + 1;

@@ -6,6 +6,7 @@
 #include "imapd/imap_selected.h"
 #include "charset.h"
 #include "message_header.h"
+#include "mbox_cache_window.h"
 #include "mime_cache.h"
 #include "mime_decode.h"
 #include "mime_field.h"
@@ -32,6 +33,7 @@ struct search_msg {
 	bool body_done;
 	/* The message's cache record and the header fields it stores, read
 	 * once for every header key that they can answer. */
+	struct mbox_cache_window *window;
 	struct buf record;
 	struct mime_cache_fields fields;
 	bool fields_tried;
@@ -169,11 +171,23 @@ static bool search_cached(struct search_msg *s, const char *name,
 	if (id < 0)
 		return false;
 	if (!s->fields_tried) {
+		const char *data = NULL;
+		size_t len = 0;
+		int ret;
+
 		s->fields_tried = true;
-		if (mbox_cache_read(s->sel->mbox, s->rec, &s->record,
-				    &error) < 0 || s->record.len == 0 ||
-		    mime_cache_fields_open(s->record.data, s->record.len,
-					   s->rec->size, &s->fields,
+		if (s->window != NULL) {
+			ret = mbox_cache_window_read(s->sel->mbox, s->rec,
+						     s->window, &data, &len,
+						     &error);
+		} else {
+			ret = mbox_cache_read(s->sel->mbox, s->rec, &s->record,
+					      &error);
+			data = s->record.data;
+			len = s->record.len;
+		}
+		if (ret < 0 || len == 0 ||
+		    mime_cache_fields_open(data, len, s->rec->size, &s->fields,
 					   &error) < 0)
 			memset(&s->fields, 0, sizeof(s->fields));
 	}
@@ -516,7 +530,8 @@ bool imap_search_reads_files(const struct imap_search *search)
 }
 
 bool imap_search_eval(const struct imap_selected *sel,
-		      const struct imap_search *search, size_t i)
+		      const struct imap_search *search, size_t i,
+		      struct mbox_cache_window *window)
 {
 	struct search_msg s;
 	bool match;
@@ -525,6 +540,7 @@ bool imap_search_eval(const struct imap_selected *sel,
 	s.sel = sel;
 	s.i = i;
 	s.rec = &sel->msgs[i];
+	s.window = window;
 	imap_message_init(&s.m, sel->mbox, s.rec);
 	match = search_key(&s, &search->root);
 	if (s.hdr_parsed)
