@@ -117,37 +117,50 @@ int imap_message_data(struct imap_message *m, const char **error_r)
 	return 0;
 }
 
+/* The cache is derived data: parse the message again. */
+static int imap_message_parse(struct imap_message *m, const char **error_r)
+{
+	struct buf record = BUF_INIT;
+	struct mime_part *root;
+	int ret;
+
+	if (imap_message_data(m, error_r) < 0)
+		return -1;
+	root = mime_parse(m->data, m->size, NULL, NULL);
+	mime_cache_write(root, m->data, m->size, &record);
+	mime_part_free(&root);
+	ret = mime_cache_read(record.data, record.len, m->size, &m->cache,
+			      error_r);
+	buf_free(&record);
+	return ret;
+}
+
+int imap_message_structure_from(struct imap_message *m, const void *record,
+				size_t len, const char **error_r)
+{
+	const char *error;
+
+	if (m->cache != NULL)
+		return 0;
+	if (len > 0 && mime_cache_read(record, len, m->rec.size, &m->cache,
+				       &error) == 0)
+		return 0;
+	return imap_message_parse(m, error_r);
+}
+
 int imap_message_structure(struct imap_message *m, const char **error_r)
 {
 	struct buf record = BUF_INIT;
 	const char *error;
-	struct mime_part *root;
+	int ret;
 
 	if (m->cache != NULL)
 		return 0;
-	if (mbox_cache_read(m->mbox, &m->rec, &record, &error) == 0 &&
-	    record.len > 0 &&
-	    mime_cache_read(record.data, record.len, m->rec.size, &m->cache,
-			    &error) == 0) {
-		buf_free(&record);
-		return 0;
-	}
-	/* The cache is derived data: parse the message again. */
-	buf_clear(&record);
-	if (imap_message_data(m, error_r) < 0) {
-		buf_free(&record);
-		return -1;
-	}
-	root = mime_parse(m->data, m->size, NULL, NULL);
-	mime_cache_write(root, m->data, m->size, &record);
-	mime_part_free(&root);
-	if (mime_cache_read(record.data, record.len, m->size, &m->cache,
-			    error_r) < 0) {
-		buf_free(&record);
-		return -1;
-	}
+	if (mbox_cache_read(m->mbox, &m->rec, &record, &error) < 0)
+		buf_clear(&record);
+	ret = imap_message_structure_from(m, record.data, record.len, error_r);
 	buf_free(&record);
-	return 0;
+	return ret;
 }
 
 void imap_message_deinit(struct imap_message *m)

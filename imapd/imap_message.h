@@ -45,6 +45,11 @@ int imap_message_data(struct imap_message *m, const char **error_r);
 /* Loads the structure (ENVELOPE, BODY, BODYSTRUCTURE strings and part
  * offsets).  -1 with a reason. */
 int imap_message_structure(struct imap_message *m, const char **error_r);
+/* The same from a cache record the caller has read (a SEARCH reads them
+ * through a window): parsed again from the file when the record is
+ * refused.  -1 with a reason. */
+int imap_message_structure_from(struct imap_message *m, const void *record,
+				size_t len, const char **error_r);
 void imap_message_deinit(struct imap_message *m);
 
 /* Asks the kernel to start reading a message file into the page cache

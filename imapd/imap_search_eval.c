@@ -35,6 +35,9 @@ struct search_msg {
 	 * once for every header key that they can answer. */
 	struct mbox_cache_window *window;
 	struct buf record;
+	const char *record_data;	/* in `record` or the window */
+	size_t record_len;
+	bool record_tried;
 	struct mime_cache_fields fields;
 	bool fields_tried;
 };
@@ -159,6 +162,30 @@ static bool search_header(struct search_msg *s)
 	return true;
 }
 
+/* Reads the message's cache record once (length 0 when there is none or
+ * it is bad). */
+static void search_record(struct search_msg *s)
+{
+	const char *error;
+	int ret;
+
+	if (s->record_tried)
+		return;
+	s->record_tried = true;
+	if (s->window != NULL) {
+		ret = mbox_cache_window_read(s->sel->mbox, s->rec, s->window,
+					     &s->record_data, &s->record_len,
+					     &error);
+	} else {
+		ret = mbox_cache_read(s->sel->mbox, s->rec, &s->record,
+				      &error);
+		s->record_data = s->record.data;
+		s->record_len = s->record.len;
+	}
+	if (ret < 0)
+		s->record_len = 0;
+}
+
 /* The fields of the cache record, when they hold every field `name`
  * (else false: the file must be read).  An expunged message reads as
  * holding none, as search_msg_open() has it. */
@@ -171,23 +198,11 @@ static bool search_cached(struct search_msg *s, const char *name,
 	if (id < 0)
 		return false;
 	if (!s->fields_tried) {
-		const char *data = NULL;
-		size_t len = 0;
-		int ret;
-
 		s->fields_tried = true;
-		if (s->window != NULL) {
-			ret = mbox_cache_window_read(s->sel->mbox, s->rec,
-						     s->window, &data, &len,
-						     &error);
-		} else {
-			ret = mbox_cache_read(s->sel->mbox, s->rec, &s->record,
-					      &error);
-			data = s->record.data;
-			len = s->record.len;
-		}
-		if (ret < 0 || len == 0 ||
-		    mime_cache_fields_open(data, len, s->rec->size, &s->fields,
+		search_record(s);
+		if (s->record_len == 0 ||
+		    mime_cache_fields_open(s->record_data, s->record_len,
+					   s->rec->size, &s->fields,
 					   &error) < 0)
 			memset(&s->fields, 0, sizeof(s->fields));
 	}
@@ -323,7 +338,9 @@ static bool search_body(struct search_msg *s, const char *text)
 		return false;
 	if (!s->body_done) {
 		s->body_done = true;
-		if (imap_message_structure(&s->m, &error) == 0)
+		search_record(s);
+		if (imap_message_structure_from(&s->m, s->record_data,
+						s->record_len, &error) == 0)
 			search_collect_text(s, s->m.cache->root);
 	}
 	return imap_search_contains(s->body.data != NULL ? s->body.data : "",
