@@ -7,6 +7,20 @@
 #include <string.h>
 #include <unistd.h>
 
+int mbox_cache_open(struct mbox *mb, const char **error_r)
+{
+	char *path;
+
+	if (mb->cache_fd >= 0)
+		return 0;
+	path = mbox_path(mb, "cache");
+	mb->cache_fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (mb->cache_fd < 0)
+		return mbox_fail_errno(mb, error_r, "cache");
+	return 0;
+}
+
 /* Makes [offset, offset + len) of the cache file lie in the window,
  * reading from `offset` on when it does not. */
 static int window_fill(struct mbox *mb, struct mbox_cache_window *w,
@@ -19,14 +33,8 @@ static int window_fill(struct mbox *mb, struct mbox_cache_window *w,
 	if (offset >= w->offset && w->buf.len >= len &&
 	    offset - w->offset <= w->buf.len - len)
 		return 0;
-	if (mb->cache_fd < 0) {
-		char *path = mbox_path(mb, "cache");
-
-		mb->cache_fd = open(path, O_RDONLY | O_CLOEXEC);
-		free(path);
-		if (mb->cache_fd < 0)
-			return mbox_fail_errno(mb, error_r, "cache");
-	}
+	if (mbox_cache_open(mb, error_r) < 0)
+		return -1;
 	buf_clear(&w->buf);
 	buf_reserve(&w->buf, want);
 	n = pread(mb->cache_fd, w->buf.data, want, (off_t)offset);
