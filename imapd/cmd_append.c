@@ -194,7 +194,7 @@ static void imap_append_cache(const char *path, uint64_t size, struct buf *out)
 	if (data == MAP_FAILED)
 		return;
 	root = mime_parse(data != NULL ? data : "", size, NULL, NULL);
-	mime_cache_write(root, size, out);
+	mime_cache_write(root, data != NULL ? data : "", size, out);
 	mime_part_free(&root);
 	if (data != NULL)
 		munmap(data, size);

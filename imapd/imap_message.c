@@ -7,6 +7,9 @@
 #include "mime_part.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -15,6 +18,64 @@
 #include <unistd.h>
 
 static char imap_message_error[256];
+
+/* One buffer per process for the small files read into memory: most
+ * commands hold one message at a time.  A message read while another
+ * holds it (a FETCH waiting for its client to read, while another
+ * session's SEARCH runs) gets a buffer of its own. */
+static struct buf imap_message_shared = BUF_INIT;
+static bool imap_message_shared_busy;
+
+static struct buf *imap_message_buf_take(void)
+{
+	if (!imap_message_shared_busy) {
+		imap_message_shared_busy = true;
+		return &imap_message_shared;
+	}
+	return xcalloc(1, sizeof(struct buf));
+}
+
+static void imap_message_buf_give(struct buf *b)
+{
+	if (b == &imap_message_shared) {
+		imap_message_shared_busy = false;
+		buf_clear(b);
+		return;
+	}
+	buf_free(b);
+	free(b);
+}
+
+static int imap_message_fail(struct imap_message *m, const char *what,
+			     const char **error_r)
+{
+	snprintf(imap_message_error, sizeof(imap_message_error),
+		 "message %u: %s%s%s", m->rec.uid, what, *what ? ": " : "",
+		 strerror(errno));
+	*error_r = imap_message_error;
+	return -1;
+}
+
+/* A file of the size the index gives, read whole: asking for one byte
+ * more shows the size is right without an fstat(). */
+static bool imap_message_read(struct imap_message *m)
+{
+	struct buf *b = imap_message_buf_take();
+	ssize_t n;
+
+	buf_reserve(b, (size_t)m->rec.size + 1);
+	n = pread(m->fd, b->data, (size_t)m->rec.size + 1, 0);
+	if (n < 0 || (uint64_t)n != m->rec.size) {
+		imap_message_buf_give(b);
+		return false;
+	}
+	b->len = (size_t)n;
+	b->data[n] = '\0';
+	m->read_buf = b;
+	m->data = b->data;
+	m->size = b->len;
+	return true;
+}
 
 void imap_message_init(struct imap_message *m, struct mbox *mbox,
 		       const struct mbox_record *rec)
@@ -33,70 +94,96 @@ int imap_message_data(struct imap_message *m, const char **error_r)
 	if (m->data != NULL)
 		return 0;
 	m->fd = mbox_message_open(m->mbox, m->rec.uid);
-	if (m->fd < 0 || fstat(m->fd, &st) < 0) {
-		snprintf(imap_message_error, sizeof(imap_message_error),
-			 "message %u: %s", m->rec.uid, strerror(errno));
-		*error_r = imap_message_error;
-		return -1;
+	if (m->fd < 0)
+		return imap_message_fail(m, "", error_r);
+	if (m->rec.size <= IMAP_MESSAGE_READ_MAX && imap_message_read(m)) {
+		/* Everything is in memory: the descriptor is not needed. */
+		close(m->fd);
+		m->fd = -1;
+		return 0;
 	}
+	if (fstat(m->fd, &st) < 0)
+		return imap_message_fail(m, "", error_r);
 	m->size = (size_t)st.st_size;
 	if (m->size == 0) {
 		m->data = "";
 		return 0;
 	}
 	p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, m->fd, 0);
-	if (p == MAP_FAILED) {
-		snprintf(imap_message_error, sizeof(imap_message_error),
-			 "message %u: mmap: %s", m->rec.uid, strerror(errno));
-		*error_r = imap_message_error;
-		return -1;
-	}
+	if (p == MAP_FAILED)
+		return imap_message_fail(m, "mmap", error_r);
 	m->data = p;
+	m->mapped = true;
 	return 0;
+}
+
+/* The cache is derived data: parse the message again. */
+static int imap_message_parse(struct imap_message *m, const char **error_r)
+{
+	struct buf record = BUF_INIT;
+	struct mime_part *root;
+	int ret;
+
+	if (imap_message_data(m, error_r) < 0)
+		return -1;
+	root = mime_parse(m->data, m->size, NULL, NULL);
+	mime_cache_write(root, m->data, m->size, &record);
+	mime_part_free(&root);
+	ret = mime_cache_read(record.data, record.len, m->size, &m->cache,
+			      error_r);
+	buf_free(&record);
+	return ret;
+}
+
+int imap_message_structure_from(struct imap_message *m, const void *record,
+				size_t len, const char **error_r)
+{
+	const char *error;
+
+	if (m->cache != NULL)
+		return 0;
+	if (len > 0 && mime_cache_read(record, len, m->rec.size, &m->cache,
+				       &error) == 0)
+		return 0;
+	return imap_message_parse(m, error_r);
 }
 
 int imap_message_structure(struct imap_message *m, const char **error_r)
 {
 	struct buf record = BUF_INIT;
 	const char *error;
-	struct mime_part *root;
+	int ret;
 
 	if (m->cache != NULL)
 		return 0;
-	if (mbox_cache_read(m->mbox, &m->rec, &record, &error) == 0 &&
-	    record.len > 0 &&
-	    mime_cache_read(record.data, record.len, m->rec.size, &m->cache,
-			    &error) == 0) {
-		buf_free(&record);
-		return 0;
-	}
-	/* The cache is derived data: parse the message again. */
-	buf_clear(&record);
-	if (imap_message_data(m, error_r) < 0) {
-		buf_free(&record);
-		return -1;
-	}
-	root = mime_parse(m->data, m->size, NULL, NULL);
-	mime_cache_write(root, m->size, &record);
-	mime_part_free(&root);
-	if (mime_cache_read(record.data, record.len, m->size, &m->cache,
-			    error_r) < 0) {
-		buf_free(&record);
-		return -1;
-	}
+	if (mbox_cache_read(m->mbox, &m->rec, &record, &error) < 0)
+		buf_clear(&record);
+	ret = imap_message_structure_from(m, record.data, record.len, error_r);
 	buf_free(&record);
-	return 0;
+	return ret;
 }
 
 void imap_message_deinit(struct imap_message *m)
 {
-	if (m->data != NULL && m->size > 0)
+	if (m->mapped)
 		munmap((void *)m->data, m->size);
+	if (m->read_buf != NULL)
+		imap_message_buf_give(m->read_buf);
 	if (m->fd >= 0)
 		close(m->fd);
 	mime_cache_free(&m->cache);
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
+}
+
+void imap_message_prefetch(struct mbox *mbox, uint32_t uid)
+{
+	int fd = mbox_message_open(mbox, uid);
+
+	if (fd < 0)
+		return;
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+	close(fd);
 }
 
 static bool imap_message_field_listed(const char *name, size_t len,

@@ -8,6 +8,7 @@
  * cache entry is missing or damaged, which the cache format allows).
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -16,23 +17,45 @@
 struct mime_cache;
 struct mime_part;
 
+/* Files up to this size are read with one pread() rather than mapped: a
+ * mapping costs mmap, page faults and munmap (with its TLB shootdown), far
+ * more than copying a few pages, and a SEARCH BODY reads every file.  The
+ * bound keeps the memory a worker holds for it small; bigger files are
+ * mapped, which also lets FETCH send them without a copy. */
+#define IMAP_MESSAGE_READ_MAX (256 * 1024)
+
 struct imap_message {
 	struct mbox *mbox;
 	struct mbox_record rec;
 	int fd;
-	const char *data;	/* the whole file, mapped; NULL until read */
+	/* The whole file: read into memory (a small one) or mapped; NULL
+	 * until read. */
+	const char *data;
 	size_t size;
+	bool mapped;		/* data is a mapping of the file */
+	struct buf *read_buf;	/* data is in this buffer (see .c) */
 	struct mime_cache *cache;
 };
 
 void imap_message_init(struct imap_message *m, struct mbox *mbox,
 		       const struct mbox_record *rec);
-/* Maps the file.  -1 with a reason when it is gone (expunged). */
+/* Reads the file (up to IMAP_MESSAGE_READ_MAX bytes into memory, beyond
+ * that by mapping it).  -1 with a reason when it is gone (expunged). */
 int imap_message_data(struct imap_message *m, const char **error_r);
 /* Loads the structure (ENVELOPE, BODY, BODYSTRUCTURE strings and part
  * offsets).  -1 with a reason. */
 int imap_message_structure(struct imap_message *m, const char **error_r);
+/* The same from a cache record the caller has read (a SEARCH reads them
+ * through a window): parsed again from the file when the record is
+ * refused.  -1 with a reason. */
+int imap_message_structure_from(struct imap_message *m, const void *record,
+				size_t len, const char **error_r);
 void imap_message_deinit(struct imap_message *m);
+
+/* Asks the kernel to start reading a message file into the page cache
+ * (posix_fadvise WILLNEED), so that a later imap_message_data() finds it
+ * there.  A file that is gone is ignored. */
+void imap_message_prefetch(struct mbox *mbox, uint32_t uid);
 
 /* The section a FETCH BODY[...]/BINARY[...] names (imap_fetch_parse.h). */
 struct imap_fetch_body;

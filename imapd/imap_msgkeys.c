@@ -219,7 +219,7 @@ struct imap_msgkeys *imap_msgkeys_search(const struct imap_selected *sel,
 	size_t i, n = 0;
 
 	for (i = 0; i < sel->count; i++) {
-		if (imap_search_eval(sel, search, i))
+		if (imap_search_eval(sel, search, i, NULL))
 			imap_msgkeys_load(sel, i, what, &keys[n++]);
 	}
 	*count_r = n;

@@ -6,6 +6,7 @@
 #include "imapd/imap_selected.h"
 #include "charset.h"
 #include "message_header.h"
+#include "mbox_cache_window.h"
 #include "mime_cache.h"
 #include "mime_decode.h"
 #include "mime_field.h"
@@ -30,21 +31,52 @@ struct search_msg {
 	bool hdr_parsed;
 	struct buf body;	/* decoded text of every text part */
 	bool body_done;
+	/* The message's cache record and the header fields it stores, read
+	 * once for every header key that they can answer. */
+	struct mbox_cache_window *window;
+	struct buf record;
+	const char *record_data;	/* in `record` or the window */
+	size_t record_len;
+	bool record_tried;
+	struct mime_cache_fields fields;
+	bool fields_tried;
 };
 
 bool imap_search_contains(const char *hay, size_t hay_len, const char *needle)
 {
-	size_t nlen = strlen(needle), i;
+	size_t nlen = strlen(needle);
+	const char *p, *last, *c, *lo_at = NULL, *up_at = NULL;
+	int lo, up;
+	bool lo_none, up_none;
 
 	if (nlen == 0)
 		return true;
 	if (nlen > hay_len)
 		return false;
-	for (i = 0; i + nlen <= hay_len; i++) {
-		if (tolower((unsigned char)hay[i]) ==
-		    tolower((unsigned char)needle[0]) &&
-		    strncasecmp(hay + i, needle, nlen) == 0)
+	/* The candidates are the places of the first character in either
+	 * case, found with memchr() (which reads a word at a time); each
+	 * memchr() starts where the last one of its case stopped, so the
+	 * haystack is scanned once for each case. */
+	lo = tolower((unsigned char)needle[0]);
+	up = toupper((unsigned char)needle[0]);
+	lo_none = false;
+	up_none = up == lo;
+	p = hay;
+	last = hay + (hay_len - nlen);
+	while (p <= last) {
+		if (!lo_none && (lo_at == NULL || lo_at < p) &&
+		    (lo_at = memchr(p, lo, (size_t)(last - p) + 1)) == NULL)
+			lo_none = true;
+		if (!up_none && (up_at == NULL || up_at < p) &&
+		    (up_at = memchr(p, up, (size_t)(last - p) + 1)) == NULL)
+			up_none = true;
+		if (lo_none && up_none)
+			return false;
+		c = lo_none ? up_at : up_none ? lo_at :
+			lo_at < up_at ? lo_at : up_at;
+		if (strncasecmp(c + 1, needle + 1, nlen - 1) == 0)
 			return true;
+		p = c + 1;
 	}
 	return false;
 }
@@ -130,14 +162,95 @@ static bool search_header(struct search_msg *s)
 	return true;
 }
 
-/* Does any field named `name` contain `text` (decoded)? */
+/* Reads the message's cache record once (length 0 when there is none or
+ * it is bad). */
+static void search_record(struct search_msg *s)
+{
+	const char *error;
+	int ret;
+
+	if (s->record_tried)
+		return;
+	s->record_tried = true;
+	if (s->window != NULL) {
+		ret = mbox_cache_window_read(s->sel->mbox, s->rec, s->window,
+					     &s->record_data, &s->record_len,
+					     &error);
+	} else {
+		ret = mbox_cache_read(s->sel->mbox, s->rec, &s->record,
+				      &error);
+		s->record_data = s->record.data;
+		s->record_len = s->record.len;
+	}
+	if (ret < 0)
+		s->record_len = 0;
+}
+
+/* The fields of the cache record, when they hold every field `name`
+ * (else false: the file must be read).  An expunged message reads as
+ * holding none, as search_msg_open() has it. */
+static bool search_cached(struct search_msg *s, const char *name,
+			  struct mime_cache_fields *fields_r, int *id_r)
+{
+	const char *error;
+	int id = mime_cache_field_id(name, strlen(name));
+
+	if (id < 0)
+		return false;
+	if (!s->fields_tried) {
+		s->fields_tried = true;
+		search_record(s);
+		if (s->record_len == 0 ||
+		    mime_cache_fields_open(s->record_data, s->record_len,
+					   s->rec->size, &s->fields,
+					   &error) < 0)
+			memset(&s->fields, 0, sizeof(s->fields));
+	}
+	if ((s->fields.covered & (1u << id)) == 0)
+		return false;
+	*fields_r = s->fields;
+	*id_r = id;
+	return true;
+}
+
+/* Does an unfolded value contain `text` once its encoded words are
+ * decoded? */
+static bool search_value(const char *value, size_t len, const char *text,
+			 struct buf *decoded)
+{
+	buf_clear(decoded);
+	rfc2047_decode(value, len, decoded);
+	return imap_search_contains(decoded->data != NULL ? decoded->data : "",
+				    decoded->len, text);
+}
+
+/* Does any field named `name` contain `text` (decoded)?  From the cache
+ * record when it stores every such field: the values there are what
+ * message_header_unfold() makes of the file's, so the answer is the same
+ * as reading the file. */
 static bool search_field(struct search_msg *s, const char *name,
 			 const char *text)
 {
 	struct buf raw = BUF_INIT, decoded = BUF_INIT;
-	unsigned int f;
+	struct mime_cache_fields fields;
+	const char *value;
+	size_t value_len;
+	unsigned int f, id;
+	int want;
 	bool found = false;
 
+	if (s->sel->state[s->i] & IMAP_MSG_EXPUNGED)
+		return false;
+	if (!s->hdr_parsed && search_cached(s, name, &fields, &want)) {
+		while (!found && mime_cache_fields_next(&fields, &id, &value,
+							&value_len)) {
+			if (id == (unsigned int)want)
+				found = search_value(value, value_len, text,
+						     &decoded);
+		}
+		buf_free(&decoded);
+		return found;
+	}
 	if (!search_header(s))
 		return false;
 	for (f = 0; f < s->hdr.count && !found; f++) {
@@ -147,13 +260,9 @@ static bool search_field(struct search_msg *s, const char *name,
 		    strncasecmp(fld->name, name, fld->name_len) != 0)
 			continue;
 		buf_clear(&raw);
-		buf_clear(&decoded);
 		message_header_unfold(fld->value, fld->value_len, &raw);
-		rfc2047_decode(raw.data != NULL ? raw.data : "", raw.len,
-			       &decoded);
-		found = imap_search_contains(decoded.data != NULL ?
-					     decoded.data : "", decoded.len,
-					     text);
+		found = search_value(raw.data != NULL ? raw.data : "", raw.len,
+				     text, &decoded);
 	}
 	buf_free(&raw);
 	buf_free(&decoded);
@@ -201,6 +310,15 @@ static void search_collect_text(struct search_msg *s,
 
 		search_part_charset(s->m.data + part->header_offset,
 				    part->header_size, charset, sizeof(charset));
+		if (part->encoding != MIME_ENCODING_BASE64 &&
+		    part->encoding != MIME_ENCODING_QUOTED_PRINTABLE) {
+			/* The decoder would only copy these. */
+			(void)charset_to_utf8(charset, s->m.data +
+					      part->body_offset,
+					      part->body_size, &s->body);
+			buf_append_char(&s->body, '\n');
+			return;
+		}
 		mime_decoder_init(&dec, part->encoding);
 		mime_decoder_feed(&dec, s->m.data + part->body_offset,
 				  part->body_size, &decoded);
@@ -220,7 +338,9 @@ static bool search_body(struct search_msg *s, const char *text)
 		return false;
 	if (!s->body_done) {
 		s->body_done = true;
-		if (imap_message_structure(&s->m, &error) == 0)
+		search_record(s);
+		if (imap_message_structure_from(&s->m, s->record_data,
+						s->record_len, &error) == 0)
 			search_collect_text(s, s->m.cache->root);
 	}
 	return imap_search_contains(s->body.data != NULL ? s->body.data : "",
@@ -289,15 +409,34 @@ static int64_t search_internal_days(const struct mbox_record *rec)
 static bool search_sent_cmp(struct search_msg *s, const struct imap_search_key *k)
 {
 	struct buf value = BUF_INIT;
+	struct mime_cache_fields fields;
+	const char *date;
+	size_t date_len;
 	long long days;
 	int64_t want = imap_date_days(&k->date);
-	bool ok;
+	unsigned int id;
+	int date_id;
+	bool ok = false;
 
-	if (!search_header(s))
+	if (s->sel->state[s->i] & IMAP_MSG_EXPUNGED)
 		return false;
-	ok = message_header_get(&s->hdr, "Date", &value) &&
-		imap_search_sent_days(buf_cstr(&value), value.len, &days);
-	buf_free(&value);
+	if (!s->hdr_parsed && search_cached(s, "Date", &fields, &date_id)) {
+		/* The first Date, as message_header_get() takes it. */
+		while (mime_cache_fields_next(&fields, &id, &date, &date_len)) {
+			if (id == (unsigned int)date_id) {
+				ok = imap_search_sent_days(date, date_len,
+							   &days);
+				break;
+			}
+		}
+	} else {
+		if (!search_header(s))
+			return false;
+		ok = message_header_get(&s->hdr, "Date", &value) &&
+			imap_search_sent_days(buf_cstr(&value), value.len,
+					      &days);
+		buf_free(&value);
+	}
 	if (!ok)
 		return false;
 	switch (k->type) {
@@ -387,8 +526,29 @@ static bool search_key(struct search_msg *s, const struct imap_search_key *k)
 	return false;
 }
 
+static bool search_key_reads_files(const struct imap_search_key *k)
+{
+	size_t c;
+
+	if (k->type == IMAP_SEARCH_BODY || k->type == IMAP_SEARCH_TEXT ||
+	    (k->type == IMAP_SEARCH_HEADER &&
+	     mime_cache_field_id(k->str, strlen(k->str)) < 0))
+		return true;
+	for (c = 0; c < k->child_count; c++) {
+		if (search_key_reads_files(&k->children[c]))
+			return true;
+	}
+	return false;
+}
+
+bool imap_search_reads_files(const struct imap_search *search)
+{
+	return search_key_reads_files(&search->root);
+}
+
 bool imap_search_eval(const struct imap_selected *sel,
-		      const struct imap_search *search, size_t i)
+		      const struct imap_search *search, size_t i,
+		      struct mbox_cache_window *window)
 {
 	struct search_msg s;
 	bool match;
@@ -397,11 +557,13 @@ bool imap_search_eval(const struct imap_selected *sel,
 	s.sel = sel;
 	s.i = i;
 	s.rec = &sel->msgs[i];
+	s.window = window;
 	imap_message_init(&s.m, sel->mbox, s.rec);
 	match = search_key(&s, &search->root);
 	if (s.hdr_parsed)
 		message_header_deinit(&s.hdr);
 	buf_free(&s.body);
+	buf_free(&s.record);
 	imap_message_deinit(&s.m);
 	return match;
 }

@@ -16,11 +16,18 @@
 
 struct imap_search;
 struct imap_selected;
+struct mbox_cache_window;
 
 /* Is message `i` (an index into sel->msgs) a match?  Messages whose file
- * is gone match only keys that need no file. */
+ * is gone match only keys that need no file.  `window` (may be NULL)
+ * reads the cache entries of a run of messages (mbox_cache_window.h). */
 bool imap_search_eval(const struct imap_selected *sel,
-		      const struct imap_search *search, size_t i);
+		      const struct imap_search *search, size_t i,
+		      struct mbox_cache_window *window);
+
+/* Does the search read message files whatever the cache holds (BODY,
+ * TEXT, HEADER of a field the cache does not keep)? */
+bool imap_search_reads_files(const struct imap_search *search);
 
 /* Case-insensitive (ASCII) substring search; an empty needle matches. */
 bool imap_search_contains(const char *hay, size_t hay_len, const char *needle);

@@ -50,6 +50,11 @@ static const struct config_key imapd_keys[] = {
 	  F(imap_max_arguments),
 	  "How many arguments, at every nesting level together, one command "
 	  "may have." },
+	{ "imap_search_slice_ms", CONFIG_UINT, "5", 0, 10000,
+	  F(imap_search_slice_ms),
+	  "How long, in milliseconds, a SEARCH looks at messages before it "
+	  "lets the other sessions of its imapd process go on; it carries "
+	  "on after they have had their turn.  0: after every message." },
 	{ "imap_login_timeout", CONFIG_TIME, "60s", 5, 3600,
 	  F(imap_login_timeout),
 	  "How long a connection may stay without logging in, and how long "

@@ -20,6 +20,7 @@ struct imapd_settings {
 	size_t imap_max_append_size;
 	unsigned int imap_max_list_depth;
 	unsigned int imap_max_arguments;
+	unsigned int imap_search_slice_ms;
 	unsigned int imap_login_timeout;
 	unsigned int imap_idle_timeout;
 	bool imap_notify_poll;

@@ -121,7 +121,7 @@ static void lmtp_cache(const char *path, size_t size, struct buf *cache)
 	if (map == MAP_FAILED)
 		return;
 	root = mime_parse(map, size, NULL, NULL);
-	mime_cache_write(root, size, cache);
+	mime_cache_write(root, map, size, cache);
 	mime_part_free(&root);
 	munmap(map, size);
 }

@@ -2,6 +2,7 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <iconv.h>
 #include <string.h>
 #include <strings.h>
@@ -69,6 +70,23 @@ void charset_utf8_sanitize(const void *data, size_t len, struct buf *out)
 	if (len == 0)
 		return;
 	while (i < len) {
+		/* ASCII but NUL, the common case, 8 bytes at a time: no
+		 * byte with its top bit set, and none zero. */
+		while (len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, p + i, 8);
+			if (((w | ((w - 0x0101010101010101ULL) & ~w)) &
+			     0x8080808080808080ULL) != 0)
+				break;
+			i += 8;
+		}
+		if (i < len && (unsigned int)p[i] - 1u < 0x7fu) {
+			i++;
+			continue;
+		}
+		if (i >= len)
+			break;
 		if (p[i] != 0 && (n = utf8_seq_len(p + i, len - i)) > 0) {
 			i += n;
 			continue;

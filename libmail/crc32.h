@@ -8,4 +8,7 @@
  * Pass 0 as `crc` to start; feed pieces by passing the previous result. */
 uint32_t crc32c(uint32_t crc, const void *data, size_t len);
 
+/* The same without the CPU's CRC instruction (for testing the two agree). */
+uint32_t crc32c_portable(uint32_t crc, const void *data, size_t len);
+
 #endif

@@ -32,6 +32,8 @@ int mbox_fail_errno(struct mbox *mb, const char **error_r, const char *what);
 void mbox_boot_id(unsigned char id[16]);
 char *mbox_path(const struct mbox *mb, const char *name);
 int mbox_write_header(struct mbox *mb, const char **error_r);
+/* Opens the cache file for reading once (mb->cache_fd). */
+int mbox_cache_open(struct mbox *mb, const char **error_r);
 
 /* Takes the lock (LOCK_SH or LOCK_EX), reopening the index and log if
  * they were replaced, and reads the index header. */

@@ -341,14 +341,8 @@ int mbox_cache_read(struct mbox *mb, const struct mbox_record *rec,
 	buf_clear(out);
 	if (rec->cache_size == 0)
 		return 0;
-	if (mb->cache_fd < 0) {
-		char *path = mbox_path(mb, "cache");
-
-		mb->cache_fd = open(path, O_RDONLY | O_CLOEXEC);
-		free(path);
-		if (mb->cache_fd < 0)
-			return mbox_fail_errno(mb, error_r, "cache");
-	}
+	if (mbox_cache_open(mb, error_r) < 0)
+		return -1;
 	/* Each entry: length, CRC-32C, data.  A bad entry (the cache is not
 	 * fsync'ed) is reported, and the caller parses the message again. */
 	if (pread(mb->cache_fd, head, sizeof(head),

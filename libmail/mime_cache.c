@@ -1,11 +1,37 @@
 #include "mime_cache.h"
 #include "buf.h"
 #include "imap_bodystructure.h"
+#include "message_header.h"
 #include "mime_part.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+static const char *const mime_cache_field_names[MIME_CACHE_FIELD_COUNT] = {
+	[MIME_CACHE_FIELD_SUBJECT] = "Subject",
+	[MIME_CACHE_FIELD_FROM] = "From",
+	[MIME_CACHE_FIELD_TO] = "To",
+	[MIME_CACHE_FIELD_CC] = "Cc",
+	[MIME_CACHE_FIELD_BCC] = "Bcc",
+	[MIME_CACHE_FIELD_DATE] = "Date",
+	[MIME_CACHE_FIELD_MESSAGE_ID] = "Message-ID",
+	[MIME_CACHE_FIELD_IN_REPLY_TO] = "In-Reply-To",
+	[MIME_CACHE_FIELD_SENDER] = "Sender",
+	[MIME_CACHE_FIELD_REPLY_TO] = "Reply-To",
+	[MIME_CACHE_FIELD_REFERENCES] = "References",
+};
+
+int mime_cache_field_id(const char *name, size_t len)
+{
+	for (int id = 0; id < MIME_CACHE_FIELD_COUNT; id++) {
+		if (strlen(mime_cache_field_names[id]) == len &&
+		    strncasecmp(mime_cache_field_names[id], name, len) == 0)
+			return id;
+	}
+	return -1;
+}
 
 static void put_varint(struct buf *out, uint64_t v)
 {
@@ -39,13 +65,63 @@ static void put_parts(struct buf *out, const struct mime_part *part)
 	}
 }
 
-void mime_cache_write(const struct mime_part *root, size_t message_size,
-		      struct buf *out)
+/* The header as SEARCH parses it (message_header_parse() of the whole
+ * message, default limits), so a search answered from the record matches
+ * exactly what one reading the file would. */
+static void put_fields(struct buf *out, const char *data, size_t size)
+{
+	struct message_header hdr;
+	struct buf value = BUF_INIT, entries = BUF_INIT;
+	size_t need[MIME_CACHE_FIELD_COUNT] = { 0 }, used = 0, count = 0;
+	unsigned int covered = 0, f;
+	int id;
+
+	message_header_init(&hdr, NULL);
+	(void)message_header_parse(&hdr, data, size);
+	for (f = 0; f < hdr.count; f++) {
+		id = mime_cache_field_id(hdr.fields[f].name,
+					 hdr.fields[f].name_len);
+		if (id < 0)
+			continue;
+		buf_clear(&value);
+		message_header_unfold(hdr.fields[f].value,
+				      hdr.fields[f].value_len, &value);
+		need[id] += value.len;
+	}
+	for (id = 0; id < MIME_CACHE_FIELD_COUNT; id++) {
+		if (need[id] <= MIME_CACHE_FIELDS_MAX_SIZE - used) {
+			covered |= 1u << id;
+			used += need[id];
+		}
+	}
+	for (f = 0; f < hdr.count; f++) {
+		id = mime_cache_field_id(hdr.fields[f].name,
+					 hdr.fields[f].name_len);
+		if (id < 0 || (covered & (1u << id)) == 0)
+			continue;
+		buf_clear(&value);
+		message_header_unfold(hdr.fields[f].value,
+				      hdr.fields[f].value_len, &value);
+		put_varint(&entries, (uint64_t)id);
+		put_string(&entries, value.data, value.len);
+		count++;
+	}
+	put_varint(out, covered);
+	put_varint(out, count);
+	buf_append(out, entries.data, entries.len);
+	message_header_deinit(&hdr);
+	buf_free(&value);
+	buf_free(&entries);
+}
+
+void mime_cache_write(const struct mime_part *root, const char *data,
+		      size_t message_size, struct buf *out)
 {
 	struct buf s = BUF_INIT;
 
 	buf_append_char(out, MIME_CACHE_VERSION);
 	put_varint(out, message_size);
+	put_fields(out, data, message_size);
 	put_varint(out, mime_part_count(root));
 	put_parts(out, root);
 	put_string(out, root->info->envelope, strlen(root->info->envelope));
@@ -186,20 +262,104 @@ static int get_string(struct reader *r, char **s_r)
 	return 0;
 }
 
-static int read_record(struct reader *r, struct mime_cache *cache)
+/* Checks the stored fields once, so mime_cache_fields_next() can trust
+ * them. */
+static int get_fields(struct reader *r, struct mime_cache_fields *f)
 {
-	size_t size;
-	uint64_t parts;
+	uint64_t covered, count, id;
+	size_t len;
 
+	if (get_varint(r, &covered) < 0 || get_varint(r, &count) < 0)
+		return -1;
+	if (covered >= (1u << MIME_CACHE_FIELD_COUNT))
+		return fail(r, "cache field mask out of range");
+	/* Each entry takes two bytes at least. */
+	if (count > (uint64_t)(r->end - r->p) / 2)
+		return fail(r, "cache field count out of range");
+	f->covered = (unsigned int)covered;
+	f->left = (size_t)count;
+	f->p = r->p;
+	for (uint64_t i = 0; i < count; i++) {
+		if (get_varint(r, &id) < 0 || get_size(r, SIZE_MAX, &len) < 0)
+			return -1;
+		if (id >= MIME_CACHE_FIELD_COUNT ||
+		    (covered & (1u << id)) == 0)
+			return fail(r, "cache field out of range");
+		if (len > (size_t)(r->end - r->p))
+			return fail(r, "cache record truncated");
+		if (memchr(r->p, '\0', len) != NULL)
+			return fail(r, "cache field holds NUL");
+		r->p += len;
+	}
+	f->end = r->p;
+	return 0;
+}
+
+/* The version, the message size and (version 2) the fields. */
+static int read_head(struct reader *r, struct mime_cache_fields *f)
+{
+	unsigned char version;
+	size_t size;
+
+	memset(f, 0, sizeof(*f));
 	if (r->p >= r->end)
 		return fail(r, "cache record empty");
-	if (*r->p++ != MIME_CACHE_VERSION)
+	version = *r->p++;
+	if (version != MIME_CACHE_VERSION &&
+	    version != MIME_CACHE_VERSION_NO_FIELDS)
 		return fail(r, "unsupported cache record version");
-	if (get_size(r, SIZE_MAX, &size) < 0 ||
-	    get_varint(r, &parts) < 0)
+	if (get_size(r, SIZE_MAX, &size) < 0)
 		return -1;
 	if (size != r->message_size)
 		return fail(r, "cache record is for another message size");
+	if (version == MIME_CACHE_VERSION && get_fields(r, f) < 0)
+		return -1;
+	return 0;
+}
+
+int mime_cache_fields_open(const void *data, size_t len, size_t message_size,
+			   struct mime_cache_fields *fields_r,
+			   const char **error_r)
+{
+	struct reader r = {
+		.p = data, .end = (const unsigned char *)data + len,
+		.message_size = message_size,
+	};
+
+	if (read_head(&r, fields_r) < 0) {
+		memset(fields_r, 0, sizeof(*fields_r));
+		*error_r = r.error;
+		return -1;
+	}
+	return 0;
+}
+
+bool mime_cache_fields_next(struct mime_cache_fields *fields,
+			    unsigned int *id_r, const char **value_r,
+			    size_t *len_r)
+{
+	struct reader r = { .p = fields->p, .end = fields->end };
+	uint64_t id, len;
+
+	if (fields->left == 0 || get_varint(&r, &id) < 0 ||
+	    get_varint(&r, &len) < 0 || len > (uint64_t)(r.end - r.p))
+		return false;
+	*id_r = (unsigned int)id;
+	*value_r = (const char *)r.p;
+	*len_r = (size_t)len;
+	fields->p = r.p + len;
+	fields->left--;
+	return true;
+}
+
+static int read_record(struct reader *r, struct mime_cache *cache)
+{
+	struct mime_cache_fields fields;
+	size_t size = r->message_size;
+	uint64_t parts;
+
+	if (read_head(r, &fields) < 0 || get_varint(r, &parts) < 0)
+		return -1;
 	if (parts == 0 || parts > MIME_CACHE_MAX_PARTS ||
 	    parts > (uint64_t)(r->end - r->p) / 7)
 		return fail(r, "cache part count out of range");

@@ -11,6 +11,10 @@
  *
  *   u8      MIME_CACHE_VERSION
  *   varint  message size
+ *   varint  mask of the header fields whose every occurrence is stored
+ *           (bit n: mime_cache_field n), then the number of entries,
+ *           then each: varint field number, varint length, the value
+ *           unfolded (message_header_unfold), in header order
  *   varint  number of parts
  *   parts, in pre-order, each:
  *           varint flags, encoding, child count,
@@ -26,17 +30,68 @@
  * rewrite the record (which is the upgrade path as well).
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct buf;
 struct mime_part;
 
-#define MIME_CACHE_VERSION 1
+#define MIME_CACHE_VERSION 2
+/* Version 1 records (no header fields) are still read; their fields read
+ * as not stored, so SEARCH reads the message file for them. */
+#define MIME_CACHE_VERSION_NO_FIELDS 1
 
 /* Bounds a record must respect to be read: generous beside the parser's
  * defaults, so records written under raised limits still load. */
 #define MIME_CACHE_MAX_DEPTH 1000
 #define MIME_CACHE_MAX_PARTS 1000000
+
+/* The header fields a record carries so that SEARCH can answer FROM, TO,
+ * CC, BCC, SUBJECT, SENT* and HEADER of these names without the message
+ * file.  The order is the priority under MIME_CACHE_FIELDS_MAX_SIZE. */
+enum mime_cache_field {
+	MIME_CACHE_FIELD_SUBJECT,
+	MIME_CACHE_FIELD_FROM,
+	MIME_CACHE_FIELD_TO,
+	MIME_CACHE_FIELD_CC,
+	MIME_CACHE_FIELD_BCC,
+	MIME_CACHE_FIELD_DATE,
+	MIME_CACHE_FIELD_MESSAGE_ID,
+	MIME_CACHE_FIELD_IN_REPLY_TO,
+	MIME_CACHE_FIELD_SENDER,
+	MIME_CACHE_FIELD_REPLY_TO,
+	MIME_CACHE_FIELD_REFERENCES,
+	MIME_CACHE_FIELD_COUNT
+};
+
+/* Bytes of field values one record stores at most: a field whose values
+ * do not all fit is left out whole (and read from the file), so a header
+ * with a thousand recipients does not bloat the cache. */
+#define MIME_CACHE_FIELDS_MAX_SIZE 16384
+
+/* The field number of a header name (ASCII case-insensitive), or -1. */
+int mime_cache_field_id(const char *name, size_t len);
+
+/* The stored fields of a record, read in place (nothing is copied: the
+ * record must outlive it). */
+struct mime_cache_fields {
+	unsigned int covered;	/* bit n: every field n of the header is here */
+	const unsigned char *p, *end;
+	size_t left;
+};
+
+/* Finds and checks the fields of a record of `len` bytes for a message of
+ * `message_size` bytes.  A version 1 record gives covered == 0.  -1 with
+ * a static reason when the record is not one mime_cache_read() accepts
+ * (as far as the fields go). */
+int mime_cache_fields_open(const void *data, size_t len, size_t message_size,
+			   struct mime_cache_fields *fields_r,
+			   const char **error_r);
+
+/* The next stored field, in header order: false at the end. */
+bool mime_cache_fields_next(struct mime_cache_fields *fields,
+			    unsigned int *id_r, const char **value_r,
+			    size_t *len_r);
 
 struct mime_cache {
 	/* Offsets, sizes, lines, flags and encodings; info is NULL. */
@@ -46,10 +101,10 @@ struct mime_cache {
 	char *bodystructure;
 };
 
-/* Appends the record of `root` (from mime_parse(), for a message of
- * `message_size` bytes) to `out`. */
-void mime_cache_write(const struct mime_part *root, size_t message_size,
-		      struct buf *out);
+/* Appends the record of `root` (from mime_parse() of data[0..message_size))
+ * to `out`. */
+void mime_cache_write(const struct mime_part *root, const char *data,
+		      size_t message_size, struct buf *out);
 
 /* Reads a record of `len` bytes.  `message_size` is the size of the
  * message file as the index knows it; a record for another size is

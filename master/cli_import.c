@@ -200,7 +200,7 @@ static int import_add(struct import *im, const struct import_msg *m,
 		return -1;
 	}
 	root = mime_parse(m->data.data, m->data.len, NULL, NULL);
-	mime_cache_write(root, m->data.len, &cache);
+	mime_cache_write(root, m->data.data, m->data.len, &cache);
 	mime_part_free(&root);
 	memset(&msg, 0, sizeof(msg));
 	msg.path = buf_cstr(&path);

@@ -42,7 +42,7 @@ static void recon_cache_build(const char *data, size_t size, struct buf *out)
 {
 	struct mime_part *root = mime_parse(data, size, NULL, NULL);
 
-	mime_cache_write(root, size, out);
+	mime_cache_write(root, data, size, out);
 	mime_part_free(&root);
 }
 

@@ -8,6 +8,7 @@
 #include "mime_parse.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static const char *const files[] = {
 	"plain.eml", "alternative.eml", "mixed-attach.eml",
@@ -44,7 +45,7 @@ static void test_round_trip(void)
 		corpus_load(files[i], true, &msg);
 		root = mime_parse(msg.data, msg.len, NULL, NULL);
 		buf_clear(&rec);
-		mime_cache_write(root, msg.len, &rec);
+		mime_cache_write(root, msg.data, msg.len, &rec);
 		str_format(name, sizeof(name), "%s: record reads back",
 			   files[i]);
 		if (!ok(mime_cache_read(rec.data, rec.len, msg.len, &cache,
@@ -89,7 +90,7 @@ static void test_damage(void)
 
 	corpus_load("rfc822-nested.eml", true, &msg);
 	root = mime_parse(msg.data, msg.len, NULL, NULL);
-	mime_cache_write(root, msg.len, &rec);
+	mime_cache_write(root, msg.data, msg.len, &rec);
 	mime_part_free(&root);
 
 	for (size_t len = 0; len < rec.len; len++) {
@@ -142,13 +143,132 @@ static void test_damage(void)
 static void test_claims(void)
 {
 	static const unsigned char rec[] = {
-		MIME_CACHE_VERSION, 10, 0xc0, 0x84, 0x3d, 0, 0, 0, 0, 0, 0, 0,
+		MIME_CACHE_VERSION, 10, 0, 0, 0xc0, 0x84, 0x3d, 0, 0, 0, 0, 0,
+		0, 0,
+	};
+	static const unsigned char fields[] = {
+		MIME_CACHE_VERSION, 10, 1, 0xc0, 0x84, 0x3d, 0, 1, 'x',
 	};
 	struct mime_cache *cache = NULL;
+	struct mime_cache_fields f;
 	const char *error = NULL;
 
 	ok(mime_cache_read(rec, sizeof(rec), 10, &cache, &error) < 0 &&
 	   cache == NULL, "absurd part count refused");
+	ok(mime_cache_fields_open(fields, sizeof(fields), 10, &f, &error) < 0 &&
+	   f.covered == 0, "absurd field count refused");
+}
+
+/* The header fields a record stores for SEARCH: every occurrence, in
+ * order, unfolded as message_header_unfold() makes them. */
+static void test_fields(void)
+{
+	static const char msg[] =
+		"From: =?UTF-8?B?SsO2cmc=?= <j@example.org>\r\n"
+		"Subject: a folded\r\n\tsubject =?ISO-8859-1?Q?caf=E9?=\r\n"
+		"To: friends: a@example.org, b@example.org;\r\n"
+		"X-Other: not stored\r\n"
+		"From: second@example.org\r\n"
+		"bcc:\r\n"
+		"\r\nbody\r\n";
+	static const char *const want[][2] = {
+		{ "From", "=?UTF-8?B?SsO2cmc=?= <j@example.org>" },
+		{ "Subject", "a folded\tsubject =?ISO-8859-1?Q?caf=E9?=" },
+		{ "To", "friends: a@example.org, b@example.org;" },
+		{ "From", "second@example.org" },
+		{ "Bcc", "" },
+	};
+	struct buf rec = BUF_INIT, big = BUF_INIT, v1 = BUF_INIT;
+	struct mime_part *root;
+	struct mime_cache_fields f;
+	struct mime_cache *cache = NULL;
+	const char *error = NULL, *value;
+	size_t len, n = 0, i;
+	unsigned int id;
+	bool same = true, bounded = true;
+
+	root = mime_parse(msg, sizeof(msg) - 1, NULL, NULL);
+	mime_cache_write(root, msg, sizeof(msg) - 1, &rec);
+	mime_part_free(&root);
+	ok(mime_cache_fields_open(rec.data, rec.len, sizeof(msg) - 1, &f,
+				  &error) == 0, "fields open");
+	is_int((int)f.covered, (1 << MIME_CACHE_FIELD_COUNT) - 1,
+	       "every field covered, present or not");
+	while (mime_cache_fields_next(&f, &id, &value, &len)) {
+		if (n >= sizeof(want) / sizeof(want[0]) ||
+		    (int)id != mime_cache_field_id(want[n][0],
+						   strlen(want[n][0])) ||
+		    len != strlen(want[n][1]) ||
+		    memcmp(value, want[n][1], len) != 0)
+			same = false;
+		n++;
+	}
+	ok(same && n == sizeof(want) / sizeof(want[0]),
+	   "stored fields in header order, unfolded, not decoded");
+	ok(mime_cache_read(rec.data, rec.len, sizeof(msg) - 1, &cache,
+			   &error) == 0, "the whole record still reads");
+	mime_cache_free(&cache);
+	is_int(mime_cache_field_id("message-id", 10),
+	       MIME_CACHE_FIELD_MESSAGE_ID, "names ignore case");
+	is_int(mime_cache_field_id("Received", 8), -1, "other names have none");
+
+	/* Bit flips in the fields: refused, or every value inside the
+	 * record. */
+	for (i = 0; i < rec.len; i++) {
+		for (unsigned int bit = 0; bit < 8; bit++) {
+			rec.data[i] ^= (char)(1u << bit);
+			if (mime_cache_fields_open(rec.data, rec.len,
+						   sizeof(msg) - 1, &f,
+						   &error) == 0) {
+				while (mime_cache_fields_next(&f, &id, &value,
+							      &len)) {
+					if (value < rec.data ||
+					    value + len > rec.data + rec.len ||
+					    id >= MIME_CACHE_FIELD_COUNT)
+						bounded = false;
+				}
+			}
+			rec.data[i] ^= (char)(1u << bit);
+		}
+	}
+	ok(bounded, "every bit flip refused or within the record");
+
+	/* A field too big for the budget is left out whole. */
+	buf_append_str(&big, "Subject: s\r\nTo: ");
+	while (big.len < MIME_CACHE_FIELDS_MAX_SIZE + 100)
+		buf_append_str(&big, "someone@example.org, ");
+	buf_append_str(&big, "x@example.org\r\n\r\nbody\r\n");
+	root = mime_parse(big.data, big.len, NULL, NULL);
+	buf_clear(&rec);
+	mime_cache_write(root, big.data, big.len, &rec);
+	mime_part_free(&root);
+	ok(mime_cache_fields_open(rec.data, rec.len, big.len, &f, &error) == 0 &&
+	   (f.covered & (1u << MIME_CACHE_FIELD_TO)) == 0 &&
+	   (f.covered & (1u << MIME_CACHE_FIELD_SUBJECT)) != 0,
+	   "an oversized To is not stored, the Subject is");
+	n = 0;
+	while (mime_cache_fields_next(&f, &id, &value, &len))
+		n += id == MIME_CACHE_FIELD_TO;
+	is_int((int)n, 0, "and no To value is");
+
+	/* A version 1 record (no fields) still reads, with nothing covered. */
+	root = mime_parse("X: y\r\n\r\nb\r\n", 12, NULL, NULL);
+	buf_clear(&rec);
+	mime_cache_write(root, "X: y\r\n\r\nb\r\n", 12, &rec);
+	mime_part_free(&root);
+	/* version, size 12, mask 0x7ff (two bytes), no entries */
+	buf_append_char(&v1, MIME_CACHE_VERSION_NO_FIELDS);
+	buf_append_char(&v1, 12);
+	buf_append(&v1, rec.data + 5, rec.len - 5);
+	ok(mime_cache_read(v1.data, v1.len, 12, &cache, &error) == 0,
+	   "a version 1 record is read");
+	mime_cache_free(&cache);
+	ok(mime_cache_fields_open(v1.data, v1.len, 12, &f, &error) == 0 &&
+	   f.covered == 0 && !mime_cache_fields_next(&f, &id, &value, &len),
+	   "with no fields stored");
+	buf_free(&rec);
+	buf_free(&big);
+	buf_free(&v1);
 }
 
 int main(void)
@@ -156,5 +276,6 @@ int main(void)
 	test_round_trip();
 	test_damage();
 	test_claims();
+	test_fields();
 	return tap_done();
 }
