@@ -119,7 +119,7 @@ static void imap_selected_push(struct imap_selected *sel,
 			       const struct mbox_record *rec)
 {
 	if (sel->count == sel->alloc) {
-		sel->alloc = sel->alloc ? sel->alloc * 2 : 64;
+		sel->alloc = sel->alloc ? sel->alloc * 2 : 4;
 		sel->msgs = xrealloc(sel->msgs, sel->alloc * sizeof(*sel->msgs));
 		sel->state = xrealloc(sel->state, sel->alloc);
 	}
@@ -428,7 +428,7 @@ int imap_selected_open(struct imap_client *c, const struct store_mailbox *info,
 		imap_selected_free(&sel);
 		return -1;
 	}
-	ret = mbox_open(dir, &sel->mbox, error_r);
+	ret = mbox_open_shared(dir, &sel->mbox, error_r);
 	free(dir);
 	if (ret == 0)
 		ret = mbox_view_load(sel->mbox, &sel->view, error_r);
@@ -438,6 +438,12 @@ int imap_selected_open(struct imap_client *c, const struct store_mailbox *info,
 	if (ret < 0) {
 		imap_selected_free(&sel);
 		return -1;
+	}
+	/* Sized to the mailbox: idle sessions are many, each with a copy. */
+	if (sel->view.count > 0) {
+		sel->alloc = sel->view.count;
+		sel->msgs = xcalloc(sel->alloc, sizeof(*sel->msgs));
+		sel->state = xcalloc(sel->alloc, 1);
 	}
 	for (i = 0; i < sel->view.count; i++)
 		imap_selected_push(sel, &sel->view.records[i]);

@@ -410,6 +410,7 @@ int mbox_open(const char *dir, struct mbox **mb_r, const char **error_r)
 	struct stat st;
 	int ret;
 
+	mb->refs = 1;
 	mb->dir = xstrdup(dir);
 	mb->log_path = mbox_path(mb, "log");
 	mb->index_fd = mb->log_fd = mb->cache_fd = -1;
@@ -449,12 +450,56 @@ int mbox_open(const char *dir, struct mbox **mb_r, const char **error_r)
 	return 0;
 }
 
+/* The mailboxes opened by mbox_open_shared(); few (one per mailbox
+ * selected in this process), so a list. */
+static struct mbox *mbox_shared_list;
+
+int mbox_open_shared(const char *dir, struct mbox **mb_r,
+		     const char **error_r)
+{
+	struct mbox *mb;
+
+	for (mb = mbox_shared_list; mb != NULL; mb = mb->shared_next) {
+		if (strcmp(mb->dir, dir) == 0) {
+			mb->refs++;
+			*mb_r = mb;
+			return 0;
+		}
+	}
+	if (mbox_open(dir, &mb, error_r) < 0)
+		return -1;
+	mb->shared = true;
+	mb->shared_next = mbox_shared_list;
+	mbox_shared_list = mb;
+	*mb_r = mb;
+	return 0;
+}
+
+static void mbox_shared_remove(struct mbox *mb)
+{
+	struct mbox **p;
+
+	for (p = &mbox_shared_list; *p != NULL; p = &(*p)->shared_next) {
+		if (*p == mb) {
+			*p = mb->shared_next;
+			return;
+		}
+	}
+}
+
 void mbox_close(struct mbox **mbp)
 {
 	struct mbox *mb = *mbp;
 
 	if (mb == NULL)
 		return;
+	*mbp = NULL;
+	if (mb->refs > 1) {
+		mb->refs--;
+		return;
+	}
+	if (mb->shared)
+		mbox_shared_remove(mb);
 	if (mb->dir_fd >= 0)
 		close(mb->dir_fd);
 	if (mb->lock_fd >= 0)

@@ -20,6 +20,11 @@ struct mbox {
 	int cache_fd;
 	struct mbox_index_header hdr;	/* valid while locked */
 	bool over_quota;		/* the last append failed for quota */
+	/* mbox_open_shared(): the handles of this process, and how many
+	 * holders this one has (mbox_close() drops one). */
+	unsigned int refs;
+	bool shared;
+	struct mbox *shared_next;
 };
 
 /* The usage hook of mbox_set_usage_hook(), called by the writers. */

@@ -18,11 +18,25 @@ static void mbox_view_reserve(struct mbox_view *view, size_t n)
 {
 	if (n <= view->alloc)
 		return;
-	view->alloc = view->alloc ? view->alloc : 64;
+	/* A snapshot is sized to the mailbox; growth by delivery doubles
+	 * from a few (every session holds a view of its own). */
+	view->alloc = view->alloc ? view->alloc : n > 4 ? n : 4;
 	while (view->alloc < n)
 		view->alloc *= 2;
 	view->records = xrealloc(view->records,
 				 view->alloc * sizeof(*view->records));
+}
+
+/* Makes room for keywords 0 .. n-1, the new ones empty. */
+static void mbox_view_keywords_grow(struct mbox_view *view, unsigned int n)
+{
+	if (n <= view->keyword_count)
+		return;
+	view->keywords = xrealloc(view->keywords,
+				  n * sizeof(*view->keywords));
+	memset(view->keywords + view->keyword_count, 0,
+	       (n - view->keyword_count) * sizeof(*view->keywords));
+	view->keyword_count = n;
 }
 
 static void mbox_view_keywords(struct mbox_view *view,
@@ -30,7 +44,7 @@ static void mbox_view_keywords(struct mbox_view *view,
 {
 	unsigned int i;
 
-	view->keyword_count = hdr->keyword_count;
+	mbox_view_keywords_grow(view, hdr->keyword_count);
 	for (i = 0; i < hdr->keyword_count; i++) {
 		memcpy(view->keywords[i], hdr->keywords[i],
 		       MBOX_KEYWORD_MAX_LEN);
@@ -166,6 +180,7 @@ int mbox_vanished(struct mbox *mb, const struct mbox_view *view,
 void mbox_view_free(struct mbox_view *view)
 {
 	free(view->records);
+	free(view->keywords);
 	memset(view, 0, sizeof(*view));
 }
 
@@ -276,10 +291,10 @@ static int mbox_sync_apply(void *ctx, const struct mbox_log_record *rec,
 			return -1;
 		if (idx < view->keyword_count)
 			return 0;
+		mbox_view_keywords_grow(view, idx + 1);
 		memcpy(view->keywords[idx], (const char *)payload + sizeof(idx),
 		       len);
 		view->keywords[idx][len] = '\0';
-		view->keyword_count = idx + 1;
 		change.type = MBOX_CHANGE_KEYWORD;
 		change.keyword = view->keywords[idx];
 		mbox_sync_notify(s, &change);

@@ -13,6 +13,10 @@
 /* One read takes at most this much, so one busy peer cannot hold the loop
  * for long and memory grows only as input is really kept. */
 #define STREAM_READ_CHUNK (64 * 1024)
+/* The first read into an input buffer without storage: most reads of an
+ * interactive session (a command line, a TLS record of one) fit, and a
+ * read that fills it is followed by one of STREAM_READ_CHUNK. */
+#define STREAM_READ_FIRST (4 * 1024 - 1)
 
 const struct stream_settings stream_default_settings = {
 	.input_max = 64 * 1024,
@@ -111,6 +115,8 @@ static int stream_read_once(struct stream *s)
 	room = s->set.input_max - unread;
 	if (room > STREAM_READ_CHUNK)
 		room = STREAM_READ_CHUNK;
+	if (s->in.cap == 0 && room > STREAM_READ_FIRST)
+		room = STREAM_READ_FIRST;
 	buf_reserve(&s->in, room);
 	n = s->transport->v->read(s->transport, s->in.data + s->in.len, room,
 				  &error);
@@ -127,6 +133,11 @@ static int stream_read_once(struct stream *s)
 	if (n == STREAM_IO_WANT_READ || n == STREAM_IO_WANT_WRITE) {
 		s->read_wants = n == STREAM_IO_WANT_READ ? EVENT_READ :
 			EVENT_WRITE;
+		/* Nothing unread and nothing to read: an idle connection
+		 * holds no input buffer (thousands of idle IMAP sessions
+		 * would otherwise each keep one of STREAM_READ_CHUNK). */
+		if (unread == 0)
+			buf_free(&s->in);
 		return 0;
 	}
 	stream_fail(s, "%s", error != NULL ? error : "read failed");
@@ -168,7 +179,8 @@ static int stream_send(struct stream *s)
 		stream_fail(s, "%s", error != NULL ? error : "write failed");
 		return -1;
 	}
-	buf_clear(&s->out);
+	/* All sent: the buffer goes too, as the input's does when idle. */
+	buf_free(&s->out);
 	s->out_pos = 0;
 	return 1;
 }
