@@ -13,10 +13,11 @@
 /* One read takes at most this much, so one busy peer cannot hold the loop
  * for long and memory grows only as input is really kept. */
 #define STREAM_READ_CHUNK (64 * 1024)
-/* The first read into an input buffer without storage: most reads of an
- * interactive session (a command line, a TLS record of one) fit, and a
- * read that fills it is followed by one of STREAM_READ_CHUNK. */
-#define STREAM_READ_FIRST (4 * 1024 - 1)
+/* A read asks for no more than the buffer holds already, or this much,
+ * unless the read before filled what it asked for: most reads of an
+ * interactive session (a command line, a TLS record of one) fit, and bulk
+ * input soon reads STREAM_READ_CHUNK at a time. */
+#define STREAM_READ_SMALL (4 * 1024 - 1)
 
 const struct stream_settings stream_default_settings = {
 	.input_max = 64 * 1024,
@@ -95,6 +96,19 @@ size_t stream_output_queued(const struct stream *s)
 
 /* ---- moving bytes through the transports ---- */
 
+/* Nothing unread: an idle connection holds no input buffer (thousands of
+ * idle IMAP sessions would otherwise each keep one).  Not while paused:
+ * the owner may still hold pointers into input it has consumed. */
+static void stream_in_release(struct stream *s)
+{
+	if (s->paused || stream_in_unread(s) > 0 || s->in.data == NULL)
+		return;
+	buf_free(&s->in);
+	s->in_pos = 0;
+	s->line_scanned = 0;
+	s->in_filled = false;
+}
+
 /* Reads once.  1: got bytes; 0: would block (read_wants says on what);
  * -1: end of file or failure (s->eof / s->failed). */
 static int stream_read_once(struct stream *s)
@@ -115,12 +129,20 @@ static int stream_read_once(struct stream *s)
 	room = s->set.input_max - unread;
 	if (room > STREAM_READ_CHUNK)
 		room = STREAM_READ_CHUNK;
-	if (s->in.cap == 0 && room > STREAM_READ_FIRST)
-		room = STREAM_READ_FIRST;
+	if (!s->in_filled) {
+		size_t have = s->in.cap > s->in.len + 1 ?
+			s->in.cap - s->in.len - 1 : 0;
+
+		if (have < STREAM_READ_SMALL)
+			have = STREAM_READ_SMALL;
+		if (room > have)
+			room = have;
+	}
 	buf_reserve(&s->in, room);
 	n = s->transport->v->read(s->transport, s->in.data + s->in.len, room,
 				  &error);
 	if (n > 0) {
+		s->in_filled = (size_t)n == room;
 		s->in.len += (size_t)n;
 		s->in.data[s->in.len] = '\0';
 		s->read_wants = EVENT_READ;
@@ -133,11 +155,8 @@ static int stream_read_once(struct stream *s)
 	if (n == STREAM_IO_WANT_READ || n == STREAM_IO_WANT_WRITE) {
 		s->read_wants = n == STREAM_IO_WANT_READ ? EVENT_READ :
 			EVENT_WRITE;
-		/* Nothing unread and nothing to read: an idle connection
-		 * holds no input buffer (thousands of idle IMAP sessions
-		 * would otherwise each keep one of STREAM_READ_CHUNK). */
 		if (unread == 0)
-			buf_free(&s->in);
+			stream_in_release(s);
 		return 0;
 	}
 	stream_fail(s, "%s", error != NULL ? error : "read failed");
@@ -482,6 +501,10 @@ static void stream_dispatch(struct stream *s, unsigned int events,
 	}
 	if (call_input && !s->paused && !stream_over_limit(s))
 		stream_feed(s);
+	/* Only from the outermost callback: an owner's callback further
+	 * up may still hold pointers into the input. */
+	if (!s->failed && !s->freed && s->busy <= 1)
+		stream_in_release(s);
 }
 
 static void stream_io_cb(void *ctx, unsigned int events)
