@@ -94,6 +94,11 @@ size_t stream_output_queued(const struct stream *s)
 	return stream_out_queued(s);
 }
 
+size_t stream_buffer_size(const struct stream *s)
+{
+	return s->in.cap + s->out.cap;
+}
+
 /* ---- moving bytes through the transports ---- */
 
 /* Nothing unread: an idle connection holds no input buffer (thousands of
