@@ -453,6 +453,11 @@ int mbox_open(const char *dir, struct mbox **mb_r, const char **error_r)
 /* The mailboxes opened by mbox_open_shared(); few (one per mailbox
  * selected in this process), so a list. */
 static struct mbox *mbox_shared_list;
+/* The last shared mailbox whose last holder closed it, kept open (in the
+ * list, with no references) with its snapshot: a client that selects a
+ * mailbox again, or logs in again to check for mail, finds it loaded.
+ * One at most, so what it holds is bounded. */
+static struct mbox *mbox_shared_kept;
 
 int mbox_open_shared(const char *dir, struct mbox **mb_r,
 		     const char **error_r)
@@ -461,6 +466,8 @@ int mbox_open_shared(const char *dir, struct mbox **mb_r,
 
 	for (mb = mbox_shared_list; mb != NULL; mb = mb->shared_next) {
 		if (strcmp(mb->dir, dir) == 0) {
+			if (mb == mbox_shared_kept)
+				mbox_shared_kept = NULL;
 			mb->refs++;
 			*mb_r = mb;
 			return 0;
@@ -498,8 +505,22 @@ void mbox_close(struct mbox **mbp)
 		mb->refs--;
 		return;
 	}
+	if (mb->shared && mb->refs == 1) {
+		struct mbox *old = mbox_shared_kept;
+
+		mb->refs = 0;
+		mbox_shared_kept = mb;
+		if (old == NULL)
+			return;
+		/* The one kept before goes now. */
+		mb = old;
+	}
 	if (mb->shared)
 		mbox_shared_remove(mb);
+	if (mb->snapshot != NULL) {
+		mbox_view_free(mb->snapshot);
+		free(mb->snapshot);
+	}
 	if (mb->dir_fd >= 0)
 		close(mb->dir_fd);
 	if (mb->lock_fd >= 0)

@@ -25,6 +25,10 @@ struct mbox {
 	unsigned int refs;
 	bool shared;
 	struct mbox *shared_next;
+	/* A shared mailbox's last snapshot, brought up to date from the
+	 * log for the next mbox_view_load() instead of reading the index;
+	 * NULL until the first. */
+	struct mbox_view *snapshot;
 };
 
 /* The usage hook of mbox_set_usage_hook(), called by the writers. */

@@ -91,8 +91,8 @@ static void mbox_view_load_record(void *ctx, const struct mbox_record *rec)
 		view->records[view->count++] = *rec;
 }
 
-int mbox_view_load(struct mbox *mb, struct mbox_view *view,
-		   const char **error_r)
+static int mbox_view_load_index(struct mbox *mb, struct mbox_view *view,
+				const char **error_r)
 {
 	int ret;
 
@@ -111,6 +111,61 @@ int mbox_view_load(struct mbox *mb, struct mbox_view *view,
 	if (ret < 0)
 		mbox_view_free(view);
 	return ret;
+}
+
+static void mbox_view_copy(struct mbox_view *to, const struct mbox_view *from)
+{
+	memset(to, 0, sizeof(*to));
+	to->uidvalidity = from->uidvalidity;
+	to->uidnext = from->uidnext;
+	to->highestmodseq = from->highestmodseq;
+	to->log_offset = from->log_offset;
+	to->log_ino = from->log_ino;
+	mbox_view_keywords_grow(to, from->keyword_count);
+	if (from->keyword_count > 0)
+		memcpy(to->keywords, from->keywords,
+		       from->keyword_count * sizeof(*to->keywords));
+	mbox_view_reserve(to, from->count);
+	if (from->count > 0)
+		memcpy(to->records, from->records,
+		       from->count * sizeof(*to->records));
+	to->count = from->count;
+}
+
+/*
+ * A mailbox shared by the sessions of a process keeps the snapshot it
+ * last loaded and brings it up to date from the log (what every session
+ * does with its own view anyway), so selecting a mailbox this process
+ * already has open copies memory instead of reading the whole index.
+ * When the log cannot be followed (it was replaced) the index is read
+ * again, as for a mailbox opened alone.
+ */
+int mbox_view_load(struct mbox *mb, struct mbox_view *view,
+		   const char **error_r)
+{
+	const char *error;
+
+	if (!mb->shared)
+		return mbox_view_load_index(mb, view, error_r);
+	if (mb->snapshot != NULL &&
+	    mbox_sync(mb, mb->snapshot, NULL, NULL, &error) >= 0) {
+		mbox_view_copy(view, mb->snapshot);
+		return 0;
+	}
+	/* A replaced log may come with a replaced cache (reconstruct):
+	 * it is opened again when next read. */
+	if (mb->snapshot != NULL && mb->cache_fd >= 0) {
+		close(mb->cache_fd);
+		mb->cache_fd = -1;
+	}
+	if (mbox_view_load_index(mb, view, error_r) < 0)
+		return -1;
+	if (mb->snapshot == NULL)
+		mb->snapshot = xcalloc(1, sizeof(*mb->snapshot));
+	else
+		mbox_view_free(mb->snapshot);
+	mbox_view_copy(mb->snapshot, view);
+	return 0;
 }
 
 struct mbox_vanished_ctx {

@@ -103,15 +103,17 @@ size_t stream_buffer_size(const struct stream *s)
 
 /* Nothing unread: an idle connection holds no input buffer (thousands of
  * idle IMAP sessions would otherwise each keep one).  Not while paused:
- * the owner may still hold pointers into input it has consumed. */
+ * the owner may still hold pointers into input it has consumed.  Not
+ * while input streams in: the buffer would only be allocated again at
+ * once. */
 static void stream_in_release(struct stream *s)
 {
-	if (s->paused || stream_in_unread(s) > 0 || s->in.data == NULL)
+	if (s->paused || s->in_streaming || stream_in_unread(s) > 0 ||
+	    s->in.data == NULL)
 		return;
 	buf_free(&s->in);
 	s->in_pos = 0;
 	s->line_scanned = 0;
-	s->in_filled = false;
 }
 
 /* Reads once.  1: got bytes; 0: would block (read_wants says on what);
@@ -134,7 +136,7 @@ static int stream_read_once(struct stream *s)
 	room = s->set.input_max - unread;
 	if (room > STREAM_READ_CHUNK)
 		room = STREAM_READ_CHUNK;
-	if (!s->in_filled) {
+	if (!s->in_streaming) {
 		size_t have = s->in.cap > s->in.len + 1 ?
 			s->in.cap - s->in.len - 1 : 0;
 
@@ -147,7 +149,8 @@ static int stream_read_once(struct stream *s)
 	n = s->transport->v->read(s->transport, s->in.data + s->in.len, room,
 				  &error);
 	if (n > 0) {
-		s->in_filled = (size_t)n == room;
+		s->in_streaming = (size_t)n == room ||
+			(size_t)n > STREAM_READ_SMALL;
 		s->in.len += (size_t)n;
 		s->in.data[s->in.len] = '\0';
 		s->read_wants = EVENT_READ;
