@@ -353,6 +353,25 @@ void imap_selected_announce(struct imap_client *c, bool allow_expunge)
 	buf_free(&line);
 }
 
+static void imap_selected_set_info(struct imap_selected *sel,
+				   const struct store_mailbox *mb)
+{
+	memcpy(sel->info.owner, mb->owner, sizeof(sel->info.owner));
+	memcpy(sel->info.name, mb->name, sizeof(sel->info.name));
+	memcpy(sel->info.id, mb->id, sizeof(sel->info.id));
+	sel->info.special_use = mb->special_use;
+}
+
+void imap_selected_record(const struct imap_selected *sel,
+			  struct store_mailbox *mb_r)
+{
+	memset(mb_r, 0, sizeof(*mb_r));
+	memcpy(mb_r->owner, sel->info.owner, sizeof(mb_r->owner));
+	memcpy(mb_r->name, sel->info.name, sizeof(mb_r->name));
+	memcpy(mb_r->id, sel->info.id, sizeof(mb_r->id));
+	mb_r->special_use = sel->info.special_use;
+}
+
 struct imap_selected_by_id {
 	const char *id;
 	struct store_mailbox found;
@@ -396,7 +415,7 @@ int imap_selected_check(struct imap_client *c, enum imap_selected_fate *fate_r,
 		return 0;
 	}
 	(void)str_copy(old_name, STORE_MAILBOX_NAME_MAX + 1, sel->info.name);
-	sel->info = f.found;
+	imap_selected_set_info(sel, &f.found);
 	*fate_r = IMAP_SELECTED_RENAMED;
 	return 0;
 }
@@ -418,7 +437,7 @@ int imap_selected_open(struct imap_client *c, const struct store_mailbox *info,
 	size_t i;
 	int ret;
 
-	sel->info = *info;
+	imap_selected_set_info(sel, info);
 	sel->readonly = readonly;
 	sel->private_seen = store_owner_is_shared(info->owner);
 	if (sel->private_seen &&
