@@ -53,8 +53,12 @@ struct imap_selected {
 	uint32_t *seen;
 	size_t seen_count;
 	struct mbox_view view;		/* follows the log */
-	/* The client's messages: msgs[i] is sequence number i + 1. */
+	/* The client's messages: msgs[i] is sequence number i + 1.  Until
+	 * the log brings a change, they are the view's records (borrowed,
+	 * not a copy: a large mailbox costs a SELECT one array, not two);
+	 * imap_selected_sync() copies them before the view moves on. */
 	struct mbox_record *msgs;
+	bool msgs_borrowed;
 	uint8_t *state;
 	size_t count, alloc;
 	size_t exists_sent;		/* the count the client knows */

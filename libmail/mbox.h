@@ -84,6 +84,11 @@ struct mbox_view {
 	/* where in the log this view stands */
 	uint64_t log_offset;
 	ino_t log_ino;
+	/* When set, called once (and cleared) just before mbox_sync()
+	 * first changes `records` in place or moves them: whoever shares
+	 * the array instead of copying it takes a copy now. */
+	void (*before_write)(void *ctx);
+	void *before_write_ctx;
 };
 
 /* Creates an empty mailbox folder at `dir` (which must not exist). */

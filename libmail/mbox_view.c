@@ -271,6 +271,16 @@ static void mbox_sync_notify(struct mbox_sync_ctx *s,
 		s->fn(s->ctx, s->view, change);
 }
 
+static void mbox_view_before_write(struct mbox_view *view)
+{
+	void (*fn)(void *ctx) = view->before_write;
+
+	if (fn == NULL)
+		return;
+	view->before_write = NULL;
+	fn(view->before_write_ctx);
+}
+
 static int mbox_sync_apply(void *ctx, const struct mbox_log_record *rec,
 			   const void *payload, size_t size)
 {
@@ -292,6 +302,7 @@ static int mbox_sync_apply(void *ctx, const struct mbox_log_record *rec,
 		memcpy(&add, payload, sizeof(add));
 		if (add.uid < view->uidnext)
 			return 0;	/* already in the snapshot */
+		mbox_view_before_write(view);
 		mbox_view_reserve(view, view->count + 1);
 		view->records[view->count++] = add;
 		view->uidnext = add.uid + 1;
@@ -309,6 +320,7 @@ static int mbox_sync_apply(void *ctx, const struct mbox_log_record *rec,
 		pos = mbox_view_find(view, f.uid);
 		if (pos < 0 || rec->modseq <= view->records[pos].modseq)
 			return 0;
+		mbox_view_before_write(view);
 		view->records[pos].flags = f.flags;
 		view->records[pos].keywords = f.keywords;
 		view->records[pos].modseq = rec->modseq;
@@ -326,6 +338,7 @@ static int mbox_sync_apply(void *ctx, const struct mbox_log_record *rec,
 		pos = mbox_view_find(view, uid);
 		if (pos < 0)
 			return 0;
+		mbox_view_before_write(view);
 		change.type = MBOX_CHANGE_EXPUNGE;
 		change.uid = uid;
 		mbox_sync_notify(s, &change);
