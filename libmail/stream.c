@@ -13,11 +13,12 @@
 /* One read takes at most this much, so one busy peer cannot hold the loop
  * for long and memory grows only as input is really kept. */
 #define STREAM_READ_CHUNK (64 * 1024)
-/* A read asks for no more than the buffer holds already, or this much,
- * unless the read before filled what it asked for: most reads of an
- * interactive session (a command line, a TLS record of one) fit, and bulk
- * input soon reads STREAM_READ_CHUNK at a time. */
-#define STREAM_READ_SMALL (4 * 1024 - 1)
+/* What an interactive session reads or writes at a time (a command line,
+ * a reply, a TLS record of one).  A read asks for no more than the buffer
+ * holds already, or this much, unless the read before filled what it asked
+ * for or brought more: bulk input soon reads STREAM_READ_CHUNK at a time.
+ * Buffers are let go after small reads and writes, kept while bulk flows. */
+#define STREAM_SMALL_IO (4 * 1024 - 1)
 
 const struct stream_settings stream_default_settings = {
 	.input_max = 64 * 1024,
@@ -140,8 +141,8 @@ static int stream_read_once(struct stream *s)
 		size_t have = s->in.cap > s->in.len + 1 ?
 			s->in.cap - s->in.len - 1 : 0;
 
-		if (have < STREAM_READ_SMALL)
-			have = STREAM_READ_SMALL;
+		if (have < STREAM_SMALL_IO)
+			have = STREAM_SMALL_IO;
 		if (room > have)
 			room = have;
 	}
@@ -150,7 +151,7 @@ static int stream_read_once(struct stream *s)
 				  &error);
 	if (n > 0) {
 		s->in_streaming = (size_t)n == room ||
-			(size_t)n > STREAM_READ_SMALL;
+			(size_t)n > STREAM_SMALL_IO;
 		s->in.len += (size_t)n;
 		s->in.data[s->in.len] = '\0';
 		s->read_wants = EVENT_READ;
@@ -206,8 +207,14 @@ static int stream_send(struct stream *s)
 		stream_fail(s, "%s", error != NULL ? error : "write failed");
 		return -1;
 	}
-	/* All sent: the buffer goes too, as the input's does when idle. */
-	buf_free(&s->out);
+	/* All sent: after a small write (an interactive reply) the buffer
+	 * goes too, as the input's does when idle; after a large one more
+	 * is likely coming (a long FETCH), and growing a buffer again from
+	 * nothing for every part of it costs more than keeping it. */
+	if (s->out.len <= STREAM_SMALL_IO)
+		buf_free(&s->out);
+	else
+		buf_clear(&s->out);
 	s->out_pos = 0;
 	return 1;
 }
