@@ -88,8 +88,11 @@ static void cmd_select_respond(struct imap_client *c)
 				 (unsigned long long)sel->view.highestmodseq);
 	imap_client_send(c, "* OK [MAILBOXID (%s)] Ok", sel->info.id);
 	if (c->enabled & IMAP_ENABLED_IMAP4REV2) {
+		struct store_mailbox mb;
+
 		buf_clear(&line);
-		imap_list_mailbox_line(c, &sel->info, NULL, &line);
+		imap_selected_record(sel, &mb);
+		imap_list_mailbox_line(c, &mb, NULL, &line);
 		imap_client_write(c, line.data, line.len);
 	}
 	buf_free(&line);

@@ -431,9 +431,10 @@ bool imap_client_check_selected(struct imap_client *c)
 			 c->sel->info.name, old_name);
 		if (c->enabled & IMAP_ENABLED_IMAP4REV2) {
 			struct buf line = BUF_INIT;
+			struct store_mailbox mb;
 
-			imap_list_mailbox_line(c, &c->sel->info, old_name,
-					       &line);
+			imap_selected_record(c->sel, &mb);
+			imap_list_mailbox_line(c, &mb, old_name, &line);
 			imap_client_write(c, line.data, line.len);
 			buf_free(&line);
 		}

@@ -115,11 +115,33 @@ static void imap_selected_overlay(const struct imap_selected *sel,
 		rec->flags &= ~MBOX_SEEN;
 }
 
+/* The client's messages become a copy of their own, before the view they
+ * were borrowed from changes. */
+static void imap_selected_own(struct imap_selected *sel)
+{
+	struct mbox_record *copy;
+
+	if (!sel->msgs_borrowed)
+		return;
+	copy = xcalloc(sel->alloc, sizeof(*copy));
+	memcpy(copy, sel->msgs, sel->count * sizeof(*copy));
+	sel->msgs = copy;
+	sel->msgs_borrowed = false;
+	sel->view.before_write = NULL;
+}
+
+/* The view is about to change its records (mbox_sync()). */
+static void imap_selected_view_write(void *ctx)
+{
+	imap_selected_own(ctx);
+}
+
 static void imap_selected_push(struct imap_selected *sel,
 			       const struct mbox_record *rec)
 {
+	imap_selected_own(sel);
 	if (sel->count == sel->alloc) {
-		sel->alloc = sel->alloc ? sel->alloc * 2 : 64;
+		sel->alloc = sel->alloc ? sel->alloc * 2 : 4;
 		sel->msgs = xrealloc(sel->msgs, sel->alloc * sizeof(*sel->msgs));
 		sel->state = xrealloc(sel->state, sel->alloc);
 	}
@@ -194,6 +216,7 @@ static int imap_selected_reload(struct imap_selected *sel,
 	struct mbox_view fresh;
 	size_t i;
 
+	imap_selected_own(sel);
 	if (mbox_view_load(sel->mbox, &fresh, error_r) < 0)
 		return -1;
 	for (i = 0; i < sel->count; i++) {
@@ -233,6 +256,7 @@ int imap_selected_seen_change(struct imap_client *c, const uint32_t *uids,
 	if (store_seen_change(c->daemon->store, c->user, sel->info.id, uids,
 			      count, add, &set, &set_count, error_r) < 0)
 		return -1;
+	imap_selected_own(sel);
 	free(sel->seen);
 	sel->seen = set;
 	sel->seen_count = set_count;
@@ -309,6 +333,7 @@ static void imap_selected_send_expunges(struct imap_client *c)
 			sel->exists_sent--;
 		}
 	}
+	imap_selected_own(sel);
 	for (i = 0; i < sel->count; i++) {
 		if (sel->state[i] & IMAP_MSG_EXPUNGED)
 			continue;
@@ -351,6 +376,25 @@ void imap_selected_announce(struct imap_client *c, bool allow_expunge)
 	}
 	sel->flags_pending = false;
 	buf_free(&line);
+}
+
+static void imap_selected_set_info(struct imap_selected *sel,
+				   const struct store_mailbox *mb)
+{
+	memcpy(sel->info.owner, mb->owner, sizeof(sel->info.owner));
+	memcpy(sel->info.name, mb->name, sizeof(sel->info.name));
+	memcpy(sel->info.id, mb->id, sizeof(sel->info.id));
+	sel->info.special_use = mb->special_use;
+}
+
+void imap_selected_record(const struct imap_selected *sel,
+			  struct store_mailbox *mb_r)
+{
+	memset(mb_r, 0, sizeof(*mb_r));
+	memcpy(mb_r->owner, sel->info.owner, sizeof(mb_r->owner));
+	memcpy(mb_r->name, sel->info.name, sizeof(mb_r->name));
+	memcpy(mb_r->id, sel->info.id, sizeof(mb_r->id));
+	mb_r->special_use = sel->info.special_use;
 }
 
 struct imap_selected_by_id {
@@ -396,7 +440,7 @@ int imap_selected_check(struct imap_client *c, enum imap_selected_fate *fate_r,
 		return 0;
 	}
 	(void)str_copy(old_name, STORE_MAILBOX_NAME_MAX + 1, sel->info.name);
-	sel->info = f.found;
+	imap_selected_set_info(sel, &f.found);
 	*fate_r = IMAP_SELECTED_RENAMED;
 	return 0;
 }
@@ -418,7 +462,7 @@ int imap_selected_open(struct imap_client *c, const struct store_mailbox *info,
 	size_t i;
 	int ret;
 
-	sel->info = *info;
+	imap_selected_set_info(sel, info);
 	sel->readonly = readonly;
 	sel->private_seen = store_owner_is_shared(info->owner);
 	if (sel->private_seen &&
@@ -428,7 +472,7 @@ int imap_selected_open(struct imap_client *c, const struct store_mailbox *info,
 		imap_selected_free(&sel);
 		return -1;
 	}
-	ret = mbox_open(dir, &sel->mbox, error_r);
+	ret = mbox_open_shared(dir, &sel->mbox, error_r);
 	free(dir);
 	if (ret == 0)
 		ret = mbox_view_load(sel->mbox, &sel->view, error_r);
@@ -439,7 +483,24 @@ int imap_selected_open(struct imap_client *c, const struct store_mailbox *info,
 		imap_selected_free(&sel);
 		return -1;
 	}
-	for (i = 0; i < sel->view.count; i++)
+	/* Sized to the mailbox: idle sessions are many.  The messages are
+	 * the view's own records until either changes; on a shared mailbox
+	 * each carries this user's \Seen, so they are a copy from the
+	 * start. */
+	if (sel->view.count > 0) {
+		sel->alloc = sel->view.count;
+		sel->state = xcalloc(sel->alloc, 1);
+		if (!sel->private_seen) {
+			sel->msgs = sel->view.records;
+			sel->msgs_borrowed = true;
+			sel->count = sel->view.count;
+			sel->view.before_write = imap_selected_view_write;
+			sel->view.before_write_ctx = sel;
+		} else {
+			sel->msgs = xcalloc(sel->alloc, sizeof(*sel->msgs));
+		}
+	}
+	for (i = sel->count; i < sel->view.count; i++)
 		imap_selected_push(sel, &sel->view.records[i]);
 	sel->exists_sent = sel->count;
 	sel->keywords_sent = sel->view.keyword_count;
@@ -457,9 +518,10 @@ void imap_selected_free(struct imap_selected **selp)
 	if (sel == NULL)
 		return;
 	imap_notify_remove(&sel->watch);
+	if (!sel->msgs_borrowed)
+		free(sel->msgs);
 	mbox_view_free(&sel->view);
 	mbox_close(&sel->mbox);
-	free(sel->msgs);
 	free(sel->state);
 	free(sel->saved);
 	free(sel->seen);

@@ -30,9 +30,19 @@ struct imap_seqset;
 #define IMAP_MSG_EXPUNGED	0x01	/* gone; EXPUNGE not sent yet */
 #define IMAP_MSG_FLAGS_CHANGED	0x02	/* FETCH FLAGS not sent yet */
 
+/* What a session keeps of its mailbox's record: the fields of struct
+ * store_mailbox it uses, without the access control list (2.5 KB, read
+ * at SELECT into `rights`), since every idle session holds one. */
+struct imap_selected_mailbox {
+	char owner[STORE_USER_NAME_MAX + 1];
+	char name[STORE_MAILBOX_NAME_MAX + 1];
+	char id[STORE_ID_SIZE];
+	unsigned int special_use;
+};
+
 struct imap_selected {
 	struct mbox *mbox;
-	struct store_mailbox info;
+	struct imap_selected_mailbox info;
 	bool readonly;			/* EXAMINE, or no right to change */
 	unsigned int rights;		/* ACL_* at SELECT (RFC 4314 5.1.1) */
 	/* A shared mailbox: \Seen is the user's own (store_seen_get()),
@@ -43,8 +53,12 @@ struct imap_selected {
 	uint32_t *seen;
 	size_t seen_count;
 	struct mbox_view view;		/* follows the log */
-	/* The client's messages: msgs[i] is sequence number i + 1. */
+	/* The client's messages: msgs[i] is sequence number i + 1.  Until
+	 * the log brings a change, they are the view's records (borrowed,
+	 * not a copy: a large mailbox costs a SELECT one array, not two);
+	 * imap_selected_sync() copies them before the view moves on. */
 	struct mbox_record *msgs;
+	bool msgs_borrowed;
 	uint8_t *state;
 	size_t count, alloc;
 	size_t exists_sent;		/* the count the client knows */
@@ -69,6 +83,11 @@ int imap_selected_open(struct imap_client *c, const struct store_mailbox *info,
 		       bool readonly, struct imap_selected **sel_r,
 		       const char **error_r);
 void imap_selected_free(struct imap_selected **sel);
+
+/* The selected mailbox as a store record (its access control list
+ * empty), for the functions that take one. */
+void imap_selected_record(const struct imap_selected *sel,
+			  struct store_mailbox *mb_r);
 
 /* Reads the log: new messages, flag changes and expunges of every process
  * become pending announcements.  -1 on errors. */

@@ -9,11 +9,18 @@
 
 static char imap_session_slot_error[256];
 
+/* Where the next search starts: one past the slot this process took last.
+ * Sessions mostly come and go in order, so the slots below are mostly
+ * taken and the next free one is mostly the next one: a take costs one or
+ * two lock attempts, not one per session the user already has.  Shared
+ * by all users of the process; for another user it is just some start. */
+static unsigned int imap_session_slot_hint;
+
 int imap_session_slot_take(const char *dir, const char *user,
 			   unsigned int max, int *fd_r, const char **error_r)
 {
 	struct buf path = BUF_INIT;
-	unsigned int i;
+	unsigned int n, i, start;
 	int fd;
 
 	buf_printf(&path, "%s/%s", dir, user);
@@ -28,15 +35,18 @@ int imap_session_slot_take(const char *dir, const char *user,
 		return -1;
 	}
 	buf_free(&path);
-	for (i = 0; i < max; i++) {
+	start = imap_session_slot_hint < max ? imap_session_slot_hint : 0;
+	for (n = 0; n < max; n++) {
 		struct flock fl;
 
+		i = start + n < max ? start + n : start + n - max;
 		memset(&fl, 0, sizeof(fl));
 		fl.l_type = F_WRLCK;
 		fl.l_whence = SEEK_SET;
 		fl.l_start = (off_t)i;
 		fl.l_len = 1;
 		if (fcntl(fd, F_OFD_SETLK, &fl) == 0) {
+			imap_session_slot_hint = i + 1;
 			*fd_r = fd;
 			return 1;
 		}

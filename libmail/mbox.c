@@ -410,6 +410,7 @@ int mbox_open(const char *dir, struct mbox **mb_r, const char **error_r)
 	struct stat st;
 	int ret;
 
+	mb->refs = 1;
 	mb->dir = xstrdup(dir);
 	mb->log_path = mbox_path(mb, "log");
 	mb->index_fd = mb->log_fd = mb->cache_fd = -1;
@@ -449,12 +450,77 @@ int mbox_open(const char *dir, struct mbox **mb_r, const char **error_r)
 	return 0;
 }
 
+/* The mailboxes opened by mbox_open_shared(); few (one per mailbox
+ * selected in this process), so a list. */
+static struct mbox *mbox_shared_list;
+/* The last shared mailbox whose last holder closed it, kept open (in the
+ * list, with no references) with its snapshot: a client that selects a
+ * mailbox again, or logs in again to check for mail, finds it loaded.
+ * One at most, so what it holds is bounded. */
+static struct mbox *mbox_shared_kept;
+
+int mbox_open_shared(const char *dir, struct mbox **mb_r,
+		     const char **error_r)
+{
+	struct mbox *mb;
+
+	for (mb = mbox_shared_list; mb != NULL; mb = mb->shared_next) {
+		if (strcmp(mb->dir, dir) == 0) {
+			if (mb == mbox_shared_kept)
+				mbox_shared_kept = NULL;
+			mb->refs++;
+			*mb_r = mb;
+			return 0;
+		}
+	}
+	if (mbox_open(dir, &mb, error_r) < 0)
+		return -1;
+	mb->shared = true;
+	mb->shared_next = mbox_shared_list;
+	mbox_shared_list = mb;
+	*mb_r = mb;
+	return 0;
+}
+
+static void mbox_shared_remove(struct mbox *mb)
+{
+	struct mbox **p;
+
+	for (p = &mbox_shared_list; *p != NULL; p = &(*p)->shared_next) {
+		if (*p == mb) {
+			*p = mb->shared_next;
+			return;
+		}
+	}
+}
+
 void mbox_close(struct mbox **mbp)
 {
 	struct mbox *mb = *mbp;
 
 	if (mb == NULL)
 		return;
+	*mbp = NULL;
+	if (mb->refs > 1) {
+		mb->refs--;
+		return;
+	}
+	if (mb->shared && mb->refs == 1) {
+		struct mbox *old = mbox_shared_kept;
+
+		mb->refs = 0;
+		mbox_shared_kept = mb;
+		if (old == NULL)
+			return;
+		/* The one kept before goes now. */
+		mb = old;
+	}
+	if (mb->shared)
+		mbox_shared_remove(mb);
+	if (mb->snapshot != NULL) {
+		mbox_view_free(mb->snapshot);
+		free(mb->snapshot);
+	}
 	if (mb->dir_fd >= 0)
 		close(mb->dir_fd);
 	if (mb->lock_fd >= 0)

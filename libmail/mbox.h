@@ -76,11 +76,19 @@ struct mbox_view {
 	struct mbox_record *records;	/* live messages, by ascending UID */
 	size_t count;
 	size_t alloc;
-	char keywords[MBOX_MAX_KEYWORDS][MBOX_KEYWORD_MAX_LEN + 1];
+	/* keyword_count names, allocated as they are defined: most
+	 * mailboxes have none, and a view is held by every session that
+	 * selects its mailbox. */
+	char (*keywords)[MBOX_KEYWORD_MAX_LEN + 1];
 	unsigned int keyword_count;
 	/* where in the log this view stands */
 	uint64_t log_offset;
 	ino_t log_ino;
+	/* When set, called once (and cleared) just before mbox_sync()
+	 * first changes `records` in place or moves them: whoever shares
+	 * the array instead of copying it takes a copy now. */
+	void (*before_write)(void *ctx);
+	void *before_write_ctx;
 };
 
 /* Creates an empty mailbox folder at `dir` (which must not exist). */
@@ -91,6 +99,15 @@ int mbox_create(const char *dir, uint32_t uidvalidity, const char **error_r);
  * tail cut, the index brought up to the log). */
 int mbox_open(const char *dir, struct mbox **mb_r, const char **error_r);
 void mbox_close(struct mbox **mb);
+
+/* Like mbox_open(), but a mailbox this process already holds open through
+ * mbox_open_shared() is handed out again with one more reference, which
+ * mbox_close() drops: every session of an IMAP worker that selects one
+ * mailbox shares one set of descriptors and one header.  Safe because a
+ * process holds the lock only inside one call (a commit, a snapshot),
+ * never across a return to its event loop. */
+int mbox_open_shared(const char *dir, struct mbox **mb_r,
+		     const char **error_r);
 
 const char *mbox_dir(const struct mbox *mb);
 

@@ -20,6 +20,15 @@ struct mbox {
 	int cache_fd;
 	struct mbox_index_header hdr;	/* valid while locked */
 	bool over_quota;		/* the last append failed for quota */
+	/* mbox_open_shared(): the handles of this process, and how many
+	 * holders this one has (mbox_close() drops one). */
+	unsigned int refs;
+	bool shared;
+	struct mbox *shared_next;
+	/* A shared mailbox's last snapshot, brought up to date from the
+	 * log for the next mbox_view_load() instead of reading the index;
+	 * NULL until the first. */
+	struct mbox_view *snapshot;
 };
 
 /* The usage hook of mbox_set_usage_hook(), called by the writers. */

@@ -18,11 +18,25 @@ static void mbox_view_reserve(struct mbox_view *view, size_t n)
 {
 	if (n <= view->alloc)
 		return;
-	view->alloc = view->alloc ? view->alloc : 64;
+	/* A snapshot is sized to the mailbox; growth by delivery doubles
+	 * from a few (every session holds a view of its own). */
+	view->alloc = view->alloc ? view->alloc : n > 4 ? n : 4;
 	while (view->alloc < n)
 		view->alloc *= 2;
 	view->records = xrealloc(view->records,
 				 view->alloc * sizeof(*view->records));
+}
+
+/* Makes room for keywords 0 .. n-1, the new ones empty. */
+static void mbox_view_keywords_grow(struct mbox_view *view, unsigned int n)
+{
+	if (n <= view->keyword_count)
+		return;
+	view->keywords = xrealloc(view->keywords,
+				  n * sizeof(*view->keywords));
+	memset(view->keywords + view->keyword_count, 0,
+	       (n - view->keyword_count) * sizeof(*view->keywords));
+	view->keyword_count = n;
 }
 
 static void mbox_view_keywords(struct mbox_view *view,
@@ -30,7 +44,7 @@ static void mbox_view_keywords(struct mbox_view *view,
 {
 	unsigned int i;
 
-	view->keyword_count = hdr->keyword_count;
+	mbox_view_keywords_grow(view, hdr->keyword_count);
 	for (i = 0; i < hdr->keyword_count; i++) {
 		memcpy(view->keywords[i], hdr->keywords[i],
 		       MBOX_KEYWORD_MAX_LEN);
@@ -77,8 +91,8 @@ static void mbox_view_load_record(void *ctx, const struct mbox_record *rec)
 		view->records[view->count++] = *rec;
 }
 
-int mbox_view_load(struct mbox *mb, struct mbox_view *view,
-		   const char **error_r)
+static int mbox_view_load_index(struct mbox *mb, struct mbox_view *view,
+				const char **error_r)
 {
 	int ret;
 
@@ -97,6 +111,61 @@ int mbox_view_load(struct mbox *mb, struct mbox_view *view,
 	if (ret < 0)
 		mbox_view_free(view);
 	return ret;
+}
+
+static void mbox_view_copy(struct mbox_view *to, const struct mbox_view *from)
+{
+	memset(to, 0, sizeof(*to));
+	to->uidvalidity = from->uidvalidity;
+	to->uidnext = from->uidnext;
+	to->highestmodseq = from->highestmodseq;
+	to->log_offset = from->log_offset;
+	to->log_ino = from->log_ino;
+	mbox_view_keywords_grow(to, from->keyword_count);
+	if (from->keyword_count > 0)
+		memcpy(to->keywords, from->keywords,
+		       from->keyword_count * sizeof(*to->keywords));
+	mbox_view_reserve(to, from->count);
+	if (from->count > 0)
+		memcpy(to->records, from->records,
+		       from->count * sizeof(*to->records));
+	to->count = from->count;
+}
+
+/*
+ * A mailbox shared by the sessions of a process keeps the snapshot it
+ * last loaded and brings it up to date from the log (what every session
+ * does with its own view anyway), so selecting a mailbox this process
+ * already has open copies memory instead of reading the whole index.
+ * When the log cannot be followed (it was replaced) the index is read
+ * again, as for a mailbox opened alone.
+ */
+int mbox_view_load(struct mbox *mb, struct mbox_view *view,
+		   const char **error_r)
+{
+	const char *error;
+
+	if (!mb->shared)
+		return mbox_view_load_index(mb, view, error_r);
+	if (mb->snapshot != NULL &&
+	    mbox_sync(mb, mb->snapshot, NULL, NULL, &error) >= 0) {
+		mbox_view_copy(view, mb->snapshot);
+		return 0;
+	}
+	/* A replaced log may come with a replaced cache (reconstruct):
+	 * it is opened again when next read. */
+	if (mb->snapshot != NULL && mb->cache_fd >= 0) {
+		close(mb->cache_fd);
+		mb->cache_fd = -1;
+	}
+	if (mbox_view_load_index(mb, view, error_r) < 0)
+		return -1;
+	if (mb->snapshot == NULL)
+		mb->snapshot = xcalloc(1, sizeof(*mb->snapshot));
+	else
+		mbox_view_free(mb->snapshot);
+	mbox_view_copy(mb->snapshot, view);
+	return 0;
 }
 
 struct mbox_vanished_ctx {
@@ -166,6 +235,7 @@ int mbox_vanished(struct mbox *mb, const struct mbox_view *view,
 void mbox_view_free(struct mbox_view *view)
 {
 	free(view->records);
+	free(view->keywords);
 	memset(view, 0, sizeof(*view));
 }
 
@@ -201,6 +271,16 @@ static void mbox_sync_notify(struct mbox_sync_ctx *s,
 		s->fn(s->ctx, s->view, change);
 }
 
+static void mbox_view_before_write(struct mbox_view *view)
+{
+	void (*fn)(void *ctx) = view->before_write;
+
+	if (fn == NULL)
+		return;
+	view->before_write = NULL;
+	fn(view->before_write_ctx);
+}
+
 static int mbox_sync_apply(void *ctx, const struct mbox_log_record *rec,
 			   const void *payload, size_t size)
 {
@@ -222,6 +302,7 @@ static int mbox_sync_apply(void *ctx, const struct mbox_log_record *rec,
 		memcpy(&add, payload, sizeof(add));
 		if (add.uid < view->uidnext)
 			return 0;	/* already in the snapshot */
+		mbox_view_before_write(view);
 		mbox_view_reserve(view, view->count + 1);
 		view->records[view->count++] = add;
 		view->uidnext = add.uid + 1;
@@ -239,6 +320,7 @@ static int mbox_sync_apply(void *ctx, const struct mbox_log_record *rec,
 		pos = mbox_view_find(view, f.uid);
 		if (pos < 0 || rec->modseq <= view->records[pos].modseq)
 			return 0;
+		mbox_view_before_write(view);
 		view->records[pos].flags = f.flags;
 		view->records[pos].keywords = f.keywords;
 		view->records[pos].modseq = rec->modseq;
@@ -256,6 +338,7 @@ static int mbox_sync_apply(void *ctx, const struct mbox_log_record *rec,
 		pos = mbox_view_find(view, uid);
 		if (pos < 0)
 			return 0;
+		mbox_view_before_write(view);
 		change.type = MBOX_CHANGE_EXPUNGE;
 		change.uid = uid;
 		mbox_sync_notify(s, &change);
@@ -276,10 +359,10 @@ static int mbox_sync_apply(void *ctx, const struct mbox_log_record *rec,
 			return -1;
 		if (idx < view->keyword_count)
 			return 0;
+		mbox_view_keywords_grow(view, idx + 1);
 		memcpy(view->keywords[idx], (const char *)payload + sizeof(idx),
 		       len);
 		view->keywords[idx][len] = '\0';
-		view->keyword_count = idx + 1;
 		change.type = MBOX_CHANGE_KEYWORD;
 		change.keyword = view->keywords[idx];
 		mbox_sync_notify(s, &change);

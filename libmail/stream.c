@@ -13,6 +13,12 @@
 /* One read takes at most this much, so one busy peer cannot hold the loop
  * for long and memory grows only as input is really kept. */
 #define STREAM_READ_CHUNK (64 * 1024)
+/* What an interactive session reads or writes at a time (a command line,
+ * a reply, a TLS record of one).  A read asks for no more than the buffer
+ * holds already, or this much, unless the read before filled what it asked
+ * for or brought more: bulk input soon reads STREAM_READ_CHUNK at a time.
+ * Buffers are let go after small reads and writes, kept while bulk flows. */
+#define STREAM_SMALL_IO (4 * 1024 - 1)
 
 const struct stream_settings stream_default_settings = {
 	.input_max = 64 * 1024,
@@ -89,7 +95,27 @@ size_t stream_output_queued(const struct stream *s)
 	return stream_out_queued(s);
 }
 
+size_t stream_buffer_size(const struct stream *s)
+{
+	return s->in.cap + s->out.cap;
+}
+
 /* ---- moving bytes through the transports ---- */
+
+/* Nothing unread: an idle connection holds no input buffer (thousands of
+ * idle IMAP sessions would otherwise each keep one).  Not while paused:
+ * the owner may still hold pointers into input it has consumed.  Not
+ * while input streams in: the buffer would only be allocated again at
+ * once. */
+static void stream_in_release(struct stream *s)
+{
+	if (s->paused || s->in_streaming || stream_in_unread(s) > 0 ||
+	    s->in.data == NULL)
+		return;
+	buf_free(&s->in);
+	s->in_pos = 0;
+	s->line_scanned = 0;
+}
 
 /* Reads once.  1: got bytes; 0: would block (read_wants says on what);
  * -1: end of file or failure (s->eof / s->failed). */
@@ -111,10 +137,21 @@ static int stream_read_once(struct stream *s)
 	room = s->set.input_max - unread;
 	if (room > STREAM_READ_CHUNK)
 		room = STREAM_READ_CHUNK;
+	if (!s->in_streaming) {
+		size_t have = s->in.cap > s->in.len + 1 ?
+			s->in.cap - s->in.len - 1 : 0;
+
+		if (have < STREAM_SMALL_IO)
+			have = STREAM_SMALL_IO;
+		if (room > have)
+			room = have;
+	}
 	buf_reserve(&s->in, room);
 	n = s->transport->v->read(s->transport, s->in.data + s->in.len, room,
 				  &error);
 	if (n > 0) {
+		s->in_streaming = (size_t)n == room ||
+			(size_t)n > STREAM_SMALL_IO;
 		s->in.len += (size_t)n;
 		s->in.data[s->in.len] = '\0';
 		s->read_wants = EVENT_READ;
@@ -127,6 +164,8 @@ static int stream_read_once(struct stream *s)
 	if (n == STREAM_IO_WANT_READ || n == STREAM_IO_WANT_WRITE) {
 		s->read_wants = n == STREAM_IO_WANT_READ ? EVENT_READ :
 			EVENT_WRITE;
+		if (unread == 0)
+			stream_in_release(s);
 		return 0;
 	}
 	stream_fail(s, "%s", error != NULL ? error : "read failed");
@@ -168,7 +207,14 @@ static int stream_send(struct stream *s)
 		stream_fail(s, "%s", error != NULL ? error : "write failed");
 		return -1;
 	}
-	buf_clear(&s->out);
+	/* All sent: after a small write (an interactive reply) the buffer
+	 * goes too, as the input's does when idle; after a large one more
+	 * is likely coming (a long FETCH), and growing a buffer again from
+	 * nothing for every part of it costs more than keeping it. */
+	if (s->out.len <= STREAM_SMALL_IO)
+		buf_free(&s->out);
+	else
+		buf_clear(&s->out);
 	s->out_pos = 0;
 	return 1;
 }
@@ -470,6 +516,10 @@ static void stream_dispatch(struct stream *s, unsigned int events,
 	}
 	if (call_input && !s->paused && !stream_over_limit(s))
 		stream_feed(s);
+	/* Only from the outermost callback: an owner's callback further
+	 * up may still hold pointers into the input. */
+	if (!s->failed && !s->freed && s->busy <= 1)
+		stream_in_release(s);
 }
 
 static void stream_io_cb(void *ctx, unsigned int events)

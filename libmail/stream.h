@@ -179,6 +179,9 @@ int stream_printf(struct stream *s, const char *fmt, ...)
 int stream_flush(struct stream *s);
 /* Bytes queued and not yet accepted by the transport. */
 size_t stream_output_queued(const struct stream *s);
+/* Memory the input and output buffers hold: none once the output is sent
+ * and the input used up (an idle connection costs no buffer). */
+size_t stream_buffer_size(const struct stream *s);
 
 /* ---- input ---- */
 

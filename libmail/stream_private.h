@@ -28,6 +28,9 @@ struct stream {
 	 * input arriving a byte at a time is scanned once, not n^2. */
 	size_t line_scanned;
 	bool line_skipping;
+	/* The last read filled what it asked for, or brought more than a
+	 * small read's worth: input is streaming in. */
+	bool in_streaming;
 
 	/* Unsent output is out.data[out_pos .. out.len); the first
 	 * out_below bytes of it go through transport->lower. */

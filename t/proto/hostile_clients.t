@@ -185,13 +185,16 @@ ok($sp->wait_log(qr/connection_limit client=127\.0\.0\.1/), 'logged');
 	like($c->cmd('RCPT TO:<alice@sealpost.test>'), qr/^250 /, 'recipient');
 	like($c->cmd('DATA'), qr/^354 /, 'DATA');
 	# Three times the 1 MB limit, streamed: refused at the end, and smtpd
-	# does not keep it.
+	# does not keep it.  Measured from just before, not from before the
+	# slowloris attack: what that left with the allocator (much, under
+	# ASan's quarantine) is not this message.
+	my $rss_before = server_rss('smtpd');
 	my $line = ('x' x 998) . "\r\n";
 	$c->send_raw("Subject: big\r\n\r\n");
 	$c->send_raw($line x 1024) for 1 .. 3;
 	$c->send_raw(".\r\n");
 	like($c->read_reply, qr/^552 5\.3\.4 /, 'a message over message_size_limit gets 552 5.3.4');
-	cmp_ok(server_rss('smtpd') - $rss_idle, '<', 16 * 1024, 'without smtpd holding it in memory');
+	cmp_ok(server_rss('smtpd') - $rss_before, '<', 16 * 1024, 'without smtpd holding it in memory');
 	like($c->cmd('MAIL FROM:<a@example.org>'), qr/^250 /, 'a new transaction');
 	like($c->cmd('RCPT TO:<alice@sealpost.test>'), qr/^250 /, 'recipient');
 	like($c->cmd('BDAT 1073741824 LAST'), qr/^552 5\.3\.4 /,

@@ -459,7 +459,81 @@ int main(void)
 		ok(all_ok, "uids unique and ascending");
 	}
 
-	mbox_view_free(&view);
+	/* Shared handles: one per mailbox and process, and a snapshot that
+	 * follows the log instead of the index being read again. */
+	{
+		static const char *const kw_text[] = {
+			"Subject: kw\r\n\r\nbody\r\n",
+		};
+		/* The keyword table is full by now: one already defined. */
+		static const char *const kw_names[] = { "$Junk", NULL };
+		struct mbox *s1 = NULL, *s2 = NULL, *s3 = NULL;
+		struct mbox_view v1, v2, fresh;
+		char dir2[300];
+		bool same = true;
+		size_t k;
+
+		mbox_view_free(&view);
+		is_int(mbox_open_shared(dir, &s1, &err), 0, "shared open");
+		is_int(mbox_open_shared(dir, &s2, &err), 0, "shared open again");
+		ok(s1 == s2, "the same handle");
+		is_int(mbox_view_load(s1, &v1, &err), 0, "first load reads the index");
+		/* Changes by another handle (another process's). */
+		is_int(append_texts(mb, kw_text, 1, &first), 0, "append elsewhere");
+		uids[0] = first;
+		is_int(mbox_store(mb, uids, 1, MBOX_FLAGS_ADD, MBOX_FLAGGED,
+				  kw_names, 0, NULL, &err), 0,
+		       "flags and a keyword elsewhere");
+		uids[0] = v1.records[0].uid;
+		is_int(mbox_expunge(mb, uids, 1, &err), 0, "expunge elsewhere");
+		is_int(mbox_view_load(s2, &v2, &err), 0, "second load");
+		is_int(mbox_view_load(mb, &fresh, &err), 0, "a load from the index");
+		is_int(v2.count, fresh.count, "the snapshot has every message");
+		for (k = 0; k < fresh.count && k < v2.count; k++)
+			same &= memcmp(&v2.records[k], &fresh.records[k],
+				       sizeof(fresh.records[k])) == 0;
+		ok(same, "each as the index has it");
+		is_int(v2.keyword_count, fresh.keyword_count, "and the keywords");
+		ok(v2.keyword_count > 0 && fresh.keyword_count > 0 &&
+		   strcmp(v2.keywords[v2.keyword_count - 1],
+			  fresh.keywords[fresh.keyword_count - 1]) == 0,
+		   "named");
+		is_int(v2.uidnext, fresh.uidnext, "and UIDNEXT");
+		ok(v2.highestmodseq == fresh.highestmodseq, "and HIGHESTMODSEQ");
+		ok(v2.log_offset == fresh.log_offset, "at the same log offset");
+		is_int(v1.count + 0, v2.count, "one in, one out since the first");
+		mbox_view_free(&v1);
+		mbox_view_free(&v2);
+		mbox_view_free(&fresh);
+
+		/* The last holder gone, the handle is kept for the next. */
+		mbox_close(&s1);
+		mbox_close(&s2);
+		ok(s1 == NULL && s2 == NULL, "closed");
+		is_int(mbox_open_shared(dir, &s3, &err), 0, "opened again");
+		ok(s3 != NULL, "a handle");
+		is_int(mbox_view_load(s3, &v1, &err), 0, "and loads");
+		is_int(mbox_view_load(mb, &fresh, &err), 0, "as the index");
+		is_int(v1.count, fresh.count, "with the same messages");
+		mbox_view_free(&v1);
+		mbox_view_free(&fresh);
+		mbox_close(&s3);
+
+		/* Another mailbox kept in its place closes it for real. */
+		snprintf(dir2, sizeof(dir2), "%s/box2", root);
+		is_int(mbox_create(dir2, 777, &err), 0, "another mailbox");
+		is_int(mbox_open_shared(dir2, &s1, &err), 0, "shared");
+		is_int(mbox_view_load(s1, &v1, &err), 0, "loads");
+		is_int(v1.uidvalidity, 777, "its own");
+		mbox_view_free(&v1);
+		mbox_close(&s1);
+		is_int(mbox_open_shared(dir, &s2, &err), 0, "the first again");
+		is_int(mbox_view_load(s2, &v1, &err), 0, "loads from its index");
+		is_int(v1.uidvalidity, 12345, "its own again");
+		mbox_view_free(&v1);
+		mbox_close(&s2);
+	}
+
 	mbox_view_free(&view2);
 	mbox_close(&mb);
 	mbox_close(&mb2);

@@ -485,6 +485,7 @@ struct watch {
 	int inputs, errors, lines;
 	bool free_in_cb;
 	bool pause_after_line;
+	int stop_at_lines;		/* stop the loop after this many */
 	struct buf got;
 };
 
@@ -497,6 +498,8 @@ static void watch_input(void *ctx)
 	while (stream_read_line(w->s, 100, &line) == STREAM_OK) {
 		w->lines++;
 		buf_printf(&w->got, "%s|", line.data);
+		if (w->lines == w->stop_at_lines)
+			event_loop_stop(loop);
 		if (w->free_in_cb) {
 			stream_free(&w->s);
 			event_loop_stop(loop);
@@ -736,6 +739,71 @@ static void test_blocking_output(void)
 	close(fds[1]);
 }
 
+/* An idle connection holds no buffers: the input's goes once it is used
+ * up (back to the loop), the output's once it is sent.  Thousands of idle
+ * IMAP sessions depend on it. */
+static void test_idle_buffers(void)
+{
+	struct watch w = { 0 };
+	struct buf bulk = BUF_INIT, want = BUF_INIT;
+	char got[8192];
+	size_t total = 0;
+	int peer, i;
+
+	watch_stream(&w, &peer, NULL);
+	w.stop_at_lines = 2;
+	if (write(peer, "one\r\ntwo\r\n", 10) != 10)
+		abort();
+	run_for(5000);
+	is_str(buf_cstr(&w.got), "one|two|", "lines read");
+	is_int(stream_buffer_size(w.s), 0, "no input buffer once used up");
+
+	/* More than one small read's worth at once: it all arrives. */
+	for (i = 0; i < 300; i++) {
+		buf_printf(&bulk, "line %03d %s\r\n", i,
+			   "0123456789012345678901234567890123456789");
+		buf_printf(&want, "line %03d %s|", i,
+			   "0123456789012345678901234567890123456789");
+	}
+	buf_clear(&w.got);
+	w.lines = 0;
+	w.stop_at_lines = 300;
+	if (write(peer, bulk.data, bulk.len) != (ssize_t)bulk.len)
+		abort();
+	run_for(5000);
+	is_str(buf_cstr(&w.got), buf_cstr(&want), "bulk input read whole");
+	/* The buffer stays while input streams in, and goes once a small
+	 * read shows the peer has paused (an interactive client's next
+	 * command). */
+	w.stop_at_lines = 301;
+	if (write(peer, "end\r\n", 5) != 5)
+		abort();
+	run_for(5000);
+	is_int(w.lines, 301, "a small line after it");
+	is_int(stream_buffer_size(w.s), 0, "and the buffer is gone");
+
+	is_int(stream_write(w.s, bulk.data, bulk.len), 0, "output queued");
+	ok(stream_buffer_size(w.s) >= bulk.len, "in a buffer");
+	is_int(stream_flush(w.s), 1, "sent at once");
+	ok(stream_buffer_size(w.s) > 0, "its buffer kept for more after it");
+	is_int(stream_write(w.s, "OK\r\n", 4), 0, "a short reply");
+	is_int(stream_flush(w.s), 1, "sent");
+	is_int(stream_buffer_size(w.s), 0, "no output buffer once it is sent");
+	while (total < bulk.len + 4) {
+		ssize_t n = read(peer, got, sizeof(got));
+
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+	is_int(total, bulk.len + 4, "the peer got it all");
+	stream_free(&w.s);
+	close(peer);
+	buf_free(&w.got);
+	buf_free(&bulk);
+	buf_free(&want);
+}
+
 static void test_behaviour(void)
 {
 	loop = event_loop_new();
@@ -747,6 +815,7 @@ static void test_behaviour(void)
 	test_pause_resume();
 	test_discard();
 	test_blocking_output();
+	test_idle_buffers();
 	event_loop_free(&loop);
 }
 
