@@ -28,7 +28,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#define DBW_BOOT_FILE "sealpost.boot"
 #define DBW_BOOT_HEADER "sealpost-db-boot 1\n"
 #define DBW_BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
 #define DBW_BOOT_MAX 128

@@ -14,6 +14,11 @@
 #include "db.h"
 #include <db_bdb.h>
 
+/* The start-up lock and boot ID file in the environment's folder. */
+#define DBW_BOOT_FILE "sealpost.boot"
+/* failchk calls a process skips in a row while another holds the token. */
+#define DBW_FAILCHK_SKIPS 10
+
 struct db_env {
 	DB_ENV *dbenv;
 	char *home;
@@ -28,6 +33,9 @@ struct db_env {
 	int boot_fd;
 	/* Set from the library's panic event or a DB_RUNRECOVERY return. */
 	bool panicked;
+	/* failchk calls skipped in a row because another process held the
+	 * token (see db_env_failchk). */
+	unsigned int failchk_skips;
 	struct db *dbs;			/* every open database */
 	struct db *meta;		/* the wrapper's own: schema record */
 	struct db_env *next_open;	/* in this process's list */
