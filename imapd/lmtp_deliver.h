@@ -45,4 +45,10 @@ struct lmtp_delivery {
  * 4xx or 5xx. */
 void lmtp_deliver(struct lmtp_delivery *d);
 
+/* The same for the transactions of several sessions at once (group
+ * commit): every recipient's copy is written, then all are committed
+ * with mbox_append_commit_many(), so the batch shares its syncs.  The
+ * replies are only filled once what they acknowledge is durable. */
+void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n);
+
 #endif

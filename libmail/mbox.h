@@ -182,6 +182,24 @@ int mbox_append_commit(struct mbox_append **a,
 		       struct mbox_append_result *results,
 		       const char **error_r);
 void mbox_append_abort(struct mbox_append **a);
+/*
+ * Group commit across mailboxes: commits the n appends (each on a
+ * different mailbox) together, with two flushes for all of them instead
+ * of a folder fsync and a log fdatasync each.  Unlike
+ * mbox_append_commit(), the files added need NOT be durable yet: they and
+ * their new names are made durable before any log record names them (one
+ * syncfs(2) per file system, or for a single new message its fdatasync
+ * and its folder's fsync), then the logs are written and flushed (one
+ * syncfs, or one fdatasync for a single mailbox).  The locks are taken in
+ * the order of the folders' names and held until the end.  results[i] is
+ * the results array of as[i]; rets[i] is 0 when as[i] is durable and
+ * visible, -1 when nothing of it is (mbox_over_quota() of its mailbox
+ * tells why).  Frees every append.  Returns -1 when any failed, with the
+ * reason of the last failure.
+ */
+int mbox_append_commit_many(struct mbox_append **as, size_t n,
+			    struct mbox_append_result **results, int *rets,
+			    const char **error_r);
 /* The batch does not count against the quota (it is still counted): a
  * MOVE or INBOX rename within one user, a quota warning. */
 void mbox_append_no_quota(struct mbox_append *a);

@@ -30,6 +30,14 @@ struct mbox_append {
 	struct mbox_pending *msgs;
 	size_t count, alloc;
 	bool no_quota;
+	/* Between mbox_append_prepare() and the log commit, with the lock
+	 * held: the log records, the UIDs given out [first_uid, uid), and
+	 * whether their usage was counted. */
+	struct buf records;
+	uint64_t modseq;
+	uint32_t first_uid, uid;
+	int64_t added_bytes;
+	bool counted;
 };
 
 static mbox_usage_fn *mbox_usage_hook;
@@ -86,18 +94,19 @@ static int mbox_write_lock(struct mbox *mb, const char **error_r)
 	return 0;
 }
 
-/* Writes a batch of log records plus COMMIT and makes it durable.  On
- * failure the log is cut back so no partial batch stays behind. */
-static int mbox_log_commit(struct mbox *mb, struct buf *records,
-			   uint64_t modseq, uint64_t *end_r,
-			   const char **error_r)
+/* Writes a batch of log records plus COMMIT, and with `sync` makes it
+ * durable.  On failure the log is cut back so no partial batch stays
+ * behind. */
+static int mbox_log_write(struct mbox *mb, struct buf *records,
+			  uint64_t modseq, bool sync, uint64_t *end_r,
+			  const char **error_r)
 {
 	off_t start = (off_t)mb->hdr.applied_offset;
 	ssize_t n;
 
 	mbox_log_add(records, MBOX_LOG_COMMIT, modseq, NULL, 0);
 	n = pwrite(mb->log_fd, records->data, records->len, start);
-	if (n != (ssize_t)records->len || fdatasync(mb->log_fd) < 0) {
+	if (n != (ssize_t)records->len || (sync && fdatasync(mb->log_fd) < 0)) {
 		int err = errno;
 
 		(void)ftruncate(mb->log_fd, start);
@@ -106,6 +115,13 @@ static int mbox_log_commit(struct mbox *mb, struct buf *records,
 	}
 	*end_r = (uint64_t)start + records->len;
 	return 0;
+}
+
+static int mbox_log_commit(struct mbox *mb, struct buf *records,
+			   uint64_t modseq, uint64_t *end_r,
+			   const char **error_r)
+{
+	return mbox_log_write(mb, records, modseq, true, end_r, error_r);
 }
 
 /* Applies records already made durable to the index and the header. */
@@ -292,29 +308,46 @@ static uint32_t mbox_find_delivery(struct mbox *mb, uint64_t hash,
 	return found;
 }
 
-int mbox_append_commit(struct mbox_append **ap,
-		       struct mbox_append_result *results,
-		       const char **error_r)
+/* Undoes a prepared append that will not be committed: the usage it
+ * counted, the names it linked; then unlocks. */
+static void mbox_append_undo(struct mbox_append *a)
 {
-	struct mbox_append *a = *ap;
 	struct mbox *mb = a->mb;
-	struct buf records = BUF_INIT;
+	const char *error;
+	char name[16];
+
+	if (a->counted)
+		mbox_usage_release(mb, a->added_bytes,
+				   (int64_t)(a->uid - a->first_uid));
+	a->counted = false;
+	for (; a->uid > a->first_uid; a->uid--) {
+		snprintf(name, sizeof(name), "%u", a->uid - 1);
+		(void)unlinkat(mb->dir_fd, name, 0);
+	}
+	/* Forget keyword names defined only in memory. */
+	(void)mbox_lock(mb, LOCK_EX, &error);
+	mbox_unlock(mb);
+}
+
+/* Takes the lock, finds the duplicates, gives out UIDs, links the files
+ * under them, appends their cache entries and counts the usage.  0 with
+ * the lock held (a->uid == a->first_uid when all were duplicates: nothing
+ * to commit), or -1 with everything undone and the lock released. */
+static int mbox_append_prepare(struct mbox_append *a,
+			       struct mbox_append_result *results,
+			       const char **error_r)
+{
+	struct mbox *mb = a->mb;
 	unsigned int keyword_count;
-	uint64_t modseq, end;
-	uint32_t uid, first_uid;
-	int64_t added_bytes = 0;
 	size_t i, j;
-	int ret = -1;
-	bool over = false, counted = false;
+	bool over = false;
 	char name[16];
 
 	mb->over_quota = false;
-	if (mbox_write_lock(mb, error_r) < 0) {
-		mbox_append_abort(ap);
+	if (mbox_write_lock(mb, error_r) < 0)
 		return -1;
-	}
-	uid = first_uid = mb->hdr.uidnext;
-	modseq = mb->hdr.highestmodseq + 1;
+	a->uid = a->first_uid = mb->hdr.uidnext;
+	a->modseq = mb->hdr.highestmodseq + 1;
 	keyword_count = mb->hdr.keyword_count;
 	for (i = 0; i < a->count; i++) {
 		struct mbox_pending *p = &a->msgs[i];
@@ -338,16 +371,16 @@ int mbox_append_commit(struct mbox_append **ap,
 			}
 		}
 		memset(&rec, 0, sizeof(rec));
-		rec.uid = results[i].uid = uid++;
+		rec.uid = results[i].uid = a->uid;
 		rec.flags = p->msg.flags & MBOX_SYSTEM_FLAGS;
-		rec.modseq = modseq;
+		rec.modseq = a->modseq;
 		rec.internal_date = p->msg.internal_date;
 		rec.tz_minutes = p->msg.tz_minutes;
 		rec.size = p->msg.size;
 		rec.save_date = (int64_t)time(NULL);
 		rec.delivery_hash = p->msg.delivery_hash;
 		if (mbox_keyword_mask(mb, (const char *const *)p->keywords,
-				      &records, modseq, &keyword_count,
+				      &a->records, a->modseq, &keyword_count,
 				      &rec.keywords, error_r) < 0)
 			goto fail;
 		snprintf(name, sizeof(name), "%u", rec.uid);
@@ -357,20 +390,20 @@ int mbox_append_commit(struct mbox_append **ap,
 		if (linkat(AT_FDCWD, p->path, mb->dir_fd, name, 0) < 0) {
 			mbox_fail(error_r, "%s/%s: link from %s: %s", mb->dir,
 				  name, p->path, strerror(errno));
-			uid--;
 			goto fail;
 		}
+		a->uid++;
 		if (mbox_cache_append(mb, p, &rec, error_r) < 0)
 			goto fail;
-		mbox_log_add(&records, MBOX_LOG_APPEND, modseq, &rec, sizeof(rec));
-		added_bytes += (int64_t)rec.size;
+		mbox_log_add(&a->records, MBOX_LOG_APPEND, a->modseq, &rec,
+			     sizeof(rec));
+		a->added_bytes += (int64_t)rec.size;
 	}
-	if (uid == first_uid) {
-		ret = 0;	/* all duplicates: nothing to write */
-		goto out;
-	}
+	if (a->uid == a->first_uid)
+		return 0;	/* all duplicates: nothing to write */
 	/* Counted before the commit (see mbox_set_usage_hook()). */
-	if (mbox_usage_change(mb, added_bytes, (int64_t)(uid - first_uid),
+	if (mbox_usage_change(mb, a->added_bytes,
+			      (int64_t)(a->uid - a->first_uid),
 			      !a->no_quota, &over, error_r) < 0 || over) {
 		if (over) {
 			mb->over_quota = true;
@@ -378,34 +411,208 @@ int mbox_append_commit(struct mbox_append **ap,
 		}
 		goto fail;
 	}
-	counted = true;
+	a->counted = true;
+	return 0;
+fail:
+	mbox_append_undo(a);
+	return -1;
+}
+
+/* The log records of a prepared append are durable at `end`: applies
+ * them to the index and unlocks. */
+static void mbox_append_applied(struct mbox_append *a, uint64_t end)
+{
+	const char *error;
+
+	if (mbox_index_update(a->mb, &a->records, end, &error) < 0) {
+		/* Durable in the log: the next writer replays it. */
+		log_warn("mbox_index_update_failed", "path=%s reason=%s",
+			 a->mb->dir, error);
+	}
+	mbox_unlock(a->mb);
+}
+
+static void mbox_append_free(struct mbox_append **ap)
+{
+	if (*ap != NULL)
+		buf_free(&(*ap)->records);
+	mbox_append_abort(ap);
+}
+
+int mbox_append_commit(struct mbox_append **ap,
+		       struct mbox_append_result *results,
+		       const char **error_r)
+{
+	struct mbox_append *a = *ap;
+	struct mbox *mb = a->mb;
+	uint64_t end;
+	int ret = -1;
+
+	if (mbox_append_prepare(a, results, error_r) < 0)
+		goto out;
+	if (a->uid == a->first_uid) {
+		mbox_unlock(mb);
+		ret = 0;
+		goto out;
+	}
 	/* The new names must be on disk before the log says they exist. */
 	if (fsync(mb->dir_fd) < 0) {
 		mbox_fail_errno(mb, error_r, ".");
-		goto fail;
+		mbox_append_undo(a);
+		goto out;
 	}
-	if (mbox_log_commit(mb, &records, modseq, &end, error_r) < 0)
-		goto fail;
-	if (mbox_index_update(mb, &records, end, error_r) < 0) {
-		/* Durable in the log: the next writer replays it. */
-		log_warn("mbox_index_update_failed", "path=%s reason=%s",
-			 mb->dir, *error_r);
+	if (mbox_log_commit(mb, &a->records, a->modseq, &end, error_r) < 0) {
+		mbox_append_undo(a);
+		goto out;
 	}
+	mbox_append_applied(a, end);
 	ret = 0;
-	goto out;
-fail:
-	if (counted)
-		mbox_usage_release(mb, added_bytes, (int64_t)(uid - first_uid));
-	for (; uid > first_uid; uid--) {
-		snprintf(name, sizeof(name), "%u", uid - 1);
-		(void)unlinkat(mb->dir_fd, name, 0);
-	}
-	/* Forget keyword names defined only in memory. */
-	(void)mbox_lock(mb, LOCK_EX, error_r);
 out:
-	mbox_unlock(mb);
-	buf_free(&records);
-	mbox_append_abort(ap);
+	mbox_append_free(ap);
+	return ret;
+}
+
+static int mbox_append_cmp_dir(const void *x, const void *y)
+{
+	const struct mbox_append *const *a = x, *const *b = y;
+
+	return strcmp((*a)->mb->dir, (*b)->mb->dir);
+}
+
+/* Flushes every file system under the mailboxes in `live`: one syncfs(2)
+ * per file system, however many files and folders changed on it. */
+static int mbox_syncfs_all(struct mbox_append **live, size_t n,
+			   const char **error_r)
+{
+	dev_t *devs = xcalloc(n, sizeof(*devs));
+	size_t i, j, ndev = 0;
+	int ret = 0;
+
+	for (i = 0; i < n && ret == 0; i++) {
+		struct stat st;
+
+		if (fstat(live[i]->mb->dir_fd, &st) < 0) {
+			ret = mbox_fail_errno(live[i]->mb, error_r, ".");
+			break;
+		}
+		for (j = 0; j < ndev && devs[j] != st.st_dev; j++)
+			;
+		if (j < ndev)
+			continue;
+		devs[ndev++] = st.st_dev;
+		if (syncfs(live[i]->mb->dir_fd) < 0)
+			ret = mbox_fail_errno(live[i]->mb, error_r, "syncfs");
+	}
+	free(devs);
+	return ret;
+}
+
+/* The files of a batch, not yet durable, and their new names: durable
+ * together before any log record names them.  One file: its fdatasync
+ * and its folder's fsync, as a single delivery always did; more: one
+ * flush of the file system covers them all. */
+static int mbox_files_durable(struct mbox_append **live, size_t n,
+			      const char **error_r)
+{
+	struct mbox *mb;
+	char name[16];
+	int fd, ret = 0;
+
+	if (n != 1 || live[0]->uid - live[0]->first_uid != 1)
+		return mbox_syncfs_all(live, n, error_r);
+	mb = live[0]->mb;
+	snprintf(name, sizeof(name), "%u", live[0]->first_uid);
+	fd = openat(mb->dir_fd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fdatasync(fd) < 0)
+		ret = mbox_fail_errno(mb, error_r, name);
+	else if (fsync(mb->dir_fd) < 0)
+		ret = mbox_fail_errno(mb, error_r, ".");
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int mbox_append_commit_many(struct mbox_append **as, size_t n,
+			    struct mbox_append_result **results, int *rets,
+			    const char **error_r)
+{
+	struct mbox_append **sorted = xcalloc(n, sizeof(*sorted));
+	struct mbox_append **live = xcalloc(n, sizeof(*live));
+	uint64_t *ends = xcalloc(n, sizeof(*ends));
+	size_t i, k, nlive = 0, nsync;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		sorted[i] = as[i];
+		rets[i] = -1;
+	}
+	/* Locks are taken in the order of the folders' names, so two
+	 * processes committing overlapping sets never wait on each other
+	 * in a circle. */
+	qsort(sorted, n, sizeof(*sorted), mbox_append_cmp_dir);
+	for (i = 0; i < n; i++) {
+		struct mbox_append *a = sorted[i];
+
+		for (k = 0; as[k] != a; k++)
+			;
+		if (i > 0 && strcmp(sorted[i - 1]->mb->dir, a->mb->dir) == 0) {
+			/* A second lock on it would wait on the first. */
+			mbox_fail(error_r, "%s: twice in one commit", a->mb->dir);
+			continue;
+		}
+		if (mbox_append_prepare(a, results[k], error_r) < 0)
+			continue;
+		rets[k] = 0;
+		if (a->uid == a->first_uid)
+			mbox_unlock(a->mb);
+		else
+			live[nlive++] = a;
+	}
+	if (nlive == 0)
+		goto out;
+	if (mbox_files_durable(live, nlive, error_r) < 0)
+		goto fail_all;
+	nsync = 0;
+	for (i = 0; i < nlive; i++) {
+		struct mbox_append *a = live[i];
+
+		if (mbox_log_write(a->mb, &a->records, a->modseq, nlive == 1,
+				   &ends[i], error_r) < 0) {
+			for (k = 0; as[k] != a; k++)
+				;
+			rets[k] = -1;
+			mbox_append_undo(a);
+			continue;
+		}
+		live[nsync] = a;
+		ends[nsync++] = ends[i];
+	}
+	nlive = nsync;
+	if (nlive > 1 && mbox_syncfs_all(live, nlive, error_r) < 0) {
+		for (i = 0; i < nlive; i++)
+			(void)ftruncate(live[i]->mb->log_fd,
+					(off_t)live[i]->mb->hdr.applied_offset);
+		goto fail_all;
+	}
+	for (i = 0; i < nlive; i++)
+		mbox_append_applied(live[i], ends[i]);
+	goto out;
+fail_all:
+	for (i = 0; i < nlive; i++) {
+		for (k = 0; as[k] != live[i]; k++)
+			;
+		rets[k] = -1;
+		mbox_append_undo(live[i]);
+	}
+out:
+	for (i = 0; i < n; i++) {
+		if (rets[i] < 0)
+			ret = -1;
+		mbox_append_free(&as[i]);
+	}
+	free(sorted);
+	free(live);
+	free(ends);
 	return ret;
 }
 
