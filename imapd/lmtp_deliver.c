@@ -393,6 +393,12 @@ static void lmtp_job_commit_alone(struct lmtp_job *j, struct lmtp_group *g)
 		lmtp_job_done(j, &res);
 }
 
+static void lmtp_log_ctx(const struct lmtp_delivery *d)
+{
+	if (d->log != NULL)
+		log_set_ctx(d->log);
+}
+
 void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 {
 	struct lmtp_job *jobs;
@@ -404,6 +410,7 @@ void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 	size_t i, k, njobs = 0, ngroups = 0;
 	int *rets;
 	const char *error = "";
+	const struct log_ctx *outer = log_get_ctx();
 	int fd;
 
 	for (i = 0; i < n; i++)
@@ -414,6 +421,7 @@ void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 		struct lmtp_delivery *d = ds[i];
 		const char *data = "";
 
+		lmtp_log_ctx(d);
 		maps[i] = MAP_FAILED;
 		fd = open(d->spool_path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0 && d->size > 0)
@@ -451,6 +459,7 @@ void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 		results[i] = groups[i].results;
 	}
 	if (ngroups > 0) {
+		log_set_ctx(outer);
 		(void)mbox_append_commit_many(appends, ngroups, results, rets,
 					      &error);
 		log_info("delivery_commit", "batch=%zu count=%zu", njobs,
@@ -462,6 +471,7 @@ void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 
 		if (j->answered)
 			continue;
+		lmtp_log_ctx(j->d);
 		if (rets[j->group] == 0)
 			lmtp_job_done(j, &g->results[j->index]);
 		else if (g->count > 1)
@@ -481,6 +491,7 @@ void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 	for (i = 0; i < njobs; i++) {
 		struct lmtp_job *j = &jobs[i];
 
+		lmtp_log_ctx(j->d);
 		if (j->stored && store_quota_warning_due(j->d->st, j->r->user))
 			lmtp_quota_warning(j->d, j->r);
 		buf_free(&j->path);
@@ -491,6 +502,7 @@ void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 		if (maps[i] != MAP_FAILED)
 			munmap(maps[i], ds[i]->size);
 	}
+	log_set_ctx(outer);
 	free(jobs);
 	free(groups);
 	free(appends);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct log_ctx;
 struct store;
 
 struct lmtp_rcpt {
@@ -38,6 +39,9 @@ struct lmtp_delivery {
 	struct lmtp_rcpt *rcpts;
 	size_t rcpt_count;
 	bool enhanced_codes;
+	/* The session's log context, for the lines of its recipients when
+	 * it is delivered in a batch; NULL: the current one. */
+	const struct log_ctx *log;
 };
 
 /* Stores the message for every recipient and fills each one's reply.

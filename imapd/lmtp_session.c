@@ -311,6 +311,7 @@ static void lmtp_commit_enqueue(struct lmtp_session *ls)
 	d->rcpts = ls->rcpts;
 	d->rcpt_count = ls->rcpt_count;
 	d->enhanced_codes = true;
+	d->log = &ls->log;
 	ls->state = LMTP_STATE_COMMIT;
 	ls->commit_next = NULL;
 	*lmtp_commit_tail = ls;

@@ -75,6 +75,9 @@ my @batches = substr($sp->log_text, $mark) =~ /delivery_commit batch=(\d+)/g;
 my $total = 0;
 $total += $_ for @batches;
 is($total, 12, 'every copy was in exactly one commit');
+my @lines = grep { /lmtpd\[$pid\]: delivered / } split /\n/, substr($sp->log_text, $mark);
+is(scalar @lines, 12, 'one delivered line per copy');
+is(scalar(grep { /session=\w+/ } @lines), 12, 'each under the session ID of its connection');
 
 for my $u (@users) {
 	my $out = uids($u);
