@@ -34,8 +34,8 @@ static const struct config_key lmtpd_keys[] = {
 	{ "lmtp_commit_max", CONFIG_UINT, "64", 1, 10000, F(lmtp_commit_max),
 	  "At most this many LMTP transactions are delivered together in "
 	  "one group commit: the transactions an lmtpd process finishes in "
-	  "the same loop round share their syncs (two flushes for the "
-	  "batch instead of three syncs per copy), and each recipient's "
+	  "the same loop round share their syncs (issued together, so the "
+	  "file system's journal merges them), and each recipient's "
 	  "250 is sent once the batch is durable.  More waiting "
 	  "transactions go in the next round.  1: each transaction is "
 	  "committed on its own." },

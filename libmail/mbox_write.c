@@ -6,6 +6,7 @@
 #include "crc32.h"
 #include "log.h"
 #include "mbox_log.h"
+#include "sync_many.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,22 +42,49 @@ struct mbox_append {
 };
 
 static mbox_usage_fn *mbox_usage_hook;
+static mbox_usage_flush_fn *mbox_usage_flush_hook;
 static void *mbox_usage_ctx;
 
-void mbox_set_usage_hook(mbox_usage_fn *fn, void *ctx)
+void mbox_set_usage_hook(mbox_usage_fn *fn, mbox_usage_flush_fn *flush,
+			 void *ctx)
 {
 	mbox_usage_hook = fn;
+	mbox_usage_flush_hook = flush;
 	mbox_usage_ctx = ctx;
 }
 
-int mbox_usage_change(struct mbox *mb, int64_t bytes, int64_t messages,
-		      bool enforce, bool *over_r, const char **error_r)
+static int mbox_usage_call(struct mbox *mb, int64_t bytes, int64_t messages,
+			   bool enforce, bool deferred, bool *over_r,
+			   const char **error_r)
 {
 	*over_r = false;
 	if (mbox_usage_hook == NULL || (bytes == 0 && messages == 0))
 		return 0;
 	return mbox_usage_hook(mbox_usage_ctx, mb->dir, bytes, messages,
-			       enforce, over_r, error_r);
+			       enforce, deferred && mbox_usage_flush_hook != NULL,
+			       over_r, error_r);
+}
+
+int mbox_usage_change(struct mbox *mb, int64_t bytes, int64_t messages,
+		      bool enforce, bool *over_r, const char **error_r)
+{
+	return mbox_usage_call(mb, bytes, messages, enforce, false, over_r,
+			       error_r);
+}
+
+int mbox_usage_change_deferred(struct mbox *mb, int64_t bytes,
+			       int64_t messages, bool enforce, bool *over_r,
+			       const char **error_r)
+{
+	return mbox_usage_call(mb, bytes, messages, enforce, true, over_r,
+			       error_r);
+}
+
+int mbox_usage_flush(const char **error_r)
+{
+	if (mbox_usage_hook == NULL || mbox_usage_flush_hook == NULL)
+		return 0;
+	return mbox_usage_flush_hook(mbox_usage_ctx, error_r);
 }
 
 /* A decrease after a durable change: failing it leaves the counters too
@@ -335,7 +363,7 @@ static void mbox_append_undo(struct mbox_append *a)
  * to commit), or -1 with everything undone and the lock released. */
 static int mbox_append_prepare(struct mbox_append *a,
 			       struct mbox_append_result *results,
-			       const char **error_r)
+			       bool deferred, const char **error_r)
 {
 	struct mbox *mb = a->mb;
 	unsigned int keyword_count;
@@ -402,9 +430,9 @@ static int mbox_append_prepare(struct mbox_append *a,
 	if (a->uid == a->first_uid)
 		return 0;	/* all duplicates: nothing to write */
 	/* Counted before the commit (see mbox_set_usage_hook()). */
-	if (mbox_usage_change(mb, a->added_bytes,
-			      (int64_t)(a->uid - a->first_uid),
-			      !a->no_quota, &over, error_r) < 0 || over) {
+	if (mbox_usage_call(mb, a->added_bytes,
+			    (int64_t)(a->uid - a->first_uid), !a->no_quota,
+			    deferred, &over, error_r) < 0 || over) {
 		if (over) {
 			mb->over_quota = true;
 			*error_r = "over quota";
@@ -448,7 +476,7 @@ int mbox_append_commit(struct mbox_append **ap,
 	uint64_t end;
 	int ret = -1;
 
-	if (mbox_append_prepare(a, results, error_r) < 0)
+	if (mbox_append_prepare(a, results, false, error_r) < 0)
 		goto out;
 	if (a->uid == a->first_uid) {
 		mbox_unlock(mb);
@@ -479,56 +507,78 @@ static int mbox_append_cmp_dir(const void *x, const void *y)
 	return strcmp((*a)->mb->dir, (*b)->mb->dir);
 }
 
-/* Flushes every file system under the mailboxes in `live`: one syncfs(2)
- * per file system, however many files and folders changed on it. */
-static int mbox_syncfs_all(struct mbox_append **live, size_t n,
+/* Runs the syncs and reports the first failure. */
+static int mbox_sync_items(struct mbox_append **live,
+			   struct sync_many_item *items, size_t n,
 			   const char **error_r)
 {
-	dev_t *devs = xcalloc(n, sizeof(*devs));
-	size_t i, j, ndev = 0;
-	int ret = 0;
+	size_t i;
 
-	for (i = 0; i < n && ret == 0; i++) {
-		struct stat st;
-
-		if (fstat(live[i]->mb->dir_fd, &st) < 0) {
-			ret = mbox_fail_errno(live[i]->mb, error_r, ".");
-			break;
-		}
-		for (j = 0; j < ndev && devs[j] != st.st_dev; j++)
-			;
-		if (j < ndev)
-			continue;
-		devs[ndev++] = st.st_dev;
-		if (syncfs(live[i]->mb->dir_fd) < 0)
-			ret = mbox_fail_errno(live[i]->mb, error_r, "syncfs");
-	}
-	free(devs);
-	return ret;
+	if (sync_many(items, n) == 0)
+		return 0;
+	for (i = 0; i < n && items[i].error == 0; i++)
+		;
+	errno = items[i].error;
+	return mbox_fail_errno(live[0]->mb, error_r, "sync");
 }
 
 /* The files of a batch, not yet durable, and their new names: durable
- * together before any log record names them.  One file: its fdatasync
- * and its folder's fsync, as a single delivery always did; more: one
- * flush of the file system covers them all. */
+ * together before any log record names them.  Every file's fdatasync and
+ * every folder's fsync run at once (sync_many()). */
 static int mbox_files_durable(struct mbox_append **live, size_t n,
 			      const char **error_r)
 {
-	struct mbox *mb;
+	struct sync_many_item *items;
+	size_t i, count = 0, opened;
+	uint32_t uid;
 	char name[16];
-	int fd, ret = 0;
+	int ret = 0;
 
-	if (n != 1 || live[0]->uid - live[0]->first_uid != 1)
-		return mbox_syncfs_all(live, n, error_r);
-	mb = live[0]->mb;
-	snprintf(name, sizeof(name), "%u", live[0]->first_uid);
-	fd = openat(mb->dir_fd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fdatasync(fd) < 0)
-		ret = mbox_fail_errno(mb, error_r, name);
-	else if (fsync(mb->dir_fd) < 0)
-		ret = mbox_fail_errno(mb, error_r, ".");
-	if (fd >= 0)
-		close(fd);
+	for (i = 0; i < n; i++)
+		count += 1 + live[i]->uid - live[i]->first_uid;
+	items = xcalloc(count, sizeof(*items));
+	count = 0;
+	for (i = 0; i < n && ret == 0; i++) {
+		struct mbox *mb = live[i]->mb;
+
+		for (uid = live[i]->first_uid; uid < live[i]->uid; uid++) {
+			snprintf(name, sizeof(name), "%u", uid);
+			items[count].fd = openat(mb->dir_fd, name,
+						 O_RDONLY | O_CLOEXEC);
+			if (items[count].fd < 0) {
+				ret = mbox_fail_errno(mb, error_r, name);
+				break;
+			}
+			items[count++].data_only = true;
+		}
+	}
+	opened = count;
+	for (i = 0; i < n && ret == 0; i++) {
+		items[count].fd = live[i]->mb->dir_fd;
+		items[count++].data_only = false;
+	}
+	if (ret == 0)
+		ret = mbox_sync_items(live, items, count, error_r);
+	for (i = 0; i < opened; i++)
+		close(items[i].fd);
+	free(items);
+	return ret;
+}
+
+/* The batch's log records, written: durable together. */
+static int mbox_logs_durable(struct mbox_append **live, size_t n,
+			     const char **error_r)
+{
+	struct sync_many_item *items = xcalloc(n, sizeof(*items));
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		items[i].fd = live[i]->mb->log_fd;
+		items[i].data_only = true;
+	}
+	ret = mbox_sync_items(live, items, n, error_r);
+	free(items);
 	return ret;
 }
 
@@ -560,7 +610,7 @@ int mbox_append_commit_many(struct mbox_append **as, size_t n,
 			mbox_fail(error_r, "%s: twice in one commit", a->mb->dir);
 			continue;
 		}
-		if (mbox_append_prepare(a, results[k], error_r) < 0)
+		if (mbox_append_prepare(a, results[k], true, error_r) < 0)
 			continue;
 		rets[k] = 0;
 		if (a->uid == a->first_uid)
@@ -570,13 +620,16 @@ int mbox_append_commit_many(struct mbox_append **as, size_t n,
 	}
 	if (nlive == 0)
 		goto out;
-	if (mbox_files_durable(live, nlive, error_r) < 0)
+	/* The usage counted for the batch is durable before any log
+	 * record: one flush for all its mailboxes. */
+	if (mbox_usage_flush(error_r) < 0 ||
+	    mbox_files_durable(live, nlive, error_r) < 0)
 		goto fail_all;
 	nsync = 0;
 	for (i = 0; i < nlive; i++) {
 		struct mbox_append *a = live[i];
 
-		if (mbox_log_write(a->mb, &a->records, a->modseq, nlive == 1,
+		if (mbox_log_write(a->mb, &a->records, a->modseq, false,
 				   &ends[i], error_r) < 0) {
 			for (k = 0; as[k] != a; k++)
 				;
@@ -588,7 +641,7 @@ int mbox_append_commit_many(struct mbox_append **as, size_t n,
 		ends[nsync++] = ends[i];
 	}
 	nlive = nsync;
-	if (nlive > 1 && mbox_syncfs_all(live, nlive, error_r) < 0) {
+	if (nlive > 0 && mbox_logs_durable(live, nlive, error_r) < 0) {
 		for (i = 0; i < nlive; i++)
 			(void)ftruncate(live[i]->mb->log_fd,
 					(off_t)live[i]->mb->hdr.applied_offset);

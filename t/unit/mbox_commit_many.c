@@ -85,7 +85,8 @@ static int file_exists(const char *dir, uint32_t uid)
 static const char *refused;
 
 static int usage(void *ctx, const char *dir, int64_t bytes, int64_t messages,
-		 bool enforce, bool *over_r, const char **error_r)
+		 bool enforce, bool deferred, bool *over_r,
+		 const char **error_r)
 {
 	*over_r = refused != NULL && bytes > 0 && strcmp(dir, refused) == 0;
 	return 0;
@@ -107,7 +108,7 @@ int main(void)
 	b1 = box("one", d1, sizeof(d1));
 	b2 = box("two", d2, sizeof(d2));
 	b3 = box("three", d3, sizeof(d3));
-	mbox_set_usage_hook(usage, NULL);
+	mbox_set_usage_hook(usage, NULL, NULL);
 
 	/* Three mailboxes in one commit, given out of name order; a
 	 * message repeated within one mailbox's share is stored once. */
