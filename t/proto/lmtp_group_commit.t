@@ -10,7 +10,10 @@ use Sealpost::Test;
 use Sealpost::Wire;
 
 my $sessions = 8;
-my $sp = Sealpost::Test->new(set => { lmtp_workers => 1 });
+# A quota so small that each user's first copy takes them past the warning
+# level: all three warnings fall due in one batch.
+my $sp = Sealpost::Test->new(set => { lmtp_workers => 1,
+	quota_default_storage => '10k', quota_warn_percent => 1 });
 my $socket = $sp->env('SEALPOST_LMTP_SOCKET');
 my @users = qw(alice bob carol);
 
@@ -82,7 +85,9 @@ is(scalar(grep { /session=\w+/ } @lines), 12, 'each under the session ID of its 
 for my $u (@users) {
 	my $out = uids($u);
 	my @uids = $out =~ /^uid (\d+) /mg;
-	is(scalar @uids, scalar keys %{ $want{$u} }, "$u has one message per delivery");
+	my @warnings = $out =~ /^Subject: Your mailbox is almost full\r?$/mg;
+	is(scalar @warnings, 1, "$u got the quota warning due after the batch");
+	is(scalar @uids, 1 + keys %{ $want{$u} }, "$u has one message per delivery, and the warning");
 	for my $mid (sort keys %{ $want{$u} }) {
 		my @seen = $out =~ /^Message-ID: <\Q$mid\E>\r?$/mg;
 		is(scalar @seen, 1, "$u: $mid stored exactly once");
