@@ -39,6 +39,10 @@ int sync_many(struct sync_many_item *items, size_t n)
 	atomic_init(&c.next, 0);
 	if (want > SYNC_MANY_THREADS)
 		want = SYNC_MANY_THREADS;
+	/* A file and its folder (a lone delivery) gain nothing from a
+	 * thread but its cost. */
+	if (n <= 2)
+		want = 0;
 	/* A thread that cannot be made leaves its share to the others. */
 	while (started < want &&
 	       pthread_create(&threads[started], NULL, sync_many_worker, &c) == 0)
