@@ -61,10 +61,12 @@ static uint64_t lmtp_delivery_hash(const char *data, size_t size)
 }
 
 /* Writes the recipient's copy: its own Return-Path and Delivered-To, then
- * the message.  fsync'ed: the mailbox only links it. */
+ * the message.  With `sync` fdatasync'ed, for mbox_append_commit() (the
+ * mailbox only links it); without, for mbox_append_commit_many(), which
+ * makes a whole batch durable at once. */
 static int lmtp_write_copy(struct lmtp_delivery *d, const struct lmtp_rcpt *r,
 			   const char *sender, const char *data, size_t size,
-			   struct buf *path,
+			   bool sync, struct buf *path,
 			   size_t *size_r, const char **error_r)
 {
 	struct buf head = BUF_INIT;
@@ -93,7 +95,7 @@ static int lmtp_write_copy(struct lmtp_delivery *d, const struct lmtp_rcpt *r,
 		else
 			done += (size_t)n;
 	}
-	if (ret == 0 && fdatasync(fd) < 0)
+	if (ret == 0 && sync && fdatasync(fd) < 0)
 		ret = -1;
 	if (ret < 0) {
 		*error_r = strerror(errno);
@@ -146,8 +148,8 @@ static int lmtp_store_copy(struct lmtp_delivery *d, struct lmtp_rcpt *r,
 	if (ret == 0)
 		*error_r = "no such mailbox";
 	if (ret <= 0 ||
-	    lmtp_write_copy(d, r, sender, data, data_size, &path, size_r,
-			    error_r) < 0) {
+	    lmtp_write_copy(d, r, sender, data, data_size, true, &path,
+			    size_r, error_r) < 0) {
 		mbox_close(&mb);
 		buf_free(&path);
 		return -1;
@@ -227,84 +229,290 @@ fail:
 	buf_free(&text);
 }
 
-static void lmtp_deliver_one(struct lmtp_delivery *d, struct lmtp_rcpt *r,
-			     const char *data, uint64_t hash)
+/* The folder a recipient's copy goes to: +detail goes to that folder when
+ * it exists and its list lets anyone post ("p", RFC 4314); otherwise to
+ * INBOX, so a typo in a detail never loses mail.  A board's recipient was
+ * checked at RCPT. */
+static char *lmtp_target_mailbox(struct lmtp_delivery *d,
+				 const struct lmtp_rcpt *r)
 {
-	struct buf text = BUF_INIT;
-	const char *mailbox = "INBOX", *error = "";
 	struct store_mailbox info;
-	struct mbox_append_result res;
-	size_t size;
-	bool over;
+	const char *error;
 
-	/* +detail goes to that folder when it exists and its list lets
-	 * anyone post ("p", RFC 4314); otherwise to INBOX, so a typo in a
-	 * detail never loses mail.  A board's recipient was checked at
-	 * RCPT. */
 	if (r->detail != NULL &&
 	    store_mailbox_lookup(d->st, r->user, r->detail, &info, &error) == 1 &&
 	    (store_owner_is_shared(r->user) || acl_post_allowed(info.acl)))
-		mailbox = info.name;
-	if (lmtp_store_copy(d, r, mailbox, d->sender, data, d->size, hash,
-			    true, &res, &size, &over, &error) < 0) {
-		if (over) {
-			log_info("delivery_refused", "user=%s reason=%s",
-				 r->user, "over quota");
-			if (d->set->lmtp_quota_temporary)
-				lmtp_reply(d, r, 452, "4.2.2", "Mailbox is full");
-			else
-				lmtp_reply(d, r, 552, "5.2.2", "Mailbox is full");
-			return;
-		}
-		log_error("delivery_failed", "user=%s mailbox=%s reason=%s",
-			  r->user, mailbox, error);
-		lmtp_reply(d, r, 451, "4.3.0",
-			   "Temporary failure, try again later");
+		return xstrdup(info.name);
+	return xstrdup("INBOX");
+}
+
+/* One recipient's copy in a batch. */
+struct lmtp_job {
+	struct lmtp_delivery *d;
+	struct lmtp_rcpt *r;
+	char *mailbox;
+	struct buf path;	/* the copy, until the commit links it */
+	struct buf cache;	/* its parsed structure */
+	struct mbox_new_message msg;
+	size_t size;
+	size_t group;		/* its mailbox in the batch */
+	size_t index;		/* its place in that mailbox's append */
+	bool answered;		/* its reply is set */
+	bool stored;		/* a new message (not a duplicate) */
+};
+
+/* One mailbox of a batch, with every copy that goes to it. */
+struct lmtp_group {
+	struct mbox *mb;
+	struct mbox_append *append;
+	struct mbox_append_result *results;
+	size_t count, alloc;
+	int ret;
+};
+
+/* A delivery that did not happen: its reply, and the log line. */
+static void lmtp_job_failed(struct lmtp_job *j, bool over, const char *error)
+{
+	struct lmtp_delivery *d = j->d;
+
+	j->answered = true;
+	if (over) {
+		log_info("delivery_refused", "user=%s reason=%s", j->r->user,
+			 "over quota");
+		if (d->set->lmtp_quota_temporary)
+			lmtp_reply(d, j->r, 452, "4.2.2", "Mailbox is full");
+		else
+			lmtp_reply(d, j->r, 552, "5.2.2", "Mailbox is full");
 		return;
 	}
-	if (res.duplicate) {
+	log_error("delivery_failed", "user=%s mailbox=%s reason=%s",
+		  j->r->user, j->mailbox, error);
+	lmtp_reply(d, j->r, 451, "4.3.0", "Temporary failure, try again later");
+}
+
+static void lmtp_job_done(struct lmtp_job *j,
+			  const struct mbox_append_result *res)
+{
+	struct buf text = BUF_INIT;
+
+	j->answered = true;
+	j->stored = !res->duplicate;
+	if (res->duplicate) {
 		log_info("delivery_duplicate", "user=%s mailbox=%s uid=%u",
-			 r->user, mailbox, res.uid);
+			 j->r->user, j->mailbox, res->uid);
 		buf_printf(&text, "Ok: already delivered to %s as uid %u",
-			   mailbox, res.uid);
+			   j->mailbox, res->uid);
 	} else {
 		log_info("delivered", "user=%s mailbox=%s uid=%u size=%zu",
-			 r->user, mailbox, res.uid, size);
-		buf_printf(&text, "Ok: delivered to %s as uid %u", mailbox,
-			   res.uid);
+			 j->r->user, j->mailbox, res->uid, j->size);
+		buf_printf(&text, "Ok: delivered to %s as uid %u", j->mailbox,
+			   res->uid);
 	}
-	lmtp_reply(d, r, 250, "2.0.0", buf_cstr(&text));
+	lmtp_reply(j->d, j->r, 250, "2.0.0", buf_cstr(&text));
 	buf_free(&text);
-	if (!res.duplicate && store_quota_warning_due(d->st, r->user))
-		lmtp_quota_warning(d, r);
+}
+
+/* Writes the recipient's copy (not yet durable) and adds it to the append
+ * of its mailbox, opening the mailbox when it is the batch's first copy
+ * for it.  On failure the job is answered. */
+static void lmtp_job_prepare(struct lmtp_job *j, const char *data,
+			     uint64_t hash, struct lmtp_group **groups,
+			     size_t *group_count)
+{
+	struct lmtp_delivery *d = j->d;
+	struct mbox_new_message *msg = &j->msg;
+	struct lmtp_group *g;
+	struct mbox *mb = NULL;
+	const char *error = "no such mailbox";
+	size_t i;
+
+	if (store_mailbox_open(d->st, j->r->user, j->mailbox, &mb, &error) <= 0 ||
+	    lmtp_write_copy(d, j->r, d->sender, data, d->size, false, &j->path,
+			    &j->size, &error) < 0) {
+		mbox_close(&mb);
+		lmtp_job_failed(j, false, error);
+		return;
+	}
+	/* One append per mailbox: a second lock on it would wait on the
+	 * first. */
+	for (i = 0; i < *group_count; i++) {
+		if (strcmp(mbox_dir((*groups)[i].mb), mbox_dir(mb)) == 0)
+			break;
+	}
+	if (i == *group_count) {
+		*groups = xrealloc(*groups, (i + 1) * sizeof(**groups));
+		g = &(*groups)[i];
+		memset(g, 0, sizeof(*g));
+		g->mb = mb;
+		g->append = mbox_append_begin(mb);
+		(*group_count)++;
+	} else {
+		mbox_close(&mb);
+	}
+	g = &(*groups)[i];
+	lmtp_cache(buf_cstr(&j->path), j->size, &j->cache);
+	memset(msg, 0, sizeof(*msg));
+	msg->path = buf_cstr(&j->path);
+	msg->size = j->size;
+	msg->internal_date = (int64_t)time(NULL);
+	msg->cache = j->cache.data;
+	msg->cache_size = j->cache.len;
+	if (hash != 0 && d->set->lmtp_dedup_window != 0) {
+		msg->delivery_hash = hash;
+		msg->dedup_since = msg->internal_date -
+			(int64_t)d->set->lmtp_dedup_window;
+	}
+	mbox_append_add(g->append, msg);
+	j->group = i;
+	j->index = g->count++;
+}
+
+/* A mailbox whose batch failed as a whole, say over quota with all its
+ * copies but not with the first few: each copy is committed alone, as if
+ * it had come by itself. */
+static void lmtp_job_commit_alone(struct lmtp_job *j, struct lmtp_group *g)
+{
+	struct mbox_append_result res;
+	struct mbox_append *a;
+	const char *error = "";
+	int fd = open(buf_cstr(&j->path), O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fdatasync(fd) < 0) {
+		error = strerror(errno);
+		if (fd >= 0)
+			close(fd);
+		lmtp_job_failed(j, false, error);
+		return;
+	}
+	close(fd);
+	a = mbox_append_begin(g->mb);
+	mbox_append_add(a, &j->msg);
+	if (mbox_append_commit(&a, &res, &error) < 0)
+		lmtp_job_failed(j, mbox_over_quota(g->mb), error);
+	else
+		lmtp_job_done(j, &res);
+}
+
+static void lmtp_log_ctx(const struct lmtp_delivery *d)
+{
+	if (d->log != NULL)
+		log_set_ctx(d->log);
+}
+
+void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
+{
+	struct lmtp_job *jobs;
+	struct lmtp_group *groups = NULL;
+	struct mbox_append **appends;
+	struct mbox_append_result **results;
+	void **maps = xcalloc(n, sizeof(*maps));
+	uint64_t *hashes = xcalloc(n, sizeof(*hashes));
+	size_t i, k, njobs = 0, ngroups = 0;
+	int *rets;
+	const char *error = "";
+	const struct log_ctx *outer = log_get_ctx();
+	int fd;
+
+	for (i = 0; i < n; i++)
+		njobs += ds[i]->rcpt_count;
+	jobs = xcalloc(njobs, sizeof(*jobs));
+	njobs = 0;
+	for (i = 0; i < n; i++) {
+		struct lmtp_delivery *d = ds[i];
+		const char *data = "";
+
+		lmtp_log_ctx(d);
+		maps[i] = MAP_FAILED;
+		fd = open(d->spool_path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && d->size > 0)
+			maps[i] = mmap(NULL, d->size, PROT_READ, MAP_PRIVATE,
+				       fd, 0);
+		if (fd >= 0)
+			close(fd);
+		if (fd < 0 || (d->size > 0 && maps[i] == MAP_FAILED)) {
+			log_error("delivery_failed", "path=%s reason=%s",
+				  d->spool_path, strerror(errno));
+			for (k = 0; k < d->rcpt_count; k++)
+				lmtp_reply(d, &d->rcpts[k], 451, "4.3.0",
+					   "Temporary failure, try again later");
+			continue;
+		}
+		if (maps[i] != MAP_FAILED)
+			data = maps[i];
+		hashes[i] = lmtp_delivery_hash(data, d->size);
+		for (k = 0; k < d->rcpt_count; k++) {
+			struct lmtp_job *j = &jobs[njobs++];
+
+			j->d = d;
+			j->r = &d->rcpts[k];
+			j->mailbox = lmtp_target_mailbox(d, j->r);
+			lmtp_job_prepare(j, data, hashes[i], &groups, &ngroups);
+		}
+	}
+	appends = xcalloc(ngroups + 1, sizeof(*appends));
+	results = xcalloc(ngroups + 1, sizeof(*results));
+	rets = xcalloc(ngroups + 1, sizeof(*rets));
+	for (i = 0; i < ngroups; i++) {
+		groups[i].results = xcalloc(groups[i].count,
+					    sizeof(*groups[i].results));
+		appends[i] = groups[i].append;
+		results[i] = groups[i].results;
+	}
+	if (ngroups > 0) {
+		log_set_ctx(outer);
+		(void)mbox_append_commit_many(appends, ngroups, results, rets,
+					      &error);
+		log_info("delivery_commit", "batch=%zu count=%zu", njobs,
+			 ngroups);
+	}
+	for (i = 0; i < njobs; i++) {
+		struct lmtp_job *j = &jobs[i];
+		struct lmtp_group *g = &groups[j->group];
+
+		if (j->answered)
+			continue;
+		lmtp_log_ctx(j->d);
+		if (rets[j->group] == 0)
+			lmtp_job_done(j, &g->results[j->index]);
+		else if (g->count > 1)
+			lmtp_job_commit_alone(j, g);
+		else
+			lmtp_job_failed(j, mbox_over_quota(g->mb), error);
+	}
+	for (i = 0; i < njobs; i++) {
+		if (jobs[i].path.len > 0)
+			(void)unlink(buf_cstr(&jobs[i].path));
+	}
+	for (i = 0; i < ngroups; i++) {
+		mbox_close(&groups[i].mb);
+		free(groups[i].results);
+	}
+	/* After the commit, so a warning never holds up a reply. */
+	for (i = 0; i < njobs; i++) {
+		struct lmtp_job *j = &jobs[i];
+
+		lmtp_log_ctx(j->d);
+		if (j->stored && store_quota_warning_due(j->d->st, j->r->user))
+			lmtp_quota_warning(j->d, j->r);
+		buf_free(&j->path);
+		buf_free(&j->cache);
+		free(j->mailbox);
+	}
+	for (i = 0; i < n; i++) {
+		if (maps[i] != MAP_FAILED)
+			munmap(maps[i], ds[i]->size);
+	}
+	log_set_ctx(outer);
+	free(jobs);
+	free(groups);
+	free(appends);
+	free(results);
+	free(rets);
+	free(maps);
+	free(hashes);
 }
 
 void lmtp_deliver(struct lmtp_delivery *d)
 {
-	const char *data = "";
-	void *map = MAP_FAILED;
-	uint64_t hash = 0;
-	size_t i;
-	int fd;
-
-	fd = open(d->spool_path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && d->size > 0)
-		map = mmap(NULL, d->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (fd >= 0)
-		close(fd);
-	if (fd < 0 || (d->size > 0 && map == MAP_FAILED)) {
-		log_error("delivery_failed", "path=%s reason=%s", d->spool_path,
-			  strerror(errno));
-		for (i = 0; i < d->rcpt_count; i++)
-			lmtp_reply(d, &d->rcpts[i], 451, "4.3.0",
-				   "Temporary failure, try again later");
-		return;
-	}
-	if (map != MAP_FAILED)
-		data = map;
-	hash = lmtp_delivery_hash(data, d->size);
-	for (i = 0; i < d->rcpt_count; i++)
-		lmtp_deliver_one(d, &d->rcpts[i], data, hash);
-	if (map != MAP_FAILED)
-		munmap(map, d->size);
+	lmtp_deliver_batch(&d, 1);
 }

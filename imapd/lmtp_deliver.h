@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct log_ctx;
 struct store;
 
 struct lmtp_rcpt {
@@ -38,11 +39,20 @@ struct lmtp_delivery {
 	struct lmtp_rcpt *rcpts;
 	size_t rcpt_count;
 	bool enhanced_codes;
+	/* The session's log context, for the lines of its recipients when
+	 * it is delivered in a batch; NULL: the current one. */
+	const struct log_ctx *log;
 };
 
 /* Stores the message for every recipient and fills each one's reply.
  * Never fails as a whole: a recipient that cannot be served gets its own
  * 4xx or 5xx. */
 void lmtp_deliver(struct lmtp_delivery *d);
+
+/* The same for the transactions of several sessions at once (group
+ * commit): every recipient's copy is written, then all are committed
+ * with mbox_append_commit_many(), so the batch shares its syncs.  The
+ * replies are only filled once what they acknowledge is durable. */
+void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n);
 
 #endif

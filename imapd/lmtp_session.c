@@ -35,6 +35,7 @@ enum lmtp_state {
 	LMTP_STATE_READY,	/* after LHLO, no transaction */
 	LMTP_STATE_MAIL,	/* MAIL given */
 	LMTP_STATE_DATA,	/* reading the message */
+	LMTP_STATE_COMMIT,	/* message read, waiting for the group commit */
 	LMTP_STATE_QUIT,
 };
 
@@ -52,10 +53,16 @@ struct lmtp_session {
 	struct buf spool_path;
 	bool spool_failed;
 	unsigned int bad_commands;
+	struct lmtp_delivery delivery;	/* in LMTP_STATE_COMMIT */
 	struct lmtp_session *prev, *next;
+	struct lmtp_session *commit_next;
 };
 
 static struct lmtp_session *lmtp_sessions;
+/* The sessions waiting for the group commit, oldest first. */
+static struct lmtp_session *lmtp_commit_head, **lmtp_commit_tail =
+	&lmtp_commit_head;
+static struct event_timer *lmtp_commit_timer;
 static unsigned int lmtp_spool_seq;
 static bool lmtp_shutting_down;
 
@@ -282,11 +289,99 @@ static void lmtp_reply_all(struct lmtp_session *ls, unsigned int code,
 		lmtp_reply(ls, code, enhanced, text);
 }
 
+static void lmtp_commit_run(void *ctx);
+static void lmtp_session_continue(struct lmtp_session *ls);
+
+/* A message that is complete waits for the end of this loop round: the
+ * sessions whose messages complete in the same round are delivered
+ * together and share their syncs (group commit).  The session reads no
+ * more input until its replies are written. */
+static void lmtp_commit_enqueue(struct lmtp_session *ls)
+{
+	struct lmtp_delivery *d = &ls->delivery;
+
+	memset(d, 0, sizeof(*d));
+	d->st = ls->srv->st;
+	d->set = ls->srv->set;
+	d->store_set = ls->srv->store_set;
+	d->hostname = ls->srv->hostname;
+	d->sender = ls->sender;
+	d->spool_path = buf_cstr(&ls->spool_path);
+	d->size = stream_data_size(ls->data);
+	d->rcpts = ls->rcpts;
+	d->rcpt_count = ls->rcpt_count;
+	d->enhanced_codes = true;
+	d->log = &ls->log;
+	ls->state = LMTP_STATE_COMMIT;
+	ls->commit_next = NULL;
+	*lmtp_commit_tail = ls;
+	lmtp_commit_tail = &ls->commit_next;
+	stream_pause(ls->s);
+	if (lmtp_commit_timer == NULL)
+		lmtp_commit_timer = event_timer_add(ls->srv->loop, 0, 0,
+						    lmtp_commit_run, NULL);
+	else
+		event_timer_reset(lmtp_commit_timer);
+}
+
+static void lmtp_commit_forget(struct lmtp_session *ls)
+{
+	struct lmtp_session **pp;
+
+	for (pp = &lmtp_commit_head; *pp != NULL; pp = &(*pp)->commit_next) {
+		if (*pp == ls) {
+			*pp = ls->commit_next;
+			if (lmtp_commit_tail == &ls->commit_next)
+				lmtp_commit_tail = pp;
+			break;
+		}
+	}
+}
+
+/* Delivers up to lmtp_commit_max waiting transactions together; the
+ * replies go out only after the commit, so a 250 is never sent for a
+ * message a crash could still take back. */
+static void lmtp_commit_run(void *ctx)
+{
+	struct lmtp_session *ls, *batch, *next;
+	struct lmtp_delivery **ds;
+	unsigned int max = lmtp_commit_head != NULL ?
+		lmtp_commit_head->srv->set->lmtp_commit_max : 0;
+	size_t n = 0, i;
+
+	if (lmtp_commit_head == NULL)
+		return;
+	ds = xcalloc(max, sizeof(*ds));
+	batch = lmtp_commit_head;
+	for (ls = batch; ls != NULL && n < max; ls = ls->commit_next)
+		ds[n++] = &ls->delivery;
+	/* Cut the batch off the queue; the rest waits for the next run. */
+	lmtp_commit_head = ls;
+	if (ls == NULL)
+		lmtp_commit_tail = &lmtp_commit_head;
+	else
+		event_timer_reset(lmtp_commit_timer);
+	log_set_ctx(NULL);
+	lmtp_deliver_batch(ds, n);
+	free(ds);
+	for (ls = batch, i = 0; i < n; ls = next, i++) {
+		next = ls->commit_next;
+		ls->commit_next = NULL;
+		log_set_ctx(&ls->log);
+		for (size_t k = 0; k < ls->rcpt_count; k++)
+			stream_write(ls->s, ls->rcpts[k].reply.data,
+				     ls->rcpts[k].reply.len);
+		lmtp_transaction_reset(ls);
+		ls->state = LMTP_STATE_READY;
+		/* Commands pipelined behind the message are read now. */
+		stream_resume(ls->s);
+		lmtp_session_continue(ls);
+	}
+	log_set_ctx(NULL);
+}
+
 static void lmtp_data_end(struct lmtp_session *ls, enum stream_result r)
 {
-	struct lmtp_delivery d;
-	size_t i;
-
 	if (r == STREAM_TOO_LONG) {
 		lmtp_reply_all(ls, 552, "5.3.4", "Message too big");
 	} else if (r == STREAM_INVALID) {
@@ -295,21 +390,8 @@ static void lmtp_data_end(struct lmtp_session *ls, enum stream_result r)
 	} else if (ls->spool_failed) {
 		lmtp_reply_all(ls, 451, "4.3.0", "Temporary failure, try again later");
 	} else {
-		memset(&d, 0, sizeof(d));
-		d.st = ls->srv->st;
-		d.set = ls->srv->set;
-		d.store_set = ls->srv->store_set;
-		d.hostname = ls->srv->hostname;
-		d.sender = ls->sender;
-		d.spool_path = buf_cstr(&ls->spool_path);
-		d.size = stream_data_size(ls->data);
-		d.rcpts = ls->rcpts;
-		d.rcpt_count = ls->rcpt_count;
-		d.enhanced_codes = true;
-		lmtp_deliver(&d);
-		for (i = 0; i < ls->rcpt_count; i++)
-			stream_write(ls->s, ls->rcpts[i].reply.data,
-				     ls->rcpts[i].reply.len);
+		lmtp_commit_enqueue(ls);
+		return;
 	}
 	lmtp_transaction_reset(ls);
 	ls->state = LMTP_STATE_READY;
@@ -396,7 +478,7 @@ static void lmtp_on_input(void *ctx)
 	size_t max = smtp_limits_line_max(&smtp_limits_default) - 2;
 
 	log_set_ctx(&ls->log);
-	while (ls->state != LMTP_STATE_QUIT) {
+	while (ls->state != LMTP_STATE_QUIT && ls->state != LMTP_STATE_COMMIT) {
 		struct stream_line line;
 		enum stream_result r;
 
@@ -431,6 +513,13 @@ static void lmtp_on_input(void *ctx)
 			ls->state = LMTP_STATE_QUIT;
 		}
 	}
+	lmtp_session_continue(ls);
+}
+
+/* After a round of input or a commit: ends the session when it is
+ * shutting down between transactions, sends what is queued. */
+static void lmtp_session_continue(struct lmtp_session *ls)
+{
 	if (lmtp_shutting_down && ls->state == LMTP_STATE_READY) {
 		lmtp_reply(ls, 421, "4.3.2", "Shutting down");
 		ls->state = LMTP_STATE_QUIT;
@@ -464,8 +553,11 @@ static void lmtp_on_error(void *ctx)
 static void lmtp_session_end(struct lmtp_session *ls)
 {
 	log_set_ctx(&ls->log);
-	if (ls->state == LMTP_STATE_DATA || ls->state == LMTP_STATE_MAIL)
+	if (ls->state == LMTP_STATE_DATA || ls->state == LMTP_STATE_MAIL ||
+	    ls->state == LMTP_STATE_COMMIT)
 		log_info("transaction_aborted", "count=%zu", ls->rcpt_count);
+	if (ls->state == LMTP_STATE_COMMIT)
+		lmtp_commit_forget(ls);
 	ls->state = LMTP_STATE_QUIT;
 	lmtp_transaction_reset(ls);
 	free(ls->rcpts);
@@ -516,6 +608,11 @@ void lmtp_session_start(struct lmtp_server *srv, struct server_conn *conn)
 	if (stream_flush(ls->s) != 0 && ls->state == LMTP_STATE_QUIT)
 		lmtp_session_end(ls);
 	log_set_ctx(NULL);
+}
+
+void lmtp_sessions_deinit(void)
+{
+	event_timer_remove(&lmtp_commit_timer);
 }
 
 void lmtp_sessions_shutdown(void)

@@ -27,4 +27,7 @@ void lmtp_session_start(struct lmtp_server *srv, struct server_conn *conn);
  * after their current transaction. */
 void lmtp_sessions_shutdown(void);
 
+/* After the loop has ended: frees what the sessions shared. */
+void lmtp_sessions_deinit(void);
+
 #endif

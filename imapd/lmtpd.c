@@ -91,6 +91,7 @@ int lmtpd_run(int argc, char **argv)
 			    lmtpd_shutdown, &srv);
 	log_info("started", NULL);
 	event_loop_run(srv.loop);
+	lmtp_sessions_deinit();
 	server_free(&server);
 	store_close(&srv.st);
 	event_loop_free(&srv.loop);

@@ -31,6 +31,14 @@ static const struct config_key lmtpd_keys[] = {
 	  "(same Message-ID, or the same bytes when it has none) is not "
 	  "stored twice, but still acknowledged: so a delivery repeated after "
 	  "a crash lands exactly once.  0 turns this off." },
+	{ "lmtp_commit_max", CONFIG_UINT, "64", 1, 10000, F(lmtp_commit_max),
+	  "At most this many LMTP transactions are delivered together in "
+	  "one group commit: the transactions an lmtpd process finishes in "
+	  "the same loop round share their syncs (issued together, so the "
+	  "file system's journal merges them), and each recipient's "
+	  "250 is sent once the batch is durable.  More waiting "
+	  "transactions go in the next round.  1: each transaction is "
+	  "committed on its own." },
 	{ "lmtp_quota_temporary", CONFIG_BOOL, "no", 0, 0,
 	  F(lmtp_quota_temporary),
 	  "A delivery that would exceed the recipient's quota fails with "

@@ -14,6 +14,7 @@ struct lmtpd_settings {
 	unsigned int lmtp_max_recipients;
 	unsigned int lmtp_timeout;
 	unsigned int lmtp_dedup_window;
+	unsigned int lmtp_commit_max;
 	bool lmtp_quota_temporary;
 	const char *recipient_delimiter;
 	const char *bb_address_prefix;

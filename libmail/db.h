@@ -217,6 +217,10 @@ typedef int db_txn_fn(struct db_txn *txn, unsigned int attempt, void *ctx,
 		      const char **error_r);
 int db_txn_run(struct db_env *env, db_txn_fn *fn, void *ctx,
 	       const char **error_r);
+/* The same, committed with db_txn_commit_deferred(): durable only after
+ * db_env_flush(), so that many can share one flush. */
+int db_txn_run_deferred(struct db_env *env, db_txn_fn *fn, void *ctx,
+			const char **error_r);
 
 /*
  * Reads `key`: returns 1 and replaces value_r's contents, 0 when there is

@@ -156,8 +156,8 @@ bool db_txn_deadlocked(const struct db_txn *txn)
 	return txn->deadlocked;
 }
 
-int db_txn_run(struct db_env *env, db_txn_fn *fn, void *ctx,
-	       const char **error_r)
+static int db_txn_run_commit(struct db_env *env, db_txn_fn *fn, void *ctx,
+			     bool deferred, const char **error_r)
 {
 	struct db_txn *txn;
 	unsigned int attempt;
@@ -170,7 +170,8 @@ int db_txn_run(struct db_env *env, db_txn_fn *fn, void *ctx,
 		ret = fn(txn, attempt, ctx, error_r);
 		deadlocked = txn->deadlocked;
 		if (ret == 0 && !deadlocked)
-			return db_txn_commit(&txn, error_r);
+			return deferred ? db_txn_commit_deferred(&txn, error_r) :
+				db_txn_commit(&txn, error_r);
 		db_txn_abort(&txn);
 		if (!deadlocked)
 			return -1;
@@ -182,6 +183,18 @@ int db_txn_run(struct db_env *env, db_txn_fn *fn, void *ctx,
 		}
 		db_backoff(attempt);
 	}
+}
+
+int db_txn_run(struct db_env *env, db_txn_fn *fn, void *ctx,
+	       const char **error_r)
+{
+	return db_txn_run_commit(env, fn, ctx, false, error_r);
+}
+
+int db_txn_run_deferred(struct db_env *env, db_txn_fn *fn, void *ctx,
+			const char **error_r)
+{
+	return db_txn_run_commit(env, fn, ctx, true, error_r);
 }
 
 static int db_op_exec(struct db *db, struct db_txn *txn,

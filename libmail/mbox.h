@@ -199,6 +199,24 @@ int mbox_append_commit(struct mbox_append **a,
 		       struct mbox_append_result *results,
 		       const char **error_r);
 void mbox_append_abort(struct mbox_append **a);
+/*
+ * Group commit across mailboxes: commits the n appends (each on a
+ * different mailbox) together, with two rounds of syncs for all of them.
+ * Unlike mbox_append_commit(), the files added need NOT be durable yet:
+ * every new file's fdatasync and every folder's fsync run at once
+ * (sync_many(): the journal merges them), so the files and their names
+ * are durable before any log record names them; then the logs are written
+ * and their fdatasyncs run at once.  The usage hook's changes are made
+ * durable with one flush before that.  The locks are taken in the order
+ * of the folders' names and held until the end.  results[i] is the
+ * results array of as[i]; rets[i] is 0 when as[i] is durable and
+ * visible, -1 when nothing of it is (mbox_over_quota() of its mailbox
+ * tells why).  Frees every append.  Returns -1 when any failed, with the
+ * reason of the last failure.
+ */
+int mbox_append_commit_many(struct mbox_append **as, size_t n,
+			    struct mbox_append_result **results, int *rets,
+			    const char **error_r);
 /* The batch does not count against the quota (it is still counted): a
  * MOVE or INBOX rename within one user, a quota warning. */
 void mbox_append_no_quota(struct mbox_append *a);
@@ -225,9 +243,15 @@ bool mbox_over_quota(const struct mbox *mb);
  * the calls after the commit are logged, not returned.
  */
 typedef int mbox_usage_fn(void *ctx, const char *dir, int64_t bytes,
-			  int64_t messages, bool enforce, bool *over_r,
-			  const char **error_r);
-void mbox_set_usage_hook(mbox_usage_fn *fn, void *ctx);
+			  int64_t messages, bool enforce, bool deferred,
+			  bool *over_r, const char **error_r);
+/* With `deferred` (mbox_append_commit_many(): one call per mailbox of the
+ * batch), the hook's change need not be durable on return; the writer
+ * calls the flush hook once for the batch, before any log commit, so the
+ * order above holds for the batch with one flush instead of one each. */
+typedef int mbox_usage_flush_fn(void *ctx, const char **error_r);
+void mbox_set_usage_hook(mbox_usage_fn *fn, mbox_usage_flush_fn *flush,
+			 void *ctx);
 
 /* ---- changing flags, expunging ---- */
 

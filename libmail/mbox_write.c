@@ -6,6 +6,7 @@
 #include "crc32.h"
 #include "log.h"
 #include "mbox_log.h"
+#include "sync_many.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,25 +31,60 @@ struct mbox_append {
 	struct mbox_pending *msgs;
 	size_t count, alloc;
 	bool no_quota;
+	/* Between mbox_append_prepare() and the log commit, with the lock
+	 * held: the log records, the UIDs given out [first_uid, uid), and
+	 * whether their usage was counted. */
+	struct buf records;
+	uint64_t modseq;
+	uint32_t first_uid, uid;
+	int64_t added_bytes;
+	bool counted;
 };
 
 static mbox_usage_fn *mbox_usage_hook;
+static mbox_usage_flush_fn *mbox_usage_flush_hook;
 static void *mbox_usage_ctx;
 
-void mbox_set_usage_hook(mbox_usage_fn *fn, void *ctx)
+void mbox_set_usage_hook(mbox_usage_fn *fn, mbox_usage_flush_fn *flush,
+			 void *ctx)
 {
 	mbox_usage_hook = fn;
+	mbox_usage_flush_hook = flush;
 	mbox_usage_ctx = ctx;
 }
 
-int mbox_usage_change(struct mbox *mb, int64_t bytes, int64_t messages,
-		      bool enforce, bool *over_r, const char **error_r)
+static int mbox_usage_call(struct mbox *mb, int64_t bytes, int64_t messages,
+			   bool enforce, bool deferred, bool *over_r,
+			   const char **error_r)
 {
 	*over_r = false;
 	if (mbox_usage_hook == NULL || (bytes == 0 && messages == 0))
 		return 0;
 	return mbox_usage_hook(mbox_usage_ctx, mb->dir, bytes, messages,
-			       enforce, over_r, error_r);
+			       enforce, deferred && mbox_usage_flush_hook != NULL,
+			       over_r, error_r);
+}
+
+int mbox_usage_change(struct mbox *mb, int64_t bytes, int64_t messages,
+		      bool enforce, bool *over_r, const char **error_r)
+{
+	return mbox_usage_call(mb, bytes, messages, enforce, false, over_r,
+			       error_r);
+}
+
+int mbox_usage_change_deferred(struct mbox *mb, int64_t bytes,
+			       int64_t messages, bool enforce, bool *over_r,
+			       const char **error_r)
+{
+	return mbox_usage_call(mb, bytes, messages, enforce, true, over_r,
+			       error_r);
+}
+
+int mbox_usage_flush(const char **error_r)
+{
+	if (mbox_usage_hook == NULL || mbox_usage_flush_hook == NULL)
+		return 0;
+	return mbox_usage_flush_hook(mbox_usage_ctx, error_r);
 }
 
 /* A decrease after a durable change: failing it leaves the counters too
@@ -86,18 +122,19 @@ static int mbox_write_lock(struct mbox *mb, const char **error_r)
 	return 0;
 }
 
-/* Writes a batch of log records plus COMMIT and makes it durable.  On
- * failure the log is cut back so no partial batch stays behind. */
-static int mbox_log_commit(struct mbox *mb, struct buf *records,
-			   uint64_t modseq, uint64_t *end_r,
-			   const char **error_r)
+/* Writes a batch of log records plus COMMIT, and with `sync` makes it
+ * durable.  On failure the log is cut back so no partial batch stays
+ * behind. */
+static int mbox_log_write(struct mbox *mb, struct buf *records,
+			  uint64_t modseq, bool sync, uint64_t *end_r,
+			  const char **error_r)
 {
 	off_t start = (off_t)mb->hdr.applied_offset;
 	ssize_t n;
 
 	mbox_log_add(records, MBOX_LOG_COMMIT, modseq, NULL, 0);
 	n = pwrite(mb->log_fd, records->data, records->len, start);
-	if (n != (ssize_t)records->len || fdatasync(mb->log_fd) < 0) {
+	if (n != (ssize_t)records->len || (sync && fdatasync(mb->log_fd) < 0)) {
 		int err = errno;
 
 		(void)ftruncate(mb->log_fd, start);
@@ -106,6 +143,13 @@ static int mbox_log_commit(struct mbox *mb, struct buf *records,
 	}
 	*end_r = (uint64_t)start + records->len;
 	return 0;
+}
+
+static int mbox_log_commit(struct mbox *mb, struct buf *records,
+			   uint64_t modseq, uint64_t *end_r,
+			   const char **error_r)
+{
+	return mbox_log_write(mb, records, modseq, true, end_r, error_r);
 }
 
 /* Applies records already made durable to the index and the header. */
@@ -292,29 +336,46 @@ static uint32_t mbox_find_delivery(struct mbox *mb, uint64_t hash,
 	return found;
 }
 
-int mbox_append_commit(struct mbox_append **ap,
-		       struct mbox_append_result *results,
-		       const char **error_r)
+/* Undoes a prepared append that will not be committed: the usage it
+ * counted, the names it linked; then unlocks. */
+static void mbox_append_undo(struct mbox_append *a)
 {
-	struct mbox_append *a = *ap;
 	struct mbox *mb = a->mb;
-	struct buf records = BUF_INIT;
+	const char *error;
+	char name[16];
+
+	if (a->counted)
+		mbox_usage_release(mb, a->added_bytes,
+				   (int64_t)(a->uid - a->first_uid));
+	a->counted = false;
+	for (; a->uid > a->first_uid; a->uid--) {
+		snprintf(name, sizeof(name), "%u", a->uid - 1);
+		(void)unlinkat(mb->dir_fd, name, 0);
+	}
+	/* Forget keyword names defined only in memory. */
+	(void)mbox_lock(mb, LOCK_EX, &error);
+	mbox_unlock(mb);
+}
+
+/* Takes the lock, finds the duplicates, gives out UIDs, links the files
+ * under them, appends their cache entries and counts the usage.  0 with
+ * the lock held (a->uid == a->first_uid when all were duplicates: nothing
+ * to commit), or -1 with everything undone and the lock released. */
+static int mbox_append_prepare(struct mbox_append *a,
+			       struct mbox_append_result *results,
+			       bool deferred, const char **error_r)
+{
+	struct mbox *mb = a->mb;
 	unsigned int keyword_count;
-	uint64_t modseq, end;
-	uint32_t uid, first_uid;
-	int64_t added_bytes = 0;
 	size_t i, j;
-	int ret = -1;
-	bool over = false, counted = false;
+	bool over = false;
 	char name[16];
 
 	mb->over_quota = false;
-	if (mbox_write_lock(mb, error_r) < 0) {
-		mbox_append_abort(ap);
+	if (mbox_write_lock(mb, error_r) < 0)
 		return -1;
-	}
-	uid = first_uid = mb->hdr.uidnext;
-	modseq = mb->hdr.highestmodseq + 1;
+	a->uid = a->first_uid = mb->hdr.uidnext;
+	a->modseq = mb->hdr.highestmodseq + 1;
 	keyword_count = mb->hdr.keyword_count;
 	for (i = 0; i < a->count; i++) {
 		struct mbox_pending *p = &a->msgs[i];
@@ -338,16 +399,16 @@ int mbox_append_commit(struct mbox_append **ap,
 			}
 		}
 		memset(&rec, 0, sizeof(rec));
-		rec.uid = results[i].uid = uid++;
+		rec.uid = results[i].uid = a->uid;
 		rec.flags = p->msg.flags & MBOX_SYSTEM_FLAGS;
-		rec.modseq = modseq;
+		rec.modseq = a->modseq;
 		rec.internal_date = p->msg.internal_date;
 		rec.tz_minutes = p->msg.tz_minutes;
 		rec.size = p->msg.size;
 		rec.save_date = (int64_t)time(NULL);
 		rec.delivery_hash = p->msg.delivery_hash;
 		if (mbox_keyword_mask(mb, (const char *const *)p->keywords,
-				      &records, modseq, &keyword_count,
+				      &a->records, a->modseq, &keyword_count,
 				      &rec.keywords, error_r) < 0)
 			goto fail;
 		snprintf(name, sizeof(name), "%u", rec.uid);
@@ -357,55 +418,254 @@ int mbox_append_commit(struct mbox_append **ap,
 		if (linkat(AT_FDCWD, p->path, mb->dir_fd, name, 0) < 0) {
 			mbox_fail(error_r, "%s/%s: link from %s: %s", mb->dir,
 				  name, p->path, strerror(errno));
-			uid--;
 			goto fail;
 		}
+		a->uid++;
 		if (mbox_cache_append(mb, p, &rec, error_r) < 0)
 			goto fail;
-		mbox_log_add(&records, MBOX_LOG_APPEND, modseq, &rec, sizeof(rec));
-		added_bytes += (int64_t)rec.size;
+		mbox_log_add(&a->records, MBOX_LOG_APPEND, a->modseq, &rec,
+			     sizeof(rec));
+		a->added_bytes += (int64_t)rec.size;
 	}
-	if (uid == first_uid) {
-		ret = 0;	/* all duplicates: nothing to write */
-		goto out;
-	}
+	if (a->uid == a->first_uid)
+		return 0;	/* all duplicates: nothing to write */
 	/* Counted before the commit (see mbox_set_usage_hook()). */
-	if (mbox_usage_change(mb, added_bytes, (int64_t)(uid - first_uid),
-			      !a->no_quota, &over, error_r) < 0 || over) {
+	if (mbox_usage_call(mb, a->added_bytes,
+			    (int64_t)(a->uid - a->first_uid), !a->no_quota,
+			    deferred, &over, error_r) < 0 || over) {
 		if (over) {
 			mb->over_quota = true;
 			*error_r = "over quota";
 		}
 		goto fail;
 	}
-	counted = true;
+	a->counted = true;
+	return 0;
+fail:
+	mbox_append_undo(a);
+	return -1;
+}
+
+/* The log records of a prepared append are durable at `end`: applies
+ * them to the index and unlocks. */
+static void mbox_append_applied(struct mbox_append *a, uint64_t end)
+{
+	const char *error;
+
+	if (mbox_index_update(a->mb, &a->records, end, &error) < 0) {
+		/* Durable in the log: the next writer replays it. */
+		log_warn("mbox_index_update_failed", "path=%s reason=%s",
+			 a->mb->dir, error);
+	}
+	mbox_unlock(a->mb);
+}
+
+static void mbox_append_free(struct mbox_append **ap)
+{
+	if (*ap != NULL)
+		buf_free(&(*ap)->records);
+	mbox_append_abort(ap);
+}
+
+int mbox_append_commit(struct mbox_append **ap,
+		       struct mbox_append_result *results,
+		       const char **error_r)
+{
+	struct mbox_append *a = *ap;
+	struct mbox *mb = a->mb;
+	uint64_t end;
+	int ret = -1;
+
+	if (mbox_append_prepare(a, results, false, error_r) < 0)
+		goto out;
+	if (a->uid == a->first_uid) {
+		mbox_unlock(mb);
+		ret = 0;
+		goto out;
+	}
 	/* The new names must be on disk before the log says they exist. */
 	if (fsync(mb->dir_fd) < 0) {
 		mbox_fail_errno(mb, error_r, ".");
-		goto fail;
+		mbox_append_undo(a);
+		goto out;
 	}
-	if (mbox_log_commit(mb, &records, modseq, &end, error_r) < 0)
-		goto fail;
-	if (mbox_index_update(mb, &records, end, error_r) < 0) {
-		/* Durable in the log: the next writer replays it. */
-		log_warn("mbox_index_update_failed", "path=%s reason=%s",
-			 mb->dir, *error_r);
+	if (mbox_log_commit(mb, &a->records, a->modseq, &end, error_r) < 0) {
+		mbox_append_undo(a);
+		goto out;
 	}
+	mbox_append_applied(a, end);
 	ret = 0;
-	goto out;
-fail:
-	if (counted)
-		mbox_usage_release(mb, added_bytes, (int64_t)(uid - first_uid));
-	for (; uid > first_uid; uid--) {
-		snprintf(name, sizeof(name), "%u", uid - 1);
-		(void)unlinkat(mb->dir_fd, name, 0);
-	}
-	/* Forget keyword names defined only in memory. */
-	(void)mbox_lock(mb, LOCK_EX, error_r);
 out:
-	mbox_unlock(mb);
-	buf_free(&records);
-	mbox_append_abort(ap);
+	mbox_append_free(ap);
+	return ret;
+}
+
+static int mbox_append_cmp_dir(const void *x, const void *y)
+{
+	const struct mbox_append *const *a = x, *const *b = y;
+
+	return strcmp((*a)->mb->dir, (*b)->mb->dir);
+}
+
+/* Runs the syncs and reports the first failure. */
+static int mbox_sync_items(struct mbox_append **live,
+			   struct sync_many_item *items, size_t n,
+			   const char **error_r)
+{
+	size_t i;
+
+	if (sync_many(items, n) == 0)
+		return 0;
+	for (i = 0; i < n && items[i].error == 0; i++)
+		;
+	errno = items[i].error;
+	return mbox_fail_errno(live[0]->mb, error_r, "sync");
+}
+
+/* The files of a batch, not yet durable, and their new names: durable
+ * together before any log record names them.  Every file's fdatasync and
+ * every folder's fsync run at once (sync_many()). */
+static int mbox_files_durable(struct mbox_append **live, size_t n,
+			      const char **error_r)
+{
+	struct sync_many_item *items;
+	size_t i, count = 0, opened;
+	uint32_t uid;
+	char name[16];
+	int ret = 0;
+
+	for (i = 0; i < n; i++)
+		count += 1 + live[i]->uid - live[i]->first_uid;
+	items = xcalloc(count, sizeof(*items));
+	count = 0;
+	for (i = 0; i < n && ret == 0; i++) {
+		struct mbox *mb = live[i]->mb;
+
+		for (uid = live[i]->first_uid; uid < live[i]->uid; uid++) {
+			snprintf(name, sizeof(name), "%u", uid);
+			items[count].fd = openat(mb->dir_fd, name,
+						 O_RDONLY | O_CLOEXEC);
+			if (items[count].fd < 0) {
+				ret = mbox_fail_errno(mb, error_r, name);
+				break;
+			}
+			items[count++].data_only = true;
+		}
+	}
+	opened = count;
+	for (i = 0; i < n && ret == 0; i++) {
+		items[count].fd = live[i]->mb->dir_fd;
+		items[count++].data_only = false;
+	}
+	if (ret == 0)
+		ret = mbox_sync_items(live, items, count, error_r);
+	for (i = 0; i < opened; i++)
+		close(items[i].fd);
+	free(items);
+	return ret;
+}
+
+/* The batch's log records, written: durable together. */
+static int mbox_logs_durable(struct mbox_append **live, size_t n,
+			     const char **error_r)
+{
+	struct sync_many_item *items = xcalloc(n, sizeof(*items));
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		items[i].fd = live[i]->mb->log_fd;
+		items[i].data_only = true;
+	}
+	ret = mbox_sync_items(live, items, n, error_r);
+	free(items);
+	return ret;
+}
+
+int mbox_append_commit_many(struct mbox_append **as, size_t n,
+			    struct mbox_append_result **results, int *rets,
+			    const char **error_r)
+{
+	struct mbox_append **sorted = xcalloc(n, sizeof(*sorted));
+	struct mbox_append **live = xcalloc(n, sizeof(*live));
+	uint64_t *ends = xcalloc(n, sizeof(*ends));
+	size_t i, k, nlive = 0, nsync;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		sorted[i] = as[i];
+		rets[i] = -1;
+	}
+	/* Locks are taken in the order of the folders' names, so two
+	 * processes committing overlapping sets never wait on each other
+	 * in a circle. */
+	qsort(sorted, n, sizeof(*sorted), mbox_append_cmp_dir);
+	for (i = 0; i < n; i++) {
+		struct mbox_append *a = sorted[i];
+
+		for (k = 0; as[k] != a; k++)
+			;
+		if (i > 0 && strcmp(sorted[i - 1]->mb->dir, a->mb->dir) == 0) {
+			/* A second lock on it would wait on the first. */
+			mbox_fail(error_r, "%s: twice in one commit", a->mb->dir);
+			continue;
+		}
+		if (mbox_append_prepare(a, results[k], true, error_r) < 0)
+			continue;
+		rets[k] = 0;
+		if (a->uid == a->first_uid)
+			mbox_unlock(a->mb);
+		else
+			live[nlive++] = a;
+	}
+	if (nlive == 0)
+		goto out;
+	/* The usage counted for the batch is durable before any log
+	 * record: one flush for all its mailboxes. */
+	if (mbox_usage_flush(error_r) < 0 ||
+	    mbox_files_durable(live, nlive, error_r) < 0)
+		goto fail_all;
+	nsync = 0;
+	for (i = 0; i < nlive; i++) {
+		struct mbox_append *a = live[i];
+
+		if (mbox_log_write(a->mb, &a->records, a->modseq, false,
+				   &ends[i], error_r) < 0) {
+			for (k = 0; as[k] != a; k++)
+				;
+			rets[k] = -1;
+			mbox_append_undo(a);
+			continue;
+		}
+		live[nsync] = a;
+		ends[nsync++] = ends[i];
+	}
+	nlive = nsync;
+	if (nlive > 0 && mbox_logs_durable(live, nlive, error_r) < 0) {
+		for (i = 0; i < nlive; i++)
+			(void)ftruncate(live[i]->mb->log_fd,
+					(off_t)live[i]->mb->hdr.applied_offset);
+		goto fail_all;
+	}
+	for (i = 0; i < nlive; i++)
+		mbox_append_applied(live[i], ends[i]);
+	goto out;
+fail_all:
+	for (i = 0; i < nlive; i++) {
+		for (k = 0; as[k] != live[i]; k++)
+			;
+		rets[k] = -1;
+		mbox_append_undo(live[i]);
+	}
+out:
+	for (i = 0; i < n; i++) {
+		if (rets[i] < 0)
+			ret = -1;
+		mbox_append_free(&as[i]);
+	}
+	free(sorted);
+	free(live);
+	free(ends);
 	return ret;
 }
 

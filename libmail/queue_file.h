@@ -219,8 +219,9 @@ int queue_writer_finish(struct queue_writer **w, enum queue_folder folder,
 
 /*
  * The three steps of queue_writer_finish(), for a caller that makes many
- * files durable at once (group commit: one syncfs(2) on queue_writer_fd()
- * for a batch stands in for queue_writer_sync() on each).  end writes the
+ * files durable at once (group commit: smtpd fsyncs the queue_writer_fd()
+ * of a batch concurrently, with sync_many(), instead of
+ * queue_writer_sync() on each in turn).  end writes the
  * message size and "end" (no more octets after it); sync fsyncs the file;
  * link makes it visible in `folder` and frees the writer either way (on
  * error the file is removed).  Each returns 0, or -1 with a reason; after

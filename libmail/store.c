@@ -112,8 +112,9 @@ void store_close(struct store **stp)
 		return;
 	event_timer_remove(&st->watch);
 	if (st->quota != NULL)
-		mbox_set_usage_hook(NULL, NULL);
+		mbox_set_usage_hook(NULL, NULL, NULL);
 	db_env_close(&st->env);
+	buf_free(&st->warn_users);
 	free(st->state_dir);
 	free(st->root);
 	free(st->tmp);

@@ -28,7 +28,9 @@ struct store {
 	struct quota_defaults quota_defaults;
 	/* The user a delivery last took past the warning level, until
 	 * store_quota_warning_due() takes it. */
-	char warn_user[STORE_USER_NAME_MAX + 1];
+	/* Users whose quota warning is due (store_quota_warning_due()),
+	 * each name followed by a NUL: a group commit may make several. */
+	struct buf warn_users;
 };
 
 int store_fail(const char **error_r, const char *fmt, ...)

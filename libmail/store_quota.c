@@ -102,9 +102,28 @@ static const char *store_quota_dir_user(const struct store *st,
 }
 
 /* The mailbox usage hook: every append and expunge of the process. */
+/* Whether `user` is in st->warn_users, and where. */
+static bool store_quota_warn_find(const struct store *st, const char *user,
+				  size_t *pos_r)
+{
+	size_t pos = 0;
+
+	while (pos < st->warn_users.len) {
+		const char *name = (const char *)st->warn_users.data + pos;
+
+		if (strcmp(name, user) == 0) {
+			if (pos_r != NULL)
+				*pos_r = pos;
+			return true;
+		}
+		pos += strlen(name) + 1;
+	}
+	return false;
+}
+
 static int store_quota_hook(void *ctx, const char *dir, int64_t bytes,
-			    int64_t messages, bool enforce, bool *over_r,
-			    const char **error_r)
+			    int64_t messages, bool enforce, bool deferred,
+			    bool *over_r, const char **error_r)
 {
 	struct store *st = ctx;
 	char user[STORE_USER_NAME_MAX + 1];
@@ -119,15 +138,24 @@ static int store_quota_hook(void *ctx, const char *dir, int64_t bytes,
 	c.bytes = bytes;
 	c.messages = messages;
 	c.enforce = enforce;
-	if (db_txn_run(st->env, store_quota_change_txn, &c, error_r) < 0)
+	if ((deferred ? db_txn_run_deferred : db_txn_run)(
+		    st->env, store_quota_change_txn, &c, error_r) < 0)
 		return -1;
 	*over_r = c.over;
 	if (c.over)
 		log_info("over_quota", "user=%s size=%lld count=%lld", user,
 			 (long long)bytes, (long long)messages);
-	if (c.warn)
-		memcpy(st->warn_user, user, sizeof(user));
+	if (c.warn && !store_quota_warn_find(st, user, NULL))
+		buf_append(&st->warn_users, user, strlen(user) + 1);
 	return 0;
+}
+
+/* The usage changes of a group commit, durable with one flush. */
+static int store_quota_flush(void *ctx, const char **error_r)
+{
+	struct store *st = ctx;
+
+	return db_env_flush(st->env, error_r);
 }
 
 void store_quota_release_mailbox(struct store *st, const char *dir)
@@ -140,7 +168,7 @@ void store_quota_release_mailbox(struct store *st, const char *dir)
 	if (mbox_open(dir, &box, &error) < 0 ||
 	    mbox_status(box, &status, &error) < 0 ||
 	    store_quota_hook(st, dir, -(int64_t)status.size,
-			     -(int64_t)status.messages, false, &over,
+			     -(int64_t)status.messages, false, false, &over,
 			     &error) < 0)
 		log_warn("quota_update_failed", "path=%s reason=%s", dir, error);
 	mbox_close(&box);
@@ -148,9 +176,13 @@ void store_quota_release_mailbox(struct store *st, const char *dir)
 
 bool store_quota_warning_due(struct store *st, const char *user)
 {
-	if (strcmp(st->warn_user, user) != 0)
+	size_t pos, len = strlen(user) + 1;
+
+	if (!store_quota_warn_find(st, user, &pos))
 		return false;
-	st->warn_user[0] = '\0';
+	memmove(st->warn_users.data + pos, st->warn_users.data + pos + len,
+		st->warn_users.len - pos - len);
+	st->warn_users.len -= len;
 	return true;
 }
 
@@ -305,7 +337,7 @@ int store_quota_open(struct store *st, const char **error_r)
 
 	if (db_open(st->env, "quota", &st->quota, error_r) < 0)
 		return -1;
-	mbox_set_usage_hook(store_quota_hook, st);
+	mbox_set_usage_hook(store_quota_hook, store_quota_flush, st);
 	/* A store that never kept counters (made by an older sealpost) is
 	 * counted once by whoever opens it first; the marker goes in before
 	 * the counting, so two first openers do not both count. */

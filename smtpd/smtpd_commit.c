@@ -1,8 +1,8 @@
 /* The end of a message, with group commit.  A finished queue file is
  * written but not yet durable; the sessions that finish a message in the
  * same loop round wait together, and then, once for all of them: their
- * files are made durable (one syncfs(2) when there are several, an fsync
- * when there is one), linked into incoming/, and that folder fsynced.
+ * files are made durable (their fsyncs issued at once, see
+ * smtpd_commit_sync()), linked into incoming/, and that folder fsynced.
  * Only then does each of them say 250 (principle 3: a 250 is never lost).
  * While a round's syncs run, the next round's messages arrive, so the
  * busier smtpd is, the more messages share each sync. */
@@ -11,37 +11,35 @@
 #include "event.h"
 #include "queue_message.h"
 #include "stream.h"
+#include "sync_many.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 /* Makes the files of the waiting sessions durable; a session whose file
- * could not be gets t->failed. */
+ * could not be gets t->failed.  Their fsyncs run at once (sync_many()):
+ * the file system's journal merges the calls that arrive while one of its
+ * commits runs, and nothing else on the file system is flushed. */
 static void smtpd_commit_sync(struct smtpd_session *head, size_t count)
 {
+	struct sync_many_item *items = xcalloc(count, sizeof(*items));
 	struct smtpd_session *sess;
-	const char *error;
+	size_t i = 0;
 
-	if (count > 1) {
-		/* One flush of the file system for the whole batch: every
-		 * dirty page and inode of the spool's file system, and so
-		 * each of these files, is on disk when it returns. */
-		if (syncfs(queue_writer_fd(head->txn->writer)) == 0)
-			return;
-		log_error("queue_error", "reason=\"syncfs: %s\" count=%zu",
-			  strerror(errno), count);
-		for (sess = head; sess != NULL; sess = sess->commit_next)
-			sess->txn->failed = true;
-		return;
+	for (sess = head; sess != NULL; sess = sess->commit_next)
+		items[i++].fd = queue_writer_fd(sess->txn->writer);
+	(void)sync_many(items, count);
+	for (sess = head, i = 0; sess != NULL; sess = sess->commit_next, i++) {
+		if (items[i].error == 0)
+			continue;
+		log_set_ctx(&sess->txn->log);
+		log_error("queue_error", "reason=\"fsync: %s\"",
+			  strerror(items[i].error));
+		sess->txn->failed = true;
 	}
-	for (sess = head; sess != NULL; sess = sess->commit_next) {
-		if (queue_writer_sync(sess->txn->writer, &error) < 0) {
-			log_set_ctx(&sess->txn->log);
-			log_error("queue_error", "reason=%s", error);
-			sess->txn->failed = true;
-		}
-	}
+	free(items);
 }
 
 static void smtpd_commit_run(void *ctx)
