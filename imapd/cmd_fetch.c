@@ -22,6 +22,7 @@
 
 /* Literal bytes queued at a time. */
 #define FETCH_LITERAL_CHUNK (64 * 1024)
+#define FETCH_OUT_BATCH (16 * 1024)
 
 /* The simple items, in the order they are written; then the sections. */
 enum fetch_item {
@@ -182,7 +183,8 @@ static void fetch_item_write(struct imap_client *c, struct fetch_ctx *f,
 	whole.peek = true;
 	switch (item) {
 	case FETCH_ITEM_UID:
-		buf_printf(&f->out, "UID %u", rec->uid);
+		buf_append_str(&f->out, "UID ");
+		buf_append_uint(&f->out, rec->uid);
 		return;
 	case FETCH_ITEM_FLAGS:
 		buf_append_str(&f->out, "FLAGS ");
@@ -298,7 +300,9 @@ static void fetch_run(struct imap_client *c)
 				continue;
 			}
 			imap_message_init(&f->msg, sel->mbox, &sel->msgs[i]);
-			buf_printf(&f->out, "* %zu FETCH (", i + 1);
+			buf_append_str(&f->out, "* ");
+			buf_append_uint(&f->out, i + 1);
+			buf_append_str(&f->out, " FETCH (");
 			f->in_message = true;
 			f->first_item = true;
 			f->item = 0;
@@ -325,15 +329,21 @@ static void fetch_run(struct imap_client *c)
 			f->item++;
 		}
 		buf_append_str(&f->out, ")\r\n");
-		fetch_flush_out(c, f);
+		/* Short responses (FLAGS, UID) are gathered and handed to
+		 * the client in pieces, not one call per message. */
+		if (f->out.len >= FETCH_OUT_BATCH)
+			fetch_flush_out(c, f);
 		imap_message_deinit(&f->msg);
 		buf_clear(&f->owned);
 		f->in_message = false;
 		f->pos++;
-		if (imap_client_output_queued(c) > IMAP_CLIENT_OUTPUT_CHUNK &&
-		    imap_client_wait_output(c, fetch_run))
-			return;
+		if (imap_client_output_queued(c) > IMAP_CLIENT_OUTPUT_CHUNK) {
+			fetch_flush_out(c, f);
+			if (imap_client_wait_output(c, fetch_run))
+				return;
+		}
 	}
+	fetch_flush_out(c, f);
 	fetch_finish(c);
 }
 

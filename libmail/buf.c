@@ -90,6 +90,17 @@ void buf_append_char(struct buf *b, char c)
 	buf_append(b, &c, 1);
 }
 
+void buf_append_uint(struct buf *b, unsigned long long v)
+{
+	char digits[20], *p = digits + sizeof(digits);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	buf_append(b, p, (size_t)(digits + sizeof(digits) - p));
+}
+
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;

@@ -28,6 +28,9 @@ void buf_reserve(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_append_str(struct buf *b, const char *s);
 void buf_append_char(struct buf *b, char c);
+/* `v` in decimal: what buf_printf("%llu") writes, for hot loops where
+ * printf's cost shows. */
+void buf_append_uint(struct buf *b, unsigned long long v);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)

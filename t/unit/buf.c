@@ -37,8 +37,20 @@ int main(void)
 	buf_truncate(&b, 10);
 	is_str(buf_cstr(&b), "he", "truncate never lengthens");
 
+	buf_clear(&b);
+	buf_append_uint(&b, 0);
+	buf_append_char(&b, ' ');
+	buf_append_uint(&b, 7);
+	buf_append_char(&b, ' ');
+	buf_append_uint(&b, 4294967295u);
+	buf_append_char(&b, ' ');
+	buf_append_uint(&b, 18446744073709551615ull);
+	is_str(buf_cstr(&b), "0 7 4294967295 18446744073709551615",
+	       "append_uint writes what %llu writes, 0 and the maximum too");
+	buf_truncate(&b, 2);
+
 	stolen = buf_steal(&b);
-	is_str(stolen, "he", "steal hands over the data");
+	is_str(stolen, "0 ", "steal hands over the data");
 	ok(b.data == NULL && b.len == 0, "steal empties the buffer");
 	free(stolen);
 
