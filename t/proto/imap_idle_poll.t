@@ -47,5 +47,9 @@ like($b->cmd('d1 DELETE Gone'), qr/^d1 OK/m, 'b deletes Gone');
 is($a->read_line, "* BYE Selected mailbox was deleted by another session\r\n",
     'the deletion reaches it too');
 ok($sp->wait_log(qr/imapd\[\d+\]: started/), 'imapd ran');
-unlike($sp->log_text, qr/inotify_failed/, 'polling was asked for, not a failure');
+# imapd's lines only: qmgr watches its queue with inotify too, and falls
+# back (logging inotify_failed) when other programs of the mail user have
+# used up the kernel's inotify instances.
+unlike($sp->log_text, qr/imapd\[\d+\]: inotify_failed/,
+    'polling was asked for, not a failure');
 done_testing;

@@ -34,10 +34,24 @@ my @plan = (
 	  on => { rcpt => sub { $_[0]{later}++ ? '' : '451 4.3.0 Try later' } } ],
 	[ 'tlsreq.test', '127.0.0.11', ehlo => ['PIPELINING'] ],
 );
-for my $p (@plan) {
-	my ($dom, $addr, %opt) = @$p;
-	$srv{$dom} = Sealpost::SMTPServer->new(address => $addr, port => $port, %opt);
-	$port //= $srv{$dom}->port;
+# One port on every address (the relay connects to port `relay_port` of
+# each MX).  The first server picks it; when another program holds it on
+# one of the other addresses (an outgoing connection's local port, say),
+# all start again on a new one.
+for my $attempt (1 .. 5) {
+	%srv = ();
+	undef $port;
+	eval {
+		for my $p (@plan) {
+			my ($dom, $addr, %opt) = @$p;
+			$srv{$dom} = Sealpost::SMTPServer->new(address => $addr,
+			    port => $port, %opt);
+			$port //= $srv{$dom}->port;
+		}
+		1;
+	} and last;
+	die $@ if $@ !~ /^listen: / || $attempt == 5;
+	$_->stop for values %srv;
 }
 my $dns = Sealpost::DNS->new(records => [ map {
 	([ $_->[0], 'MX', 10, "mx.$_->[0]" ], [ "mx.$_->[0]", 'A', $_->[1] ]) } @plan ]);
