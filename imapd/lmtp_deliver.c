@@ -399,6 +399,26 @@ static void lmtp_log_ctx(const struct lmtp_delivery *d)
 		log_set_ctx(d->log);
 }
 
+/* Writes the copies of one transaction's message, one job per
+ * recipient, whichever way the session held the message. */
+static void lmtp_deliver_prepare(struct lmtp_delivery *d, const char *data,
+				 uint64_t *hash_r, struct lmtp_job *jobs,
+				 size_t *njobs, struct lmtp_group **groups,
+				 size_t *ngroups)
+{
+	size_t k;
+
+	*hash_r = lmtp_delivery_hash(data, d->size);
+	for (k = 0; k < d->rcpt_count; k++) {
+		struct lmtp_job *j = &jobs[(*njobs)++];
+
+		j->d = d;
+		j->r = &d->rcpts[k];
+		j->mailbox = lmtp_target_mailbox(d, j->r);
+		lmtp_job_prepare(j, data, *hash_r, groups, ngroups);
+	}
+}
+
 void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 {
 	struct lmtp_job *jobs;
@@ -423,6 +443,11 @@ void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 
 		lmtp_log_ctx(d);
 		maps[i] = MAP_FAILED;
+		if (d->spool_data != NULL) {
+			lmtp_deliver_prepare(d, d->spool_data, &hashes[i],
+					     jobs, &njobs, &groups, &ngroups);
+			continue;
+		}
 		fd = open(d->spool_path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0 && d->size > 0)
 			maps[i] = mmap(NULL, d->size, PROT_READ, MAP_PRIVATE,
@@ -439,15 +464,8 @@ void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 		}
 		if (maps[i] != MAP_FAILED)
 			data = maps[i];
-		hashes[i] = lmtp_delivery_hash(data, d->size);
-		for (k = 0; k < d->rcpt_count; k++) {
-			struct lmtp_job *j = &jobs[njobs++];
-
-			j->d = d;
-			j->r = &d->rcpts[k];
-			j->mailbox = lmtp_target_mailbox(d, j->r);
-			lmtp_job_prepare(j, data, hashes[i], &groups, &ngroups);
-		}
+		lmtp_deliver_prepare(d, data, &hashes[i], jobs, &njobs,
+				     &groups, &ngroups);
 	}
 	appends = xcalloc(ngroups + 1, sizeof(*appends));
 	results = xcalloc(ngroups + 1, sizeof(*results));
