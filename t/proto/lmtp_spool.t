@@ -1,7 +1,8 @@
 # lmtpd holds a message up to lmtp_spool_memory in memory, with no spool
 # file, and spools a larger one to a file in the store's tmp folder: both
 # land byte for byte in every recipient's mailbox (read back over IMAP),
-# and no file stays behind in tmp.
+# and no file stays behind in tmp, also when a transaction has more copies
+# than lmtpd makes unnamed (the rest are named files there).
 use strict;
 use warnings;
 use Test::More;
@@ -93,6 +94,16 @@ like($_, qr/^250 2\.0\.0 Ok: delivered to INBOX as uid \d+$/, 'large: 250') for 
 @r = deliver(message('small2', 100), $none, qw(alice));
 is($files, 0, 'second small: no spool file while it is received');
 like($r[0], qr/^250 2\.0\.0 Ok: delivered to INBOX as uid \d+$/, 'second small: 250');
+
+# One transaction with more copies than lmtpd holds open unnamed: the
+# rest are named files in tmp; the message is stored once, the others are
+# acknowledged as duplicates, and no file stays behind.
+my $many = message('many', 200);
+@r = deliver($many, sub {}, ('carol') x 300);
+is(scalar(grep { /^250 2\.0\.0 Ok: delivered to INBOX as uid \d+$/ } @r), 1,
+    'many copies: one stored');
+is(scalar(grep { /^250 2\.0\.0 Ok: already delivered to INBOX as uid \d+$/ } @r), 299,
+    'many copies: the others acknowledged as duplicates');
 
 ok(eventually(sub { my @f = glob("$tmp/*"); !@f }), 'nothing is left in the store\'s tmp folder')
     or diag(join ' ', glob("$tmp/*"));
