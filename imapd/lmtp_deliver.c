@@ -23,6 +23,12 @@
 #include <unistd.h>
 
 static unsigned int lmtp_file_seq;
+/* Copies made without a name, held open until their commit links them:
+ * past this many a copy gets a named file, so that a large batch cannot
+ * run the process out of descriptors. */
+#define LMTP_UNNAMED_MAX 256
+static unsigned int lmtp_unnamed_open;
+static int lmtp_proc_fd = -1;	/* /proc/self/fd is there: 1, not: 0 */
 
 static void lmtp_reply(struct lmtp_delivery *d, struct lmtp_rcpt *r,
 		       unsigned int code, const char *enhanced,
@@ -60,26 +66,72 @@ static uint64_t lmtp_delivery_hash(const char *data, size_t size)
 	return hash != 0 ? hash : 1;
 }
 
+/* Creates the file of a copy: when the file system allows, one without a
+ * name in the mailbox's own folder (O_TMPFILE), which the commit links in
+ * through /proc/self/fd and which vanishes by itself if it never is; the
+ * descriptor then stays open in *keep_fd until lmtp_copy_release().
+ * Otherwise a named file in the store's tmp folder.  Unnamed files spare
+ * the shared tmp folder a name created and removed per copy. */
+static int lmtp_copy_create(struct lmtp_delivery *d, const char *dir,
+			    struct buf *path, int *keep_fd)
+{
+	int fd;
+
+	buf_clear(path);
+	*keep_fd = -1;
+	/* The commit links the file through /proc: without it, names. */
+	if (lmtp_proc_fd < 0)
+		lmtp_proc_fd = access("/proc/self/fd", X_OK) == 0 ? 1 : 0;
+	if (lmtp_proc_fd == 1 && lmtp_unnamed_open < LMTP_UNNAMED_MAX) {
+		fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			buf_printf(path, "/proc/self/fd/%d", fd);
+			*keep_fd = fd;
+			lmtp_unnamed_open++;
+			return fd;
+		}
+		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+			return -1;
+	}
+	buf_printf(path, "%s/lmtp.%ld.%u", store_tmp_dir(d->st), (long)getpid(),
+		   lmtp_file_seq++);
+	return open(buf_cstr(path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600);
+}
+
+/* The copy is linked into its mailbox, or given up: its temporary name
+ * goes, or its descriptor is closed. */
+static void lmtp_copy_release(struct buf *path, int *keep_fd)
+{
+	if (*keep_fd >= 0) {
+		close(*keep_fd);
+		*keep_fd = -1;
+		lmtp_unnamed_open--;
+	} else if (path->len > 0) {
+		(void)unlink(buf_cstr(path));
+	}
+	buf_clear(path);
+}
+
 /* Writes the recipient's copy: its own Return-Path and Delivered-To, then
  * the message.  With `sync` fdatasync'ed, for mbox_append_commit() (the
  * mailbox only links it); without, for mbox_append_commit_many(), which
- * makes a whole batch durable at once. */
+ * makes a whole batch durable at once.  `dir` is the mailbox's folder;
+ * the caller releases the copy with lmtp_copy_release() once committed,
+ * also after a failure here. */
 static int lmtp_write_copy(struct lmtp_delivery *d, const struct lmtp_rcpt *r,
-			   const char *sender, const char *data, size_t size,
-			   bool sync, struct buf *path,
+			   const char *dir, const char *sender,
+			   const char *data, size_t size, bool sync,
+			   struct buf *path, int *keep_fd,
 			   size_t *size_r, const char **error_r)
 {
 	struct buf head = BUF_INIT;
 	size_t done = 0;
 	int fd, ret = 0;
 
-	buf_clear(path);
-	buf_printf(path, "%s/lmtp.%ld.%u", store_tmp_dir(d->st), (long)getpid(),
-		   lmtp_file_seq++);
 	buf_printf(&head, "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
 		   sender, r->address);
-	fd = open(buf_cstr(path), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		  0600);
+	fd = lmtp_copy_create(d, dir, path, keep_fd);
 	if (fd < 0) {
 		*error_r = strerror(errno);
 		buf_free(&head);
@@ -97,11 +149,10 @@ static int lmtp_write_copy(struct lmtp_delivery *d, const struct lmtp_rcpt *r,
 	}
 	if (ret == 0 && sync && fdatasync(fd) < 0)
 		ret = -1;
-	if (ret < 0) {
+	if (ret < 0)
 		*error_r = strerror(errno);
-		(void)unlink(buf_cstr(path));
-	}
-	close(fd);
+	if (fd != *keep_fd)
+		close(fd);
 	*size_r = head.len + size;
 	buf_free(&head);
 	return ret;
@@ -140,7 +191,7 @@ static int lmtp_store_copy(struct lmtp_delivery *d, struct lmtp_rcpt *r,
 	struct mbox *mb = NULL;
 	struct mbox_append *a;
 	struct mbox_new_message msg;
-	int ret;
+	int ret, keep_fd = -1;
 
 	*over_r = false;
 	*size_r = 0;
@@ -148,8 +199,9 @@ static int lmtp_store_copy(struct lmtp_delivery *d, struct lmtp_rcpt *r,
 	if (ret == 0)
 		*error_r = "no such mailbox";
 	if (ret <= 0 ||
-	    lmtp_write_copy(d, r, sender, data, data_size, true, &path,
-			    size_r, error_r) < 0) {
+	    lmtp_write_copy(d, r, mbox_dir(mb), sender, data, data_size, true,
+			    &path, &keep_fd, size_r, error_r) < 0) {
+		lmtp_copy_release(&path, &keep_fd);
 		mbox_close(&mb);
 		buf_free(&path);
 		return -1;
@@ -173,7 +225,7 @@ static int lmtp_store_copy(struct lmtp_delivery *d, struct lmtp_rcpt *r,
 	ret = mbox_append_commit(&a, res, error_r);
 	if (ret < 0)
 		*over_r = mbox_over_quota(mb);
-	(void)unlink(buf_cstr(&path));
+	lmtp_copy_release(&path, &keep_fd);
 	mbox_close(&mb);
 	buf_free(&path);
 	buf_free(&cache);
@@ -252,6 +304,7 @@ struct lmtp_job {
 	struct lmtp_rcpt *r;
 	char *mailbox;
 	struct buf path;	/* the copy, until the commit links it */
+	int keep_fd;		/* its descriptor when it has no name */
 	struct buf cache;	/* its parsed structure */
 	struct mbox_new_message msg;
 	size_t size;
@@ -326,9 +379,12 @@ static void lmtp_job_prepare(struct lmtp_job *j, const char *data,
 	const char *error = "no such mailbox";
 	size_t i;
 
+	j->keep_fd = -1;
 	if (store_mailbox_open(d->st, j->r->user, j->mailbox, &mb, &error) <= 0 ||
-	    lmtp_write_copy(d, j->r, d->sender, data, d->size, false, &j->path,
-			    &j->size, &error) < 0) {
+	    lmtp_write_copy(d, j->r, mbox_dir(mb), d->sender, data, d->size,
+			    false, &j->path, &j->keep_fd, &j->size,
+			    &error) < 0) {
+		lmtp_copy_release(&j->path, &j->keep_fd);
 		mbox_close(&mb);
 		lmtp_job_failed(j, false, error);
 		return;
@@ -399,6 +455,26 @@ static void lmtp_log_ctx(const struct lmtp_delivery *d)
 		log_set_ctx(d->log);
 }
 
+/* Writes the copies of one transaction's message, one job per
+ * recipient, whichever way the session held the message. */
+static void lmtp_deliver_prepare(struct lmtp_delivery *d, const char *data,
+				 uint64_t *hash_r, struct lmtp_job *jobs,
+				 size_t *njobs, struct lmtp_group **groups,
+				 size_t *ngroups)
+{
+	size_t k;
+
+	*hash_r = lmtp_delivery_hash(data, d->size);
+	for (k = 0; k < d->rcpt_count; k++) {
+		struct lmtp_job *j = &jobs[(*njobs)++];
+
+		j->d = d;
+		j->r = &d->rcpts[k];
+		j->mailbox = lmtp_target_mailbox(d, j->r);
+		lmtp_job_prepare(j, data, *hash_r, groups, ngroups);
+	}
+}
+
 void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 {
 	struct lmtp_job *jobs;
@@ -423,6 +499,11 @@ void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 
 		lmtp_log_ctx(d);
 		maps[i] = MAP_FAILED;
+		if (d->spool_data != NULL) {
+			lmtp_deliver_prepare(d, d->spool_data, &hashes[i],
+					     jobs, &njobs, &groups, &ngroups);
+			continue;
+		}
 		fd = open(d->spool_path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0 && d->size > 0)
 			maps[i] = mmap(NULL, d->size, PROT_READ, MAP_PRIVATE,
@@ -439,15 +520,8 @@ void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 		}
 		if (maps[i] != MAP_FAILED)
 			data = maps[i];
-		hashes[i] = lmtp_delivery_hash(data, d->size);
-		for (k = 0; k < d->rcpt_count; k++) {
-			struct lmtp_job *j = &jobs[njobs++];
-
-			j->d = d;
-			j->r = &d->rcpts[k];
-			j->mailbox = lmtp_target_mailbox(d, j->r);
-			lmtp_job_prepare(j, data, hashes[i], &groups, &ngroups);
-		}
+		lmtp_deliver_prepare(d, data, &hashes[i], jobs, &njobs,
+				     &groups, &ngroups);
 	}
 	appends = xcalloc(ngroups + 1, sizeof(*appends));
 	results = xcalloc(ngroups + 1, sizeof(*results));
@@ -479,10 +553,8 @@ void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 		else
 			lmtp_job_failed(j, mbox_over_quota(g->mb), error);
 	}
-	for (i = 0; i < njobs; i++) {
-		if (jobs[i].path.len > 0)
-			(void)unlink(buf_cstr(&jobs[i].path));
-	}
+	for (i = 0; i < njobs; i++)
+		lmtp_copy_release(&jobs[i].path, &jobs[i].keep_fd);
 	for (i = 0; i < ngroups; i++) {
 		mbox_close(&groups[i].mb);
 		free(groups[i].results);

@@ -34,7 +34,10 @@ struct lmtp_delivery {
 	const struct store_settings *store_set;
 	const char *hostname;		/* for the quota warning's From */
 	const char *sender;		/* reverse path without <>, "" for <> */
-	const char *spool_path;		/* the message as received, CRLF */
+	/* The message as received, CRLF: in memory when spool_data is not
+	 * NULL, else in the file spool_path. */
+	const char *spool_data;
+	const char *spool_path;
 	uint64_t size;
 	struct lmtp_rcpt *rcpts;
 	size_t rcpt_count;

@@ -49,6 +49,9 @@ struct lmtp_session {
 	struct lmtp_rcpt *rcpts;
 	size_t rcpt_count, rcpt_alloc;
 	struct stream_data *data;
+	/* The message: in spool_mem while it fits lmtp_spool_memory, then
+	 * in the file spool_path (spool_fd while it is written). */
+	struct buf spool_mem;
 	int spool_fd;
 	struct buf spool_path;
 	bool spool_failed;
@@ -104,6 +107,7 @@ static void lmtp_transaction_reset(struct lmtp_session *ls)
 	}
 	ls->rcpt_count = 0;
 	stream_data_free(&ls->data);
+	buf_free(&ls->spool_mem);
 	if (ls->spool_fd >= 0) {
 		close(ls->spool_fd);
 		ls->spool_fd = -1;
@@ -263,17 +267,6 @@ static void lmtp_cmd_data(struct lmtp_session *ls)
 		lmtp_reply(ls, 503, "5.5.1", "No valid recipients");
 		return;
 	}
-	buf_printf(&ls->spool_path, "%s/lmtp-in.%ld.%u",
-		   store_tmp_dir(ls->srv->st), (long)getpid(), lmtp_spool_seq++);
-	ls->spool_fd = open(buf_cstr(&ls->spool_path),
-			    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (ls->spool_fd < 0) {
-		log_error("spool_failed", "path=%s reason=%s",
-			  buf_cstr(&ls->spool_path), strerror(errno));
-		buf_clear(&ls->spool_path);
-		lmtp_reply(ls, 451, "4.3.0", "Temporary failure, try again later");
-		return;
-	}
 	ls->data = stream_data_new(ls->s, ls->srv->set->lmtp_max_message_size);
 	ls->state = LMTP_STATE_DATA;
 	lmtp_reply(ls, 354, NULL, "Go ahead, end with <CRLF>.<CRLF>");
@@ -306,7 +299,11 @@ static void lmtp_commit_enqueue(struct lmtp_session *ls)
 	d->store_set = ls->srv->store_set;
 	d->hostname = ls->srv->hostname;
 	d->sender = ls->sender;
-	d->spool_path = buf_cstr(&ls->spool_path);
+	if (ls->spool_fd < 0)
+		d->spool_data = ls->spool_mem.data != NULL ?
+			ls->spool_mem.data : "";
+	else
+		d->spool_path = buf_cstr(&ls->spool_path);
 	d->size = stream_data_size(ls->data);
 	d->rcpts = ls->rcpts;
 	d->rcpt_count = ls->rcpt_count;
@@ -397,7 +394,50 @@ static void lmtp_data_end(struct lmtp_session *ls, enum stream_result r)
 	ls->state = LMTP_STATE_READY;
 }
 
-/* Feeds the message into the spool file as it arrives.  Returns 1 when
+/* Opens the spool file for a message that outgrew lmtp_spool_memory and
+ * moves what memory held into it. */
+static int lmtp_spool_open(struct lmtp_session *ls)
+{
+	buf_printf(&ls->spool_path, "%s/lmtp-in.%ld.%u",
+		   store_tmp_dir(ls->srv->st), (long)getpid(), lmtp_spool_seq++);
+	ls->spool_fd = open(buf_cstr(&ls->spool_path),
+			    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (ls->spool_fd < 0) {
+		buf_clear(&ls->spool_path);
+		return -1;
+	}
+	if (ls->spool_mem.len > 0 &&
+	    write(ls->spool_fd, ls->spool_mem.data, ls->spool_mem.len) !=
+	    (ssize_t)ls->spool_mem.len)
+		return -1;
+	buf_free(&ls->spool_mem);
+	return 0;
+}
+
+/* Keeps a piece of the message: in memory while the message fits
+ * lmtp_spool_memory, else in the spool file. */
+static void lmtp_spool_write(struct lmtp_session *ls, const char *piece,
+			     size_t size)
+{
+	if (ls->spool_failed)
+		return;
+	if (ls->spool_fd < 0 &&
+	    size <= ls->srv->set->lmtp_spool_memory - ls->spool_mem.len) {
+		buf_append(&ls->spool_mem, piece, size);
+		return;
+	}
+	if ((ls->spool_fd < 0 && lmtp_spool_open(ls) < 0) ||
+	    write(ls->spool_fd, piece, size) != (ssize_t)size) {
+		log_error("spool_failed", "path=%s reason=%s",
+			  ls->spool_path.len > 0 ?
+			  buf_cstr(&ls->spool_path) : store_tmp_dir(ls->srv->st),
+			  strerror(errno));
+		ls->spool_failed = true;
+		buf_free(&ls->spool_mem);
+	}
+}
+
+/* Feeds the message into memory or the spool file as it arrives.  Returns 1 when
  * the message is complete, 0 when the caller must wait for more input,
  * and -1 when the client went away and the session is freed (the caller
  * must not touch it again). */
@@ -410,13 +450,7 @@ static int lmtp_read_data(struct lmtp_session *ls)
 
 		switch (r) {
 		case STREAM_OK:
-			if (!ls->spool_failed &&
-			    write(ls->spool_fd, piece, size) != (ssize_t)size) {
-				log_error("spool_failed", "path=%s reason=%s",
-					  buf_cstr(&ls->spool_path),
-					  strerror(errno));
-				ls->spool_failed = true;
-			}
+			lmtp_spool_write(ls, piece, size);
 			continue;
 		case STREAM_WAIT:
 			return 0;
@@ -562,6 +596,7 @@ static void lmtp_session_end(struct lmtp_session *ls)
 	lmtp_transaction_reset(ls);
 	free(ls->rcpts);
 	buf_free(&ls->spool_path);
+	buf_free(&ls->spool_mem);
 	stream_free(&ls->s);
 	server_conn_done(&ls->conn);
 	if (ls->prev != NULL)

@@ -18,6 +18,14 @@ static const struct config_key lmtpd_keys[] = {
 	{ "lmtp_max_message_size", CONFIG_SIZE, "50m", 1024, 1ULL << 40,
 	  F(lmtp_max_message_size),
 	  "The largest message lmtpd stores; larger ones get 552 5.3.4." },
+	{ "lmtp_spool_memory", CONFIG_SIZE, "1m", 0, 1ULL << 30,
+	  F(lmtp_spool_memory),
+	  "A message up to this size is held in memory while it is "
+	  "received and delivered; a larger one goes to a spool file in "
+	  "the store's tmp folder.  Sparing the small ones that file spares "
+	  "the folder an inode created and deleted per message.  The memory "
+	  "is per transaction: the connections an lmtpd serves at once may "
+	  "each hold this much.  0: always a spool file." },
 	{ "lmtp_max_recipients", CONFIG_UINT, "1000", 1, 100000,
 	  F(lmtp_max_recipients),
 	  "Recipients per transaction; more get 452 4.5.3 (the client sends "

@@ -11,6 +11,7 @@ struct lmtpd_settings {
 	const char *lmtp_listen;
 	unsigned int lmtp_workers;
 	size_t lmtp_max_message_size;
+	size_t lmtp_spool_memory;
 	unsigned int lmtp_max_recipients;
 	unsigned int lmtp_timeout;
 	unsigned int lmtp_dedup_window;

@@ -164,7 +164,8 @@ int mbox_sync(struct mbox *mb, struct mbox_view *view, mbox_change_fn *fn,
 
 struct mbox_new_message {
 	/* A file of the message, on the same filesystem; it is hard-linked
-	 * into the mailbox, so one spooled copy can go to several. */
+	 * into the mailbox, so one spooled copy can go to several.  It may
+	 * be /proc/self/fd/N of a file made with O_TMPFILE. */
 	const char *path;
 	uint64_t size;
 	int64_t internal_date;

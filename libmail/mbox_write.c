@@ -415,7 +415,10 @@ static int mbox_append_prepare(struct mbox_append *a,
 		/* A file under this UID can only be the remains of a commit
 		 * that never reached the log. */
 		(void)unlinkat(mb->dir_fd, name, 0);
-		if (linkat(AT_FDCWD, p->path, mb->dir_fd, name, 0) < 0) {
+		/* Following the link: the path may be /proc/self/fd/N of a
+		 * file made with O_TMPFILE (the same for a plain file). */
+		if (linkat(AT_FDCWD, p->path, mb->dir_fd, name,
+			   AT_SYMLINK_FOLLOW) < 0) {
 			mbox_fail(error_r, "%s/%s: link from %s: %s", mb->dir,
 				  name, p->path, strerror(errno));
 			goto fail;
