@@ -423,6 +423,52 @@ static void lmtp_job_prepare(struct lmtp_job *j, const char *data,
 	j->index = g->count++;
 }
 
+/* Gives a copy without a name one in the store's tmp folder, synced.  The
+ * failed batch linked the unnamed file into the mailbox and unlinked it
+ * again, and the kernel links such a file only once; a named copy can be
+ * linked again.  0, or -1 with errno. */
+static int lmtp_copy_name(struct lmtp_job *j)
+{
+	struct buf named = BUF_INIT;
+	char chunk[65536];
+	ssize_t n = 0;
+	int in, out, err;
+
+	buf_printf(&named, "%s/lmtp.%ld.%u", store_tmp_dir(j->d->st),
+		   (long)getpid(), lmtp_file_seq++);
+	in = open(buf_cstr(&j->path), O_RDONLY | O_CLOEXEC);
+	out = open(buf_cstr(&named), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		   0600);
+	while (in >= 0 && out >= 0 && (n = read(in, chunk, sizeof(chunk))) > 0) {
+		if (write(out, chunk, (size_t)n) != n) {
+			n = -1;
+			break;
+		}
+	}
+	err = errno;
+	if (in < 0 || out < 0 || n < 0 || fdatasync(out) < 0) {
+		err = errno;
+		if (out >= 0)
+			(void)unlink(buf_cstr(&named));
+		n = -1;
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (n < 0) {
+		buf_free(&named);
+		errno = err;
+		return -1;
+	}
+	lmtp_copy_release(&j->path, &j->keep_fd);
+	buf_clear(&j->path);
+	buf_append(&j->path, named.data, named.len);
+	buf_free(&named);
+	j->msg.path = buf_cstr(&j->path);
+	return 0;
+}
+
 /* A mailbox whose batch failed as a whole, say over quota with all its
  * copies but not with the first few: each copy is committed alone, as if
  * it had come by itself. */
@@ -431,16 +477,24 @@ static void lmtp_job_commit_alone(struct lmtp_job *j, struct lmtp_group *g)
 	struct mbox_append_result res;
 	struct mbox_append *a;
 	const char *error = "";
-	int fd = open(buf_cstr(&j->path), O_RDONLY | O_CLOEXEC);
+	int fd;
 
-	if (fd < 0 || fdatasync(fd) < 0) {
-		error = strerror(errno);
-		if (fd >= 0)
-			close(fd);
-		lmtp_job_failed(j, false, error);
-		return;
+	if (j->keep_fd >= 0) {
+		if (lmtp_copy_name(j) < 0) {
+			lmtp_job_failed(j, false, strerror(errno));
+			return;
+		}
+	} else {
+		fd = open(buf_cstr(&j->path), O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fdatasync(fd) < 0) {
+			error = strerror(errno);
+			if (fd >= 0)
+				close(fd);
+			lmtp_job_failed(j, false, error);
+			return;
+		}
+		close(fd);
 	}
-	close(fd);
 	a = mbox_append_begin(g->mb);
 	mbox_append_add(a, &j->msg);
 	if (mbox_append_commit(&a, &res, &error) < 0)

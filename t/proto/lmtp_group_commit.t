@@ -29,9 +29,10 @@ sub uids {
 # Opens the sessions, brings each to the end of its DATA (all but the final
 # dot sent), stops the worker, sends every final dot, lets it go on, and
 # returns each session's replies.  $rcpts->($i) gives session i's
-# recipients, $id->($i) its Message-ID.
+# recipients, $id->($i) its Message-ID, $body->($i) its body (optional).
 sub round {
-	my ($rcpts, $id) = @_;
+	my ($rcpts, $id, $body) = @_;
+	$body //= sub { "body $_[0]\r\n" };
 	my @c;
 	for my $i (0 .. $sessions - 1) {
 		my $c = Sealpost::Wire->new(path => $socket);
@@ -42,7 +43,7 @@ sub round {
 			$c->cmd("RCPT TO:<$u\@sealpost.test>") eq '250 2.1.5 Ok' or die "RCPT $u";
 		}
 		$c->cmd('DATA') =~ /^354/ or die "DATA";
-		$c->send_raw("Message-ID: <" . $id->($i) . ">\r\nSubject: group $i\r\n\r\nbody $i\r\n");
+		$c->send_raw("Message-ID: <" . $id->($i) . ">\r\nSubject: group $i\r\n\r\n" . $body->($i));
 		push @c, $c;
 	}
 	my $mark = $sp->log_size;
@@ -104,5 +105,23 @@ is(scalar @delivered, 1, 'the repeated message is stored by one session');
 is(scalar @dup, $sessions - 1, 'and acknowledged as a duplicate to the others');
 my @seen = uids('alice') =~ /^Message-ID: <gc2\.same\@example\.org>\r?$/mg;
 is(scalar @seen, 1, 'alice has it once');
+
+# Round 3: every session sends bob a 3 KB message in one batch, more than
+# his 10k quota can take: the batch fails for his mailbox as a whole, and
+# each copy is then tried alone, so the first few are stored and the rest
+# are refused as over quota (never a temporary failure, which would keep
+# them queued for ever).  The copies have no names (O_TMPFILE): one the
+# failed batch had linked and unlinked again must still be storable.
+my $before = () = uids('bob') =~ /^uid \d+ /mg;
+($mark, @replies) = round(sub { ['bob'] }, sub { "gc3.$_[0]\@example.org" },
+    sub { ("x" x 76 . "\r\n") x 40 });
+my @stored = grep { $_->[0] =~ /^250 2\.0\.0 Ok: delivered to INBOX as uid \d+$/ } @replies;
+my @full = grep { $_->[0] =~ /^[45]52 [45]\.2\.2 Mailbox is full$/ } @replies;
+ok(@stored >= 1, 'the copies that fit are stored (' . scalar(@stored) . ')');
+ok(@full >= 1, 'the others are refused as over quota (' . scalar(@full) . ')');
+is(@stored + @full, $sessions, 'and nothing else: no temporary failure')
+    or diag explain \@replies;
+my $after = () = uids('bob') =~ /^uid \d+ /mg;
+is($after - $before, scalar @stored, 'bob has exactly the copies he was told were stored');
 
 done_testing;
