@@ -526,25 +526,35 @@ static int mbox_sync_items(struct mbox_append **live,
 }
 
 /* The files of a batch, not yet durable, and their new names: durable
- * together before any log record names them.  Every file's fdatasync and
- * every folder's fsync run at once (sync_many()). */
+ * together before any log record names them.  The files' fdatasyncs and
+ * the folders' fsyncs run at once (sync_many()), at most
+ * MBOX_SYNC_FILES open files at a time, so that a batch of many copies
+ * does not run out of descriptors. */
+#define MBOX_SYNC_FILES 256
+
 static int mbox_files_durable(struct mbox_append **live, size_t n,
 			      const char **error_r)
 {
 	struct sync_many_item *items;
-	size_t i, count = 0, opened;
+	size_t i, count = 0, k;
 	uint32_t uid;
 	char name[16];
 	int ret = 0;
 
-	for (i = 0; i < n; i++)
-		count += 1 + live[i]->uid - live[i]->first_uid;
-	items = xcalloc(count, sizeof(*items));
-	count = 0;
+	items = xcalloc(MBOX_SYNC_FILES + n, sizeof(*items));
 	for (i = 0; i < n && ret == 0; i++) {
 		struct mbox *mb = live[i]->mb;
 
 		for (uid = live[i]->first_uid; uid < live[i]->uid; uid++) {
+			if (count == MBOX_SYNC_FILES) {
+				ret = mbox_sync_items(live, items, count,
+						      error_r);
+				for (k = 0; k < count; k++)
+					close(items[k].fd);
+				count = 0;
+				if (ret < 0)
+					break;
+			}
 			snprintf(name, sizeof(name), "%u", uid);
 			items[count].fd = openat(mb->dir_fd, name,
 						 O_RDONLY | O_CLOEXEC);
@@ -555,14 +565,14 @@ static int mbox_files_durable(struct mbox_append **live, size_t n,
 			items[count++].data_only = true;
 		}
 	}
-	opened = count;
+	k = count;
 	for (i = 0; i < n && ret == 0; i++) {
-		items[count].fd = live[i]->mb->dir_fd;
-		items[count++].data_only = false;
+		items[k].fd = live[i]->mb->dir_fd;
+		items[k++].data_only = false;
 	}
 	if (ret == 0)
-		ret = mbox_sync_items(live, items, count, error_r);
-	for (i = 0; i < opened; i++)
+		ret = mbox_sync_items(live, items, k, error_r);
+	for (i = 0; i < count; i++)
 		close(items[i].fd);
 	free(items);
 	return ret;

@@ -187,6 +187,35 @@ int main(void)
 	ok(r2[0].duplicate && r2[0].uid == 1, "naming the stored message");
 	is_int(count(d2), 4, "adding nothing");
 
+	/* More new files than are synced at one time (256), over two
+	 * mailboxes: all stored, every file under its uid. */
+	{
+		struct mbox_append_result big1[300], big2[30];
+		char text[64];
+		int k;
+
+		as[0] = mbox_append_begin(b1);
+		as[1] = mbox_append_begin(b2);
+		for (k = 0; k < 300; k++) {
+			snprintf(text, sizeof(text),
+				 "Subject: many %d\r\n\r\nbody %d\r\n", k, k);
+			add(as[0], text, 1000 + (uint64_t)k);
+		}
+		for (k = 0; k < 30; k++) {
+			snprintf(text, sizeof(text),
+				 "Subject: more %d\r\n\r\nbody %d\r\n", k, k);
+			add(as[1], text, 2000 + (uint64_t)k);
+		}
+		res[0] = big1;
+		res[1] = big2;
+		is_int(mbox_append_commit_many(as, 2, res, rets, &err), 0,
+		       "a batch of 330 new messages commits");
+		is_int(count(d1), 301, "the first mailbox has all 300 more");
+		is_int(count(d2), 34, "the second all 30 more");
+		ok(file_exists(d1, big1[299].uid) && file_exists(d2, big2[29].uid),
+		   "the last files are there under their uids");
+	}
+
 	mbox_close(&b1);
 	mbox_close(&b2);
 	mbox_close(&b3);
