@@ -68,6 +68,12 @@ for my $pid (grep { /^\d+$/ } readdir $proc) {
 	my $st = proc_status($pid) or next;
 	push @children, $pid if ($st->{PPid} // -1) == $master;
 }
+# One worker answering a listener does not mean its siblings have finished
+# starting: each logs that it started once its privileges are dropped.
+for my $pid (@children) {
+	ok($sp->wait_log(qr/\[$pid\]: (?:\w+_)?started\b/),
+	    proc_name($pid) . " ($pid) finished starting");
+}
 my %by_name;
 push @{$by_name{proc_name($_)}}, $_ for @children;
 for my $daemon (qw(authd smtpd qmgr imapd lmtpd pop3d)) {
