@@ -7,7 +7,6 @@ use warnings;
 use Test::More;
 use Sealpost::Test;
 use Sealpost::IMAP;
-use Sealpost::Wire;
 use Mail::IMAPClient;
 
 my $sp = Sealpost::Test->new(set => { bb_address_prefix => 'bb' });
@@ -39,21 +38,11 @@ like($c{bob}->cmd('b5 APPEND Shared/news {3+}' . "\r\nhi\r\n"), qr/^b5 NO \[NOPE
     'a reader may not APPEND without i');
 
 # Posting by mail.
-my $lmtp = Sealpost::Wire->new(path => $sp->env('SEALPOST_LMTP_SOCKET'));
-like($lmtp->read_reply, qr/^220 /, 'LMTP greeting');
-$lmtp->cmd('LHLO client.test');
 sub post {
 	my ($rcpt, $subject) = @_;
-	is($lmtp->cmd('MAIL FROM:<someone@example.org>'), '250 2.1.0 Ok', "MAIL for $rcpt");
-	my $r = $lmtp->cmd("RCPT TO:<$rcpt>");
-	if ($r !~ /^250/) {
-		$lmtp->cmd('RSET');
-		return $r;
-	}
-	$lmtp->cmd('DATA');
-	$lmtp->send_raw("From: someone\@example.org\r\nSubject: $subject\r\n"
-	    . "Message-ID: <$subject\@example.org>\r\n\r\n$subject\r\n.\r\n");
-	return $lmtp->read_reply;
+	return $sp->lmtp_deliver($rcpt, "From: someone\@example.org\r\nSubject: $subject\r\n"
+	    . "Message-ID: <$subject\@example.org>\r\n\r\n$subject\r\n",
+	    from => 'someone@example.org');
 }
 is(post('bb+news@sealpost.test', 'closed'), '550 5.1.1 No such user here',
     'posting refused while anyone lacks p');

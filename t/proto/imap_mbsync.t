@@ -10,7 +10,6 @@ use Test::More;
 use File::Path qw(make_path);
 use Sealpost::Test;
 use Sealpost::IMAP;
-use Sealpost::Wire;
 
 plan skip_all => 'no mbsync' unless -x '/usr/bin/mbsync';
 
@@ -73,17 +72,10 @@ sub sync_ok {
 my $serial = 0;
 sub deliver {
 	my ($subject) = @_;
-	my $c = Sealpost::Wire->new(path => $sp->env('SEALPOST_LMTP_SOCKET'));
-	$c->read_reply;
-	$c->cmd('LHLO test');
 	$serial++;
-	$c->cmd('MAIL FROM:<s@example.org>');
-	$c->cmd('RCPT TO:<alice@sealpost.test>');
-	$c->cmd('DATA');
-	$c->send_raw("From: s\@example.org\r\nSubject: $subject\r\n"
-	    . "Message-ID: <d$serial\@t>\r\n\r\nDelivered $subject.\r\n.\r\n");
-	like($c->read_reply, qr/^250 /, "delivered '$subject'");
-	$c->cmd('QUIT');
+	like($sp->lmtp_deliver('alice', "From: s\@example.org\r\nSubject: $subject\r\n"
+	    . "Message-ID: <d$serial\@t>\r\n\r\nDelivered $subject.\r\n"),
+	    qr/^250 /, "delivered '$subject'");
 }
 
 # The messages of a Maildir folder: subject => flags (the letters after

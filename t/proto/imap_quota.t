@@ -9,7 +9,6 @@ use Test::More;
 use MIME::Base64;
 use Sealpost::Test;
 use Sealpost::IMAP;
-use Sealpost::Wire;
 
 my $sp = Sealpost::Test->new(set => { quota_warn_percent => 50, imap_workers => 2 });
 my $c = Sealpost::IMAP->login_new($sp, 'alice');
@@ -162,16 +161,9 @@ is($rc, 0, 'nothing left to repair');
 # LMTP: the counters decide; the warning comes once per crossing.
 ($rc) = $sp->run_sealpost('quota', 'set', 'carol', 'messages=6');
 is($rc, 0, 'carol gets 6 messages');
-my $l = Sealpost::Wire->new(path => $sp->env('SEALPOST_LMTP_SOCKET'));
-$l->read_reply;
-$l->cmd('LHLO x');
 sub deliver {
 	my ($n) = @_;
-	$l->cmd('MAIL FROM:<x@example.org>');
-	$l->cmd('RCPT TO:<carol@sealpost.test>');
-	$l->cmd('DATA');
-	$l->send_raw("Subject: lmtp $n\r\nMessage-ID: <l$n\@x>\r\n\r\nhello\r\n.\r\n");
-	return $l->read_reply;
+	return $sp->lmtp_deliver('carol', "Subject: lmtp $n\r\nMessage-ID: <l$n\@x>\r\n\r\nhello\r\n");
 }
 like(deliver(1), qr/^250 /, 'delivery 1');
 like(deliver(2), qr/^250 /, 'delivery 2');

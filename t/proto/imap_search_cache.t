@@ -10,7 +10,6 @@ use utf8;
 use Encode qw(encode_utf8);
 use Test::More;
 use Sealpost::Test;
-use Sealpost::Wire;
 use Sealpost::IMAP;
 
 my $sp = Sealpost::Test->new;
@@ -42,17 +41,8 @@ my @msgs = (
 	. "Date: Wed, 4 Mar 2026 12:00:00 -0500\r\n\r\nno subject here\r\n",
 );
 
-my $lmtp = Sealpost::Wire->new(path => $sp->env('SEALPOST_LMTP_SOCKET'));
-$lmtp->read_reply;
-$lmtp->cmd('LHLO t');
-for my $n (1 .. @msgs) {
-	$lmtp->cmd('MAIL FROM:<x@example.org>');
-	$lmtp->cmd('RCPT TO:<alice@sealpost.test>');
-	$lmtp->cmd('DATA');
-	$lmtp->send_raw($msgs[$n - 1] . ".\r\n");
-	like($lmtp->read_reply, qr/^250 .* uid $n$/, "delivered message $n");
-}
-$lmtp->cmd('QUIT');
+like($sp->lmtp_deliver('alice', $msgs[$_ - 1]), qr/^250 .* uid $_$/,
+    "delivered message $_") for 1 .. @msgs;
 
 my ($dir) = grep { -e "$_/index" } map { (my $d = $_) =~ s{/1$}{}; $d }
     glob($sp->dir . '/state/store/alice/*/1');

@@ -5,7 +5,6 @@ use strict;
 use warnings;
 use Test::More;
 use Sealpost::Test;
-use Sealpost::Wire;
 use Sealpost::POP3;
 
 my $sp = Sealpost::Test->new(set => { pop3_auth_fail_delay => '0' });
@@ -17,16 +16,12 @@ my %pw = map { $_ => $sp->password($_) } qw(alice bob carol);
 my $serial = 0;
 sub deliver {
 	my ($user, @bodies) = @_;
-	my $c = Sealpost::Wire->new(path => $sp->env('SEALPOST_LMTP_SOCKET'));
-	$c->read_reply;
-	$c->cmd('LHLO test');
 	for my $body (@bodies) {
 		$serial++;
-		$c->cmd('MAIL FROM:<s@example.org>');
-		$c->cmd("RCPT TO:<$user\@sealpost.test>");
-		$c->cmd('DATA');
-		$c->send_raw("Subject: m$serial\r\nMessage-ID: <m$serial\@t>\r\n\r\n$body.\r\n");
-		like($c->read_reply, qr/^250 /, "delivered m$serial to $user");
+		like($sp->lmtp_deliver($user,
+		    "Subject: m$serial\r\nMessage-ID: <m$serial\@t>\r\n\r\n$body",
+		    from => 's@example.org'),
+		    qr/^250 /, "delivered m$serial to $user");
 	}
 }
 

@@ -9,7 +9,6 @@ use Net::POP3;
 use Authen::SASL;
 use MIME::Base64 qw(encode_base64);
 use Sealpost::Test;
-use Sealpost::Wire;
 use Sealpost::POP3;
 
 my $sp = Sealpost::Test->new(set => { pop3_auth_fail_delay => '0' });
@@ -21,17 +20,12 @@ my %pw = map { $_ => $sp->password($_) } qw(alice bob carol);
 my $serial = 0;
 sub deliver {
 	my ($user, $n) = @_;
-	my $c = Sealpost::Wire->new(path => $sp->env('SEALPOST_LMTP_SOCKET'));
-	$c->read_reply;
-	$c->cmd('LHLO test');
 	for (1 .. $n) {
 		$serial++;
-		$c->cmd('MAIL FROM:<s@example.org>');
-		$c->cmd("RCPT TO:<$user\@sealpost.test>");
-		$c->cmd('DATA');
-		$c->send_raw("Subject: client $serial\r\nMessage-ID: <c$serial\@t>\r\n\r\n"
-		    . "body $serial\r\n..leading dot\r\n.\r\n");
-		$c->read_reply;
+		like($sp->lmtp_deliver($user, "Subject: client $serial\r\n"
+		    . "Message-ID: <c$serial\@t>\r\n\r\nbody $serial\r\n..leading dot\r\n",
+		    from => 's@example.org'),
+		    qr/^250 /, "delivered client $serial to $user");
 	}
 }
 deliver($_, 2) for qw(alice bob carol);

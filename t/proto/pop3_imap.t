@@ -10,24 +10,17 @@ use Test::More;
 use Sealpost::Test;
 use Sealpost::IMAP;
 use Sealpost::POP3;
-use Sealpost::Wire;
 
 my $sp = Sealpost::Test->new(set => { pop3_auth_fail_delay => '0' });
 
 my $serial = 0;
 sub deliver {
-	my $c = Sealpost::Wire->new(path => $sp->env('SEALPOST_LMTP_SOCKET'));
-	$c->read_reply;
-	$c->cmd('LHLO test');
 	for (1 .. $_[0]) {
 		$serial++;
-		$c->cmd('MAIL FROM:<s@example.org>');
-		$c->cmd('RCPT TO:<alice@sealpost.test>');
-		$c->cmd('DATA');
-		$c->send_raw("Subject: m$serial\r\nMessage-ID: <m$serial\@t>\r\n\r\nbody $serial\r\n.\r\n");
-		like($c->read_reply, qr/^250 /, "delivered m$serial");
+		like($sp->lmtp_deliver('alice', "Subject: m$serial\r\n"
+		    . "Message-ID: <m$serial\@t>\r\n\r\nbody $serial\r\n"),
+		    qr/^250 /, "delivered m$serial");
 	}
-	$c->cmd('QUIT');
 }
 
 sub pop3 {

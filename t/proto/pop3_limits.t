@@ -6,7 +6,6 @@ use warnings;
 use Test::More;
 use Time::HiRes qw(time);
 use Sealpost::Test;
-use Sealpost::Wire;
 use Sealpost::POP3;
 
 my $sp = Sealpost::Test->new(set => {
@@ -20,16 +19,8 @@ my $port = $sp->env('SEALPOST_POP3_PORT');
 my $ca = $sp->env('SEALPOST_CA_FILE');
 my %pw = map { $_ => $sp->password($_) } qw(alice bob carol);
 
-my $c = Sealpost::Wire->new(path => $sp->env('SEALPOST_LMTP_SOCKET'));
-$c->read_reply;
-$c->cmd('LHLO test');
-for my $i (1 .. 2) {
-	$c->cmd('MAIL FROM:<s@example.org>');
-	$c->cmd('RCPT TO:<alice@sealpost.test>');
-	$c->cmd('DATA');
-	$c->send_raw("Subject: $i\r\n\r\nbody\r\n.\r\n");
-	like($c->read_reply, qr/^250 /, "delivered $i");
-}
+like($sp->lmtp_deliver('alice', "Subject: $_\r\n\r\nbody\r\n"), qr/^250 /,
+    "delivered $_") for 1 .. 2;
 
 sub secure {
 	my $p = Sealpost::POP3->new(port => $port, ca => $ca);

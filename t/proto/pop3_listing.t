@@ -6,22 +6,15 @@ use strict;
 use warnings;
 use Test::More;
 use Sealpost::Test;
-use Sealpost::Wire;
 use Sealpost::POP3;
 
 my $n = 700;
 my $sp = Sealpost::Test->new;
-my $c = Sealpost::Wire->new(path => $sp->env('SEALPOST_LMTP_SOCKET'));
-$c->read_reply;
-$c->cmd('LHLO test');
 my $delivered = 0;
 for my $i (1 .. $n) {
-	$c->cmd('MAIL FROM:<s@example.org>');
-	$c->cmd('RCPT TO:<bob@sealpost.test>');
-	$c->cmd('DATA');
 	# Sizes of one to four digits' worth of body.
-	$c->send_raw("Subject: m$i\r\n\r\n" . ('x' x ($i % 10 ** (1 + $i % 4))) . "\r\n.\r\n");
-	$delivered++ if $c->read_reply =~ /^250 /;
+	$delivered++ if $sp->lmtp_deliver('bob',
+	    "Subject: m$i\r\n\r\n" . ('x' x ($i % 10 ** (1 + $i % 4))) . "\r\n") =~ /^250 /;
 }
 is($delivered, $n, "$n messages delivered");
 

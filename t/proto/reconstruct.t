@@ -7,17 +7,9 @@ use Sealpost::Test;
 use Sealpost::Wire;
 
 my $sp = Sealpost::Test->new;
-my $c = Sealpost::Wire->new(path => $sp->env('SEALPOST_LMTP_SOCKET'));
-$c->read_reply;
-$c->cmd('LHLO t');
-for my $n (1 .. 5) {
-	$c->cmd('MAIL FROM:<x@example.org>');
-	$c->cmd('RCPT TO:<alice@sealpost.test>');
-	$c->cmd('DATA');
-	$c->send_raw("Subject: message $n\r\nMessage-ID: <m$n\@x>\r\n\r\nbody $n\r\n.\r\n");
-	like($c->read_reply, qr/^250 .* uid $n$/, "delivered message $n");
-}
-$c->cmd('QUIT');
+like($sp->lmtp_deliver('alice', "Subject: message $_\r\nMessage-ID: <m$_\@x>\r\n\r\n"
+    . "body $_\r\n"), qr/^250 .* uid $_$/, "delivered message $_") for 1 .. 5;
+$sp->lmtp_close;
 
 my ($rc, $out) = $sp->run_sealpost('reconstruct', '--check');
 is($rc, 0, 'a healthy store needs nothing');
@@ -62,7 +54,7 @@ unlike($show->(), qr/not cached/, 'and used again');
 is($rc, 0, 'afterwards nothing needs repair');
 
 # Delivery still works on the rebuilt mailbox.
-$c = Sealpost::Wire->new(path => $sp->env('SEALPOST_LMTP_SOCKET'));
+my $c = Sealpost::Wire->new(path => $sp->env('SEALPOST_LMTP_SOCKET'));
 $c->read_reply;
 $c->cmd('LHLO t');
 $c->cmd('MAIL FROM:<>');

@@ -108,6 +108,7 @@ sub start {
 # The realm, users and mail are kept: `sealpost dev` reuses a folder.
 sub restart {
 	my ($self) = @_;
+	delete $self->{lmtp};
 	my @set = map { ('--set', "$_=$self->{set}{$_}") } sort keys %{$self->{set}};
 	my ($rc, $out, $err) = run_cmd($self->bin('sealpost'), 'dev',
 	    '--dir', $self->{dir}, '--port-base', $self->{port_base}, '--detach', @set);
@@ -314,6 +315,7 @@ sub stop {
 	my ($self) = @_;
 	return unless $self->{started} && $self->{owner} == $$;
 	$self->{started} = 0;
+	delete $self->{lmtp};
 	run_cmd($self->bin('sealpost'), 'dev', '--dir', $self->{dir}, '--stop');
 }
 
@@ -329,6 +331,48 @@ END {
 }
 
 use IO::Select;
+
+# Delivers one message to one recipient through lmtpd, as the queue
+# manager would, and returns lmtpd's reply to DATA (or to RCPT when it
+# refuses the recipient, after which the transaction is reset).  The
+# connection stays open for the next call, so deliveries in a row cost one
+# greeting and LHLO; lmtp_close drops it (restart does too).  A recipient
+# without a domain is a user of sealpost.test.  The message goes on the
+# wire as it is: a line that starts with a dot must be written stuffed.
+#   $sp->lmtp_deliver('alice', "Subject: x\r\n\r\nbody\r\n",
+#       from => 'x@example.org')
+sub lmtp_deliver {
+	my ($self, $rcpt, $message, %o) = @_;
+	require Sealpost::Wire;
+	$rcpt .= '@sealpost.test' unless $rcpt =~ /@/;
+	my $c = $self->{lmtp};
+	if (!$c) {
+		$c = Sealpost::Wire->new(path => $self->env('SEALPOST_LMTP_SOCKET'));
+		my $r = $c->read_reply;
+		croak "lmtpd greeting: $r" unless $r =~ /^220 /;
+		$r = $c->cmd('LHLO test.example.org');
+		croak "lmtpd LHLO: $r" unless $r =~ /^250 /m;
+		$self->{lmtp} = $c;
+	}
+	my $r = $c->cmd('MAIL FROM:<' . ($o{from} // 'x@example.org') . '>');
+	return $r unless $r =~ /^250 /;
+	$r = $c->cmd("RCPT TO:<$rcpt>");
+	if ($r !~ /^250 /) {
+		$c->cmd('RSET');
+		return $r;
+	}
+	$r = $c->cmd('DATA');
+	return $r unless $r =~ /^354 /;
+	$c->send_raw($message . ".\r\n");
+	return $c->read_reply;
+}
+
+sub lmtp_close {
+	my ($self) = @_;
+	my $c = delete $self->{lmtp} or return;
+	$c->cmd('QUIT');
+	$c->close;
+}
 
 # Puts a message straight into the queue (incoming/), as smtpd would, with
 # envelope details a test cannot get through sendmail(1): DSN parameters
