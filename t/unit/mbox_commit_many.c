@@ -81,6 +81,37 @@ static int file_exists(const char *dir, uint32_t uid)
 	return stat(path, &st) == 0;
 }
 
+/* Commits one message into each of two handles (not yet durable files, as
+ * lmtpd spools them); the results go to r1[0], r2[0] and rets. */
+static int commit_two(struct mbox *m1, const char *t1, struct mbox *m2,
+		      const char *t2, struct mbox_append_result *r1,
+		      struct mbox_append_result *r2, int rets[2])
+{
+	struct mbox_append *as[2];
+	struct mbox_append_result *res[2] = { r1, r2 };
+	const char *err = "";
+
+	as[0] = mbox_append_begin(m1);
+	add(as[0], t1, 0);
+	as[1] = mbox_append_begin(m2);
+	add(as[1], t2, 0);
+	return mbox_append_commit_many(as, 2, res, rets, &err);
+}
+
+/* Commits one message alone; its result goes to r[0]. */
+static int commit_one(struct mbox *mb, const char *text, uint64_t hash,
+		      struct mbox_append_result *r)
+{
+	struct mbox_append *as[1];
+	struct mbox_append_result *res[1] = { r };
+	const char *err = "";
+	int ret;
+
+	as[0] = mbox_append_begin(mb);
+	add(as[0], text, hash);
+	return mbox_append_commit_many(as, 1, res, &ret, &err);
+}
+
 /* The quota hook: refuses any addition to the folder named `refused`. */
 static const char *refused;
 
@@ -138,13 +169,8 @@ int main(void)
 
 	/* The quota hook refuses one mailbox: only that one fails. */
 	refused = d1;
-	as[0] = mbox_append_begin(b1);
-	add(as[0], "Subject: e\r\n\r\ne\r\n", 0);
-	as[1] = mbox_append_begin(b2);
-	add(as[1], "Subject: f\r\n\r\nf\r\n", 0);
-	res[0] = r1;
-	res[1] = r2;
-	is_int(mbox_append_commit_many(as, 2, res, rets, &err), -1,
+	is_int(commit_two(b1, "Subject: e\r\n\r\ne\r\n", b2,
+			  "Subject: f\r\n\r\nf\r\n", r1, r2, rets), -1,
 	       "a refused mailbox fails the call");
 	is_int(rets[0], -1, "the refused one failed");
 	ok(mbox_over_quota(b1), "over quota says why");
@@ -158,31 +184,20 @@ int main(void)
 	 * its own lock. */
 	if (mbox_open(d3, &b1again, &err) < 0)
 		abort();
-	as[0] = mbox_append_begin(b3);
-	add(as[0], "Subject: g\r\n\r\ng\r\n", 0);
-	as[1] = mbox_append_begin(b1again);
-	add(as[1], "Subject: h\r\n\r\nh\r\n", 0);
-	res[0] = r3;
-	res[1] = r1;
-	is_int(mbox_append_commit_many(as, 2, res, rets, &err), -1,
+	is_int(commit_two(b3, "Subject: g\r\n\r\ng\r\n", b1again,
+			  "Subject: h\r\n\r\nh\r\n", r3, r1, rets), -1,
 	       "one mailbox twice fails");
 	ok((rets[0] == 0) != (rets[1] == 0), "one of the two went through");
 	is_int(count(d3), 2, "and only one message was added");
 
 	/* A single message: its own fdatasync and folder fsync. */
-	as[0] = mbox_append_begin(b2);
-	add(as[0], "Subject: i\r\n\r\ni\r\n", 0);
-	res[0] = r2;
-	is_int(mbox_append_commit_many(as, 1, res, rets, &err), 0,
+	is_int(commit_one(b2, "Subject: i\r\n\r\ni\r\n", 0, r2), 0,
 	       "one message commits");
 	is_int(r2[0].uid, 4, "with the next uid");
 	is_int(count(d2), 4, "and is seen");
 
 	/* Only duplicates: nothing to write, still a success. */
-	as[0] = mbox_append_begin(b2);
-	add(as[0], "Subject: a once more\r\n\r\na\r\n", 11);
-	res[0] = r2;
-	is_int(mbox_append_commit_many(as, 1, res, rets, &err), 0,
+	is_int(commit_one(b2, "Subject: a once more\r\n\r\na\r\n", 11, r2), 0,
 	       "a batch of duplicates succeeds");
 	ok(r2[0].duplicate && r2[0].uid == 1, "naming the stored message");
 	is_int(count(d2), 4, "adding nothing");
