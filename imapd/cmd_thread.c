@@ -44,7 +44,9 @@ void cmd_thread(struct imap_client *c, const struct imap_command *cmd)
 	for (i = 0; i < n; i++)
 		msgs[i] = &keys[i];
 	buf_append_str(&line, n > 0 ? "* THREAD " : "* THREAD");
-	imap_thread_run((enum imap_thread_alg)alg, msgs, n, cmd->uid, &line);
+	imap_thread_run((enum imap_thread_alg)alg, msgs, n,
+			c->daemon->set.imap_thread_max_references, cmd->uid,
+			&line);
 	buf_append_str(&line, "\r\n");
 	imap_client_write(c, line.data, line.len);
 	buf_free(&line);

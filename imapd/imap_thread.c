@@ -261,11 +261,12 @@ static size_t thread_id_node(struct thread_tree *t, struct thread_table *ids,
 	return ids->values[slot];
 }
 
-/* Step 1 for one message. */
+/* Step 1 for one message, with its last `max_refs` references. */
 static void thread_link_message(struct thread_tree *t, struct thread_table *ids,
-				const struct imap_msgkeys *m)
+				const struct imap_msgkeys *m, size_t max_refs)
 {
 	size_t self, prev = NONE, r, slot;
+	size_t first_ref = m->ref_count > max_refs ? m->ref_count - max_refs : 0;
 
 	/* A missing or duplicate Message-ID gets a container of its own
 	 * that no reference can name. */
@@ -283,7 +284,7 @@ static void thread_link_message(struct thread_tree *t, struct thread_table *ids,
 	/* (A) each reference the parent of the next, keeping links that
 	 * exist (the References may have been truncated) and making no
 	 * loop. */
-	for (size_t i = 0; i < m->ref_count; i++) {
+	for (size_t i = first_ref; i < m->ref_count; i++) {
 		r = thread_id_node(t, ids, m->refs[i]);
 		if (prev != NONE && t->nodes[r].parent == NONE &&
 		    !node_is_ancestor(t, r, prev))
@@ -467,17 +468,18 @@ static void thread_gather_subjects(struct thread_tree *t)
 
 static void thread_references(struct thread_tree *t,
 			      const struct imap_msgkeys *const *msgs,
-			      size_t count)
+			      size_t count, size_t max_refs)
 {
 	struct thread_table ids;
 	struct thread_vec tmp = { 0 };
 	size_t i, total = count;
 
 	for (i = 0; i < count; i++)
-		total += msgs[i]->ref_count;
+		total += msgs[i]->ref_count < max_refs ? msgs[i]->ref_count :
+			 max_refs;
 	table_init(&ids, total, false);
 	for (i = 0; i < count; i++)
-		thread_link_message(t, &ids, msgs[i]);
+		thread_link_message(t, &ids, msgs[i], max_refs);
 	/* Step 2: the root set; step 3 drops the ID table (it dies here). */
 	table_deinit(&ids);
 	for (i = 1; i < t->count; i++) {
@@ -610,13 +612,13 @@ static void thread_write(const struct thread_tree *t, bool uid,
 
 void imap_thread_run(enum imap_thread_alg alg,
 		     const struct imap_msgkeys *const *msgs, size_t count,
-		     bool uid, struct buf *out)
+		     size_t max_refs, bool uid, struct buf *out)
 {
 	struct thread_tree t = { 0 };
 
 	(void)node_new(&t, NULL);
 	if (alg == IMAP_THREAD_REFERENCES)
-		thread_references(&t, msgs, count);
+		thread_references(&t, msgs, count, max_refs);
 	else
 		thread_orderedsubject(&t, msgs, count);
 	thread_write(&t, uid, out);

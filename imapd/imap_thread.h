@@ -25,9 +25,14 @@ int imap_thread_alg_parse(const char *name);
 
 /* Threads `msgs` (in sequence order) and appends the thread lists
  * ("(1 2)(3 (4)(5))", nothing for no messages), numbering messages by UID
- * when `uid`, else by sequence number. */
+ * when `uid`, else by sequence number.  REFERENCES links a message by only
+ * the last `max_refs` IDs of its References: each link costs a walk up
+ * the tree, so a sender who writes thousands of IDs into the headers of
+ * many messages could otherwise make one THREAD command run for hours.
+ * The last IDs are the ones that place a message (its parent is the last
+ * one); RFC 5256 already allows for References that were cut short. */
 void imap_thread_run(enum imap_thread_alg alg,
 		     const struct imap_msgkeys *const *msgs, size_t count,
-		     bool uid, struct buf *out);
+		     size_t max_refs, bool uid, struct buf *out);
 
 #endif

@@ -59,6 +59,12 @@ static const struct config_key imapd_keys[] = {
 	  "How long, in milliseconds, a SEARCH looks at messages before it "
 	  "lets the other sessions of its imapd process go on; it carries "
 	  "on after they have had their turn.  0: after every message." },
+	{ "imap_thread_max_references", CONFIG_UINT, "100", 1, 100000,
+	  F(imap_thread_max_references),
+	  "How many of a message's References (the last ones) THREAD "
+	  "REFERENCES links it by.  Each link costs a walk up the thread, so "
+	  "this bounds what messages with huge References headers can make "
+	  "one THREAD command cost." },
 	{ "imap_login_timeout", CONFIG_TIME, "60s", 5, 3600,
 	  F(imap_login_timeout),
 	  "How long a connection may stay without logging in, and how long "

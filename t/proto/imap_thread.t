@@ -27,7 +27,9 @@ use Sealpost::IMAP;
 #
 # UIDs are the sequence numbers plus one: a first message is expunged.
 
-my $sp = Sealpost::Test->new;
+# No corpus message has more than two References, so a cap of two changes
+# none of the answers below; the last test shows the cap at work.
+my $sp = Sealpost::Test->new(set => { imap_thread_max_references => 2 });
 my $c = Sealpost::IMAP->login_new($sp, 'alice');
 like($c->cmd('c1 CAPABILITY'), qr/ THREAD=ORDEREDSUBJECT THREAD=REFERENCES /, 'THREAD is advertised');
 $c->cmd("c2 APPEND INBOX (\\Deleted) {20+}\r\nSubject: gone\r\n\r\nx\r\n");
@@ -90,6 +92,17 @@ is($c->cmd('b1 THREAD REFERENCES BIG5 ALL'), 'b1 NO [BADCHARSET (UTF-8 US-ASCII)
     'other charsets: NO [BADCHARSET]');
 like($c->cmd('b2 THREAD JWZ UTF-8 ALL'), qr/^b2 BAD /m, 'unknown algorithm');
 like($c->cmd('b3 THREAD REFERENCES UTF-8'), qr/^b3 BAD /m, 'no search keys');
+
+# imap_thread_max_references: k2 reaches k1 only through its first
+# reference, beyond the last two, so it is a thread of its own.
+$c->cmd('k1 CREATE Capped');
+for my $m ("Message-ID: <k1\@x>\r\nSubject: first\r\n\r\nx\r\n",
+    "Message-ID: <k2\@x>\r\nReferences: <k1\@x> <n1\@x> <n2\@x>\r\nSubject: second\r\n\r\nx\r\n") {
+	like($c->cmd('k2 APPEND Capped {' . length($m) . "+}\r\n$m"), qr/^k2 OK/m, 'append to Capped');
+}
+$c->cmd('k3 SELECT Capped');
+thread_is('k4 THREAD REFERENCES UTF-8 ALL', '(1)(2)', 'only the last two references link');
+
 $c->cmd('c6 UNSELECT');
 like($c->cmd('b4 THREAD REFERENCES UTF-8 ALL'), qr/^b4 BAD /m, 'only in the selected state');
 $c->cmd('z LOGOUT');

@@ -18,6 +18,10 @@ struct test_msg {
 
 #define MAX_MSGS 16
 
+/* How many references REFERENCES links by (imap_thread_max_references):
+ * the default, unless a test says otherwise. */
+static size_t max_refs = 100;
+
 /* Threads `msgs` and compares the thread lists, sequence-numbered. */
 static void check_thread(enum imap_thread_alg alg, const struct test_msg *msgs,
 			 size_t count, const char *want, const char *name)
@@ -38,12 +42,12 @@ static void check_thread(enum imap_thread_alg alg, const struct test_msg *msgs,
 					 IMAP_MSGKEYS_THREAD, &keys[i]);
 		ptrs[i] = &keys[i];
 	}
-	imap_thread_run(alg, ptrs, count, false, &out);
+	imap_thread_run(alg, ptrs, count, max_refs, false, &out);
 	is_str(buf_cstr(&out), want, name);
 	/* UID THREAD: the same shape, each number a UID (seq * 10 here,
 	 * so a 0 after each number of `want`). */
 	buf_clear(&out);
-	imap_thread_run(alg, ptrs, count, true, &out);
+	imap_thread_run(alg, ptrs, count, max_refs, true, &out);
 	buf_clear(&uids);
 	for (i = 0; want[i] != '\0'; i++) {
 		buf_append_char(&uids, want[i]);
@@ -100,6 +104,26 @@ static void test_rfc_shape(void)
 
 	check_thread(IMAP_THREAD_REFERENCES, msgs, N(msgs),
 		     "(2)(3 6 (4 23)(44 7 96))", "RFC 5256 example tree");
+}
+
+static void test_max_references(void)
+{
+	/* 2's References go through an unknown <z@x> to 1.  All of them:
+	 * 1 -> z (a dummy, spliced out) -> 2, one thread.  Only the last
+	 * one: 2 hangs under the dummy z alone, which gives way to it, so
+	 * 1 and 2 are threads of their own. */
+	static const struct test_msg msgs[] = {
+		{ 1, 1, "Message-ID: <a@x>\r\nSubject: a\r\n\r\n" },
+		{ 2, 2, "Message-ID: <b@x>\r\nReferences: <a@x> <z@x>\r\n"
+		  "Subject: b\r\n\r\n" },
+	};
+
+	check_thread(IMAP_THREAD_REFERENCES, msgs, N(msgs), "(1 2)",
+		     "both references link");
+	max_refs = 1;
+	check_thread(IMAP_THREAD_REFERENCES, msgs, N(msgs), "(1)(2)",
+		     "with one reference kept, only the last links");
+	max_refs = 100;
 }
 
 static void test_references(void)
@@ -228,7 +252,8 @@ static void test_subject_merge(void)
 }
 
 /* A long References chain of IDs no message has: 3000 dummies between 1
- * and 2, all pruned without recursing once per level. */
+ * and 2, all pruned without recursing once per level; and what the cap on
+ * references does to it. */
 static void test_deep_chain(void)
 {
 	struct buf hdr = BUF_INIT;
@@ -242,8 +267,14 @@ static void test_deep_chain(void)
 		buf_printf(&hdr, "\r\n <d%d@x>", i);
 	buf_append_str(&hdr, "\r\n\r\n");
 	msgs[1].header = buf_cstr(&hdr);
+	/* Every reference linked (the key allows up to 100,000). */
+	max_refs = 100000;
 	check_thread(IMAP_THREAD_REFERENCES, msgs, 2, "(1 2)",
 		     "3000 dummies between parent and child");
+	/* The default keeps the last 100: 1 is no longer named. */
+	max_refs = 100;
+	check_thread(IMAP_THREAD_REFERENCES, msgs, 2, "(1)(2)",
+		     "with the last 100 references, 2 is a thread of its own");
 	buf_free(&hdr);
 }
 
@@ -381,6 +412,7 @@ int main(void)
 	test_orderedsubject();
 	test_rfc_shape();
 	test_references();
+	test_max_references();
 	test_subject_merge();
 	test_deep_chain();
 	test_msgid();
