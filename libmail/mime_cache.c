@@ -399,6 +399,11 @@ int mime_cache_read(const void *data, size_t len, size_t message_size,
 	return 0;
 }
 
+bool mime_cache_is_current(const void *data, size_t len)
+{
+	return len > 0 && *(const unsigned char *)data == MIME_CACHE_VERSION;
+}
+
 void mime_cache_free(struct mime_cache **cachep)
 {
 	struct mime_cache *cache = *cachep;

@@ -115,6 +115,12 @@ void mime_cache_write(const struct mime_part *root, const char *data,
 int mime_cache_read(const void *data, size_t len, size_t message_size,
 		    struct mime_cache **cache_r, const char **error_r);
 
+/* Whether a record is of the version mime_cache_write() writes now (it is
+ * not checked otherwise): `sealpost reconstruct` rewrites older ones, so
+ * a store from before the header fields were kept searches from its
+ * cache again. */
+bool mime_cache_is_current(const void *data, size_t len);
+
 /* Frees the cache and sets *cache to NULL. */
 void mime_cache_free(struct mime_cache **cache);
 

@@ -50,7 +50,9 @@ static bool recon_cache_check(const void *data, size_t len, uint64_t size)
 {
 	struct mime_cache *cache = NULL;
 	const char *error;
-	bool ok = mime_cache_read(data, len, (size_t)size, &cache, &error) == 0;
+	/* An older record reads, but is rewritten: that is the upgrade. */
+	bool ok = mime_cache_is_current(data, len) &&
+		mime_cache_read(data, len, (size_t)size, &cache, &error) == 0;
 
 	mime_cache_free(&cache);
 	return ok;

@@ -262,6 +262,10 @@ static void test_fields(void)
 	buf_append(&v1, rec.data + 5, rec.len - 5);
 	ok(mime_cache_read(v1.data, v1.len, 12, &cache, &error) == 0,
 	   "a version 1 record is read");
+	ok(!mime_cache_is_current(v1.data, v1.len) &&
+	   mime_cache_is_current(rec.data, rec.len) &&
+	   !mime_cache_is_current(rec.data, 0),
+	   "but is not current, so reconstruct rewrites it");
 	mime_cache_free(&cache);
 	ok(mime_cache_fields_open(v1.data, v1.len, 12, &f, &error) == 0 &&
 	   f.covered == 0 && !mime_cache_fields_next(&f, &id, &value, &len),
