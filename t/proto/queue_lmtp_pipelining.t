@@ -14,7 +14,9 @@ use Sealpost::Test;
 use Sealpost::Wire;
 
 $SIG{PIPE} = "IGNORE";
-my $sp = Sealpost::Test->new;
+# A new connection for every message, each ended with QUIT (keeping
+# connections open is queue_lmtp_reuse.t's).
+my $sp = Sealpost::Test->new(set => { lmtp_connection_idle_timeout => 0 });
 my $path = $sp->env('SEALPOST_LMTP_SOCKET');
 
 # qmgr connects by path for every delivery: a socket of ours at that path
