@@ -1,6 +1,6 @@
 /* The LMTP client (RFC 2033).  Connections to lmtpd are kept open and
  * carry transaction after transaction: a connection whose transaction
- * ended cleanly (every reply in, nothing refused at the envelope) waits
+ * ended cleanly (the message sent and every reply to it read) waits
  * in an idle pool for the next message, for at most
  * lmtp_connection_idle_timeout and lmtp_connection_reuse_limit
  * transactions.  Anything else (a protocol error, a refusal that would
@@ -127,12 +127,10 @@ static void qmgr_lmtp_finish(struct qmgr_lmtp *l, const char *reason)
 	l->conn = NULL;
 	if (c != NULL) {
 		c->l = NULL;
-		if (l->clean && reason == NULL)
-			qmgr_lmtp_conn_release(c, true);
-		else if (reason == NULL)
-			qmgr_lmtp_conn_release(c, false);
+		if (reason != NULL)
+			qmgr_lmtp_conn_close(c, reason);
 		else
-			qmgr_lmtp_conn_close(c, NULL);
+			qmgr_lmtp_conn_release(c, l->clean);
 	}
 	/* After the connection is back in the pool, so that the next
 	 * delivery this starts can take it. */
@@ -416,6 +414,9 @@ static void qmgr_lmtp_conn_release(struct qmgr_lmtp_conn *c, bool clean)
 	if (!clean || idle_ms == 0 ||
 	    c->uses >= q->set.lmtp_connection_reuse_limit ||
 	    stream_error(c->stream) != NULL || stream_is_eof(c->stream)) {
+		/* A transaction refused before its message may have left
+		 * the server mid-way (a pipelined DATA): no RSET, a new
+		 * connection is as cheap. */
 		qmgr_lmtp_conn_close(c, NULL);
 		return;
 	}
