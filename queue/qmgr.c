@@ -351,6 +351,7 @@ void qmgr_deinit(struct qmgr *q)
 	server_free(&q->server);
 	qmgr_stats_deinit(q);
 	qmgr_relay_deinit(q);
+	qmgr_lmtp_deinit(q);
 	event_timer_remove(&q->tick);
 	event_io_remove(&q->inotify_io);
 	if (q->inotify_fd >= 0)

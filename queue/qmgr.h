@@ -36,6 +36,7 @@ struct event_io;
 struct event_loop;
 struct event_timer;
 struct qmgr_lmtp;
+struct qmgr_lmtp_conn;
 struct server;
 struct server_conn;
 struct worker;
@@ -93,9 +94,12 @@ struct qmgr {
 	char (*origins)[QUEUE_ID_SIZE];
 	size_t origin_count;
 	unsigned int running;	/* deliveries in progress */
-	/* LMTP: connections open, and deliveries waiting for one. */
+	/* LMTP: deliveries running, deliveries waiting for a slot, and the
+	 * idle connections kept for the next ones (qmgr_lmtp.c). */
 	unsigned int lmtp_active;
 	struct qmgr_delivery *lmtp_waiting;
+	struct qmgr_lmtp_conn *lmtp_idle;
+	unsigned int lmtp_idle_count;
 	/* The relay (qmgr_relay.c). */
 	struct dns *dns;
 	struct tls_ctx *tls_client;
@@ -144,13 +148,16 @@ typedef void qmgr_lmtp_rcpt_fn(void *ctx, size_t index, char state,
 			       const char *reply);
 /* All replies are in (or the rest failed with `T`). */
 typedef void qmgr_lmtp_done_fn(void *ctx);
-/* Delivers the recipients `indexes` of `qf` over LMTP.  Always calls
- * rcpt_fn once per recipient and then done_fn, from the loop. */
+/* Delivers the recipients `indexes` of `qf` over LMTP, on an idle
+ * connection when there is one.  Always calls rcpt_fn once per recipient
+ * and then done_fn (either may come before this returns). */
 struct qmgr_lmtp *qmgr_lmtp_start(struct qmgr *q, struct queue_file *qf,
 				  const size_t *indexes, size_t count,
 				  qmgr_lmtp_rcpt_fn *rcpt_fn,
 				  qmgr_lmtp_done_fn *done_fn, void *ctx);
 void qmgr_lmtp_free(struct qmgr_lmtp **l);
+/* Closes the idle connections. */
+void qmgr_lmtp_deinit(struct qmgr *q);
 
 /* ---- qmgr_relay.c ---- */
 /* The outcome of recipient `index` of the queue file: 'D', 'F' or 'T',

@@ -167,7 +167,14 @@ static void qmgr_defer(struct qmgr_delivery *d, time_t now)
 		log_info("queue_deferred", "next_s=%lld", (long long)delay);
 }
 
-static void qmgr_remove(struct qmgr_delivery *d)
+/* Removes the file of a message whose recipients are all final.  The
+ * removal is made durable (a sync of active/) only when this attempt sent
+ * a notice about the message (a bounce, a success notice): a file that
+ * came back after a crash would send it again, since only the file's
+ * absence says it went.  Otherwise a file that comes back holds only
+ * final recipients, durable since qmgr_finish, and is removed again
+ * without a delivery, so the sync would buy nothing. */
+static void qmgr_remove(struct qmgr_delivery *d, bool sync_dir)
 {
 	struct qmgr *q = d->q;
 	char *path = queue_path(q->queue_dir, QUEUE_ACTIVE, d->m->id);
@@ -182,7 +189,8 @@ static void qmgr_remove(struct qmgr_delivery *d)
 		log_error("queue_error", "path=%s reason=\"unlink: %s\"", path,
 			  strerror(errno));
 	} else {
-		(void)queue_dir_sync(q->queue_dir, QUEUE_ACTIVE, &error);
+		if (sync_dir)
+			(void)queue_dir_sync(q->queue_dir, QUEUE_ACTIVE, &error);
 		q->counters.removed++;
 		qmgr_msg_remove(q, d->m);
 		d->m = NULL;
@@ -274,7 +282,7 @@ static void qmgr_finish(struct qmgr_delivery *d)
 	struct qmgr *q = d->q;
 	struct queue_envelope *env = &d->qf->env;
 	time_t now = time(NULL), lifetime;
-	size_t i, pending = 0, failed = 0;
+	size_t i, pending = 0, failed = 0, notices = 0;
 	const char *error;
 	struct qmgr_msg *m = d->m;
 
@@ -293,8 +301,10 @@ static void qmgr_finish(struct qmgr_delivery *d)
 		if (queue_file_sync(d->qf, &error) < 0)
 			d->write_failed = true;
 	}
-	for (i = 0; i < env->rcpt_count; i++)
+	for (i = 0; i < env->rcpt_count; i++) {
 		failed += env->rcpts[i].state == QUEUE_RCPT_FAILED;
+		notices += d->success[i] != QMGR_DSN_NONE;
+	}
 	if (!d->write_failed)
 		qmgr_notices(d, now, pending);
 	if (qmgr_admin_attempt_over(q, &d->m, d->qf,
@@ -307,7 +317,7 @@ static void qmgr_finish(struct qmgr_delivery *d)
 		log_error("bounce_failed", "reason=%s", error);
 		qmgr_defer(d, now);
 	} else {
-		qmgr_remove(d);
+		qmgr_remove(d, failed > 0 || notices > 0);
 	}
 	qmgr_delivery_free(d);
 	qmgr_schedule(q);

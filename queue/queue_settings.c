@@ -45,10 +45,24 @@ static const struct config_key queue_keys[] = {
 	  F(lmtp_destination_concurrency_limit),
 	  "How many messages are handed to lmtpd at once, each over its "
 	  "own connection (MAIL, the RCPTs and DATA in one write when the "
-	  "server offers PIPELINING, RFC 2920)." },
+	  "server offers PIPELINING, RFC 2920).  Open connections, idle "
+	  "ones included, never exceed it." },
 	{ "lmtp_client_timeout", CONFIG_TIME, "300s", 1, 3600, F(lmtp_timeout),
 	  "How long the queue manager waits for lmtpd at any step before "
 	  "it gives up and defers the message." },
+	{ "lmtp_connection_idle_timeout", CONFIG_TIME, "10s", 0, 3600,
+	  F(lmtp_connection_idle_timeout),
+	  "How long a connection to lmtpd is kept open without a message "
+	  "to carry, for the next one (which then skips the connection, the "
+	  "greeting and LHLO).  Keep it below lmtpd's lmtp_timeout; a "
+	  "connection lmtpd closed meanwhile is replaced without delaying "
+	  "the message.  0: a new connection for every message." },
+	{ "lmtp_connection_reuse_limit", CONFIG_UINT, "100", 1, 1000000,
+	  F(lmtp_connection_reuse_limit),
+	  "How many messages one connection to lmtpd carries before it is "
+	  "closed and a new one opened, so that the connections spread "
+	  "again over the lmtpd processes.  1: a new connection for every "
+	  "message." },
 	{ "stats_listen", CONFIG_STRING, "", 0, 0, F(stats_listen),
 	  "A loopback address and port (127.0.0.1:9187, [::1]:9187) where "
 	  "the queue manager serves its counters over HTTP in the "

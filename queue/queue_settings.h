@@ -17,6 +17,8 @@ struct queue_settings {
 	unsigned int qmgr_message_active_limit;
 	unsigned int lmtp_destination_concurrency_limit;
 	unsigned int lmtp_timeout;
+	unsigned int lmtp_connection_idle_timeout;
+	unsigned int lmtp_connection_reuse_limit;
 	const char *stats_listen;
 };
 

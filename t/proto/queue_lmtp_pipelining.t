@@ -14,15 +14,22 @@ use Sealpost::Test;
 use Sealpost::Wire;
 
 $SIG{PIPE} = "IGNORE";
-my $sp = Sealpost::Test->new;
+# A new connection for every message, each ended with QUIT (keeping
+# connections open is queue_lmtp_reuse.t's).
+my $sp = Sealpost::Test->new(set => { lmtp_connection_idle_timeout => 0 });
 my $path = $sp->env('SEALPOST_LMTP_SOCKET');
 
-# qmgr connects by path for every delivery: a socket of ours at that path
-# takes lmtpd's place.
-unlink $path or die "unlink $path: $!";
-my $listen = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => $path,
-    Listen => 5) or die "listen $path: $!";
-chmod 0777, $path;	# qmgr may run as another user
+# qmgr connects by path: a socket of ours at that path takes lmtpd's
+# place.
+sub fake_lmtpd {
+	my ($at) = @_;
+	unlink $at or die "unlink $at: $!";
+	my $l = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => $at,
+	    Listen => 5) or die "listen $at: $!";
+	chmod 0777, $at;	# qmgr may run as another user
+	return $l;
+}
+my $listen = fake_lmtpd($path);
 
 # Reads from `c` (a hash with sock and buf) until `buf` matches `re`, with
 # a deadline; returns the number of reads it took, or dies.
@@ -74,7 +81,7 @@ sub submit {
 # Writes the recipients' replies and the message's, in the order of the
 # commands; returns the message as received.
 sub answer_rcpts_and_data {
-	my ($c, $pipelined) = @_;
+	my ($c, $pipelined, $kept) = @_;
 	my @replies = ("250 2.1.5 alice ok", "550 5.1.1 no bob here",
 	    "452 4.2.2 carol is full", "250 2.1.5 admin ok");
 	my @rcpts;
@@ -94,6 +101,7 @@ sub answer_rcpts_and_data {
 	$c->{buf} = '';
 	# One reply per accepted recipient (RFC 2033 4.2): alice, admin.
 	send_text($c, "250 2.0.0 alice has it\r\n451 4.3.0 admin later\r\n");
+	return $msg if $kept;
 	is(take_line($c), 'QUIT', 'QUIT');
 	send_text($c, "221 bye\r\n");
 	close $c->{sock};
@@ -132,5 +140,45 @@ ok($c->{buf} eq '', 'nothing sent before the MAIL reply');
 send_text($c, "250 2.1.0 ok\r\n");
 answer_rcpts_and_data($c, 0);
 is_deeply(outcomes($qid), \%expect, 'the same outcomes one command at a time');
+
+# A post office that keeps its connections: the next message comes over
+# the same one.  When that connection fails before the first reply (the
+# server closed it, or says 421), the message starts again at once on a
+# new connection instead of being deferred.
+$sp = Sealpost::Test->new(set => { lmtp_connection_idle_timeout => '300s' });
+$listen = fake_lmtpd($sp->env('SEALPOST_LMTP_SOCKET'));
+
+sub pipelined_message {
+	my ($c, $qid) = @_;
+	read_until($c, qr/^DATA\r\n/m);
+	like(take_line($c), qr/^MAIL FROM:<>/, "$qid: MAIL");
+	send_text($c, "250 2.1.0 ok\r\n");
+	answer_rcpts_and_data($c, 1, 1);
+	is_deeply(outcomes($qid), \%expect, "$qid: each recipient got its outcome");
+}
+
+$qid = submit('kept-1');
+$c = accept_client();
+send_text($c, "250-fake\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n");
+pipelined_message($c, $qid);
+
+$qid = submit('kept-2');
+pipelined_message($c, $qid);
+ok(!IO::Select->new($listen)->can_read(0), 'the second message came over the same connection');
+
+for my $how ('close', '421') {
+	my $mark = $sp->log_size;
+	$qid = submit("kept-$how");
+	like(take_line($c), qr/^MAIL FROM:<>/, "$how: MAIL on the kept connection");
+	send_text($c, "421 4.3.2 Shutting down\r\n") if $how eq '421';
+	close $c->{sock};
+	$c = accept_client();
+	send_text($c, "250-fake\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n");
+	pipelined_message($c, $qid);
+	ok($sp->wait_log(qr/qmgr\[\d+\]: lmtp_connection_retry reason=/, from => $mark),
+	    "$how: started again on a new connection");
+	unlike(substr($sp->log_text, $mark), qr/4\.4\.1 lmtp:/,
+	    "$how: no recipient deferred for the lost connection");
+}
 
 done_testing;
