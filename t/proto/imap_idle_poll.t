@@ -7,7 +7,6 @@ use warnings;
 use Test::More;
 use Sealpost::Test;
 use Sealpost::IMAP;
-use Sealpost::Wire;
 
 my $sp = Sealpost::Test->new(set => { imap_workers => 2, imap_notify_poll => 'yes' });
 my $msg = "Subject: hello\r\n\r\nbody\r\n";
@@ -21,14 +20,8 @@ $a->send_line('a2 IDLE');
 is($a->read_line, "+ idling\r\n", 'a idles');
 
 # A delivery by lmtpd, another process.
-my $l = Sealpost::Wire->new(path => $sp->env('SEALPOST_LMTP_SOCKET'));
-$l->read_reply;
-$l->cmd('LHLO test');
-$l->cmd('MAIL FROM:<x@example.org>');
-$l->cmd('RCPT TO:<alice@sealpost.test>');
-$l->cmd('DATA');
-$l->send_raw("Subject: two\r\n\r\nbody\r\n.\r\n");
-like($l->read_reply, qr/^250 /, 'lmtpd delivers a second message');
+like($sp->deliver_lmtp('alice@sealpost.test', "Subject: two\r\n\r\nbody\r\n"),
+    qr/^250 /, 'lmtpd delivers a second message');
 is($a->read_line, "* 2 EXISTS\r\n", 'it reaches the idling session');
 
 like($b->cmd('s1 SELECT INBOX'), qr/^s1 OK/m, 'b selects INBOX');

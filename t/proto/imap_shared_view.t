@@ -10,22 +10,13 @@ use warnings;
 use Test::More;
 use Sealpost::Test;
 use Sealpost::IMAP;
-use Sealpost::Wire;
 
 my $sp = Sealpost::Test->new(set => { imap_workers => 1 });
 
 sub deliver {
 	my ($subject) = @_;
-	my $l = Sealpost::Wire->new(path => $sp->env('SEALPOST_LMTP_SOCKET'));
-	$l->read_reply;
-	$l->cmd('LHLO test');
-	$l->cmd('MAIL FROM:<x@example.org>');
-	$l->cmd('RCPT TO:<alice@sealpost.test>');
-	$l->cmd('DATA');
-	$l->send_raw("Subject: $subject\r\n\r\nbody\r\n.\r\n");
-	my $r = $l->read_reply;
-	$l->cmd('QUIT');
-	return $r;
+	return $sp->deliver_lmtp('alice@sealpost.test',
+	    "Subject: $subject\r\n\r\nbody\r\n");
 }
 
 sub uids_flags {

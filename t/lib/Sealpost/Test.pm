@@ -330,6 +330,24 @@ END {
 
 use IO::Select;
 
+# Delivers one message (CRLF lines, without the final dot) to `rcpt`
+# through lmtpd's socket, one LMTP transaction, and returns the reply to
+# DATA: the message is in the mailbox when that says 250.
+sub deliver_lmtp {
+	my ($self, $rcpt, $message) = @_;
+	require Sealpost::Wire;
+	my $l = Sealpost::Wire->new(path => $self->env('SEALPOST_LMTP_SOCKET'));
+	$l->read_reply;
+	$l->cmd('LHLO test');
+	$l->cmd('MAIL FROM:<x@example.org>');
+	$l->cmd("RCPT TO:<$rcpt>");
+	$l->cmd('DATA');
+	$l->send_raw("$message.\r\n");
+	my $r = $l->read_reply;
+	$l->cmd('QUIT');
+	return $r;
+}
+
 # Puts a message straight into the queue (incoming/), as smtpd would, with
 # envelope details a test cannot get through sendmail(1): DSN parameters
 # (RFC 3461), SMTPUTF8, BODY=8BITMIME.  Returns the queue ID.
