@@ -91,7 +91,11 @@ struct search_ctx {
 #define SEARCH_CLOCK_EVERY 16
 /* Message files asked for ahead of the one being read, when reading from
  * the disk: enough to keep a disk's queue busy, few enough that the pages
- * are still cached when their turn comes. */
+ * are still cached when their turn comes.  A constant: 512 was no faster
+ * than 32 on a BODY search of 100,000 files on a virtio disk, where each
+ * file's read is a request of its own (files are not merged across
+ * posix_fadvise() calls) and submitting them, not the queue's depth,
+ * bounds the search. */
 #define SEARCH_READ_AHEAD 32
 /* A message that took this long (microseconds) was read from the disk;
  * reading ahead starts after a few more slow messages than fast ones (one

@@ -69,7 +69,12 @@ static void cmd_select_respond(struct imap_client *c)
 		/* RFC 3501 section 6.3.1: RECENT and the first unseen
 		 * message.  No message is ever \Recent here. */
 		imap_client_send(c, "* 0 RECENT");
-		for (i = 0; i < sel->count; i++) {
+		/* Right after the open the messages are the view's, whose
+		 * seen prefix spares walking a mailbox read mostly; with a
+		 * private \Seen (a shared mailbox) they differ. */
+		i = sel->private_seen ? 0 :
+			mbox_view_first_unseen(&sel->view);
+		for (; i < sel->count; i++) {
 			if (!(sel->msgs[i].flags & MBOX_SEEN)) {
 				imap_client_send(c, "* OK [UNSEEN %zu] First "
 						 "unseen", i + 1);

@@ -213,11 +213,30 @@ static bool search_cached(struct search_msg *s, const char *name,
 	return true;
 }
 
+/* Whether decoding `value` would give it back as it is: ASCII without
+ * NUL (which charset_utf8_sanitize() keeps) and no "=?" that could start
+ * an encoded word (rfc2047_decode() then changes nothing else).  Most
+ * values are, and a search of a large mailbox looks at one per message. */
+static bool search_value_plain(const char *value, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)value;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] - 1u >= 0x7fu ||
+		    (p[i] == '=' && i + 1 < len && p[i + 1] == '?'))
+			return false;
+	}
+	return true;
+}
+
 /* Does an unfolded value contain `text` once its encoded words are
  * decoded? */
 static bool search_value(const char *value, size_t len, const char *text,
 			 struct buf *decoded)
 {
+	if (search_value_plain(value, len))
+		return imap_search_contains(value, len, text);
 	buf_clear(decoded);
 	rfc2047_decode(value, len, decoded);
 	return imap_search_contains(decoded->data != NULL ? decoded->data : "",

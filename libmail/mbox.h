@@ -76,6 +76,15 @@ struct mbox_view {
 	struct mbox_record *records;	/* live messages, by ascending UID */
 	size_t count;
 	size_t alloc;
+	/* When not NULL, `records` is shared, read-only, with other views
+	 * (a process's snapshot and the sessions that selected from it)
+	 * and this counts its holders: selecting a large mailbox costs no
+	 * copy of its list.  The first change a view makes copies it. */
+	unsigned int *records_refs;
+	/* records[0 .. seen_prefix) are all \Seen: where a look for the
+	 * first unseen message (SELECT's UNSEEN) may start, kept by
+	 * mbox_sync() so a large mailbox read mostly is not walked. */
+	size_t seen_prefix;
 	/* keyword_count names, allocated as they are defined: most
 	 * mailboxes have none, and a view is held by every session that
 	 * selects its mailbox. */
@@ -118,6 +127,10 @@ const char *mbox_log_path(const struct mbox *mb);
 int mbox_view_load(struct mbox *mb, struct mbox_view *view,
 		   const char **error_r);
 void mbox_view_free(struct mbox_view *view);
+
+/* Index of the first message without \Seen in the view, or its count
+ * when there is none. */
+size_t mbox_view_first_unseen(struct mbox_view *view);
 
 /* Index of `uid` in the view, or -1. */
 ssize_t mbox_view_find(const struct mbox_view *view, uint32_t uid);

@@ -14,8 +14,30 @@
 /* Records read per pread when loading a snapshot. */
 #define MBOX_VIEW_CHUNK 4096
 
+/* The view takes its records for its own before it changes them: a copy
+ * when others hold them too. */
+static void mbox_view_unshare(struct mbox_view *view)
+{
+	struct mbox_record *copy;
+
+	if (view->records_refs == NULL)
+		return;
+	if (--*view->records_refs == 0) {
+		free(view->records_refs);
+		view->records_refs = NULL;
+		return;
+	}
+	view->records_refs = NULL;
+	view->alloc = view->count;
+	copy = xmalloc((view->alloc ? view->alloc : 1) * sizeof(*copy));
+	if (view->count > 0)
+		memcpy(copy, view->records, view->count * sizeof(*copy));
+	view->records = copy;
+}
+
 static void mbox_view_reserve(struct mbox_view *view, size_t n)
 {
+	mbox_view_unshare(view);
 	if (n <= view->alloc)
 		return;
 	/* A snapshot is sized to the mailbox; growth by delivery doubles
@@ -113,7 +135,7 @@ static int mbox_view_load_index(struct mbox *mb, struct mbox_view *view,
 	return ret;
 }
 
-static void mbox_view_copy(struct mbox_view *to, const struct mbox_view *from)
+static void mbox_view_copy(struct mbox_view *to, struct mbox_view *from)
 {
 	memset(to, 0, sizeof(*to));
 	to->uidvalidity = from->uidvalidity;
@@ -125,18 +147,26 @@ static void mbox_view_copy(struct mbox_view *to, const struct mbox_view *from)
 	if (from->keyword_count > 0)
 		memcpy(to->keywords, from->keywords,
 		       from->keyword_count * sizeof(*to->keywords));
-	mbox_view_reserve(to, from->count);
-	if (from->count > 0)
-		memcpy(to->records, from->records,
-		       from->count * sizeof(*to->records));
+	if (from->count == 0)
+		return;
+	if (from->records_refs == NULL) {
+		from->records_refs = xmalloc(sizeof(*from->records_refs));
+		*from->records_refs = 1;
+	}
+	(*from->records_refs)++;
+	to->records_refs = from->records_refs;
+	to->records = from->records;
 	to->count = from->count;
+	to->alloc = from->alloc;
+	to->seen_prefix = from->seen_prefix;
 }
 
 /*
  * A mailbox shared by the sessions of a process keeps the snapshot it
  * last loaded and brings it up to date from the log (what every session
  * does with its own view anyway), so selecting a mailbox this process
- * already has open copies memory instead of reading the whole index.
+ * already has open shares its message list (records_refs) instead of
+ * reading the whole index or copying it.
  * When the log cannot be followed (it was replaced) the index is read
  * again, as for a mailbox opened alone.
  */
@@ -149,6 +179,7 @@ int mbox_view_load(struct mbox *mb, struct mbox_view *view,
 		return mbox_view_load_index(mb, view, error_r);
 	if (mb->snapshot != NULL &&
 	    mbox_sync(mb, mb->snapshot, NULL, NULL, &error) >= 0) {
+		(void)mbox_view_first_unseen(mb->snapshot);
 		mbox_view_copy(view, mb->snapshot);
 		return 0;
 	}
@@ -160,6 +191,7 @@ int mbox_view_load(struct mbox *mb, struct mbox_view *view,
 	}
 	if (mbox_view_load_index(mb, view, error_r) < 0)
 		return -1;
+	(void)mbox_view_first_unseen(view);
 	if (mb->snapshot == NULL)
 		mb->snapshot = xcalloc(1, sizeof(*mb->snapshot));
 	else
@@ -234,9 +266,21 @@ int mbox_vanished(struct mbox *mb, const struct mbox_view *view,
 
 void mbox_view_free(struct mbox_view *view)
 {
+	if (view->records_refs != NULL && --*view->records_refs > 0)
+		view->records = NULL;	/* the others' still */
+	else
+		free(view->records_refs);
 	free(view->records);
 	free(view->keywords);
 	memset(view, 0, sizeof(*view));
+}
+
+size_t mbox_view_first_unseen(struct mbox_view *view)
+{
+	while (view->seen_prefix < view->count &&
+	       (view->records[view->seen_prefix].flags & MBOX_SEEN))
+		view->seen_prefix++;
+	return view->seen_prefix;
 }
 
 ssize_t mbox_view_find(const struct mbox_view *view, uint32_t uid)
@@ -275,10 +319,11 @@ static void mbox_view_before_write(struct mbox_view *view)
 {
 	void (*fn)(void *ctx) = view->before_write;
 
-	if (fn == NULL)
-		return;
-	view->before_write = NULL;
-	fn(view->before_write_ctx);
+	if (fn != NULL) {
+		view->before_write = NULL;
+		fn(view->before_write_ctx);
+	}
+	mbox_view_unshare(view);
 }
 
 static int mbox_sync_apply(void *ctx, const struct mbox_log_record *rec,
@@ -324,6 +369,8 @@ static int mbox_sync_apply(void *ctx, const struct mbox_log_record *rec,
 		view->records[pos].flags = f.flags;
 		view->records[pos].keywords = f.keywords;
 		view->records[pos].modseq = rec->modseq;
+		if (!(f.flags & MBOX_SEEN) && (size_t)pos < view->seen_prefix)
+			view->seen_prefix = (size_t)pos;
 		change.type = MBOX_CHANGE_FLAGS;
 		change.record = &view->records[pos];
 		mbox_sync_notify(s, &change);
@@ -345,6 +392,8 @@ static int mbox_sync_apply(void *ctx, const struct mbox_log_record *rec,
 		memmove(&view->records[pos], &view->records[pos + 1],
 			(view->count - (size_t)pos - 1) * sizeof(*view->records));
 		view->count--;
+		if ((size_t)pos < view->seen_prefix)
+			view->seen_prefix--;
 		return 0;
 	}
 	case MBOX_LOG_KEYWORD: {
