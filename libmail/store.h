@@ -25,6 +25,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -151,6 +152,21 @@ int store_mailbox_lookup(struct store *st, const char *user, const char *name,
 int store_mailbox_list(struct store *st, const char *user,
 		       void (*fn)(void *ctx, const struct store_mailbox *mb),
 		       void *ctx, const char **error_r);
+/*
+ * The mailboxes on whose access control list one of `ids` (user names or
+ * "anyone") holds "l" in a positive entry, other than the owner's own
+ * entry: the only mailboxes of other owners that a user who is not an
+ * admin could see (acl.h), found in an index instead of reading every
+ * user's list.  A superset: negative entries and the rest of the rules
+ * still decide (acl_rights()).  Calls `fn` once per mailbox, in owner and
+ * name order.  The cost grows with the number of such grants, not with
+ * the number of users.
+ */
+int store_mailbox_list_granted(struct store *st, const char *const *ids,
+			       size_t id_count,
+			       void (*fn)(void *ctx,
+					  const struct store_mailbox *mb),
+			       void *ctx, const char **error_r);
 /* The folder of a mailbox (a new string). */
 char *store_mailbox_dir(const struct store *st, const char *user,
 			const char *id);
