@@ -1060,28 +1060,27 @@ static int store_del_prefix(struct db *db, struct db_txn *txn,
 }
 
 /* Takes `user`'s entries (and negative ones) out of every list, so a
- * user of the same name created later inherits no rights.  Reads every
- * mailbox record. */
+ * user of the same name created later inherits no rights.  The grants
+ * index names every mailbox whose list has such an entry. */
 static int store_user_del_acls(struct store *st, struct db_txn *txn,
 			       const char *user, const char **error_r)
 {
 	struct buf key = BUF_INIT, value = BUF_INIT, text = BUF_INIT,
 		   keys = BUF_INIT, vals = BUF_INIT;
-	struct db_cursor *cur = NULL;
 	struct store_mailbox mb;
 	struct acl acl;
 	size_t kpos = 0, vpos = 0;
 	char neg[ACL_ID_MAX + 1];
+	const char *ids[2] = { user, neg };
 	int ret;
 
 	snprintf(neg, sizeof(neg), "-%s", user);
-	ret = db_cursor_open(st->mailboxes, txn, "", 0, &cur, error_r);
-	while (ret == 0 &&
-	       (ret = db_cursor_next(cur, &key, &value, error_r)) == 1) {
+	ret = store_grants_records(st, txn, ids, 2, &keys, &vals, error_r);
+	while (ret == 0 && store_list_next(&keys, &kpos, &key) &&
+	       store_list_next(&vals, &vpos, &value)) {
 		bool a, b;
 
-		ret = store_decode_mailbox(st, &key, &value, &mb, error_r);
-		if (ret < 0 ||
+		if (store_decode_mailbox(st, &key, &value, &mb, error_r) < 0 ||
 		    acl_parse(mb.acl, strlen(mb.acl), &acl, error_r) < 0) {
 			ret = -1;
 			break;
@@ -1092,23 +1091,14 @@ static int store_user_del_acls(struct store *st, struct db_txn *txn,
 			continue;
 		buf_clear(&text);
 		acl_format(&acl, &text);
-		/* The index is another database: the cursor stays put. */
-		if (store_grants_update(st, txn, mb.owner, mb.name, mb.acl,
-					buf_cstr(&text), error_r) < 0) {
-			ret = -1;
-			break;
-		}
+		ret = store_grants_update(st, txn, mb.owner, mb.name, mb.acl,
+					  buf_cstr(&text), error_r);
 		(void)str_copy(mb.acl, sizeof(mb.acl), buf_cstr(&text));
 		store_encode_mailbox(&value, &mb);
-		store_list_put(&keys, &key);
-		store_list_put(&vals, &value);
+		if (ret == 0)
+			ret = db_put(st->mailboxes, txn, key.data, key.len,
+				     value.data, value.len, error_r);
 	}
-	db_cursor_free(&cur);
-	/* Written after the walk: the cursor is not disturbed. */
-	while (ret == 0 && store_list_next(&keys, &kpos, &key) &&
-	       store_list_next(&vals, &vpos, &value))
-		ret = db_put(st->mailboxes, txn, key.data, key.len, value.data,
-			     value.len, error_r);
 	buf_free(&key);
 	buf_free(&value);
 	buf_free(&text);

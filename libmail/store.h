@@ -153,14 +153,15 @@ int store_mailbox_list(struct store *st, const char *user,
 		       void (*fn)(void *ctx, const struct store_mailbox *mb),
 		       void *ctx, const char **error_r);
 /*
- * The mailboxes on whose access control list one of `ids` (user names or
- * "anyone") holds "l" in a positive entry, other than the owner's own
- * entry: the only mailboxes of other owners that a user who is not an
+ * The mailboxes whose access control list has an entry for one of `ids`
+ * (user names, with or without "-"; for "anyone", a positive entry
+ * holding "l"), other than the owner's own entry: looking up a user and
+ * "anyone" gives every mailbox of another owner that a user who is not an
  * admin could see (acl.h), found in an index instead of reading every
- * user's list.  A superset: negative entries and the rest of the rules
- * still decide (acl_rights()).  Calls `fn` once per mailbox, in owner and
- * name order.  The cost grows with the number of such grants, not with
- * the number of users.
+ * user's list.  A superset: the list itself still decides
+ * (acl_rights()).  Calls `fn` once per mailbox, in owner and name order.
+ * The cost grows with the number of such entries, not with the number of
+ * users.
  */
 int store_mailbox_list_granted(struct store *st, const char *const *ids,
 			       size_t id_count,

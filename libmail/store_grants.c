@@ -6,15 +6,17 @@
  *
  * Database "grants".  Key: identifier, NUL, owner, NUL, mailbox name;
  * value: record version 1 and nothing else (the key says it all).  One key
- * per entry of a mailbox's access control list that
- *   - is positive (a negative entry only takes rights away),
- *   - holds "l" (every personal mailbox's default list gives "anyone" the
- *     "p" right, so indexing every entry would file every mailbox under
- *     "anyone" and save nothing),
- *   - does not name the owner (the owner sees their mailboxes anyway, and
- *     their entry is in nearly every list).
- * Nobody else can see a mailbox (acl.h), except an admin, who sees all of
- * them and is left to read them all.
+ * per entry of a mailbox's access control list, except
+ *   - the owner's (the owner sees their mailboxes anyway, and their entry
+ *     is in nearly every list),
+ *   - "anyone" without "l" (every personal mailbox's default list gives
+ *     "anyone" the "p" right, so indexing those would file every mailbox
+ *     under "anyone" and save nothing), "-anyone", and "anonymous" with or
+ *     without "-" (which never match a login).
+ * So a user's entries, positive or negative, are all there: LIST looks up
+ * the user and "anyone" (nobody else can see a mailbox, acl.h, except an
+ * admin, who sees all of them and is left to read them all), and deleting
+ * a user looks up the user and "-user" to take their entries out.
  *
  * Kept by hand, in the transaction of every function that writes a
  * mailbox record (store.c), rather than as a Berkeley DB secondary
@@ -42,8 +44,21 @@ static void store_grants_key(struct buf *key, const char *id,
 	buf_append_str(key, name);
 }
 
-/* The entries of `text` that make keys (see the top).  A damaged list
- * grants nothing (acl_rights() reads it so too), so it makes none. */
+/* Whether entry `e` of a list of `owner`'s mailbox makes a key (see the
+ * top). */
+static bool store_grants_indexed(const struct acl_entry *e, const char *owner)
+{
+	const char *id = e->id[0] == '-' ? e->id + 1 : e->id;
+
+	if (strcmp(e->id, owner) == 0 || strcmp(id, ACL_ANONYMOUS) == 0)
+		return false;
+	if (strcmp(id, ACL_ANYONE) == 0)
+		return e->id[0] != '-' && (e->rights & ACL_L) != 0;
+	return true;
+}
+
+/* The entries of `text` that make keys.  A damaged list grants nothing
+ * (acl_rights() reads it so too), so it makes none. */
 static void store_grants_ids(const char *owner, const char *text,
 			     struct acl *acl)
 {
@@ -56,12 +71,8 @@ static void store_grants_ids(const char *owner, const char *text,
 		return;
 	}
 	for (i = 0; i < acl->count; i++) {
-		const struct acl_entry *e = &acl->entries[i];
-
-		if (e->id[0] == '-' || (e->rights & ACL_L) == 0 ||
-		    strcmp(e->id, owner) == 0)
-			continue;
-		acl->entries[n++] = *e;
+		if (store_grants_indexed(&acl->entries[i], owner))
+			acl->entries[n++] = acl->entries[i];
 	}
 	acl->count = n;
 }
@@ -214,7 +225,6 @@ struct store_granted_ctx {
 	struct store *st;
 	const char *const *ids;
 	size_t id_count;
-	struct buf found;	/* "owner\0name" of each key, length first */
 	struct buf keys;	/* the mailbox records found */
 	struct buf values;
 };
@@ -234,9 +244,11 @@ static int store_granted_cmp(const void *a, const void *b)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
-/* The mailbox keys the index gives for every identifier, into g->found. */
-static int store_granted_find(struct store_granted_ctx *g, struct db_txn *txn,
-			      const char **error_r)
+/* The mailbox keys the index gives for every identifier, into `found`
+ * (store_list_put()'s form). */
+static int store_grants_find(struct store *st, struct db_txn *txn,
+			     const char *const *ids, size_t id_count,
+			     struct buf *found, const char **error_r)
 {
 	struct buf prefix = BUF_INIT, key = BUF_INIT, value = BUF_INIT,
 		   mkey = BUF_INIT;
@@ -244,11 +256,11 @@ static int store_granted_find(struct store_granted_ctx *g, struct db_txn *txn,
 	size_t i;
 	int ret = 0;
 
-	buf_clear(&g->found);
-	for (i = 0; ret == 0 && i < g->id_count; i++) {
+	buf_clear(found);
+	for (i = 0; ret == 0 && i < id_count; i++) {
 		buf_clear(&prefix);
-		buf_append(&prefix, g->ids[i], strlen(g->ids[i]) + 1);
-		ret = db_cursor_open(g->st->grants, txn, prefix.data,
+		buf_append(&prefix, ids[i], strlen(ids[i]) + 1);
+		ret = db_cursor_open(st->grants, txn, prefix.data,
 				     prefix.len, &cur, error_r);
 		while (ret == 0 && (ret = db_cursor_next(cur, &key, &value,
 							 error_r)) == 1) {
@@ -262,7 +274,7 @@ static int store_granted_find(struct store_granted_ctx *g, struct db_txn *txn,
 			buf_clear(&mkey);
 			buf_append(&mkey, key.data + prefix.len,
 				   key.len - prefix.len);
-			store_list_put(&g->found, &mkey);
+			store_list_put(found, &mkey);
 		}
 		db_cursor_free(&cur);
 	}
@@ -273,27 +285,30 @@ static int store_granted_find(struct store_granted_ctx *g, struct db_txn *txn,
 	return ret < 0 ? -1 : 0;
 }
 
-static int store_granted_txn(struct db_txn *txn, unsigned int attempt,
-			     void *ctx, const char **error_r)
+int store_grants_records(struct store *st, struct db_txn *txn,
+			 const char *const *ids, size_t id_count,
+			 struct buf *keys_r, struct buf *values_r,
+			 const char **error_r)
 {
-	struct store_granted_ctx *g = ctx;
 	struct store_granted_ref *refs = NULL;
-	struct buf key = BUF_INIT, value = BUF_INIT;
+	struct buf found = BUF_INIT, key = BUF_INIT, value = BUF_INIT;
 	size_t pos = 0, n = 0, i;
 	int ret;
 
-	buf_clear(&g->keys);
-	buf_clear(&g->values);
-	if (store_granted_find(g, txn, error_r) < 0)
+	buf_clear(keys_r);
+	buf_clear(values_r);
+	if (store_grants_find(st, txn, ids, id_count, &found, error_r) < 0) {
+		buf_free(&found);
 		return -1;
+	}
 	/* One mailbox may be there for several identifiers: sorted, the
 	 * repeats sit together. */
-	while (pos < g->found.len) {
+	while (pos < found.len) {
 		uint32_t len;
 
 		refs = xrealloc(refs, (n + 1) * sizeof(*refs));
-		memcpy(&len, g->found.data + pos, sizeof(len));
-		refs[n].data = g->found.data + pos + sizeof(len);
+		memcpy(&len, found.data + pos, sizeof(len));
+		refs[n].data = found.data + pos + sizeof(len);
 		refs[n].len = len;
 		pos += sizeof(len) + len;
 		n++;
@@ -304,7 +319,7 @@ static int store_granted_txn(struct db_txn *txn, unsigned int attempt,
 	for (i = 0; ret == 0 && i < n; i++) {
 		if (i > 0 && store_granted_cmp(&refs[i - 1], &refs[i]) == 0)
 			continue;
-		ret = db_get(g->st->mailboxes, txn, refs[i].data, refs[i].len,
+		ret = db_get(st->mailboxes, txn, refs[i].data, refs[i].len,
 			     &value, error_r);
 		/* Written in the same transactions as the records, the
 		 * index never names a missing one; if it did, it is no
@@ -312,15 +327,25 @@ static int store_granted_txn(struct db_txn *txn, unsigned int attempt,
 		if (ret == 1) {
 			buf_clear(&key);
 			buf_append(&key, refs[i].data, refs[i].len);
-			store_list_put(&g->keys, &key);
-			store_list_put(&g->values, &value);
+			store_list_put(keys_r, &key);
+			store_list_put(values_r, &value);
 		}
 		ret = ret < 0 ? -1 : 0;
 	}
 	free(refs);
+	buf_free(&found);
 	buf_free(&key);
 	buf_free(&value);
 	return ret;
+}
+
+static int store_granted_txn(struct db_txn *txn, unsigned int attempt,
+			     void *ctx, const char **error_r)
+{
+	struct store_granted_ctx *g = ctx;
+
+	return store_grants_records(g->st, txn, g->ids, g->id_count, &g->keys,
+				    &g->values, error_r);
 }
 
 int store_mailbox_list_granted(struct store *st, const char *const *ids,
@@ -329,9 +354,7 @@ int store_mailbox_list_granted(struct store *st, const char *const *ids,
 					  const struct store_mailbox *mb),
 			       void *ctx, const char **error_r)
 {
-	struct store_granted_ctx g = {
-		st, ids, id_count, BUF_INIT, BUF_INIT, BUF_INIT,
-	};
+	struct store_granted_ctx g = { st, ids, id_count, BUF_INIT, BUF_INIT };
 	struct buf key = BUF_INIT, value = BUF_INIT;
 	struct store_mailbox *mb = xcalloc(1, sizeof(*mb));
 	size_t kpos = 0, vpos = 0;
@@ -347,7 +370,6 @@ int store_mailbox_list_granted(struct store *st, const char *const *ids,
 	}
 	buf_free(&key);
 	buf_free(&value);
-	buf_free(&g.found);
 	buf_free(&g.keys);
 	buf_free(&g.values);
 	free(mb);

@@ -66,6 +66,12 @@ int store_grants_update(struct store *st, struct db_txn *txn,
 int store_grants_delete_user(struct store *st, struct db_txn *txn,
 			     const char *user, const char **error_r);
 int store_grants_build(struct store *st, const char **error_r);
+/* The mailbox records the index names for any of `ids`, each once, in
+ * key order: their keys and values in store_list_put()'s form. */
+int store_grants_records(struct store *st, struct db_txn *txn,
+			 const char *const *ids, size_t id_count,
+			 struct buf *keys_r, struct buf *values_r,
+			 const char **error_r);
 
 /* Opens the quota database, registers the usage hook, and counts every
  * user once when the counters were never kept (a store made by an older

@@ -81,13 +81,21 @@ static void test_maintenance(const char *root)
 	is_str(granted(st, "carol"), "", "carol does not");
 	is_int(set_acl(st, "alice", "Drafts", "bob", "rw"), 1,
 	       "bob keeps rights but not l");
-	is_str(granted(st, "bob"), "", "without l, no entry");
+	is_str(granted(st, "bob"), "alice/Drafts",
+	       "a user's entry without l is there too (the list decides)");
 	is_int(set_acl(st, "alice", "Drafts", "bob", "l"), 1, "l again");
 	is_int(del_acl(st, "alice", "Drafts", "bob"), 1, "DELETEACL bob");
 	is_str(granted(st, "bob"), "", "revoked: gone");
 	is_int(set_acl(st, "alice", "Sent", "-bob", "l"), 1, "negative entry");
-	is_str(granted(st, "bob"), "", "negative entries make none");
-	is_str(granted(st, "-bob"), "", "not even under their own name");
+	is_str(granted(st, "bob"), "", "a negative entry is not under bob");
+	is_str(granted(st, "-bob"), "alice/Sent", "but under -bob");
+	is_int(set_acl(st, "alice", "Sent", "anyone", "r"), 1, "anyone r");
+	is_int(set_acl(st, "alice", "Sent", "-anyone", "l"), 1, "-anyone l");
+	is_int(set_acl(st, "alice", "Sent", "anonymous", "l"), 1,
+	       "anonymous l");
+	is_str(granted(st, "anyone"), "", "anyone without l: no entry");
+	is_str(granted(st, "-anyone"), "", "-anyone: none");
+	is_str(granted(st, "anonymous"), "", "anonymous: none");
 
 	is_int(set_acl(st, "carol", "INBOX", "anyone", "lr"), 1,
 	       "carol's INBOX to anyone");
@@ -132,6 +140,7 @@ static void test_maintenance(const char *root)
 	 * of their own mailboxes. */
 	is_int(store_user_del(st, "bob", &err), 0, "bob deleted");
 	is_str(granted(st, "bob"), "", "bob's entries are gone");
+	is_str(granted(st, "-bob"), "", "the negative ones too");
 	is_int(store_user_del(st, "carol", &err), 0, "carol deleted");
 	is_str(granted(st, "anyone"), ".shared/news",
 	       "carol's mailboxes' entries are gone");
