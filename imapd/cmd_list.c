@@ -165,11 +165,11 @@ static void list_add_user(void *ctx, const char *user)
 	u->names[u->count++] = xstrdup(user);
 }
 
-/* The other users' and the shared mailboxes the user may look up.  Reads
- * every user's mailbox list: the cost of a LIST that reaches into the
- * other namespaces grows with the size of the store. */
-static int list_load_others(struct imap_client *c, struct list_tree *t,
-			    const char **error_r)
+/* An admin may look up every mailbox (acl.h), so theirs is the one LIST
+ * that reads every user's mailbox list: its cost grows with the size of
+ * the store. */
+static int list_load_all(struct imap_client *c, struct list_tree *t,
+			 const char **error_r)
 {
 	struct store *st = c->daemon->store;
 	struct list_users u = { NULL, 0 };
@@ -188,6 +188,30 @@ static int list_load_others(struct imap_client *c, struct list_tree *t,
 		ret = store_mailbox_list(st, STORE_SHARED_OWNER,
 					 list_add_mailbox, t, error_r);
 	return ret;
+}
+
+static void list_add_granted(void *ctx, const struct store_mailbox *mb)
+{
+	struct list_tree *t = ctx;
+
+	/* The user's own mailbox granted to "anyone" is listed already. */
+	if (strcmp(mb->owner, t->c->user) != 0)
+		list_add_mailbox(ctx, mb);
+}
+
+/* The other users' and the shared mailboxes the user may look up.  Only
+ * an entry for the user or "anyone" holding "l" can make one visible
+ * (acl.h), so only the mailboxes the store's grants index gives for those
+ * two are read; list_add_mailbox() then applies the whole list. */
+static int list_load_others(struct imap_client *c, struct list_tree *t,
+			    const char **error_r)
+{
+	const char *ids[2] = { c->user, ACL_ANYONE };
+
+	if (imap_acl_is_admin(c))
+		return list_load_all(c, t, error_r);
+	return store_mailbox_list_granted(c->daemon->store, ids, 2,
+					  list_add_granted, t, error_r);
 }
 
 /* Whether a pattern could match a name of the other namespaces; a

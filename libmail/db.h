@@ -98,8 +98,10 @@ struct db_cursor;
  * Called at open when the stored schema is older than the program's.
  * Converts the data from `from` to `to` inside `txn` (which holds the write
  * lock on the schema record, so concurrent openers wait) and returns 0, or
- * -1 with *error_r.  It may be called again if the transaction deadlocks, so
- * it must have no effects outside `txn`.
+ * -1 with *error_r.  It may be called again if the transaction deadlocks,
+ * and again at the next open if it fails, so anything it does outside
+ * `txn` (work too large for one transaction, done in transactions of its
+ * own while the others wait) must be harmless to repeat.
  */
 typedef int db_upgrade_fn(struct db_env *env, struct db_txn *txn,
 			  unsigned int from, unsigned int to, void *ctx,
@@ -252,6 +254,12 @@ int db_del(struct db *db, struct db_txn *txn, const void *key, size_t key_len,
 int db_cursor_open(struct db *db, struct db_txn *txn, const void *prefix,
 		   size_t prefix_len, struct db_cursor **cursor_r,
 		   const char **error_r);
+/* The same over the keys from the first at or after `start` to the end of
+ * the database: a long walk can go in several transactions, each starting
+ * after the last key the one before saw (that key with a NUL appended). */
+int db_cursor_open_from(struct db *db, struct db_txn *txn, const void *start,
+			size_t start_len, struct db_cursor **cursor_r,
+			const char **error_r);
 /* The next record: 1 with key_r and value_r replaced, 0 at the end, -1. */
 int db_cursor_next(struct db_cursor *cursor, struct buf *key_r,
 		   struct buf *value_r, const char **error_r);

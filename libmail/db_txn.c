@@ -13,6 +13,7 @@ struct db_cursor {
 	DBC *dbc;
 	unsigned char *prefix;
 	size_t prefix_len;
+	bool from;		/* prefix is only where to start */
 	bool started;
 	bool done;
 };
@@ -321,6 +322,16 @@ int db_del(struct db *db, struct db_txn *txn, const void *key, size_t key_len,
 	return db_op_run(db, txn, &op, error_r);
 }
 
+int db_cursor_open_from(struct db *db, struct db_txn *txn, const void *start,
+			size_t start_len, struct db_cursor **cursor_r,
+			const char **error_r)
+{
+	if (db_cursor_open(db, txn, start, start_len, cursor_r, error_r) < 0)
+		return -1;
+	(*cursor_r)->from = true;
+	return 0;
+}
+
 int db_cursor_open(struct db *db, struct db_txn *txn, const void *prefix,
 		   size_t prefix_len, struct db_cursor **cursor_r,
 		   const char **error_r)
@@ -391,7 +402,7 @@ int db_cursor_next(struct db_cursor *cursor, struct buf *key_r,
 		return -1;
 	}
 	cursor->started = true;
-	if (cursor->prefix_len > 0 &&
+	if (cursor->prefix_len > 0 && !cursor->from &&
 	    (key.size < cursor->prefix_len ||
 	     memcmp(key.data, cursor->prefix, cursor->prefix_len) != 0)) {
 		cursor->done = true;

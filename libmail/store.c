@@ -18,7 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STORE_SCHEMA_VERSION 1
+/* Schema versions: 1 the first; 2 adds the grants index
+ * (store_grants.c), built from the mailbox records by the upgrade. */
+#define STORE_SCHEMA_VERSION 2
 #define STORE_RECORD_VERSION 1
 /* Mailbox records: version 1 without an access control list, version 2
  * with one after the fixed fields. */
@@ -48,6 +50,49 @@ static int store_mkdir(const char *path, const char **error_r)
 	return 0;
 }
 
+/* Opens a database of the store unless the schema upgrade already did. */
+static int store_db_open(struct store *st, const char *name, struct db **db,
+			 const char **error_r)
+{
+	return *db != NULL ? 0 : db_open(st->env, name, db, error_r);
+}
+
+/* Runs inside db_env_open(), before store_open() has its environment or
+ * any database: it takes the environment early and opens what it needs,
+ * and those handles stay for the store.  May run again after a deadlock,
+ * which the NULL checks of store_db_open() allow. */
+static int store_upgrade(struct db_env *env, struct db_txn *txn,
+			 unsigned int from, unsigned int to, void *ctx,
+			 const char **error_r)
+{
+	struct store *st = ctx;
+
+	st->env = env;
+	if (from < 2 &&
+	    (store_db_open(st, "mailboxes", &st->mailboxes, error_r) < 0 ||
+	     store_db_open(st, "grants", &st->grants, error_r) < 0 ||
+	     store_grants_build(st, error_r) < 0))
+		return -1;
+	return 0;
+}
+
+/* db_env_open() with the upgrade; a failed open has closed the handles
+ * the upgrade opened, so none of them may be used again. */
+static int store_env_open(struct store *st, const struct db_env_settings *set,
+			  const char **error_r)
+{
+	struct db_env *env = NULL;
+
+	if (db_env_open(set, &env, error_r) < 0) {
+		st->env = NULL;
+		st->mailboxes = NULL;
+		st->grants = NULL;
+		return -1;
+	}
+	st->env = env;
+	return 0;
+}
+
 int store_open(const char *state_dir, struct store **st_r,
 	       const char **error_r)
 {
@@ -64,11 +109,14 @@ int store_open(const char *state_dir, struct store **st_r,
 	memset(&set, 0, sizeof(set));
 	set.home = buf_cstr(&path);
 	set.schema_version = STORE_SCHEMA_VERSION;
+	set.upgrade = store_upgrade;
+	set.upgrade_ctx = st;
 	if (store_mkdir(st->root, error_r) < 0 ||
 	    store_mkdir(st->tmp, error_r) < 0 ||
-	    db_env_open(&set, &st->env, error_r) < 0 ||
+	    store_env_open(st, &set, error_r) < 0 ||
 	    db_open(st->env, "users", &st->users, error_r) < 0 ||
-	    db_open(st->env, "mailboxes", &st->mailboxes, error_r) < 0 ||
+	    store_db_open(st, "mailboxes", &st->mailboxes, error_r) < 0 ||
+	    store_db_open(st, "grants", &st->grants, error_r) < 0 ||
 	    db_open(st->env, "subscriptions", &st->subscriptions, error_r) < 0 ||
 	    db_open(st->env, "seen", &st->seen, error_r) < 0 ||
 	    db_open(st->env, "meta", &st->meta, error_r) < 0 ||
@@ -432,6 +480,10 @@ static int store_create_txn(struct db_txn *txn, unsigned int attempt,
 					 c->names[i]);
 		}
 		ret = ret < 0 ? -1 : 0;
+		if (ret == 0)
+			ret = store_grants_update(c->st, txn, c->user,
+						  c->names[i], NULL, mb->acl,
+						  error_r);
 	}
 	buf_free(&key);
 	buf_free(&value);
@@ -608,8 +660,7 @@ struct store_list_ctx {
 	struct buf values;	/* length-prefixed values */
 };
 
-/* Appends `item` to `b` with its length first (see store_list_next()). */
-static void store_list_put(struct buf *b, const struct buf *item)
+void store_list_put(struct buf *b, const struct buf *item)
 {
 	uint32_t len = (uint32_t)item->len;
 
@@ -647,8 +698,7 @@ static int store_list_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
 	return ret < 0 ? -1 : 0;
 }
 
-/* Takes the next length-prefixed item of `b` at *pos into `out`. */
-static int store_list_next(const struct buf *b, size_t *pos, struct buf *out)
+int store_list_next(const struct buf *b, size_t *pos, struct buf *out)
 {
 	uint32_t len;
 
@@ -714,6 +764,7 @@ struct store_acl_ctx {
 	bool remove;
 	bool found;
 	struct acl acl;
+	char old[ACL_TEXT_MAX + 1];	/* the list before the change */
 };
 
 static int store_acl_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
@@ -733,6 +784,7 @@ static int store_acl_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
 		ret = store_decode_mailbox(a->st, &key, &value, &mb, error_r);
 	}
 	if (ret == 0 && a->found) {
+		(void)str_copy(a->old, sizeof(a->old), mb.acl);
 		if (acl_parse(mb.acl, strlen(mb.acl), &a->acl, error_r) < 0)
 			ret = -1;
 		else if (a->remove)
@@ -749,6 +801,9 @@ static int store_acl_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
 		store_encode_mailbox(&value, &mb);
 		ret = db_put(a->st->mailboxes, txn, key.data, key.len,
 			     value.data, value.len, error_r);
+		if (ret == 0)
+			ret = store_grants_update(a->st, txn, a->user, a->name,
+						  a->old, mb.acl, error_r);
 	}
 	buf_free(&key);
 	buf_free(&value);
@@ -817,6 +872,9 @@ static int store_delete_txn(struct db_txn *txn, unsigned int attempt,
 	    db_del(d->st->mailboxes, txn, key.data, key.len, error_r) < 0)
 		ret = -1;
 	if (ret == 0)
+		ret = store_grants_update(d->st, txn, d->user, d->name,
+					  d->mb.acl, NULL, error_r);
+	if (ret == 0)
 		ret = store_metadata_delete_mailbox(d->st, txn, d->user,
 						    d->mb.id, error_r);
 	buf_free(&key);
@@ -856,6 +914,27 @@ struct store_rename_ctx {
 	const char *to;
 	size_t moved;
 };
+
+/* Moves the grants index entries of one renamed record. */
+static int store_rename_grants(struct store_rename_ctx *r, struct db_txn *txn,
+			       const struct buf *key, const struct buf *value,
+			       const struct buf *newkey, const char **error_r)
+{
+	struct store_mailbox mb;
+	size_t skip = strlen(r->user) + 1;
+	char *to = xstrndup(newkey->data + skip, newkey->len - skip);
+	int ret;
+
+	ret = store_decode_mailbox(r->st, key, value, &mb, error_r);
+	if (ret == 0)
+		ret = store_grants_update(r->st, txn, r->user, mb.name, mb.acl,
+					  NULL, error_r);
+	if (ret == 0)
+		ret = store_grants_update(r->st, txn, r->user, to, NULL,
+					  mb.acl, error_r);
+	free(to);
+	return ret;
+}
 
 static int store_rename_txn(struct db_txn *txn, unsigned int attempt,
 			    void *ctx, const char **error_r)
@@ -910,7 +989,9 @@ static int store_rename_txn(struct db_txn *txn, unsigned int attempt,
 			break;
 		}
 		if (ret < 0 ||
-		    db_del(r->st->mailboxes, txn, key.data, key.len, error_r) < 0) {
+		    db_del(r->st->mailboxes, txn, key.data, key.len, error_r) < 0 ||
+		    store_rename_grants(r, txn, &key, &value, &newkey,
+					error_r) < 0) {
 			ret = -1;
 			break;
 		}
@@ -979,28 +1060,27 @@ static int store_del_prefix(struct db *db, struct db_txn *txn,
 }
 
 /* Takes `user`'s entries (and negative ones) out of every list, so a
- * user of the same name created later inherits no rights.  Reads every
- * mailbox record. */
+ * user of the same name created later inherits no rights.  The grants
+ * index names every mailbox whose list has such an entry. */
 static int store_user_del_acls(struct store *st, struct db_txn *txn,
 			       const char *user, const char **error_r)
 {
 	struct buf key = BUF_INIT, value = BUF_INIT, text = BUF_INIT,
 		   keys = BUF_INIT, vals = BUF_INIT;
-	struct db_cursor *cur = NULL;
 	struct store_mailbox mb;
 	struct acl acl;
 	size_t kpos = 0, vpos = 0;
 	char neg[ACL_ID_MAX + 1];
+	const char *ids[2] = { user, neg };
 	int ret;
 
 	snprintf(neg, sizeof(neg), "-%s", user);
-	ret = db_cursor_open(st->mailboxes, txn, "", 0, &cur, error_r);
-	while (ret == 0 &&
-	       (ret = db_cursor_next(cur, &key, &value, error_r)) == 1) {
+	ret = store_grants_records(st, txn, ids, 2, &keys, &vals, error_r);
+	while (ret == 0 && store_list_next(&keys, &kpos, &key) &&
+	       store_list_next(&vals, &vpos, &value)) {
 		bool a, b;
 
-		ret = store_decode_mailbox(st, &key, &value, &mb, error_r);
-		if (ret < 0 ||
+		if (store_decode_mailbox(st, &key, &value, &mb, error_r) < 0 ||
 		    acl_parse(mb.acl, strlen(mb.acl), &acl, error_r) < 0) {
 			ret = -1;
 			break;
@@ -1011,17 +1091,14 @@ static int store_user_del_acls(struct store *st, struct db_txn *txn,
 			continue;
 		buf_clear(&text);
 		acl_format(&acl, &text);
+		ret = store_grants_update(st, txn, mb.owner, mb.name, mb.acl,
+					  buf_cstr(&text), error_r);
 		(void)str_copy(mb.acl, sizeof(mb.acl), buf_cstr(&text));
 		store_encode_mailbox(&value, &mb);
-		store_list_put(&keys, &key);
-		store_list_put(&vals, &value);
+		if (ret == 0)
+			ret = db_put(st->mailboxes, txn, key.data, key.len,
+				     value.data, value.len, error_r);
 	}
-	db_cursor_free(&cur);
-	/* Written after the walk: the cursor is not disturbed. */
-	while (ret == 0 && store_list_next(&keys, &kpos, &key) &&
-	       store_list_next(&vals, &vpos, &value))
-		ret = db_put(st->mailboxes, txn, key.data, key.len, value.data,
-			     value.len, error_r);
 	buf_free(&key);
 	buf_free(&value);
 	buf_free(&text);
@@ -1040,6 +1117,8 @@ static int store_user_del_txn(struct db_txn *txn, unsigned int attempt,
 	ret = db_del(u->st->users, txn, u->user, strlen(u->user), error_r);
 	u->found = ret == 1;
 	store_key(&prefix, u->user, NULL);
+	if (ret >= 0)
+		ret = store_grants_delete_user(u->st, txn, u->user, error_r);
 	if (ret >= 0)
 		ret = store_del_prefix(u->st->mailboxes, txn, &prefix, error_r);
 	if (ret >= 0)

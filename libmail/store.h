@@ -25,6 +25,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -151,6 +152,22 @@ int store_mailbox_lookup(struct store *st, const char *user, const char *name,
 int store_mailbox_list(struct store *st, const char *user,
 		       void (*fn)(void *ctx, const struct store_mailbox *mb),
 		       void *ctx, const char **error_r);
+/*
+ * The mailboxes whose access control list has an entry for one of `ids`
+ * (user names, with or without "-"; for "anyone", a positive entry
+ * holding "l"), other than the owner's own entry: looking up a user and
+ * "anyone" gives every mailbox of another owner that a user who is not an
+ * admin could see (acl.h), found in an index instead of reading every
+ * user's list.  A superset: the list itself still decides
+ * (acl_rights()).  Calls `fn` once per mailbox, in owner and name order.
+ * The cost grows with the number of such entries, not with the number of
+ * users.
+ */
+int store_mailbox_list_granted(struct store *st, const char *const *ids,
+			       size_t id_count,
+			       void (*fn)(void *ctx,
+					  const struct store_mailbox *mb),
+			       void *ctx, const char **error_r);
 /* The folder of a mailbox (a new string). */
 char *store_mailbox_dir(const struct store *st, const char *user,
 			const char *id);

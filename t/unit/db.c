@@ -166,9 +166,10 @@ static void test_basic(struct db *db)
 	buf_free(&v);
 }
 
-/* Collects the keys under `prefix`, joined by spaces. */
-static int scan(struct db *db, struct db_txn *txn, const char *prefix,
-		struct buf *keys_r, bool delete_all)
+/* Collects the keys under `prefix` (with `from`: from `prefix` to the
+ * end), joined by spaces. */
+static int scan_keys(struct db *db, struct db_txn *txn, const char *prefix,
+		     struct buf *keys_r, bool delete_all, bool from)
 {
 	struct db_cursor *cursor;
 	struct buf k = BUF_INIT, v = BUF_INIT;
@@ -176,8 +177,10 @@ static int scan(struct db *db, struct db_txn *txn, const char *prefix,
 	int ret;
 
 	buf_clear(keys_r);
-	if (db_cursor_open(db, txn, prefix, strlen(prefix), &cursor,
-			   &error) < 0) {
+	if ((from ? db_cursor_open_from(db, txn, prefix, strlen(prefix),
+					&cursor, &error) :
+	     db_cursor_open(db, txn, prefix, strlen(prefix), &cursor,
+			    &error)) < 0) {
 		printf("# db_cursor_open: %s\n", error);
 		return -1;
 	}
@@ -196,6 +199,12 @@ static int scan(struct db *db, struct db_txn *txn, const char *prefix,
 	buf_free(&k);
 	buf_free(&v);
 	return ret;
+}
+
+static int scan(struct db *db, struct db_txn *txn, const char *prefix,
+		struct buf *keys_r, bool delete_all)
+{
+	return scan_keys(db, txn, prefix, keys_r, delete_all, false);
 }
 
 static void test_cursor(struct db_env *env)
@@ -230,6 +239,15 @@ static void test_cursor(struct db_env *env)
 	(void)scan(db, txn, "", &seen, false);
 	ok(strncmp(buf_cstr(&seen), "user/alice user/alice/INBOX", 27) == 0 &&
 	   strstr(buf_cstr(&seen), " zz") != NULL, "empty prefix: all keys");
+	is_int(scan_keys(db, txn, "user/alice/Sf", &seen, false, true), 0,
+	       "scan from a key");
+	is_str(buf_cstr(&seen), "user/alicia/x user/bob/INBOX user/bob/Trash "
+	       "zz", "from the first key after it to the end");
+	(void)scan_keys(db, txn, "user/bob/INBOX", &seen, false, true);
+	is_str(buf_cstr(&seen), "user/bob/INBOX user/bob/Trash zz",
+	       "a key that exists is the first");
+	(void)scan_keys(db, txn, "zzz", &seen, false, true);
+	is_str(buf_cstr(&seen), "", "from past the last key: none");
 	is_int(scan(db, txn, "user/bob/", &seen, true), 0,
 	       "delete through the cursor");
 	is_str(buf_cstr(&seen), "user/bob/INBOX user/bob/Trash",
