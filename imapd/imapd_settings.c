@@ -94,6 +94,19 @@ static const struct config_key imapd_keys[] = {
 	  "How many annotations one mailbox, or the server, may carry as one "
 	  "user sees them (the shared ones and that user's private ones); a "
 	  "SETMETADATA that would pass it gets \"NO [METADATA TOOMANY]\"." },
+	{ "imap_group_commit", CONFIG_BOOL, "yes", 0, 0, F(imap_group_commit),
+	  "Make the changes of writing commands (STORE, EXPUNGE, APPEND, "
+	  "COPY, MOVE...) durable together, on a thread of their own, once "
+	  "per round of an imapd process's event loop, while the process "
+	  "goes on serving its other sessions; each command's tagged answer "
+	  "is held until its change is on disk.  No: each command waits for "
+	  "its own flushes, and so do all the sessions of its process." },
+	{ "imap_commit_max_commands", CONFIG_UINT, "256", 1, 100000,
+	  F(imap_commit_max_commands),
+	  "The most commands one group commit makes durable; commands past "
+	  "it wait for the next one, which starts as soon as this one is "
+	  "done.  Bounds the work of one commit (one descriptor per file "
+	  "it syncs)." },
 };
 
 const struct config_table imapd_config_table = {
