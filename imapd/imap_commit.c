@@ -52,7 +52,6 @@ struct imap_commit {
 	uint64_t started_ms;
 	int event_fd;
 	struct event_io *io;
-	struct event_timer *timer;	/* starts a commit next round */
 };
 
 /* One per process: the mbox hook has no other way to find it. */
@@ -177,20 +176,19 @@ static void imap_commit_unlink(struct imap_commit_entry *e)
 
 static void imap_commit_start(struct imap_commit *cm);
 
-static void imap_commit_arm(struct imap_commit *cm)
-{
-	/* A timer armed now fires in the next round, after the commands of
-	 * this one have all been read and run: they share the commit. */
-	if (cm->batch == NULL)
-		event_timer_reset(cm->timer);
-}
-
+/* Leader and followers: a command that finds no commit running starts one
+ * at once, alone; those that end while it runs (the rest of its round,
+ * and more while the disk works) wait and go together in the next, which
+ * starts as soon as it is done.  Waiting for the end of the round instead
+ * would cost every commit a whole round of the loop, which under load is
+ * longer than the syncs. */
 static void imap_commit_queue(struct imap_commit *cm, struct imap_commit_entry *e)
 {
 	e->next = NULL;
 	*cm->waiting_tail = e;
 	cm->waiting_tail = &e->next;
-	imap_commit_arm(cm);
+	if (cm->batch == NULL)
+		imap_commit_start(cm);
 }
 
 bool imap_commit_hold(struct imap_client *c, bool announce, const char *text)
@@ -288,11 +286,6 @@ static void imap_commit_start(struct imap_commit *cm)
 	}
 }
 
-static void imap_commit_on_timer(void *ctx)
-{
-	imap_commit_start(ctx);
-}
-
 /* The held answer of a session whose commit is over. */
 static void imap_commit_answer(struct imap_commit_entry *e)
 {
@@ -381,8 +374,6 @@ struct imap_commit *imap_commit_new(struct imapd *d)
 		free(cm);
 		return NULL;
 	}
-	cm->timer = event_timer_add(d->loop, 0, 0, imap_commit_on_timer, cm);
-	event_timer_stop(cm->timer);
 	imap_commit_process = cm;
 	mbox_set_defer_hook(imap_commit_hook, cm);
 	return cm;
@@ -409,7 +400,6 @@ void imap_commit_free(struct imap_commit **cmp)
 		imap_commit_entry_free(e);
 	}
 	event_io_remove(&cm->io);
-	event_timer_remove(&cm->timer);
 	close(cm->event_fd);
 	imap_commit_process = NULL;
 	free(cm);

@@ -11,14 +11,15 @@
  * over (mbox_set_defer_hook()): the log records are written, the index
  * updated, the lock released, and the files to sync are remembered for
  * the session.  When the command ends (imap_client_done()), its tagged
- * answer is held and the session reads nothing more.  At the next round of
- * the loop the changes of every session waiting are handed to a thread
- * (sync_batch.h: new message files and folders first, then each touched
- * log once), while the loop goes on serving reads.  When the thread is
- * done, each held answer is sent (NO [UNAVAILABLE] instead of OK when a
- * sync of its command failed), and the sessions resume in order.  Commands
- * that wrote while a commit was running wait for the next, which starts at
- * once: the longer the disk takes, the more each commit carries.
+ * answer is held and the session reads nothing more.  Its files go to a
+ * thread (sync_batch.h: new message files and folders first, then each
+ * touched log once) while the loop goes on serving reads.  When the thread
+ * is done, each held answer is sent (NO [UNAVAILABLE] instead of OK when a
+ * sync of its command failed), and the sessions resume in order.  One
+ * commit runs at a time: a command that finds none running starts one at
+ * once; the commands that end while it runs wait and go together in the
+ * next, which starts as soon as it is done, so the longer the disk takes,
+ * the more each commit carries.
  *
  * What other sessions see: a change is in the log, so visible to every
  * session (in this process and others) that looks, before it is durable,

@@ -96,11 +96,12 @@ static const struct config_key imapd_keys[] = {
 	  "SETMETADATA that would pass it gets \"NO [METADATA TOOMANY]\"." },
 	{ "imap_group_commit", CONFIG_BOOL, "yes", 0, 0, F(imap_group_commit),
 	  "Make the changes of writing commands (STORE, EXPUNGE, APPEND, "
-	  "COPY, MOVE...) durable together, on a thread of their own, once "
-	  "per round of an imapd process's event loop, while the process "
-	  "goes on serving its other sessions; each command's tagged answer "
-	  "is held until its change is on disk.  No: each command waits for "
-	  "its own flushes, and so do all the sessions of its process." },
+	  "COPY, MOVE...) durable on a thread of their own while the imapd "
+	  "process goes on serving its other sessions: the commands that end "
+	  "while one commit runs are made durable together by the next.  "
+	  "Each command's tagged answer is held until its change is on "
+	  "disk.  No: each command waits for its own flushes, and so do all "
+	  "the sessions of its process." },
 	{ "imap_commit_max_commands", CONFIG_UINT, "256", 1, 100000,
 	  F(imap_commit_max_commands),
 	  "The most commands one group commit makes durable; commands past "

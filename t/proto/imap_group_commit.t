@@ -1,10 +1,11 @@
-# imapd's group commit: the writing commands that one imapd process runs in
-# the same loop round are made durable together, off its event loop, and
-# each gets its tagged OK only once its change is on disk.  The commit logs
-# "group_commit commands=N" before it answers, and the log is written by
-# the process itself before it sends anything, so the line is there when
-# the OK arrives.  The one worker is stopped while two sessions send their
-# commands, so both are waiting when it goes on.
+# imapd's group commit: a writing command's syncs run on a thread while
+# the imapd process goes on serving, and its tagged OK comes only once its
+# change is on disk.  One commit runs at a time: the first command starts
+# one alone, those that end while it runs go together in the next.  The
+# commit logs "group_commit commands=N" before it answers, and the log is
+# written by the process itself before it sends anything, so the line is
+# there when the OK arrives.  The one worker is stopped while the sessions
+# send their commands, so all of them are read in one round.
 use strict;
 use warnings;
 use Test::More;
@@ -82,26 +83,36 @@ sub stopped_round {
 	ok($imap->delete_message($uid) && $imap->expunge('INBOX'), 'EXPUNGE answered');
 	is($imap->message_count('INBOX'), 1, 'one message left after the expunge');
 
-	# Two sessions of the one worker, their commands in one round: both
-	# made durable by one commit, both answered after it, both stored.
+	# Three sessions of the one worker, their commands in one round: the
+	# first is committed alone, the two others together while it ran;
+	# each is answered after its commit, and all are stored.
 	my $a = Sealpost::IMAP->login_new($sp, 'alice');
 	my $b = Sealpost::IMAP->login_new($sp, 'bob');
+	my $d = Sealpost::IMAP->login_new($sp, 'carol');
 	my ($uv) = $a->cmd('a1 SELECT INBOX') =~ /UIDVALIDITY (\d+)/;
 	like($a->cmd('a2 STORE 1:* +FLAGS (\\Seen)'), qr/^a2 OK/m, 'a stores');
 	my @r = stopped_round($sp, $pid,
 	    [ $a, "a3 STORE 1:* +FLAGS.SILENT (\\Answered)\r\n" ],
-	    [ $b, "b1 APPEND INBOX {" . length($msg) . "+}\r\n$msg\r\n" ]);
+	    [ $b, "b1 APPEND INBOX {" . length($msg) . "+}\r\n$msg\r\n" ],
+	    [ $d, "d1 APPEND INBOX {" . length($msg) . "+}\r\n$msg\r\n" ]);
 	like($r[0][0], qr/^a3 OK STORE completed/m, "a's STORE is answered OK");
 	like($r[1][0], qr/^b1 OK \[APPENDUID \d+ \d+\] APPEND completed/m,
 	    "b's APPEND is answered OK");
-	my @seen_a = @{ $r[0][1] };
-	ok(@seen_a && $seen_a[0]{commands} == 2,
-	    "one commit made both durable, logged before a's OK")
-	    or diag explain \@seen_a;
-	ok(@{ $r[1][1] } && $r[1][1][0]{commands} == 2, "and before b's OK");
+	like($r[2][0], qr/^d1 OK \[APPENDUID \d+ \d+\] APPEND completed/m,
+	    "d's APPEND is answered OK");
+	my @seen = @{ $r[0][1] };
+	ok(@seen && $seen[0]{commands} == 1,
+	    "the first command was committed alone, before a's OK")
+	    or diag explain \@seen;
+	@seen = @{ $r[1][1] };
+	ok(@seen >= 2 && $seen[1]{commands} == 2,
+	    "the two others together, before b's OK") or diag explain \@seen;
+	ok(@{ $r[2][1] } >= 2, "and before d's OK");
 	like($a->cmd('a4 FETCH 1:* (FLAGS)'), qr/\\Answered/, "a's flags are stored");
 	my $c = Sealpost::IMAP->login_new($sp, 'bob');
 	like($c->cmd('c1 STATUS INBOX (MESSAGES)'), qr/MESSAGES 1\)/, "b's message is stored");
+	my $e = Sealpost::IMAP->login_new($sp, 'carol');
+	like($e->cmd('e1 STATUS INBOX (MESSAGES)'), qr/MESSAGES 1\)/, "d's message is stored");
 
 	# A session's own commands keep their order: pipelined, answered
 	# in turn, each after its commit.
@@ -110,27 +121,23 @@ sub stopped_round {
 	my $piped = $a->read_until('a7');
 	like($piped, qr/a5 OK.*a6 OK.*\* 1 FETCH \(FLAGS \((?![^)]*Flagged)[^)]*\)\)\na7 OK/s,
 	    'pipelined writes are answered in order and applied in order');
-	$_->cmd('z LOGOUT') for $a, $b, $c;
+	$_->cmd('z LOGOUT') for $a, $b, $c, $d, $e;
 	$imap->logout;
 }
 
-# imap_commit_max_commands: one command per commit; the second waits for
-# the next one, which starts as soon as the first is done.
+# imap_commit_max_commands: one command per commit; the two that waited
+# for the first go one after the other.
 {
 	my $sp = Sealpost::Test->new(set => { imap_workers => 1,
 		imap_commit_max_commands => 1 });
 	my $pid = worker_pid($sp);
-	my $a = Sealpost::IMAP->login_new($sp, 'alice');
-	my $b = Sealpost::IMAP->login_new($sp, 'bob');
+	my @s = map { Sealpost::IMAP->login_new($sp, $_) } qw(alice bob carol);
 	my $mark = $sp->log_size;
-	my @r = stopped_round($sp, $pid,
-	    [ $a, "a1 APPEND INBOX {" . length($msg) . "+}\r\n$msg\r\n" ],
-	    [ $b, "b1 APPEND INBOX {" . length($msg) . "+}\r\n$msg\r\n" ]);
-	like($r[0][0], qr/^a1 OK/m, 'first APPEND answered');
-	like($r[1][0], qr/^b1 OK/m, 'second APPEND answered');
+	my @r = stopped_round($sp, $pid, map {
+	    [ $s[$_], "s$_ APPEND INBOX {" . length($msg) . "+}\r\n$msg\r\n" ] } 0 .. 2);
+	like($r[$_][0], qr/^s$_ OK/m, "APPEND $_ answered") for 0 .. 2;
 	my @c = commits($sp, $mark);
-	is(scalar(@c), 2, 'in two commits');
-	is(join(',', map { $_->{commands} } @c), '1,1', 'of one command each');
+	is(join(',', map { $_->{commands} } @c), '1,1,1', 'in three commits of one command each');
 }
 
 # imap_group_commit = no: each command syncs in place, no commit runs.
