@@ -16,8 +16,9 @@ static const struct config_key imapd_keys[] = {
 	{ "imap_workers", CONFIG_UINT, "4", 0, 256, F(imap_workers),
 	  "How many imapd processes serve IMAP.  Each serves many "
 	  "connections from one event loop; more processes use more cores. "
-	  "A process that waits on the disk (a flush after a change, a "
-	  "message not in the page cache) delays only its own connections, "
+	  "A process that waits on the disk (a message not in the page "
+	  "cache; a flush after a change, with imap_group_commit off) delays "
+	  "only its own connections, "
 	  "so about twice as many processes as cores keeps the cores busy: "
 	  "on two cores, 4 served the benchmark's mixed load 1.4-1.7x faster "
 	  "than 2, with a lower p99.  0 turns the service off." },
