@@ -21,6 +21,11 @@
  * next, which starts as soon as it is done, so the longer the disk takes,
  * the more each commit carries.
  *
+ * Only the tagged answer waits: untagged responses the command wrote
+ * itself (a STORE's FETCH) may reach the client before, which tells it
+ * nothing until the tagged answer says OK; the untagged updates of
+ * imap_client_done() are sent with the answer.
+ *
  * What other sessions see: a change is in the log, so visible to every
  * session (in this process and others) that looks, before it is durable,
  * for the time of one commit.  A crash of a process cannot lose it (the
