@@ -34,6 +34,8 @@ struct imap_commit_entry {
 	/* Expunged files to remove once durable: a folder and names. */
 	int unlink_dir_fd;
 	struct buf unlink_names;	/* NUL-separated */
+	/* The usage counters changed unflushed (MBOX_DEFER_USAGE). */
+	bool usage;
 	bool announce;
 	char *text;			/* the held tagged answer */
 	int error;			/* an errno, once known */
@@ -148,6 +150,9 @@ static int imap_commit_hook(void *ctx, enum mbox_defer_kind kind, int fd,
 			return -1;
 		buf_append(&e->unlink_names, name, strlen(name) + 1);
 		return 0;
+	case MBOX_DEFER_USAGE:
+		e->usage = true;
+		return 0;
 	}
 	return -1;
 }
@@ -242,6 +247,27 @@ void imap_commit_forget(struct imap_client *c)
 		cm->current = NULL;
 }
 
+/* The usage counters of the commit's appends and expunges, written
+ * unflushed, made durable before any of its logs: one flush for all of
+ * them, here on the loop (the database is not for other threads), where
+ * each command used to flush its own. */
+static void imap_commit_usage_flush(struct imap_commit *cm)
+{
+	struct imap_commit_entry *e;
+	const char *error;
+	bool need = false;
+
+	for (e = cm->running; e != NULL && !need; e = e->next)
+		need = e->usage;
+	if (!need || mbox_usage_flush(&error) == 0)
+		return;
+	log_error("quota_update_failed", "reason=%s", error);
+	for (e = cm->running; e != NULL; e = e->next) {
+		if (e->usage && e->error == 0)
+			e->error = EIO;
+	}
+}
+
 /* Hands the waiting entries, up to the limit, to a new commit. */
 static void imap_commit_start(struct imap_commit *cm)
 {
@@ -274,6 +300,7 @@ static void imap_commit_start(struct imap_commit *cm)
 	if (cm->waiting == NULL)
 		cm->waiting_tail = &cm->waiting;
 	cm->started_ms = event_loop_now_ms(cm->daemon->loop);
+	imap_commit_usage_flush(cm);
 	if (sync_batch_start(cm->batch, cm->event_fd) < 0) {
 		uint64_t one = 1;
 

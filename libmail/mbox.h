@@ -253,6 +253,9 @@ typedef int mbox_usage_fn(void *ctx, const char *dir, int64_t bytes,
 typedef int mbox_usage_flush_fn(void *ctx, const char **error_r);
 void mbox_set_usage_hook(mbox_usage_fn *fn, mbox_usage_flush_fn *flush,
 			 void *ctx);
+/* Makes the deferred changes of the usage hook durable (its flush hook;
+ * nothing without one). */
+int mbox_usage_flush(const char **error_r);
 
 /* ---- deferred durability ---- */
 
@@ -275,12 +278,19 @@ void mbox_set_usage_hook(mbox_usage_fn *fn, mbox_usage_flush_fn *flush,
  * machine before the hook's sync can lose the change, which is why it must
  * not be acknowledged before.  A log holds a mailbox's changes in order,
  * so its sync makes durable everything written to it before, whoever
- * wrote it.
+ * wrote it.  The usage counters are handed over too (MBOX_DEFER_USAGE):
+ * an append's count goes up without a flush, and the hook flushes once
+ * for all the appends it syncs, before their logs, so the order of
+ * mbox_set_usage_hook() holds.
  */
 enum mbox_defer_kind {
 	MBOX_DEFER_FOLDER,	/* fsync: names of new messages in it */
 	MBOX_DEFER_LOG,		/* fdatasync: log records written */
 	MBOX_DEFER_UNLINK,	/* after the log's sync: remove `name` */
+	/* No descriptor: the usage hook's change (mbox_set_usage_hook()) is
+	 * written without its flush; the hook runs mbox_usage_flush() before
+	 * it syncs any log. */
+	MBOX_DEFER_USAGE,
 };
 typedef int mbox_defer_fn(void *ctx, enum mbox_defer_kind kind, int fd,
 			  const char *name);

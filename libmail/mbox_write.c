@@ -87,17 +87,35 @@ int mbox_usage_flush(const char **error_r)
 	return mbox_usage_flush_hook(mbox_usage_ctx, error_r);
 }
 
+static bool mbox_defer(enum mbox_defer_kind kind, int fd, const char *name);
+
+/* Whether the usage hook's change may be written without its flush, the
+ * defer hook flushing it before any log it syncs. */
+static bool mbox_usage_defer(void)
+{
+	return mbox_usage_hook != NULL && mbox_usage_flush_hook != NULL &&
+		mbox_defer(MBOX_DEFER_USAGE, -1, NULL);
+}
+
 /* A decrease after a durable change: failing it leaves the counters too
- * high, which reconstruct repairs; the change itself stands. */
-static void mbox_usage_release(struct mbox *mb, int64_t bytes,
-			       int64_t messages)
+ * high, which reconstruct repairs; the change itself stands.  So it may
+ * also be left unflushed (`deferred`): a crash can only lose a decrease. */
+static void mbox_usage_release_as(struct mbox *mb, int64_t bytes,
+				  int64_t messages, bool deferred)
 {
 	const char *error;
 	bool over;
 
-	if (mbox_usage_change(mb, -bytes, -messages, false, &over, &error) < 0)
+	if (mbox_usage_call(mb, -bytes, -messages, false, deferred, &over,
+			    &error) < 0)
 		log_warn("quota_update_failed", "path=%s reason=%s", mb->dir,
 			 error);
+}
+
+static void mbox_usage_release(struct mbox *mb, int64_t bytes,
+			       int64_t messages)
+{
+	mbox_usage_release_as(mb, bytes, messages, false);
 }
 
 bool mbox_over_quota(const struct mbox *mb)
@@ -518,7 +536,9 @@ int mbox_append_commit(struct mbox_append **ap,
 	uint64_t end;
 	int ret = -1;
 
-	if (mbox_append_prepare(a, results, false, error_r) < 0)
+	/* Deferred, the count goes up unflushed; the defer hook flushes it
+	 * before it syncs the log. */
+	if (mbox_append_prepare(a, results, mbox_usage_defer(), error_r) < 0)
 		goto out;
 	if (a->uid == a->first_uid) {
 		mbox_unlock(mb);
@@ -827,7 +847,8 @@ int mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t count,
 		/* Under the lock, so a concurrent expunge of the same
 		 * messages finds them gone and counts nothing. */
 		if (ret == 0)
-			mbox_usage_release(mb, bytes, messages);
+			mbox_usage_release_as(mb, bytes, messages,
+					      mbox_usage_defer());
 	}
 	/* Files go only once the log says they are expunged; a file left by
 	 * a crash here is removed by reconstruct. */
