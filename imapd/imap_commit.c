@@ -131,6 +131,7 @@ static int imap_commit_hook(void *ctx, enum mbox_defer_kind kind, int fd,
 	struct imap_commit *cm = ctx;
 	struct imap_client *c = imap_commit_deferrable(cm);
 	struct imap_commit_entry *e;
+	const char *error;
 
 	if (c == NULL)
 		return -1;
@@ -139,7 +140,13 @@ static int imap_commit_hook(void *ctx, enum mbox_defer_kind kind, int fd,
 	case MBOX_DEFER_FOLDER:
 		return imap_commit_add(e, fd, SYNC_BATCH_NAMES, false) ? 0 : -1;
 	case MBOX_DEFER_LOG:
-		return imap_commit_add(e, fd, SYNC_BATCH_LOGS, true) ? 0 : -1;
+		if (imap_commit_add(e, fd, SYNC_BATCH_LOGS, true))
+			return 0;
+		/* The writer syncs the log itself: the counters it was
+		 * promised a flush for must be durable first. */
+		if (e->usage && mbox_usage_flush(&error) < 0)
+			log_error("quota_update_failed", "reason=%s", error);
+		return -1;
 	case MBOX_DEFER_UNLINK:
 		/* One folder per command (an EXPUNGE, the source of a
 		 * MOVE); another one's files go at once. */
