@@ -1,5 +1,6 @@
 /* One IMAP session: connection, input modes, command dispatch, replies. */
 #include "imapd/imap_client.h"
+#include "imapd/imap_commit.h"
 #include "imapd/imap_append.h"
 #include "imapd/imap_commands.h"
 #include "imapd/imap_list.h"
@@ -41,6 +42,7 @@ static void imap_client_free(struct imap_client *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	imap_append_abort(c);
+	imap_commit_forget(c);
 	if (c->cmd_ctx_free != NULL)
 		c->cmd_ctx_free(c);
 	imap_command_free(&c->cmd);
@@ -68,14 +70,21 @@ static void imap_client_destroy(struct imap_client *c)
 		imap_client_free(c);
 }
 
+/* The client a callback runs for is also the one whose command's syncs
+ * the mailbox writers hand over (imap_commit.h). */
 void imap_client_ref(struct imap_client *c)
 {
 	c->refs++;
 	log_set_ctx(&c->log);
+	imap_commit_set_current(c->daemon->commit, c);
 }
 
 bool imap_client_unref(struct imap_client *c)
 {
+	/* A nested callback for another client ends with nobody current:
+	 * the writers then sync at once, which is always correct. */
+	if (imap_commit_current(c->daemon->commit) == c)
+		imap_commit_set_current(c->daemon->commit, NULL);
 	if (--c->refs > 0)
 		return !c->destroyed;
 	if (c->destroyed) {
@@ -206,11 +215,23 @@ static void imap_client_command_end(struct imap_client *c, bool bad)
 static void imap_client_vdone(struct imap_client *c, bool announce,
 			      const char *fmt, va_list ap)
 {
-	struct buf line = BUF_INIT;
-	const char *error;
+	struct buf text = BUF_INIT;
 
 	if (c->cmd == NULL)
 		log_panic("imap_client_done without a command");
+	buf_vprintf(&text, fmt, ap);
+	/* Not answered before its change is durable (imap_commit.h). */
+	if (!imap_commit_hold(c, announce, buf_cstr(&text)))
+		imap_client_finish(c, announce, buf_cstr(&text));
+	buf_free(&text);
+}
+
+void imap_client_finish(struct imap_client *c, bool announce,
+			const char *text)
+{
+	struct buf line = BUF_INIT;
+	const char *error;
+
 	if (announce && c->sel != NULL && c->state == IMAP_STATE_SELECTED) {
 		bool allow = !(c->cmd_flags & IMAP_CMD_NO_EXPUNGE) ||
 			c->cmd->uid;
@@ -220,12 +241,9 @@ static void imap_client_vdone(struct imap_client *c, bool announce,
 				  c->sel->info.name, error);
 		imap_selected_announce(c, allow);
 	}
-	buf_printf(&line, "%s ", c->cmd->tag);
-	buf_vprintf(&line, fmt, ap);
-	buf_append(&line, "\r\n", 2);
+	buf_printf(&line, "%s %s\r\n", c->cmd->tag, text);
 	imap_client_write(c, line.data, line.len);
-	imap_client_command_end(c, strncmp(line.data + strlen(c->cmd->tag) + 1,
-					   "BAD", 3) == 0);
+	imap_client_command_end(c, strncmp(text, "BAD", 3) == 0);
 	buf_free(&line);
 	if (!c->destroyed)
 		imap_client_flush(c);

@@ -25,6 +25,7 @@
 struct auth_client;
 struct event_timer;
 struct imap_append;
+struct imap_commit_entry;
 struct imap_selected;
 struct imapd;
 struct server_conn;
@@ -93,6 +94,8 @@ struct imap_client {
 
 	struct imap_selected *sel;	/* SELECTED state only */
 	struct imap_append *append;	/* an APPEND being received */
+	/* What the running command left to make durable (imap_commit.h). */
+	struct imap_commit_entry *commit;
 	struct auth_client *auth;
 	struct event_timer *timer;	/* auth failure delay */
 	struct event_timer *kick_timer;	/* go on reading from the loop */
@@ -132,6 +135,11 @@ void imap_client_done(struct imap_client *c, const char *fmt, ...)
  * looked at, and BAD). */
 void imap_client_done_plain(struct imap_client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Both end here once the command's changes are durable: a command that
+ * left syncs to run is held by imap_commit_hold() and finished from the
+ * commit with the answer it gave. */
+void imap_client_finish(struct imap_client *c, bool announce,
+			const char *text);
 
 /* A fixed message for internal failures: the detail goes to the log, the
  * client gets the session ID to quote. */

@@ -1,6 +1,7 @@
 /* The imapd process: start-up order matters (see imapd_run()). */
 #include "imapd/imapd.h"
 #include "imapd/imap_client.h"
+#include "imapd/imap_commit.h"
 #include "imapd/imap_notify.h"
 #include "event.h"
 #include "log.h"
@@ -72,6 +73,7 @@ int imapd_run(struct worker *w)
 	d.loop = event_loop_new();
 	store_watch(d.store, d.loop);
 	d.notify = imap_notify_new(d.loop, d.set.imap_notify_poll);
+	d.commit = imap_commit_new(&d);
 	memset(&limits, 0, sizeof(limits));
 	limits.max_connections = d.set.imap_max_connections;
 	limits.max_per_ip = d.set.imap_max_connections_per_ip;
@@ -80,6 +82,7 @@ int imapd_run(struct worker *w)
 	log_info("started", "count=%zu", w->listener_count);
 	event_loop_run(d.loop);
 	server_free(&d.server);
+	imap_commit_free(&d.commit);
 	imap_notify_free(&d.notify);
 	/* The store's watch timer lives in the loop: close it first. */
 	store_close(&d.store);

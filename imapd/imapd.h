@@ -14,6 +14,7 @@
 
 struct event_loop;
 struct imap_client;
+struct imap_commit;
 struct imap_notify;
 struct server;
 struct store;
@@ -35,6 +36,7 @@ struct imapd {
 	struct imap_notify *notify;
 	struct imap_parser_limits parser_limits;
 	struct imap_client *clients;	/* every live session */
+	struct imap_commit *commit;	/* NULL: group commit off */
 };
 
 /* Runs the daemon: settings, TLS key, privilege drop, store, then the

@@ -30,6 +30,8 @@ struct imapd_settings {
 	unsigned int imap_max_bad_commands;
 	size_t imap_metadata_max_size;
 	unsigned int imap_metadata_max_entries;
+	bool imap_group_commit;
+	unsigned int imap_commit_max_commands;
 };
 
 extern const struct config_table imapd_config_table;

@@ -266,6 +266,49 @@ typedef int mbox_usage_fn(void *ctx, const char *dir, int64_t bytes,
 typedef int mbox_usage_flush_fn(void *ctx, const char **error_r);
 void mbox_set_usage_hook(mbox_usage_fn *fn, mbox_usage_flush_fn *flush,
 			 void *ctx);
+/* Makes the deferred changes of the usage hook durable (its flush hook;
+ * nothing without one). */
+int mbox_usage_flush(const char **error_r);
+
+/* ---- deferred durability ---- */
+
+/*
+ * A process that must not wait on the disk in the middle of its work (an
+ * IMAP worker serving many sessions from one event loop) may take over the
+ * syncs of the writers below and run them later, together and off its
+ * loop: group commit across commands.  While a hook is set, a writer that
+ * would sync a folder (new names in it) or a log (records written) asks
+ * the hook first; when the hook returns 0 it has taken a duplicate of the
+ * descriptor and promises to sync it before the change is acknowledged,
+ * and the writer goes on without syncing.  When it returns -1 the writer
+ * syncs as usual.  A file an expunge removes is handed over the same way
+ * (MBOX_DEFER_UNLINK, with its name in the folder `fd`): it must go only
+ * once the log saying it is expunged is durable.
+ *
+ * What the writer has done stays done: the records are in the log and the
+ * index, visible to every reader, before they are durable.  A crash of
+ * the process loses nothing (the kernel holds the writes); a crash of the
+ * machine before the hook's sync can lose the change, which is why it must
+ * not be acknowledged before.  A log holds a mailbox's changes in order,
+ * so its sync makes durable everything written to it before, whoever
+ * wrote it.  The usage counters are handed over too (MBOX_DEFER_USAGE):
+ * an append's count goes up without a flush, and the hook flushes once
+ * for all the appends it syncs, before their logs, so the order of
+ * mbox_set_usage_hook() holds.
+ */
+enum mbox_defer_kind {
+	MBOX_DEFER_FOLDER,	/* fsync: names of new messages in it */
+	MBOX_DEFER_LOG,		/* fdatasync: log records written */
+	MBOX_DEFER_UNLINK,	/* after the log's sync: remove `name` */
+	/* No descriptor: the usage hook's change (mbox_set_usage_hook()) is
+	 * written without its flush; the hook runs mbox_usage_flush() before
+	 * it syncs any log. */
+	MBOX_DEFER_USAGE,
+};
+typedef int mbox_defer_fn(void *ctx, enum mbox_defer_kind kind, int fd,
+			  const char *name);
+/* One hook per process; NULL turns deferring off. */
+void mbox_set_defer_hook(mbox_defer_fn *fn, void *ctx);
 
 /* ---- changing flags, expunging ---- */
 

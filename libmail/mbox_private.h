@@ -38,7 +38,6 @@ int mbox_usage_change(struct mbox *mb, int64_t bytes, int64_t messages,
 int mbox_usage_change_deferred(struct mbox *mb, int64_t bytes,
 			       int64_t messages, bool enforce, bool *over_r,
 			       const char **error_r);
-int mbox_usage_flush(const char **error_r);
 
 int mbox_fail(const char **error_r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

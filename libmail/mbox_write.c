@@ -87,17 +87,35 @@ int mbox_usage_flush(const char **error_r)
 	return mbox_usage_flush_hook(mbox_usage_ctx, error_r);
 }
 
+static bool mbox_defer(enum mbox_defer_kind kind, int fd, const char *name);
+
+/* Whether the usage hook's change may be written without its flush, the
+ * defer hook flushing it before any log it syncs. */
+static bool mbox_usage_defer(void)
+{
+	return mbox_usage_hook != NULL && mbox_usage_flush_hook != NULL &&
+		mbox_defer(MBOX_DEFER_USAGE, -1, NULL);
+}
+
 /* A decrease after a durable change: failing it leaves the counters too
- * high, which reconstruct repairs; the change itself stands. */
-static void mbox_usage_release(struct mbox *mb, int64_t bytes,
-			       int64_t messages)
+ * high, which reconstruct repairs; the change itself stands.  So it may
+ * also be left unflushed (`deferred`): a crash can only lose a decrease. */
+static void mbox_usage_release_as(struct mbox *mb, int64_t bytes,
+				  int64_t messages, bool deferred)
 {
 	const char *error;
 	bool over;
 
-	if (mbox_usage_change(mb, -bytes, -messages, false, &over, &error) < 0)
+	if (mbox_usage_call(mb, -bytes, -messages, false, deferred, &over,
+			    &error) < 0)
 		log_warn("quota_update_failed", "path=%s reason=%s", mb->dir,
 			 error);
+}
+
+static void mbox_usage_release(struct mbox *mb, int64_t bytes,
+			       int64_t messages)
+{
+	mbox_usage_release_as(mb, bytes, messages, false);
 }
 
 bool mbox_over_quota(const struct mbox *mb)
@@ -145,11 +163,50 @@ static int mbox_log_write(struct mbox *mb, struct buf *records,
 	return 0;
 }
 
+static mbox_defer_fn *mbox_defer_hook;
+static void *mbox_defer_ctx;
+
+void mbox_set_defer_hook(mbox_defer_fn *fn, void *ctx)
+{
+	mbox_defer_hook = fn;
+	mbox_defer_ctx = ctx;
+}
+
+static bool mbox_defer(enum mbox_defer_kind kind, int fd, const char *name)
+{
+	return mbox_defer_hook != NULL &&
+		mbox_defer_hook(mbox_defer_ctx, kind, fd, name) == 0;
+}
+
+/* The new names in the folder durable now, or promised by the hook. */
+static int mbox_folder_durable(struct mbox *mb, const char **error_r)
+{
+	if (mbox_defer(MBOX_DEFER_FOLDER, mb->dir_fd, NULL))
+		return 0;
+	if (fsync(mb->dir_fd) < 0)
+		return mbox_fail_errno(mb, error_r, ".");
+	return 0;
+}
+
+/* Writes the records and makes them durable now, or has the hook promise
+ * to (see mbox_set_defer_hook()). */
 static int mbox_log_commit(struct mbox *mb, struct buf *records,
 			   uint64_t modseq, uint64_t *end_r,
 			   const char **error_r)
 {
-	return mbox_log_write(mb, records, modseq, true, end_r, error_r);
+	bool deferred;
+
+	if (mbox_log_write(mb, records, modseq, false, end_r, error_r) < 0)
+		return -1;
+	deferred = mbox_defer(MBOX_DEFER_LOG, mb->log_fd, NULL);
+	if (!deferred && fdatasync(mb->log_fd) < 0) {
+		int err = errno;
+
+		(void)ftruncate(mb->log_fd, (off_t)mb->hdr.applied_offset);
+		errno = err;
+		return mbox_fail_errno(mb, error_r, "log");
+	}
+	return 0;
 }
 
 /* Applies records already made durable to the index and the header. */
@@ -479,16 +536,18 @@ int mbox_append_commit(struct mbox_append **ap,
 	uint64_t end;
 	int ret = -1;
 
-	if (mbox_append_prepare(a, results, false, error_r) < 0)
+	/* Deferred, the count goes up unflushed; the defer hook flushes it
+	 * before it syncs the log. */
+	if (mbox_append_prepare(a, results, mbox_usage_defer(), error_r) < 0)
 		goto out;
 	if (a->uid == a->first_uid) {
 		mbox_unlock(mb);
 		ret = 0;
 		goto out;
 	}
-	/* The new names must be on disk before the log says they exist. */
-	if (fsync(mb->dir_fd) < 0) {
-		mbox_fail_errno(mb, error_r, ".");
+	/* The new names must be on disk before the log says they exist
+	 * (deferred: the hook syncs folders before logs). */
+	if (mbox_folder_durable(mb, error_r) < 0) {
 		mbox_append_undo(a);
 		goto out;
 	}
@@ -788,13 +847,15 @@ int mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t count,
 		/* Under the lock, so a concurrent expunge of the same
 		 * messages finds them gone and counts nothing. */
 		if (ret == 0)
-			mbox_usage_release(mb, bytes, messages);
+			mbox_usage_release_as(mb, bytes, messages,
+					      mbox_usage_defer());
 	}
 	/* Files go only once the log says they are expunged; a file left by
 	 * a crash here is removed by reconstruct. */
 	for (i = 0; ret == 0 && i < count; i++) {
 		snprintf(name, sizeof(name), "%u", uids[i]);
-		(void)unlinkat(mb->dir_fd, name, 0);
+		if (!mbox_defer(MBOX_DEFER_UNLINK, mb->dir_fd, name))
+			(void)unlinkat(mb->dir_fd, name, 0);
 	}
 	mbox_unlock(mb);
 	buf_free(&records);

@@ -1,0 +1,452 @@
+/* Group commit of an imapd process (see imap_commit.h). */
+#include "imapd/imap_commit.h"
+#include "imapd/imap_client.h"
+#include "imapd/imapd.h"
+#include "buf.h"
+#include "event.h"
+#include "log.h"
+#include "mbox.h"
+#include "sync_batch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A file one command handed over, as a duplicate descriptor until its
+ * commit takes it. */
+struct imap_commit_fd {
+	int fd;
+	enum sync_batch_phase phase;
+	bool data_only;
+	int item;		/* its number in the commit's batch */
+};
+
+/* What one session's command left to do. */
+struct imap_commit_entry {
+	struct imap_client *client;	/* NULL once it went away */
+	struct imap_commit_fd *fds;
+	size_t nfds, alloc;
+	/* Expunged files to remove once durable: a folder and names. */
+	int unlink_dir_fd;
+	struct buf unlink_names;	/* NUL-separated */
+	/* The usage counters changed unflushed (MBOX_DEFER_USAGE). */
+	bool usage;
+	bool announce;
+	char *text;			/* the held tagged answer */
+	int error;			/* an errno, once known */
+	struct imap_commit_entry *next;
+};
+
+struct imap_commit {
+	struct imapd *daemon;
+	struct imap_client *current;
+	/* Held, waiting for the next commit, in the order they ended. */
+	struct imap_commit_entry *waiting, **waiting_tail;
+	/* In the running commit. */
+	struct imap_commit_entry *running;
+	struct sync_batch *batch;
+	unsigned int running_count;
+	uint64_t started_ms;
+	int event_fd;
+	struct event_io *io;
+};
+
+/* One per process: the mbox hook has no other way to find it. */
+static struct imap_commit *imap_commit_process;
+
+static struct imap_commit_entry *imap_commit_entry_get(struct imap_client *c)
+{
+	struct imap_commit_entry *e = c->commit;
+
+	if (e == NULL) {
+		e = xcalloc(1, sizeof(*e));
+		e->client = c;
+		e->unlink_dir_fd = -1;
+		c->commit = e;
+	}
+	return e;
+}
+
+static void imap_commit_entry_free(struct imap_commit_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->nfds; i++) {
+		if (e->fds[i].fd >= 0)
+			close(e->fds[i].fd);
+	}
+	free(e->fds);
+	if (e->unlink_dir_fd >= 0)
+		close(e->unlink_dir_fd);
+	buf_free(&e->unlink_names);
+	free(e->text);
+	free(e);
+}
+
+static bool imap_commit_same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+		sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static bool imap_commit_add(struct imap_commit_entry *e, int fd,
+			    enum sync_batch_phase phase, bool data_only)
+{
+	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+	if (dup_fd < 0)
+		return false;
+	if (e->nfds == e->alloc) {
+		e->alloc = e->alloc ? e->alloc * 2 : 4;
+		e->fds = xrealloc(e->fds, e->alloc * sizeof(*e->fds));
+	}
+	e->fds[e->nfds].fd = dup_fd;
+	e->fds[e->nfds].phase = phase;
+	e->fds[e->nfds].data_only = data_only;
+	e->fds[e->nfds++].item = -1;
+	return true;
+}
+
+/* Whether the writers may hand syncs over now: only for a command that is
+ * running, on behalf of the session it runs for. */
+static struct imap_client *imap_commit_deferrable(struct imap_commit *cm)
+{
+	struct imap_client *c = cm->current;
+
+	if (c == NULL || c->destroyed || c->cmd == NULL)
+		return NULL;
+	return c;
+}
+
+static int imap_commit_hook(void *ctx, enum mbox_defer_kind kind, int fd,
+			    const char *name)
+{
+	struct imap_commit *cm = ctx;
+	struct imap_client *c = imap_commit_deferrable(cm);
+	struct imap_commit_entry *e;
+	const char *error;
+
+	if (c == NULL)
+		return -1;
+	e = imap_commit_entry_get(c);
+	switch (kind) {
+	case MBOX_DEFER_FOLDER:
+		return imap_commit_add(e, fd, SYNC_BATCH_NAMES, false) ? 0 : -1;
+	case MBOX_DEFER_LOG:
+		if (imap_commit_add(e, fd, SYNC_BATCH_LOGS, true))
+			return 0;
+		/* The writer syncs the log itself: the counters it was
+		 * promised a flush for must be durable first. */
+		if (e->usage && mbox_usage_flush(&error) < 0)
+			log_error("quota_update_failed", "reason=%s", error);
+		return -1;
+	case MBOX_DEFER_UNLINK:
+		/* One folder per command (an EXPUNGE, the source of a
+		 * MOVE); another one's files go at once. */
+		if (e->unlink_dir_fd < 0)
+			e->unlink_dir_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (e->unlink_dir_fd < 0 ||
+		    !imap_commit_same_file(e->unlink_dir_fd, fd))
+			return -1;
+		buf_append(&e->unlink_names, name, strlen(name) + 1);
+		return 0;
+	case MBOX_DEFER_USAGE:
+		e->usage = true;
+		return 0;
+	}
+	return -1;
+}
+
+bool imap_commit_add_file(struct imap_client *c, int fd)
+{
+	struct imap_commit *cm = imap_commit_process;
+
+	if (cm == NULL || imap_commit_deferrable(cm) != c)
+		return false;
+	return imap_commit_add(imap_commit_entry_get(c), fd, SYNC_BATCH_NAMES,
+			       true);
+}
+
+static void imap_commit_unlink(struct imap_commit_entry *e)
+{
+	size_t pos = 0;
+
+	while (pos < e->unlink_names.len) {
+		const char *name = e->unlink_names.data + pos;
+
+		(void)unlinkat(e->unlink_dir_fd, name, 0);
+		pos += strlen(name) + 1;
+	}
+}
+
+static void imap_commit_start(struct imap_commit *cm);
+
+/* Leader and followers: a command that finds no commit running starts one
+ * at once, alone; those that end while it runs (the rest of its round,
+ * and more while the disk works) wait and go together in the next, which
+ * starts as soon as it is done.  Waiting for the end of the round instead
+ * would cost every commit a whole round of the loop, which under load is
+ * longer than the syncs. */
+static void imap_commit_queue(struct imap_commit *cm, struct imap_commit_entry *e)
+{
+	e->next = NULL;
+	*cm->waiting_tail = e;
+	cm->waiting_tail = &e->next;
+	if (cm->batch == NULL)
+		imap_commit_start(cm);
+}
+
+bool imap_commit_hold(struct imap_client *c, bool announce, const char *text)
+{
+	struct imap_commit *cm = imap_commit_process;
+	struct imap_commit_entry *e = c->commit;
+
+	if (e == NULL)
+		return false;
+	if (e->nfds == 0) {
+		/* Files to remove, with nothing to make durable first (the
+		 * log had nothing to say). */
+		imap_commit_unlink(e);
+		c->commit = NULL;
+		imap_commit_entry_free(e);
+		return false;
+	}
+	c->commit = NULL;
+	e->announce = announce;
+	e->text = xstrdup(text);
+	imap_commit_queue(cm, e);
+	return true;
+}
+
+void imap_commit_forget(struct imap_client *c)
+{
+	struct imap_commit *cm = imap_commit_process;
+	struct imap_commit_entry *e;
+
+	if (cm == NULL)
+		return;
+	if (c->commit != NULL) {
+		/* Ended without an answer: still made durable. */
+		e = c->commit;
+		c->commit = NULL;
+		e->client = NULL;
+		if (e->nfds > 0)
+			imap_commit_queue(cm, e);
+		else
+			imap_commit_entry_free(e);
+	}
+	for (e = cm->waiting; e != NULL; e = e->next) {
+		if (e->client == c)
+			e->client = NULL;
+	}
+	for (e = cm->running; e != NULL; e = e->next) {
+		if (e->client == c)
+			e->client = NULL;
+	}
+	if (cm->current == c)
+		cm->current = NULL;
+}
+
+/* The usage counters of the commit's appends and expunges, written
+ * unflushed, made durable before any of its logs: one flush for all of
+ * them, here on the loop (the database is not for other threads), where
+ * each command used to flush its own. */
+static void imap_commit_usage_flush(struct imap_commit *cm)
+{
+	struct imap_commit_entry *e;
+	const char *error;
+	bool need = false;
+
+	for (e = cm->running; e != NULL && !need; e = e->next)
+		need = e->usage;
+	if (!need || mbox_usage_flush(&error) == 0)
+		return;
+	log_error("quota_update_failed", "reason=%s", error);
+	for (e = cm->running; e != NULL; e = e->next) {
+		if (e->usage && e->error == 0)
+			e->error = EIO;
+	}
+}
+
+/* Hands the waiting entries, up to the limit, to a new commit. */
+static void imap_commit_start(struct imap_commit *cm)
+{
+	struct imap_commit_entry *e, **tail = &cm->running;
+	unsigned int max = cm->daemon->set.imap_commit_max_commands;
+	size_t i;
+
+	if (cm->batch != NULL || cm->waiting == NULL)
+		return;
+	cm->batch = sync_batch_new();
+	cm->running_count = 0;
+	while (cm->waiting != NULL && cm->running_count < max) {
+		e = cm->waiting;
+		cm->waiting = e->next;
+		e->next = NULL;
+		*tail = e;
+		tail = &e->next;
+		cm->running_count++;
+		for (i = 0; i < e->nfds; i++) {
+			e->fds[i].item = sync_batch_add(cm->batch, e->fds[i].fd,
+							e->fds[i].phase,
+							e->fds[i].data_only);
+			if (e->fds[i].item < 0 && e->error == 0)
+				e->error = errno;
+			/* The batch holds its own duplicate. */
+			close(e->fds[i].fd);
+			e->fds[i].fd = -1;
+		}
+	}
+	if (cm->waiting == NULL)
+		cm->waiting_tail = &cm->waiting;
+	cm->started_ms = event_loop_now_ms(cm->daemon->loop);
+	imap_commit_usage_flush(cm);
+	if (sync_batch_start(cm->batch, cm->event_fd) < 0) {
+		uint64_t one = 1;
+
+		/* No thread: sync here, and finish as if it had run. */
+		log_warn("commit_thread_failed", "reason=%s", strerror(errno));
+		(void)sync_batch_run(cm->batch);
+		if (write(cm->event_fd, &one, sizeof(one)) < 0)
+			log_error("commit_notify_failed", "reason=%s",
+				  strerror(errno));
+	}
+}
+
+/* The held answer of a session whose commit is over. */
+static void imap_commit_answer(struct imap_commit_entry *e)
+{
+	struct imap_client *c = e->client;
+
+	if (c == NULL)
+		return;
+	imap_client_ref(c);
+	if (e->error != 0 && strncmp(e->text, "OK", 2) == 0) {
+		struct buf text = BUF_INIT;
+
+		log_error("commit_failed", "reason=%s", strerror(e->error));
+		buf_printf(&text, "NO [UNAVAILABLE] The change could not be "
+			   "saved to disk (%s) and may be lost",
+			   strerror(e->error));
+		imap_client_finish(c, e->announce, buf_cstr(&text));
+		buf_free(&text);
+	} else {
+		imap_client_finish(c, e->announce, e->text);
+	}
+	imap_client_unref(c);
+}
+
+static void imap_commit_on_done(void *ctx, unsigned int events)
+{
+	struct imap_commit *cm = ctx;
+	struct imap_commit_entry *e, *list;
+	uint64_t count;
+	unsigned int failed = 0;
+	size_t i;
+	int ret;
+
+	if (read(cm->event_fd, &count, sizeof(count)) < 0 && errno == EAGAIN)
+		return;
+	if (cm->batch == NULL)
+		return;
+	ret = sync_batch_finish(cm->batch);
+	for (e = cm->running; e != NULL; e = e->next) {
+		for (i = 0; i < e->nfds && e->error == 0; i++)
+			e->error = sync_batch_error(cm->batch, e->fds[i].item);
+		if (e->error != 0)
+			failed++;
+		else
+			imap_commit_unlink(e);
+	}
+	/* Before any answer goes out: a test can tell the order. */
+	log_info("group_commit", "commands=%u files=%zu failed=%u "
+		 "delay_ms=%llu status=%s", cm->running_count,
+		 sync_batch_count(cm->batch), failed,
+		 (unsigned long long)(event_loop_now_ms(cm->daemon->loop) -
+				      cm->started_ms),
+		 ret == 0 ? "ok" : "failed");
+	sync_batch_free(&cm->batch);
+	list = cm->running;
+	cm->running = NULL;
+	/* Those that waited meanwhile go to the disk at once. */
+	imap_commit_start(cm);
+	while (list != NULL) {
+		e = list;
+		list = e->next;
+		imap_commit_answer(e);
+		imap_commit_entry_free(e);
+	}
+}
+
+struct imap_commit *imap_commit_new(struct imapd *d)
+{
+	struct imap_commit *cm;
+
+	if (!d->set.imap_group_commit)
+		return NULL;
+	cm = xcalloc(1, sizeof(*cm));
+	cm->daemon = d;
+	cm->waiting_tail = &cm->waiting;
+	cm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (cm->event_fd < 0) {
+		log_error("commit_setup_failed", "reason=%s", strerror(errno));
+		free(cm);
+		return NULL;
+	}
+	cm->io = event_io_add(d->loop, cm->event_fd, EVENT_READ,
+			      imap_commit_on_done, cm);
+	if (cm->io == NULL) {
+		log_error("commit_setup_failed", "reason=%s", strerror(errno));
+		close(cm->event_fd);
+		free(cm);
+		return NULL;
+	}
+	imap_commit_process = cm;
+	mbox_set_defer_hook(imap_commit_hook, cm);
+	return cm;
+}
+
+void imap_commit_free(struct imap_commit **cmp)
+{
+	struct imap_commit *cm = *cmp;
+	struct imap_commit_entry *e;
+
+	if (cm == NULL)
+		return;
+	mbox_set_defer_hook(NULL, NULL);
+	/* Sessions are gone by now; what is left is still made durable. */
+	while (cm->batch != NULL || cm->waiting != NULL) {
+		if (cm->batch == NULL)
+			imap_commit_start(cm);
+		/* Joined first, so its notification is there to read. */
+		(void)sync_batch_finish(cm->batch);
+		imap_commit_on_done(cm, EVENT_READ);
+	}
+	while ((e = cm->waiting) != NULL) {
+		cm->waiting = e->next;
+		imap_commit_entry_free(e);
+	}
+	event_io_remove(&cm->io);
+	close(cm->event_fd);
+	imap_commit_process = NULL;
+	free(cm);
+	*cmp = NULL;
+}
+
+void imap_commit_set_current(struct imap_commit *cm, struct imap_client *c)
+{
+	if (cm != NULL)
+		cm->current = c;
+}
+
+struct imap_client *imap_commit_current(const struct imap_commit *cm)
+{
+	return cm != NULL ? cm->current : NULL;
+}

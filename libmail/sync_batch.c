@@ -1,0 +1,183 @@
+/* A two-phase set of syncs run on a thread (see sync_batch.h). */
+#include "sync_batch.h"
+#include "buf.h"
+#include "sync_many.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct sync_batch_file {
+	dev_t dev;
+	ino_t ino;
+	enum sync_batch_phase phase;
+};
+
+struct sync_batch {
+	/* items[i] and files[i] describe one file; items is what
+	 * sync_many() takes, a phase's items contiguous once sorted. */
+	struct sync_many_item *items;
+	struct sync_batch_file *files;
+	size_t count, alloc;
+	pthread_t thread;
+	bool running;
+	int notify_fd;
+	int result;
+};
+
+struct sync_batch *sync_batch_new(void)
+{
+	struct sync_batch *b = xcalloc(1, sizeof(*b));
+
+	b->notify_fd = -1;
+	return b;
+}
+
+void sync_batch_free(struct sync_batch **bp)
+{
+	struct sync_batch *b = *bp;
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->count; i++)
+		close(b->items[i].fd);
+	free(b->items);
+	free(b->files);
+	free(b);
+	*bp = NULL;
+}
+
+int sync_batch_add(struct sync_batch *b, int fd, enum sync_batch_phase phase,
+		   bool data_only)
+{
+	struct stat st;
+	size_t i;
+	int dup_fd;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	/* Few items (one per file a round touched): a scan is enough. */
+	for (i = 0; i < b->count; i++) {
+		if (b->files[i].dev == st.st_dev && b->files[i].ino == st.st_ino) {
+			/* A folder's fsync covers a data sync too; a file
+			 * named by a log is synced in the earlier phase. */
+			if (!data_only)
+				b->items[i].data_only = false;
+			if (phase < b->files[i].phase)
+				b->files[i].phase = phase;
+			return (int)i;
+		}
+	}
+	dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dup_fd < 0)
+		return -1;
+	if (b->count == b->alloc) {
+		b->alloc = b->alloc ? b->alloc * 2 : 16;
+		b->items = xrealloc(b->items, b->alloc * sizeof(*b->items));
+		b->files = xrealloc(b->files, b->alloc * sizeof(*b->files));
+	}
+	b->items[b->count].fd = dup_fd;
+	b->items[b->count].data_only = data_only;
+	b->items[b->count].error = 0;
+	b->files[b->count].dev = st.st_dev;
+	b->files[b->count].ino = st.st_ino;
+	b->files[b->count].phase = phase;
+	return (int)b->count++;
+}
+
+size_t sync_batch_count(const struct sync_batch *b)
+{
+	return b->count;
+}
+
+/* Syncs the items of one phase, gathered into a scratch array (the items
+ * keep their numbers) and their outcome copied back. */
+static int sync_batch_phase(struct sync_batch *b, enum sync_batch_phase phase,
+			    struct sync_many_item *scratch, size_t *map)
+{
+	size_t i, n = 0;
+	int ret;
+
+	for (i = 0; i < b->count; i++) {
+		if (b->files[i].phase == phase) {
+			scratch[n] = b->items[i];
+			map[n++] = i;
+		}
+	}
+	if (n == 0)
+		return 0;
+	ret = sync_many(scratch, n);
+	for (i = 0; i < n; i++)
+		b->items[map[i]].error = scratch[i].error;
+	return ret;
+}
+
+int sync_batch_run(struct sync_batch *b)
+{
+	struct sync_many_item *scratch;
+	size_t *map;
+	int ret = 0;
+
+	if (b->count == 0)
+		return 0;
+	scratch = xcalloc(b->count, sizeof(*scratch));
+	map = xcalloc(b->count, sizeof(*map));
+	/* The logs are synced even when a file failed: a log holds every
+	 * change of its mailbox, most of them not the failed one's. */
+	if (sync_batch_phase(b, SYNC_BATCH_NAMES, scratch, map) < 0)
+		ret = -1;
+	if (sync_batch_phase(b, SYNC_BATCH_LOGS, scratch, map) < 0)
+		ret = -1;
+	free(scratch);
+	free(map);
+	return ret;
+}
+
+static void *sync_batch_thread(void *arg)
+{
+	struct sync_batch *b = arg;
+	uint64_t one = 1;
+
+	b->result = sync_batch_run(b);
+	/* An eventfd takes 8 bytes; a pipe takes them as well.  Nothing
+	 * to do if it fails: the pipe cannot be full (one batch at a
+	 * time). */
+	while (write(b->notify_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+int sync_batch_start(struct sync_batch *b, int notify_fd)
+{
+	int err;
+
+	b->notify_fd = notify_fd;
+	err = pthread_create(&b->thread, NULL, sync_batch_thread, b);
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	b->running = true;
+	return 0;
+}
+
+int sync_batch_finish(struct sync_batch *b)
+{
+	if (b->running) {
+		pthread_join(b->thread, NULL);
+		b->running = false;
+	}
+	return b->result;
+}
+
+int sync_batch_error(const struct sync_batch *b, int item)
+{
+	if (item < 0 || (size_t)item >= b->count)
+		return EBADF;
+	return b->items[item].error;
+}

@@ -1,0 +1,65 @@
+#ifndef SEALPOST_SYNC_BATCH_H
+#define SEALPOST_SYNC_BATCH_H
+
+/*
+ * A set of files to make durable together, in two ordered phases, on a
+ * thread of its own while the caller's event loop goes on serving: the
+ * group commit of a process that must not wait on the disk (imapd).
+ *
+ *   phase 1  new message files (fdatasync) and the folders holding their
+ *            new names (fsync): what a log record will name
+ *   phase 2  the mailbox logs (fdatasync): what makes a change durable
+ *
+ * Phase 2 starts only once every sync of phase 1 has returned, so a log is
+ * never synced before the files it names.  Within a phase the syncs run at
+ * once (sync_many()).  A file added twice (two changes to one mailbox, two
+ * descriptors of one file) is synced once: files are told apart by device
+ * and inode.
+ *
+ * The batch holds its own duplicates of the descriptors added, so the
+ * caller may close its own at once.  When the thread is done it writes to
+ * the descriptor given to sync_batch_start() (an eventfd or a pipe), and
+ * the caller collects the outcome with sync_batch_finish().
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum sync_batch_phase {
+	SYNC_BATCH_NAMES = 0,	/* files and folders */
+	SYNC_BATCH_LOGS = 1,	/* the logs that name them */
+};
+
+struct sync_batch;
+
+struct sync_batch *sync_batch_new(void);
+/* Frees the batch, closing its descriptors.  Not while it runs. */
+void sync_batch_free(struct sync_batch **b);
+
+/* Adds a duplicate of `fd`: fdatasync'ed when `data_only`, else fsync'ed
+ * (a folder).  Returns the item's number, for sync_batch_error(), or -1
+ * with errno set when the descriptor cannot be duplicated or examined.
+ * A file already in the batch returns the number it has. */
+int sync_batch_add(struct sync_batch *b, int fd, enum sync_batch_phase phase,
+		   bool data_only);
+/* How many distinct files the batch syncs. */
+size_t sync_batch_count(const struct sync_batch *b);
+
+/* Runs both phases in the calling thread; 0, or -1 when any sync failed
+ * (see sync_batch_error()). */
+int sync_batch_run(struct sync_batch *b);
+
+/* Runs sync_batch_run() on a new thread; when it returns, 8 bytes (an
+ * eventfd count of 1) are written to `notify_fd`.  0, or -1 with errno
+ * when no thread could be made (the caller may then sync_batch_run()). */
+int sync_batch_start(struct sync_batch *b, int notify_fd);
+/* Waits for the thread started by sync_batch_start() (which has
+ * notified, so this does not block for long); returns what
+ * sync_batch_run() returned. */
+int sync_batch_finish(struct sync_batch *b);
+
+/* The errno of item `item`'s sync, or 0.  A phase 2 item whose phase 1
+ * failed was still synced: each item's error is its own. */
+int sync_batch_error(const struct sync_batch *b, int item);
+
+#endif
