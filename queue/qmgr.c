@@ -353,6 +353,7 @@ void qmgr_deinit(struct qmgr *q)
 	qmgr_relay_deinit(q);
 	qmgr_lmtp_deinit(q);
 	event_timer_remove(&q->tick);
+	event_timer_remove(&q->commit_timer);
 	event_io_remove(&q->inotify_io);
 	if (q->inotify_fd >= 0)
 		close(q->inotify_fd);

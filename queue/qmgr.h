@@ -94,6 +94,10 @@ struct qmgr {
 	char (*origins)[QUEUE_ID_SIZE];
 	size_t origin_count;
 	unsigned int running;	/* deliveries in progress */
+	/* Attempts whose jobs are over, waiting for the group commit of
+	 * their outcomes (qmgr_deliver.c), and its timer. */
+	struct qmgr_delivery *finishing;
+	struct event_timer *commit_timer;
 	/* LMTP: deliveries running, deliveries waiting for a slot, and the
 	 * idle connections kept for the next ones (qmgr_lmtp.c). */
 	unsigned int lmtp_active;

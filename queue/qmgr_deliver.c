@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "event.h"
 #include "smtp_params.h"
+#include "sync_many.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@ struct qmgr_delivery {
 	struct log_ctx log;
 	struct qmgr_lmtp *lmtp;
 	struct qmgr_delivery *lmtp_next;	/* in q->lmtp_waiting */
+	struct qmgr_delivery *finish_next;	/* in q->finishing */
 	bool lmtp_waiting, lmtp_holding;
 	struct qmgr_relay **relays;
 	size_t relay_count;
@@ -287,10 +289,6 @@ static void qmgr_finish(struct qmgr_delivery *d)
 	struct qmgr_msg *m = d->m;
 
 	log_set_ctx(&d->log);
-	if (!d->write_failed && queue_file_sync(d->qf, &error) < 0) {
-		log_error("queue_error", "reason=\"fsync: %s\"", error);
-		d->write_failed = true;
-	}
 	lifetime = env->sender[0] == '\0' ? q->set.bounce_queue_lifetime :
 		q->set.maximal_queue_lifetime;
 	for (i = 0; i < env->rcpt_count; i++)
@@ -419,9 +417,62 @@ static void qmgr_relay_queue(struct qmgr_delivery *d, size_t *remote,
 	free(taken);
 }
 
+/*
+ * Group commit of outcomes.  The attempts whose jobs end in one loop round
+ * make their outcome records durable together: one fdatasync per queue
+ * file, all issued at once (sync_many()), instead of one after another
+ * from the loop.  Only then does each attempt go on (qmgr_finish): the
+ * notices, the removal or the deferral all come after its outcomes are
+ * durable, exactly as when each attempt synced alone, so a crash at any
+ * point leaves what it left before.  Deliveries that end while this runs
+ * wait for the next round's commit.
+ */
+static void qmgr_commit_run(void *ctx)
+{
+	struct qmgr *q = ctx;
+	struct qmgr_delivery *head = q->finishing, *d, *next;
+	struct sync_many_item *items;
+	size_t i, count = 0;
+
+	q->finishing = NULL;
+	for (d = head; d != NULL; d = d->finish_next)
+		count += !d->write_failed;
+	items = xcalloc(count + 1, sizeof(*items));
+	for (d = head, i = 0; d != NULL; d = d->finish_next) {
+		if (d->write_failed)
+			continue;
+		items[i].fd = d->qf->fd;
+		items[i++].data_only = true;
+	}
+	(void)sync_many(items, count);
+	for (d = head, i = 0; d != NULL; d = next) {
+		next = d->finish_next;
+		d->finish_next = NULL;
+		if (!d->write_failed && items[i++].error != 0) {
+			log_set_ctx(&d->log);
+			log_error("queue_error", "reason=\"fsync: %s\"",
+				  strerror(items[i - 1].error));
+			d->write_failed = true;
+		}
+		qmgr_finish(d);
+	}
+	free(items);
+}
+
 static void qmgr_on_finish(void *ctx)
 {
-	qmgr_finish(ctx);
+	struct qmgr_delivery *d = ctx;
+	struct qmgr *q = d->q;
+
+	d->finish_next = q->finishing;
+	q->finishing = d;
+	/* A timer armed in a round fires in the next one: every attempt
+	 * whose finish timer fires in this round joins this commit. */
+	if (q->commit_timer == NULL)
+		q->commit_timer = event_timer_add(q->loop, 0, 0,
+						  qmgr_commit_run, q);
+	else
+		event_timer_reset(q->commit_timer);
 }
 
 static void qmgr_open_failed(struct qmgr *q, struct qmgr_msg *m,
