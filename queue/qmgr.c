@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "event.h"
 #include "server.h"
+#include "sync_many_job.h"
 #include "worker.h"
 
 #include <dirent.h>
@@ -346,6 +347,8 @@ void qmgr_init(struct qmgr *q, struct worker *w, struct event_loop *loop)
 
 void qmgr_deinit(struct qmgr *q)
 {
+	/* Its thread syncs files of deliveries that are not freed here. */
+	sync_many_job_wait(&q->commit_job);
 	while (q->msgs != NULL)
 		qmgr_msg_remove(q, q->msgs);
 	server_free(&q->server);

@@ -94,9 +94,12 @@ struct qmgr {
 	char (*origins)[QUEUE_ID_SIZE];
 	size_t origin_count;
 	unsigned int running;	/* deliveries in progress */
-	/* Attempts whose jobs are over, waiting for the group commit of
-	 * their outcomes (qmgr_deliver.c), and its timer. */
-	struct qmgr_delivery *finishing;
+	/* The group commit of outcomes (qmgr_deliver.c): attempts whose
+	 * jobs are over and wait for the next commit, those whose files the
+	 * running commit syncs (and its items), and its timer. */
+	struct qmgr_delivery *finishing, *committing;
+	struct sync_many_item *commit_items;
+	struct sync_many_job *commit_job;
 	struct event_timer *commit_timer;
 	/* LMTP: deliveries running, deliveries waiting for a slot, and the
 	 * idle connections kept for the next ones (qmgr_lmtp.c). */

@@ -7,7 +7,7 @@
 #include "buf.h"
 #include "event.h"
 #include "smtp_params.h"
-#include "sync_many.h"
+#include "sync_many_job.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -420,32 +420,26 @@ static void qmgr_relay_queue(struct qmgr_delivery *d, size_t *remote,
 /*
  * Group commit of outcomes.  The attempts whose jobs end in one loop round
  * make their outcome records durable together: one fdatasync per queue
- * file, all issued at once (sync_many()), instead of one after another
- * from the loop.  Only then does each attempt go on (qmgr_finish): the
- * notices, the removal or the deferral all come after its outcomes are
- * durable, exactly as when each attempt synced alone, so a crash at any
- * point leaves what it left before.  Deliveries that end while this runs
- * wait for the next round's commit.
+ * file, all issued at once (sync_many()) on a thread of their own, while
+ * the loop goes on reading LMTP and SMTP replies.  Only when its file is
+ * durable does an attempt go on (qmgr_finish): the notices, the removal or
+ * the deferral all come after its outcomes are durable, exactly as when
+ * each attempt synced alone from the loop, so a crash at any point leaves
+ * what it left before.  Attempts that end while a commit runs wait for the
+ * next one, which starts when this one is over.
  */
-static void qmgr_commit_run(void *ctx)
+static void qmgr_commit_done(void *ctx)
 {
 	struct qmgr *q = ctx;
-	struct qmgr_delivery *head = q->finishing, *d, *next;
-	struct sync_many_item *items;
-	size_t i, count = 0;
+	struct qmgr_delivery *d, *next;
+	struct sync_many_item *items = q->commit_items;
+	size_t i = 0;
 
-	q->finishing = NULL;
-	for (d = head; d != NULL; d = d->finish_next)
-		count += !d->write_failed;
-	items = xcalloc(count + 1, sizeof(*items));
-	for (d = head, i = 0; d != NULL; d = d->finish_next) {
-		if (d->write_failed)
-			continue;
-		items[i].fd = d->qf->fd;
-		items[i++].data_only = true;
-	}
-	(void)sync_many(items, count);
-	for (d = head, i = 0; d != NULL; d = next) {
+	q->commit_job = NULL;
+	d = q->committing;
+	q->committing = NULL;
+	q->commit_items = NULL;
+	for (; d != NULL; d = next) {
 		next = d->finish_next;
 		d->finish_next = NULL;
 		if (!d->write_failed && items[i++].error != 0) {
@@ -457,6 +451,35 @@ static void qmgr_commit_run(void *ctx)
 		qmgr_finish(d);
 	}
 	free(items);
+	if (q->finishing != NULL)
+		event_timer_reset(q->commit_timer);
+}
+
+static void qmgr_commit_run(void *ctx)
+{
+	struct qmgr *q = ctx;
+	struct qmgr_delivery *d;
+	struct sync_many_job *job;
+	size_t i = 0, count = 0;
+
+	if (q->committing != NULL || q->finishing == NULL)
+		return;		/* qmgr_commit_done starts the next */
+	q->committing = q->finishing;
+	q->finishing = NULL;
+	for (d = q->committing; d != NULL; d = d->finish_next)
+		count += !d->write_failed;
+	q->commit_items = xcalloc(count + 1, sizeof(*q->commit_items));
+	for (d = q->committing; d != NULL; d = d->finish_next) {
+		if (d->write_failed)
+			continue;
+		q->commit_items[i].fd = d->qf->fd;
+		q->commit_items[i++].data_only = true;
+	}
+	/* NULL when it could only sync here, having finished already. */
+	job = sync_many_job_start(q->loop, q->commit_items, count,
+				  qmgr_commit_done, q);
+	if (job != NULL)
+		q->commit_job = job;
 }
 
 static void qmgr_on_finish(void *ctx)
@@ -467,11 +490,11 @@ static void qmgr_on_finish(void *ctx)
 	d->finish_next = q->finishing;
 	q->finishing = d;
 	/* A timer armed in a round fires in the next one: every attempt
-	 * whose finish timer fires in this round joins this commit. */
+	 * whose finish timer fires in this round joins the same commit. */
 	if (q->commit_timer == NULL)
 		q->commit_timer = event_timer_add(q->loop, 0, 0,
 						  qmgr_commit_run, q);
-	else
+	else if (q->committing == NULL)
 		event_timer_reset(q->commit_timer);
 }
 
