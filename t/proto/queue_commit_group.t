@@ -2,6 +2,8 @@
 # loop round together (one group commit): several LMTP deliveries whose
 # last replies arrive at once are each recorded, each queue file removed
 # exactly once, and none of them is delivered again after a restart.
+# With the default lmtp_destination_concurrency_limit (16), more than the
+# old four messages are handed to lmtpd at once.
 use strict;
 use warnings;
 use Test::More;
@@ -12,9 +14,8 @@ use Sealpost::Test;
 use Sealpost::Wire;
 
 $SIG{PIPE} = "IGNORE";
-my $n = 4;
+my $n = 6;
 my $sp = Sealpost::Test->new(set => {
-	lmtp_destination_concurrency_limit => $n,
 	lmtp_connection_idle_timeout => '300s',
 });
 my $path = $sp->env('SEALPOST_LMTP_SOCKET');
@@ -50,11 +51,13 @@ sub submit {
 	return $qid;
 }
 
-# Each message on its own connection, held at the end of its data.
+# Each message on its own connection, held at the end of its data: all
+# of them at once, within the default limit.
 my (@qids, @conns);
 for my $i (1 .. $n) {
 	push @qids, submit("group-$i");
-	IO::Select->new($listen)->can_read(30) or die "qmgr did not connect";
+	ok(IO::Select->new($listen)->can_read(30),
+	    "message $i: a connection while the others are held") or last;
 	my $c = { sock => scalar $listen->accept, buf => '' };
 	syswrite($c->{sock}, "220 fake LMTP\r\n");
 	read_until($c, qr/^LHLO .*\r\n/m);
