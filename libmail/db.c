@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,9 +116,37 @@ static void db_event(DB_ENV *dbenv, u_int32_t event, void *info)
 static int db_is_alive(DB_ENV *dbenv, pid_t pid, db_threadid_t tid,
 		       u_int32_t flags)
 {
-	if (pid == getpid())
+	struct db_env *env = dbenv->app_private;
+	unsigned int i;
+	bool alive;
+
+	/* The handle's own PID rather than getpid(): a handle is only used
+	 * by the process that opened it (db_env_check). */
+	if (env == NULL)
+		return pid == getpid() || kill(pid, 0) == 0 || errno == EPERM;
+	if (pid == env->pid)
 		return 1;
-	return kill(pid, 0) == 0 || errno == EPERM;
+	for (i = 0; env->in_failchk && i < env->alive_count; i++) {
+		if (env->alive[i] == pid)
+			return 1;
+	}
+	alive = kill(pid, 0) == 0 || errno == EPERM;
+	if (alive && env->in_failchk && env->alive_count < DBW_ALIVE_CACHE)
+		env->alive[env->alive_count++] = pid;
+	return alive;
+}
+
+/* The library's own default asks getpid() on every call into it (one
+ * system call each); the handle's PID is the same answer (see
+ * db_is_alive). */
+static void db_thread_id(DB_ENV *dbenv, pid_t *pid, db_threadid_t *tid)
+{
+	const struct db_env *env = dbenv->app_private;
+
+	if (pid != NULL)
+		*pid = env != NULL ? env->pid : getpid();
+	if (tid != NULL)
+		*tid = pthread_self();
 }
 
 bool db_is_deadlock(int ret)
@@ -238,6 +267,7 @@ static int db_env_configure(struct db_env *env,
 	    (ret = dbenv->set_lg_filemode(dbenv, (int)env->mode)) != 0 ||
 	    (ret = dbenv->set_thread_count(dbenv, procs)) != 0 ||
 	    (ret = dbenv->set_isalive(dbenv, db_is_alive)) != 0 ||
+	    (ret = dbenv->set_thread_id(dbenv, db_thread_id)) != 0 ||
 	    (ret = dbenv->set_timeout(dbenv, DBW_REGISTER_WAIT_US,
 				      DB_SET_REG_TIMEOUT)) != 0 ||
 	    (ret = dbenv->set_verbose(dbenv, DB_VERB_RECOVERY, 1)) != 0) {
@@ -447,7 +477,10 @@ int db_env_failchk(struct db_env *env, const char **error_r)
 		return 0;
 	}
 	env->failchk_skips = 0;
+	env->in_failchk = true;
+	env->alive_count = 0;
 	ret = env->dbenv->failchk(env->dbenv, 0);
+	env->in_failchk = false;
 	if (fd >= 0)
 		close(fd);	/* also drops the lock */
 	if (ret != 0) {

@@ -18,6 +18,9 @@
 #define DBW_BOOT_FILE "sealpost.boot"
 /* failchk calls a process skips in a row while another holds the token. */
 #define DBW_FAILCHK_SKIPS 10
+/* Processes remembered alive during one failchk call (see struct
+ * db_env); beyond this many, the others are asked every time. */
+#define DBW_ALIVE_CACHE 64
 
 struct db_env {
 	DB_ENV *dbenv;
@@ -36,6 +39,14 @@ struct db_env {
 	/* failchk calls skipped in a row because another process held the
 	 * token (see db_env_failchk). */
 	unsigned int failchk_skips;
+	/* During one failchk call: the processes already found alive.  The
+	 * library asks about the same process once per thing it owns (its
+	 * thread slot, lockers, transactions, mutexes), about ten times
+	 * per live process and call; one kill(2) each is enough for a call,
+	 * since one that dies meanwhile is found by the next call anyway. */
+	pid_t alive[DBW_ALIVE_CACHE];
+	unsigned int alive_count;
+	bool in_failchk;
 	struct db *dbs;			/* every open database */
 	struct db *meta;		/* the wrapper's own: schema record */
 	struct db_env *next_open;	/* in this process's list */

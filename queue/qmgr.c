@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "event.h"
 #include "server.h"
+#include "sync_many_job.h"
 #include "worker.h"
 
 #include <dirent.h>
@@ -346,6 +347,8 @@ void qmgr_init(struct qmgr *q, struct worker *w, struct event_loop *loop)
 
 void qmgr_deinit(struct qmgr *q)
 {
+	/* Its thread syncs files of deliveries that are not freed here. */
+	sync_many_job_wait(&q->commit_job);
 	while (q->msgs != NULL)
 		qmgr_msg_remove(q, q->msgs);
 	server_free(&q->server);
@@ -353,6 +356,7 @@ void qmgr_deinit(struct qmgr *q)
 	qmgr_relay_deinit(q);
 	qmgr_lmtp_deinit(q);
 	event_timer_remove(&q->tick);
+	event_timer_remove(&q->commit_timer);
 	event_io_remove(&q->inotify_io);
 	if (q->inotify_fd >= 0)
 		close(q->inotify_fd);

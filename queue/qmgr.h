@@ -94,6 +94,13 @@ struct qmgr {
 	char (*origins)[QUEUE_ID_SIZE];
 	size_t origin_count;
 	unsigned int running;	/* deliveries in progress */
+	/* The group commit of outcomes (qmgr_deliver.c): attempts whose
+	 * jobs are over and wait for the next commit, those whose files the
+	 * running commit syncs (and its items), and its timer. */
+	struct qmgr_delivery *finishing, *committing;
+	struct sync_many_item *commit_items;
+	struct sync_many_job *commit_job;
+	struct event_timer *commit_timer;
 	/* LMTP: deliveries running, deliveries waiting for a slot, and the
 	 * idle connections kept for the next ones (qmgr_lmtp.c). */
 	unsigned int lmtp_active;

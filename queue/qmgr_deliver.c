@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "event.h"
 #include "smtp_params.h"
+#include "sync_many_job.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@ struct qmgr_delivery {
 	struct log_ctx log;
 	struct qmgr_lmtp *lmtp;
 	struct qmgr_delivery *lmtp_next;	/* in q->lmtp_waiting */
+	struct qmgr_delivery *finish_next;	/* in q->finishing */
 	bool lmtp_waiting, lmtp_holding;
 	struct qmgr_relay **relays;
 	size_t relay_count;
@@ -287,10 +289,6 @@ static void qmgr_finish(struct qmgr_delivery *d)
 	struct qmgr_msg *m = d->m;
 
 	log_set_ctx(&d->log);
-	if (!d->write_failed && queue_file_sync(d->qf, &error) < 0) {
-		log_error("queue_error", "reason=\"fsync: %s\"", error);
-		d->write_failed = true;
-	}
 	lifetime = env->sender[0] == '\0' ? q->set.bounce_queue_lifetime :
 		q->set.maximal_queue_lifetime;
 	for (i = 0; i < env->rcpt_count; i++)
@@ -419,9 +417,85 @@ static void qmgr_relay_queue(struct qmgr_delivery *d, size_t *remote,
 	free(taken);
 }
 
+/*
+ * Group commit of outcomes.  The attempts whose jobs end in one loop round
+ * make their outcome records durable together: one fdatasync per queue
+ * file, all issued at once (sync_many()) on a thread of their own, while
+ * the loop goes on reading LMTP and SMTP replies.  Only when its file is
+ * durable does an attempt go on (qmgr_finish): the notices, the removal or
+ * the deferral all come after its outcomes are durable, exactly as when
+ * each attempt synced alone from the loop, so a crash at any point leaves
+ * what it left before.  Attempts that end while a commit runs wait for the
+ * next one, which starts when this one is over.
+ */
+static void qmgr_commit_done(void *ctx)
+{
+	struct qmgr *q = ctx;
+	struct qmgr_delivery *d, *next;
+	struct sync_many_item *items = q->commit_items;
+	size_t i = 0;
+
+	q->commit_job = NULL;
+	d = q->committing;
+	q->committing = NULL;
+	q->commit_items = NULL;
+	for (; d != NULL; d = next) {
+		next = d->finish_next;
+		d->finish_next = NULL;
+		if (!d->write_failed && items[i++].error != 0) {
+			log_set_ctx(&d->log);
+			log_error("queue_error", "reason=\"fsync: %s\"",
+				  strerror(items[i - 1].error));
+			d->write_failed = true;
+		}
+		qmgr_finish(d);
+	}
+	free(items);
+	if (q->finishing != NULL)
+		event_timer_reset(q->commit_timer);
+}
+
+static void qmgr_commit_run(void *ctx)
+{
+	struct qmgr *q = ctx;
+	struct qmgr_delivery *d;
+	struct sync_many_job *job;
+	size_t i = 0, count = 0;
+
+	if (q->committing != NULL || q->finishing == NULL)
+		return;		/* qmgr_commit_done starts the next */
+	q->committing = q->finishing;
+	q->finishing = NULL;
+	for (d = q->committing; d != NULL; d = d->finish_next)
+		count += !d->write_failed;
+	q->commit_items = xcalloc(count + 1, sizeof(*q->commit_items));
+	for (d = q->committing; d != NULL; d = d->finish_next) {
+		if (d->write_failed)
+			continue;
+		q->commit_items[i].fd = d->qf->fd;
+		q->commit_items[i++].data_only = true;
+	}
+	/* NULL when it could only sync here, having finished already. */
+	job = sync_many_job_start(q->loop, q->commit_items, count,
+				  qmgr_commit_done, q);
+	if (job != NULL)
+		q->commit_job = job;
+}
+
 static void qmgr_on_finish(void *ctx)
 {
-	qmgr_finish(ctx);
+	struct qmgr_delivery *d = ctx;
+	struct qmgr *q = d->q;
+
+	d->finish_next = q->finishing;
+	q->finishing = d;
+	/* A timer armed in a round fires in the next one: every attempt
+	 * whose finish timer fires in this round joins the same commit. */
+	if (q->commit_timer == NULL)
+		q->commit_timer = event_timer_add(q->loop, 0, 0,
+						  qmgr_commit_run, q);
+	else if (q->committing == NULL)
+		event_timer_reset(q->commit_timer);
 }
 
 static void qmgr_open_failed(struct qmgr *q, struct qmgr_msg *m,

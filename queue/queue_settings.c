@@ -41,12 +41,18 @@ static const struct config_key queue_keys[] = {
 	  F(queue_run_delay),
 	  "How often the queue manager looks for deferred messages whose "
 	  "time has come, besides the moments it already knows of." },
-	{ "lmtp_destination_concurrency_limit", CONFIG_UINT, "4", 1, 100,
+	/* 16, not 4: lmtpd commits the transactions that end together as
+	 * one group, and four at a time (two per lmtpd worker) left its
+	 * groups small; with 16 its syncs per message fell by about a
+	 * fifth and 50 SMTP sessions went faster, with 10 no slower. */
+	{ "lmtp_destination_concurrency_limit", CONFIG_UINT, "16", 1, 100,
 	  F(lmtp_destination_concurrency_limit),
 	  "How many messages are handed to lmtpd at once, each over its "
 	  "own connection (MAIL, the RCPTs and DATA in one write when the "
 	  "server offers PIPELINING, RFC 2920).  Open connections, idle "
-	  "ones included, never exceed it." },
+	  "ones included, never exceed it.  lmtpd makes the deliveries "
+	  "that end together durable as one group, so more at once means "
+	  "fewer syncs per message." },
 	{ "lmtp_client_timeout", CONFIG_TIME, "300s", 1, 3600, F(lmtp_timeout),
 	  "How long the queue manager waits for lmtpd at any step before "
 	  "it gives up and defers the message." },

@@ -85,7 +85,7 @@ void smtpd_init(struct smtpd *s, struct worker *w, struct event_loop *loop)
 
 void smtpd_deinit(struct smtpd *s)
 {
-	event_timer_remove(&s->commit_timer);
+	smtpd_commit_deinit(s);
 	server_free(&s->server);
 	smtpd_mailauth_deinit(s);
 	smtpd_dkim_deinit(s);

@@ -95,8 +95,16 @@ struct smtpd {
 	struct mailauth_settings auth;
 	struct spf *spf;
 	struct public_suffix *psl;
-	/* Sessions whose message waits for the round's shared syncs. */
+	/* Sessions whose message waits for the next group commit, and the
+	 * group whose files the running commit syncs off the loop: its
+	 * sessions (NULL once one went away), their items (each a dup of
+	 * the session's fd, so one that goes away meanwhile leaves the
+	 * thread a valid fd) and its job (smtpd_commit.c). */
 	struct smtpd_session *commit_head;
+	struct smtpd_session **commit_group;
+	struct sync_many_item *commit_items;
+	size_t commit_count;
+	struct sync_many_job *commit_job;
 	struct event_timer *commit_timer;
 	struct smtpd_session *sessions;
 };
@@ -229,6 +237,8 @@ bool smtpd_bdat_input(struct smtpd_session *sess);
 void smtpd_commit_message(struct smtpd_session *sess);
 /* A session going away must leave the commit list. */
 void smtpd_commit_forget(struct smtpd_session *sess);
+/* Waits for a running commit's syncs (shutting down). */
+void smtpd_commit_deinit(struct smtpd *s);
 
 /* ---- smtpd_dkim.c ---- */
 void smtpd_dkim_init(struct smtpd *s);

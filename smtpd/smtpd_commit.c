@@ -1,60 +1,32 @@
 /* The end of a message, with group commit.  A finished queue file is
  * written but not yet durable; the sessions that finish a message in the
  * same loop round wait together, and then, once for all of them: their
- * files are made durable (their fsyncs issued at once, see
- * smtpd_commit_sync()), linked into incoming/, and that folder fsynced.
- * Only then does each of them say 250 (principle 3: a 250 is never lost).
- * While a round's syncs run, the next round's messages arrive, so the
- * busier smtpd is, the more messages share each sync. */
+ * files are made durable (their fsyncs issued at once, on threads of
+ * their own, while the loop goes on reading the other sessions), linked
+ * into incoming/, and that folder fsynced.  Only then does each of them
+ * say 250 (principle 3: a 250 is never lost).  The messages that end while
+ * a group's files are synced make up the next group, so the busier smtpd
+ * is, the more messages share each sync. */
 #include "smtpd.h"
 #include "buf.h"
 #include "event.h"
 #include "queue_message.h"
 #include "stream.h"
-#include "sync_many.h"
+#include "sync_many_job.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Makes the files of the waiting sessions durable; a session whose file
- * could not be gets t->failed.  Their fsyncs run at once (sync_many()):
- * the file system's journal merges the calls that arrive while one of its
- * commits runs, and nothing else on the file system is flushed. */
-static void smtpd_commit_sync(struct smtpd_session *head, size_t count)
+/* After the files of the group are durable (or not: t->failed): link
+ * them, sync incoming/, and answer each session. */
+static void smtpd_commit_finish(struct smtpd *s, struct smtpd_session *head)
 {
-	struct sync_many_item *items = xcalloc(count, sizeof(*items));
-	struct smtpd_session *sess;
-	size_t i = 0;
-
-	for (sess = head; sess != NULL; sess = sess->commit_next)
-		items[i++].fd = queue_writer_fd(sess->txn->writer);
-	(void)sync_many(items, count);
-	for (sess = head, i = 0; sess != NULL; sess = sess->commit_next, i++) {
-		if (items[i].error == 0)
-			continue;
-		log_set_ctx(&sess->txn->log);
-		log_error("queue_error", "reason=\"fsync: %s\"",
-			  strerror(items[i].error));
-		sess->txn->failed = true;
-	}
-	free(items);
-}
-
-static void smtpd_commit_run(void *ctx)
-{
-	struct smtpd *s = ctx;
-	struct smtpd_session *head = s->commit_head, *sess, *next;
+	struct smtpd_session *sess, *next;
 	const char *error = NULL;
-	size_t count = 0, linked = 0;
+	size_t linked = 0;
 
-	s->commit_head = NULL;
-	for (sess = head; sess != NULL; sess = sess->commit_next)
-		count++;
-	if (count == 0)
-		return;
-	smtpd_commit_sync(head, count);
 	/* Durable first, visible second: qmgr never sees a file a machine
 	 * crash could still take back. */
 	for (sess = head; sess != NULL; sess = sess->commit_next) {
@@ -101,6 +73,95 @@ static void smtpd_commit_run(void *ctx)
 	log_set_ctx(NULL);
 }
 
+/* Closes the group's fd copies and forgets the group. */
+static void smtpd_commit_group_free(struct smtpd *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->commit_count; i++) {
+		if (s->commit_items[i].fd >= 0)
+			close(s->commit_items[i].fd);
+	}
+	free(s->commit_items);
+	free(s->commit_group);
+	s->commit_items = NULL;
+	s->commit_group = NULL;
+	s->commit_count = 0;
+}
+
+/* The group's files are synced: a session whose file could not be made
+ * durable gets t->failed; the sessions still there go on together. */
+static void smtpd_commit_synced(void *ctx)
+{
+	struct smtpd *s = ctx;
+	struct smtpd_session *head = NULL, **tail = &head;
+	size_t i;
+
+	s->commit_job = NULL;
+	for (i = 0; i < s->commit_count; i++) {
+		struct smtpd_session *sess = s->commit_group[i];
+		int e = s->commit_items[i].error;
+
+		if (sess == NULL)
+			continue;	/* went away meanwhile */
+		if (e != 0) {
+			log_set_ctx(&sess->txn->log);
+			log_error("queue_error", "reason=\"fsync: %s\"",
+				  strerror(e));
+			sess->txn->failed = true;
+		}
+		sess->commit_next = NULL;
+		*tail = sess;
+		tail = &sess->commit_next;
+	}
+	smtpd_commit_group_free(s);
+	log_set_ctx(NULL);
+	if (head != NULL)
+		smtpd_commit_finish(s, head);
+	if (s->commit_head != NULL)
+		event_timer_reset(s->commit_timer);
+}
+
+/* Starts the group commit of the waiting sessions, unless one runs (its
+ * end starts the next).  Their fsyncs run at once (sync_many()): the file
+ * system's journal merges the calls that arrive while one of its commits
+ * runs, and nothing else on the file system is flushed. */
+static void smtpd_commit_run(void *ctx)
+{
+	struct smtpd *s = ctx;
+	struct smtpd_session *sess;
+	struct sync_many_job *job;
+	size_t i, count = 0;
+
+	if (s->commit_group != NULL || s->commit_head == NULL)
+		return;
+	for (sess = s->commit_head; sess != NULL; sess = sess->commit_next)
+		count++;
+	s->commit_group = xcalloc(count, sizeof(*s->commit_group));
+	s->commit_items = xcalloc(count, sizeof(*s->commit_items));
+	s->commit_count = count;
+	for (sess = s->commit_head, i = 0; sess != NULL;
+	     sess = sess->commit_next, i++) {
+		s->commit_group[i] = sess;
+		/* A copy fails only for want of descriptors: that file's
+		 * sync then fails (EBADF) and its session says 451. */
+		s->commit_items[i].fd = dup(queue_writer_fd(sess->txn->writer));
+	}
+	s->commit_head = NULL;
+	/* NULL when it could only sync here, having finished already. */
+	job = sync_many_job_start(s->loop, s->commit_items, count,
+				  smtpd_commit_synced, s);
+	if (job != NULL)
+		s->commit_job = job;
+}
+
+void smtpd_commit_deinit(struct smtpd *s)
+{
+	sync_many_job_wait(&s->commit_job);
+	smtpd_commit_group_free(s);
+	event_timer_remove(&s->commit_timer);
+}
+
 void smtpd_commit_message(struct smtpd_session *sess)
 {
 	struct smtpd *s = sess->smtpd;
@@ -125,15 +186,21 @@ void smtpd_commit_message(struct smtpd_session *sess)
 	if (s->commit_timer == NULL)
 		s->commit_timer = event_timer_add(s->loop, 0, 0,
 						  smtpd_commit_run, s);
-	else
+	else if (s->commit_group == NULL)
 		event_timer_reset(s->commit_timer);
 	smtpd_session_wait(sess);
 }
 
 void smtpd_commit_forget(struct smtpd_session *sess)
 {
+	struct smtpd *s = sess->smtpd;
 	struct smtpd_session **pp;
+	size_t i;
 
+	for (i = 0; i < s->commit_count; i++) {
+		if (s->commit_group[i] == sess)
+			s->commit_group[i] = NULL;
+	}
 	for (pp = &sess->smtpd->commit_head; *pp != NULL;
 	     pp = &(*pp)->commit_next) {
 		if (*pp == sess) {

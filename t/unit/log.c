@@ -1,9 +1,13 @@
-/* Unit tests for libmail/log.c: field quoting and context IDs. */
+/* Unit tests for libmail/log.c: field quoting, context IDs, and the PID
+ * each line names (asked once per process, again after fork()). */
 #include "tap.h"
 #include "buf.h"
 #include "log.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static struct buf last = BUF_INIT;
 
@@ -11,6 +15,41 @@ static void sink(enum log_level level, const char *line)
 {
 	buf_clear(&last);
 	buf_append_str(&last, line);
+}
+
+/* Lines written to stderr (a pipe here) by this process and by a child of
+ * fork(): each names its own writer. */
+static void log_pid_lines(void)
+{
+	int fds[2], saved = dup(STDERR_FILENO), status;
+	char text[1024], want[64];
+	ssize_t n, got = 0;
+	pid_t child;
+
+	log_set_sink(NULL);
+	if (pipe(fds) < 0 || dup2(fds[1], STDERR_FILENO) < 0)
+		return;
+	close(fds[1]);
+	log_info("parent_line", NULL);
+	child = fork();
+	if (child == 0) {
+		log_info("child_line", NULL);
+		_exit(0);
+	}
+	waitpid(child, &status, 0);
+	log_info("parent_again", NULL);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	while ((n = read(fds[0], text + got, sizeof(text) - 1 - (size_t)got)) > 0)
+		got += n;
+	close(fds[0]);
+	text[got < 0 ? 0 : got] = '\0';
+	snprintf(want, sizeof(want), "test[%ld]: parent_line", (long)getpid());
+	ok(strstr(text, want) != NULL, "a line names its process");
+	snprintf(want, sizeof(want), "test[%ld]: child_line", (long)child);
+	ok(strstr(text, want) != NULL, "a child of fork() names itself");
+	snprintf(want, sizeof(want), "test[%ld]: parent_again", (long)getpid());
+	ok(strstr(text, want) != NULL, "the parent still names itself");
 }
 
 int main(void)
@@ -65,5 +104,6 @@ int main(void)
 	is_str(buf_cstr(&last), "queued", "no context, no IDs");
 
 	buf_free(&last);
+	log_pid_lines();
 	return tap_done();
 }
