@@ -53,11 +53,6 @@ void imap_commit_free(struct imap_commit **cm);
 void imap_commit_set_current(struct imap_commit *cm, struct imap_client *c);
 struct imap_client *imap_commit_current(const struct imap_commit *cm);
 
-/* A new message file of the running command, to be fdatasync'ed before
- * the folder and log that name it; false when nothing can be deferred now
- * (the caller syncs it itself). */
-bool imap_commit_add_file(struct imap_client *c, int fd);
-
 /* At the end of a command: whether it left syncs to run.  If so, the
  * tagged answer `text` (without the tag) is held, with `announce` for the
  * untagged updates to send before it, and the session waits; else
