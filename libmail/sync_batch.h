@@ -11,7 +11,11 @@
  *   phase 2  the mailbox logs (fdatasync): what makes a change durable
  *
  * Phase 2 starts only once every sync of phase 1 has returned, so a log is
- * never synced before the files it names.  Within a phase the syncs run at
+ * never synced before the files it names.  That orders the syncs only: a
+ * log record written before its files are durable may still reach the
+ * disk first (early writeback), so new message files must not be left to
+ * phase 1 when their records are already written; imapd syncs them before
+ * (see mbox_set_defer_hook()) and hands over logs only.  Within a phase the syncs run at
  * once (sync_many()).  A file added twice (two changes to one mailbox, two
  * descriptors of one file) is synced once: files are told apart by device
  * and inode.
