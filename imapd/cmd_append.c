@@ -2,7 +2,6 @@
 #include "imapd/imap_append.h"
 #include "imapd/imap_commands.h"
 #include "imapd/imap_client.h"
-#include "imapd/imap_commit.h"
 #include "imapd/imap_copy.h"
 #include "imapd/imap_date.h"
 #include "imapd/imap_flags.h"
@@ -201,33 +200,17 @@ static void imap_append_cache(const char *path, uint64_t size, struct buf *out)
 		munmap(data, size);
 }
 
-/* With group commit (imap_commit.h) the messages are handed over, to be
- * synced before the folder and the log that name them, off the event
- * loop.  Else one message is fsync'ed; a MULTIAPPEND batch is flushed
- * with one syncfs() of the store's filesystem, which costs one flush
- * instead of one per message. */
-static bool imap_append_defer(struct imap_client *c)
-{
-	struct imap_append *a = c->append;
-	size_t i;
-	bool ok = true;
-
-	for (i = 0; i < a->count && ok; i++) {
-		int fd = open(a->msgs[i].path, O_RDONLY | O_CLOEXEC);
-
-		ok = fd >= 0 && imap_commit_add_file(c, fd);
-		if (fd >= 0)
-			close(fd);
-	}
-	return ok;
-}
-
+/* With group commit (imap_commit.h) the messages are synced by
+ * mbox_append_commit(), together with the folder naming them, before
+ * their log records are written.  Else one message is fsync'ed; a
+ * MULTIAPPEND batch is flushed with one syncfs() of the store's
+ * filesystem, which costs one flush instead of one per message. */
 static int imap_append_sync(struct imap_client *c)
 {
 	struct imap_append *a = c->append;
 	int fd, ret = 0;
 
-	if (imap_append_defer(c))
+	if (mbox_defer_hook_set())
 		return 0;
 	if (a->count == 1) {
 		fd = open(a->msgs[0].path, O_RDONLY | O_CLOEXEC);

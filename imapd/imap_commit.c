@@ -137,8 +137,6 @@ static int imap_commit_hook(void *ctx, enum mbox_defer_kind kind, int fd,
 		return -1;
 	e = imap_commit_entry_get(c);
 	switch (kind) {
-	case MBOX_DEFER_FOLDER:
-		return imap_commit_add(e, fd, SYNC_BATCH_NAMES, false) ? 0 : -1;
 	case MBOX_DEFER_LOG:
 		if (imap_commit_add(e, fd, SYNC_BATCH_LOGS, true))
 			return 0;
@@ -162,16 +160,6 @@ static int imap_commit_hook(void *ctx, enum mbox_defer_kind kind, int fd,
 		return 0;
 	}
 	return -1;
-}
-
-bool imap_commit_add_file(struct imap_client *c, int fd)
-{
-	struct imap_commit *cm = imap_commit_process;
-
-	if (cm == NULL || imap_commit_deferrable(cm) != c)
-		return false;
-	return imap_commit_add(imap_commit_entry_get(c), fd, SYNC_BATCH_NAMES,
-			       true);
 }
 
 static void imap_commit_unlink(struct imap_commit_entry *e)

@@ -7,13 +7,27 @@
  * loop, so one session's flush no longer stalls every other session of
  * the process.
  *
- * A writing command applies its change as before, but its syncs are taken
- * over (mbox_set_defer_hook()): the log records are written, the index
- * updated, the lock released, and the files to sync are remembered for
- * the session.  When the command ends (imap_client_done()), its tagged
- * answer is held and the session reads nothing more.  Its files go to a
- * thread (sync_batch.h: new message files and folders first, then each
- * touched log once) while the loop goes on serving reads.  When the thread
+ * A writing command applies its change as before, but the syncs of its
+ * logs are taken over (mbox_set_defer_hook()): the log records are
+ * written, the index updated, the lock released, and the logs to sync are
+ * remembered for the session.  When the command ends (imap_client_done()),
+ * its tagged answer is held and the session reads nothing more.  Its logs
+ * go to a thread (sync_batch.h, each touched log once) while the loop goes
+ * on serving reads.
+ *
+ * New message files (APPEND, COPY, MOVE) are not handed over: the log
+ * record naming a file must not be written before the file and its name
+ * in the folder are durable, since the kernel may write a log back at any
+ * time, and a machine crash would then leave a record naming a missing or
+ * truncated file.  mbox_append_commit() syncs them (at once) on the loop,
+ * holding the mailbox lock, before it writes the records.  Splitting such
+ * a command over two commits (files and folder synced by the thread, then
+ * the records written back on the loop) does not work here: a message's
+ * name in the folder is its UID, given under the lock, and the record must
+ * follow under the same lock, else another writer takes the UID (and
+ * removes the name as the remains of a failed commit); holding the lock
+ * across a commit would stall every reader of the mailbox, this process's
+ * own loop included (mbox_view takes the lock too).  When the thread
  * is done, each held answer is sent (NO [UNAVAILABLE] instead of OK when a
  * sync of its command failed), and the sessions resume in order.  One
  * commit runs at a time: a command that finds none running starts one at
@@ -52,11 +66,6 @@ void imap_commit_free(struct imap_commit **cm);
  * over are remembered for it.  NULL: nobody (the writers sync at once). */
 void imap_commit_set_current(struct imap_commit *cm, struct imap_client *c);
 struct imap_client *imap_commit_current(const struct imap_commit *cm);
-
-/* A new message file of the running command, to be fdatasync'ed before
- * the folder and log that name it; false when nothing can be deferred now
- * (the caller syncs it itself). */
-bool imap_commit_add_file(struct imap_client *c, int fd);
 
 /* At the end of a command: whether it left syncs to run.  If so, the
  * tagged answer `text` (without the tag) is held, with `announce` for the

@@ -204,7 +204,9 @@ struct mbox_append;
 /* Collects messages to commit together: one lock, one directory fsync and
  * one log fdatasync for all of them (group commit). */
 struct mbox_append *mbox_append_begin(struct mbox *mb);
-/* The file at msg->path must already be fsync'ed by the caller. */
+/* The file at msg->path must already be fsync'ed by the caller, unless a
+ * defer hook is set (mbox_set_defer_hook()): mbox_append_commit() syncs
+ * it then, with its new name. */
 void mbox_append_add(struct mbox_append *a, const struct mbox_new_message *msg);
 /* Makes them durable and visible; results[i] (an array with one entry per
  * message added, in order) gives each message's UID.  Frees `a` either
@@ -277,13 +279,21 @@ int mbox_usage_flush(const char **error_r);
  * IMAP worker serving many sessions from one event loop) may take over the
  * syncs of the writers below and run them later, together and off its
  * loop: group commit across commands.  While a hook is set, a writer that
- * would sync a folder (new names in it) or a log (records written) asks
- * the hook first; when the hook returns 0 it has taken a duplicate of the
- * descriptor and promises to sync it before the change is acknowledged,
- * and the writer goes on without syncing.  When it returns -1 the writer
+ * would sync a log (records written) asks the hook first; when the hook
+ * returns 0 it has taken a duplicate of the descriptor and promises to
+ * sync it before the change is acknowledged, and the writer goes on
+ * without syncing.  When it returns -1 the writer
  * syncs as usual.  A file an expunge removes is handed over the same way
  * (MBOX_DEFER_UNLINK, with its name in the folder `fd`): it must go only
  * once the log saying it is expunged is durable.
+ *
+ * What is never handed over: the new message files of an append and
+ * their names in the folder.  A log record must only ever name a durable
+ * file (reconstruct and every reader rely on it), and a record written is
+ * as good as durable to the kernel, which may write the log back at any
+ * time; so mbox_append_commit() syncs them (at once, sync_many()) before
+ * it writes the records, holding the lock that gave out their UIDs.  With
+ * a hook set it syncs the files too, so the caller need not.
  *
  * What the writer has done stays done: the records are in the log and the
  * index, visible to every reader, before they are durable.  A crash of
@@ -297,7 +307,6 @@ int mbox_usage_flush(const char **error_r);
  * mbox_set_usage_hook() holds.
  */
 enum mbox_defer_kind {
-	MBOX_DEFER_FOLDER,	/* fsync: names of new messages in it */
 	MBOX_DEFER_LOG,		/* fdatasync: log records written */
 	MBOX_DEFER_UNLINK,	/* after the log's sync: remove `name` */
 	/* No descriptor: the usage hook's change (mbox_set_usage_hook()) is
@@ -309,6 +318,9 @@ typedef int mbox_defer_fn(void *ctx, enum mbox_defer_kind kind, int fd,
 			  const char *name);
 /* One hook per process; NULL turns deferring off. */
 void mbox_set_defer_hook(mbox_defer_fn *fn, void *ctx);
+/* Whether a hook is set: mbox_append_commit() then syncs the new files
+ * itself (the caller need not). */
+bool mbox_defer_hook_set(void);
 
 /* ---- changing flags, expunging ---- */
 

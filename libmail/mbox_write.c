@@ -172,20 +172,15 @@ void mbox_set_defer_hook(mbox_defer_fn *fn, void *ctx)
 	mbox_defer_ctx = ctx;
 }
 
+bool mbox_defer_hook_set(void)
+{
+	return mbox_defer_hook != NULL;
+}
+
 static bool mbox_defer(enum mbox_defer_kind kind, int fd, const char *name)
 {
 	return mbox_defer_hook != NULL &&
 		mbox_defer_hook(mbox_defer_ctx, kind, fd, name) == 0;
-}
-
-/* The new names in the folder durable now, or promised by the hook. */
-static int mbox_folder_durable(struct mbox *mb, const char **error_r)
-{
-	if (mbox_defer(MBOX_DEFER_FOLDER, mb->dir_fd, NULL))
-		return 0;
-	if (fsync(mb->dir_fd) < 0)
-		return mbox_fail_errno(mb, error_r, ".");
-	return 0;
 }
 
 /* Writes the records and makes them durable now, or has the hook promise
@@ -527,6 +522,21 @@ static void mbox_append_free(struct mbox_append **ap)
 	mbox_append_abort(ap);
 }
 
+static int mbox_files_durable(struct mbox_append **live, size_t n,
+			      const char **error_r);
+
+/* The names a prepared append linked durable now: with a defer hook set,
+ * the files too, with the folder, at once (sync_many()); else the caller
+ * synced the files and only the folder is left. */
+static int mbox_new_files_durable(struct mbox_append *a, const char **error_r)
+{
+	if (mbox_defer_hook != NULL)
+		return mbox_files_durable(&a, 1, error_r);
+	if (fsync(a->mb->dir_fd) < 0)
+		return mbox_fail_errno(a->mb, error_r, ".");
+	return 0;
+}
+
 int mbox_append_commit(struct mbox_append **ap,
 		       struct mbox_append_result *results,
 		       const char **error_r)
@@ -545,9 +555,12 @@ int mbox_append_commit(struct mbox_append **ap,
 		ret = 0;
 		goto out;
 	}
-	/* The new names must be on disk before the log says they exist
-	 * (deferred: the hook syncs folders before logs). */
-	if (mbox_folder_durable(mb, error_r) < 0) {
+	/* The new names (and, under a defer hook, the files: the caller
+	 * left them to us) must be on disk before the log record naming
+	 * them is even written: once written, the kernel may write the log
+	 * back whenever it likes.  Never handed over (see
+	 * mbox_set_defer_hook()). */
+	if (mbox_new_files_durable(a, error_r) < 0) {
 		mbox_append_undo(a);
 		goto out;
 	}

@@ -23,8 +23,8 @@ struct sync_batch {
 	struct sync_many_item *items;
 	struct sync_batch_file *files;
 	size_t count, alloc;
-	pthread_t thread;
-	bool running;
+	struct sync_batch *next;	/* in the worker's queue */
+	bool running;			/* queued or being synced */
 	int notify_fd;
 	int result;
 };
@@ -138,40 +138,115 @@ int sync_batch_run(struct sync_batch *b)
 	return ret;
 }
 
-static void *sync_batch_thread(void *arg)
+/*
+ * The process's sync thread: made by the first sync_batch_start() and
+ * kept, fed batches through a queue, so a commit costs no thread creation
+ * (and join) on the caller's loop.  A child made by fork() has no thread
+ * of its parent's: it makes its own.
+ */
+struct sync_worker {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;	/* a batch queued */
+	pthread_cond_t done;	/* a batch finished */
+	struct sync_batch *head, **tail;
+	pid_t pid;		/* the process the thread runs in */
+};
+
+static struct sync_worker sync_worker = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.wake = PTHREAD_COND_INITIALIZER,
+	.done = PTHREAD_COND_INITIALIZER,
+};
+
+static void sync_batch_notify(struct sync_batch *b)
 {
-	struct sync_batch *b = arg;
 	uint64_t one = 1;
 
-	b->result = sync_batch_run(b);
 	/* An eventfd takes 8 bytes; a pipe takes them as well.  Nothing
 	 * to do if it fails: the pipe cannot be full (one batch at a
 	 * time). */
 	while (write(b->notify_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
+}
+
+static void *sync_worker_thread(void *arg)
+{
+	struct sync_worker *w = arg;
+	struct sync_batch *b;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (w->head == NULL)
+			pthread_cond_wait(&w->wake, &w->lock);
+		b = w->head;
+		w->head = b->next;
+		if (w->head == NULL)
+			w->tail = &w->head;
+		pthread_mutex_unlock(&w->lock);
+		b->result = sync_batch_run(b);
+		pthread_mutex_lock(&w->lock);
+		/* Finished before notified: sync_batch_finish() on the
+		 * notification never waits. */
+		b->running = false;
+		pthread_cond_broadcast(&w->done);
+		sync_batch_notify(b);
+	}
 	return NULL;
+}
+
+/* Called with the lock held. */
+static int sync_worker_ensure(struct sync_worker *w)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	int err;
+
+	if (w->pid == getpid())
+		return 0;
+	/* A fork's child: whatever the parent had queued is not ours. */
+	w->head = NULL;
+	w->tail = &w->head;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&thread, &attr, sync_worker_thread, w);
+	pthread_attr_destroy(&attr);
+	if (err != 0)
+		return err;
+	w->pid = getpid();
+	return 0;
 }
 
 int sync_batch_start(struct sync_batch *b, int notify_fd)
 {
+	struct sync_worker *w = &sync_worker;
 	int err;
 
 	b->notify_fd = notify_fd;
-	err = pthread_create(&b->thread, NULL, sync_batch_thread, b);
+	b->next = NULL;
+	pthread_mutex_lock(&w->lock);
+	err = sync_worker_ensure(w);
+	if (err == 0) {
+		b->running = true;
+		*w->tail = b;
+		w->tail = &b->next;
+		pthread_cond_signal(&w->wake);
+	}
+	pthread_mutex_unlock(&w->lock);
 	if (err != 0) {
 		errno = err;
 		return -1;
 	}
-	b->running = true;
 	return 0;
 }
 
 int sync_batch_finish(struct sync_batch *b)
 {
-	if (b->running) {
-		pthread_join(b->thread, NULL);
-		b->running = false;
-	}
+	struct sync_worker *w = &sync_worker;
+
+	pthread_mutex_lock(&w->lock);
+	while (b->running)
+		pthread_cond_wait(&w->done, &w->lock);
+	pthread_mutex_unlock(&w->lock);
 	return b->result;
 }
 

@@ -3,7 +3,7 @@
 
 /*
  * A set of files to make durable together, in two ordered phases, on a
- * thread of its own while the caller's event loop goes on serving: the
+ * thread of the process while the caller's event loop goes on serving: the
  * group commit of a process that must not wait on the disk (imapd).
  *
  *   phase 1  new message files (fdatasync) and the folders holding their
@@ -11,7 +11,11 @@
  *   phase 2  the mailbox logs (fdatasync): what makes a change durable
  *
  * Phase 2 starts only once every sync of phase 1 has returned, so a log is
- * never synced before the files it names.  Within a phase the syncs run at
+ * never synced before the files it names.  That orders the syncs only: a
+ * log record written before its files are durable may still reach the
+ * disk first (early writeback), so new message files must not be left to
+ * phase 1 when their records are already written; imapd syncs them before
+ * (see mbox_set_defer_hook()) and hands over logs only.  Within a phase the syncs run at
  * once (sync_many()).  A file added twice (two changes to one mailbox, two
  * descriptors of one file) is synced once: files are told apart by device
  * and inode.
@@ -49,13 +53,15 @@ size_t sync_batch_count(const struct sync_batch *b);
  * (see sync_batch_error()). */
 int sync_batch_run(struct sync_batch *b);
 
-/* Runs sync_batch_run() on a new thread; when it returns, 8 bytes (an
- * eventfd count of 1) are written to `notify_fd`.  0, or -1 with errno
- * when no thread could be made (the caller may then sync_batch_run()). */
+/* Runs sync_batch_run() on the process's sync thread (made at the first
+ * call and kept: batches queue for it, one at a time); when it returns,
+ * 8 bytes (an eventfd count of 1) are written to `notify_fd`.  0, or -1
+ * with errno when no thread could be made (the caller may then
+ * sync_batch_run()). */
 int sync_batch_start(struct sync_batch *b, int notify_fd);
-/* Waits for the thread started by sync_batch_start() (which has
- * notified, so this does not block for long); returns what
- * sync_batch_run() returned. */
+/* Waits for the batch given to sync_batch_start() to be done (once it
+ * has notified, this does not block); returns what sync_batch_run()
+ * returned. */
 int sync_batch_finish(struct sync_batch *b);
 
 /* The errno of item `item`'s sync, or 0.  A phase 2 item whose phase 1

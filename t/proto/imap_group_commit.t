@@ -4,7 +4,9 @@
 # one alone, those that end while it runs go together in the next.  The
 # commit logs "group_commit commands=N" before it answers, and the log is
 # written by the process itself before it sends anything, so the line is
-# there when the OK arrives.  The one worker is stopped while the sessions
+# there when the OK arrives.  New message files (APPEND, COPY) are synced
+# before their log records are written, so a commit syncs logs only (the
+# order itself is checked by the unit test mbox_defer).  The one worker is stopped while the sessions
 # send their commands, so all of them are read in one round.
 use strict;
 use warnings;
@@ -71,6 +73,10 @@ sub stopped_round {
 	my @c = commits($sp, $mark);
 	ok(@c >= 1 && $c[-1]{commands} >= 1 && $c[-1]{status} eq 'ok',
 	    'the APPEND was committed before its OK came');
+	# The message file and its name in the folder were synced before
+	# the log record naming them was written, not handed to the commit:
+	# it syncs the log alone.
+	is($c[-1]{files}, 1, 'the commit synced only the log') or diag explain \@c;
 	ok($imap->select('INBOX'), 'SELECT');
 	$mark = $sp->log_size;
 	ok($imap->set_flag('\\Flagged', $uid), 'STORE +FLAGS answered');
@@ -79,7 +85,10 @@ sub stopped_round {
 	ok((grep { $_ eq '\\Flagged' } @$flags), 'and the flag is set');
 	$mark = $sp->log_size;
 	ok($imap->copy('INBOX', $uid), 'COPY answered');
-	ok(scalar(commits($sp, $mark)), 'the COPY was committed before its OK');
+	@c = commits($sp, $mark);
+	ok(scalar(@c), 'the COPY was committed before its OK');
+	is($c[-1]{files}, 1, 'only its log: the new name was synced before the record')
+	    or diag explain \@c;
 	ok($imap->delete_message($uid) && $imap->expunge('INBOX'), 'EXPUNGE answered');
 	is($imap->message_count('INBOX'), 1, 'one message left after the expunge');
 

@@ -1,5 +1,6 @@
 /* Unit tests for libmail/sync_batch.c: two phases of syncs on a thread,
- * files told apart by inode, each item's outcome on its own. */
+ * files told apart by inode, each item's outcome on its own, one thread
+ * kept for every batch of the process. */
 #include "tap.h"
 #include "sync_batch.h"
 
@@ -10,8 +11,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+/* The threads of this process, the main one included. */
+static int thread_count(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Runs one batch syncing `fd` on the sync thread, as a commit does. */
+static int run_on_thread(int fd, int efd)
+{
+	struct sync_batch *b = sync_batch_new();
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	uint64_t count;
+	int ret;
+
+	if (sync_batch_add(b, fd, SYNC_BATCH_LOGS, true) < 0 ||
+	    sync_batch_start(b, efd) < 0 || poll(&pfd, 1, 30000) != 1 ||
+	    read(efd, &count, sizeof(count)) != sizeof(count)) {
+		sync_batch_free(&b);
+		return -1;
+	}
+	ret = sync_batch_finish(b);
+	sync_batch_free(&b);
+	return ret;
+}
 
 static int open_file(const char *root, const char *name)
 {
@@ -72,6 +108,10 @@ int main(void)
 	       sync_batch_error(b, ilog), 0, "and each item says so");
 	sync_batch_free(&b);
 	ok(b == NULL, "freed");
+	is_int(thread_count(), 2, "the sync thread stays, waiting");
+	is_int(run_on_thread(log, efd) + run_on_thread(log, efd) +
+	       run_on_thread(dir, efd), 0, "three more batches on it");
+	is_int(thread_count(), 2, "and no thread was added for them");
 
 	/* A pipe cannot be synced (EINVAL): its item fails, the others,
 	 * in both phases, still succeed. */
