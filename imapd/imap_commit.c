@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,8 +51,7 @@ struct imap_commit {
 	struct sync_batch *batch;
 	unsigned int running_count;
 	uint64_t started_ms;
-	int event_fd;
-	struct event_io *io;
+	struct sync_batch_loop *sync;
 };
 
 /* One per process: the mbox hook has no other way to find it. */
@@ -296,16 +294,10 @@ static void imap_commit_start(struct imap_commit *cm)
 		cm->waiting_tail = &cm->waiting;
 	cm->started_ms = event_loop_now_ms(cm->daemon->loop);
 	imap_commit_usage_flush(cm);
-	if (sync_batch_start(cm->batch, cm->event_fd) < 0) {
-		uint64_t one = 1;
-
-		/* No thread: sync here, and finish as if it had run. */
+	/* No thread: synced here, and finished from the loop as if it
+	 * had run. */
+	if (sync_batch_loop_start(cm->sync, cm->batch) < 0)
 		log_warn("commit_thread_failed", "reason=%s", strerror(errno));
-		(void)sync_batch_run(cm->batch);
-		if (write(cm->event_fd, &one, sizeof(one)) < 0)
-			log_error("commit_notify_failed", "reason=%s",
-				  strerror(errno));
-	}
 }
 
 /* The held answer of a session whose commit is over. */
@@ -331,20 +323,13 @@ static void imap_commit_answer(struct imap_commit_entry *e)
 	imap_client_unref(c);
 }
 
-static void imap_commit_on_done(void *ctx, unsigned int events)
+static void imap_commit_on_done(void *ctx, struct sync_batch *b, int ret)
 {
 	struct imap_commit *cm = ctx;
 	struct imap_commit_entry *e, *list;
-	uint64_t count;
 	unsigned int failed = 0;
 	size_t i;
-	int ret;
 
-	if (read(cm->event_fd, &count, sizeof(count)) < 0 && errno == EAGAIN)
-		return;
-	if (cm->batch == NULL)
-		return;
-	ret = sync_batch_finish(cm->batch);
 	for (e = cm->running; e != NULL; e = e->next) {
 		for (i = 0; i < e->nfds && e->error == 0; i++)
 			e->error = sync_batch_error(cm->batch, e->fds[i].item);
@@ -382,17 +367,9 @@ struct imap_commit *imap_commit_new(struct imapd *d)
 	cm = xcalloc(1, sizeof(*cm));
 	cm->daemon = d;
 	cm->waiting_tail = &cm->waiting;
-	cm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (cm->event_fd < 0) {
+	cm->sync = sync_batch_loop_new(d->loop, imap_commit_on_done, cm);
+	if (cm->sync == NULL) {
 		log_error("commit_setup_failed", "reason=%s", strerror(errno));
-		free(cm);
-		return NULL;
-	}
-	cm->io = event_io_add(d->loop, cm->event_fd, EVENT_READ,
-			      imap_commit_on_done, cm);
-	if (cm->io == NULL) {
-		log_error("commit_setup_failed", "reason=%s", strerror(errno));
-		close(cm->event_fd);
 		free(cm);
 		return NULL;
 	}
@@ -413,16 +390,13 @@ void imap_commit_free(struct imap_commit **cmp)
 	while (cm->batch != NULL || cm->waiting != NULL) {
 		if (cm->batch == NULL)
 			imap_commit_start(cm);
-		/* Joined first, so its notification is there to read. */
-		(void)sync_batch_finish(cm->batch);
-		imap_commit_on_done(cm, EVENT_READ);
+		sync_batch_loop_drain(cm->sync);
 	}
 	while ((e = cm->waiting) != NULL) {
 		cm->waiting = e->next;
 		imap_commit_entry_free(e);
 	}
-	event_io_remove(&cm->io);
-	close(cm->event_fd);
+	sync_batch_loop_free(&cm->sync);
 	imap_commit_process = NULL;
 	free(cm);
 	*cmp = NULL;

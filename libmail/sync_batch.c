@@ -1,6 +1,7 @@
 /* A two-phase set of syncs run on a thread (see sync_batch.h). */
 #include "sync_batch.h"
 #include "buf.h"
+#include "event.h"
 #include "sync_many.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -255,4 +257,113 @@ int sync_batch_error(const struct sync_batch *b, int item)
 	if (item < 0 || (size_t)item >= b->count)
 		return EBADF;
 	return b->items[item].error;
+}
+
+struct sync_batch_loop {
+	int efd;
+	struct event_io *io;
+	struct sync_batch *batch;	/* the running one */
+	sync_batch_done_fn *done;
+	void *ctx;
+};
+
+/* The batch is over (the thread has notified, or is known to have):
+ * collects it and hands it to done. */
+static void sync_batch_loop_end(struct sync_batch_loop *l)
+{
+	struct sync_batch *b = l->batch;
+	uint64_t count;
+	int ret;
+
+	/* Emptied, so the loop does not call again for this batch; the
+	 * notification was written before sync_batch_finish() can return
+	 * (under the worker's lock), so none comes late. */
+	ret = sync_batch_finish(b);
+	if (read(l->efd, &count, sizeof(count)) < 0) {
+		/* EAGAIN: already read by the loop. */
+	}
+	l->batch = NULL;
+	l->done(l->ctx, b, ret);
+}
+
+static void sync_batch_loop_ready(void *ctx, unsigned int events)
+{
+	struct sync_batch_loop *l = ctx;
+
+	if (l->batch != NULL)
+		sync_batch_loop_end(l);
+}
+
+struct sync_batch_loop *sync_batch_loop_new(struct event_loop *loop,
+					    sync_batch_done_fn *done,
+					    void *ctx)
+{
+	struct sync_batch_loop *l = xcalloc(1, sizeof(*l));
+	int e;
+
+	l->done = done;
+	l->ctx = ctx;
+	l->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (l->efd < 0) {
+		free(l);
+		return NULL;
+	}
+	l->io = event_io_add(loop, l->efd, EVENT_READ, sync_batch_loop_ready,
+			     l);
+	if (l->io == NULL) {
+		e = errno;
+		close(l->efd);
+		free(l);
+		errno = e;
+		return NULL;
+	}
+	return l;
+}
+
+void sync_batch_loop_free(struct sync_batch_loop **lp)
+{
+	struct sync_batch_loop *l = *lp;
+
+	if (l == NULL)
+		return;
+	*lp = NULL;
+	if (l->batch != NULL) {
+		/* Its thread still reads the batch's descriptors. */
+		(void)sync_batch_finish(l->batch);
+		sync_batch_free(&l->batch);
+	}
+	event_io_remove(&l->io);
+	close(l->efd);
+	free(l);
+}
+
+int sync_batch_loop_start(struct sync_batch_loop *l, struct sync_batch *b)
+{
+	uint64_t one = 1;
+	int e;
+
+	l->batch = b;
+	if (sync_batch_start(b, l->efd) == 0)
+		return 0;
+	/* No thread: the same syncs here, their end told to the loop as
+	 * the thread would have told it (a write of 1 to an eventfd fails
+	 * only on a counter overflow). */
+	e = errno;
+	b->result = sync_batch_run(b);
+	if (write(l->efd, &one, sizeof(one)) < 0) {
+		/* Nothing else to tell it with. */
+	}
+	errno = e;
+	return -1;
+}
+
+bool sync_batch_loop_busy(const struct sync_batch_loop *l)
+{
+	return l->batch != NULL;
+}
+
+void sync_batch_loop_drain(struct sync_batch_loop *l)
+{
+	if (l->batch != NULL)
+		sync_batch_loop_end(l);
 }

@@ -21,9 +21,12 @@
  * and inode.
  *
  * The batch holds its own duplicates of the descriptors added, so the
- * caller may close its own at once.  When the thread is done it writes to
- * the descriptor given to sync_batch_start() (an eventfd or a pipe), and
- * the caller collects the outcome with sync_batch_finish().
+ * caller may close its own at once, or go away.  When the thread is done
+ * it writes to the descriptor given to sync_batch_start() (an eventfd or
+ * a pipe), and the caller collects the outcome with sync_batch_finish();
+ * a daemon with an event loop lets struct sync_batch_loop do both and
+ * call it back from the loop.  Every group commit of the daemons (imapd's
+ * logs, smtpd's queue files, qmgr's outcome records) goes through here.
  */
 
 #include <stdbool.h>
@@ -67,5 +70,33 @@ int sync_batch_finish(struct sync_batch *b);
 /* The errno of item `item`'s sync, or 0.  A phase 2 item whose phase 1
  * failed was still synced: each item's error is its own. */
 int sync_batch_error(const struct sync_batch *b, int item);
+
+/*
+ * A batch off an event loop: sync_batch_start() with an eventfd the loop
+ * watches, sync_batch_finish() when it fires, and the caller's done called
+ * from the loop.  One batch at a time per struct sync_batch_loop.
+ */
+struct event_loop;
+struct sync_batch_loop;
+
+/* `result` is what sync_batch_run() returned; the batch is done's to
+ * free (or keep).  done may start the next batch. */
+typedef void sync_batch_done_fn(void *ctx, struct sync_batch *b, int result);
+
+/* NULL with errno when no eventfd can be made or watched. */
+struct sync_batch_loop *sync_batch_loop_new(struct event_loop *loop,
+					    sync_batch_done_fn *done,
+					    void *ctx);
+/* Waits for a running batch without calling done (shutting down), frees
+ * the batch and the loop's watch, and sets *lp to NULL; NULL is allowed. */
+void sync_batch_loop_free(struct sync_batch_loop **lp);
+/* Hands `b` to the sync thread; done is called from the loop, never
+ * before this returns.  0, or -1 with errno when no thread could be made:
+ * the syncs then ran here, and done is still called from the loop. */
+int sync_batch_loop_start(struct sync_batch_loop *l, struct sync_batch *b);
+/* Whether a batch was started and its done not yet called. */
+bool sync_batch_loop_busy(const struct sync_batch_loop *l);
+/* Waits for the running batch, if any, and calls its done now. */
+void sync_batch_loop_drain(struct sync_batch_loop *l);
 
 #endif

@@ -4,7 +4,7 @@
 #include "buf.h"
 #include "event.h"
 #include "server.h"
-#include "sync_many_job.h"
+#include "sync_batch.h"
 #include "worker.h"
 
 #include <dirent.h>
@@ -348,7 +348,9 @@ void qmgr_init(struct qmgr *q, struct worker *w, struct event_loop *loop)
 void qmgr_deinit(struct qmgr *q)
 {
 	/* Its thread syncs files of deliveries that are not freed here. */
-	sync_many_job_wait(&q->commit_job);
+	sync_batch_loop_free(&q->commit_sync);
+	free(q->commit_items);
+	q->commit_items = NULL;
 	while (q->msgs != NULL)
 		qmgr_msg_remove(q, q->msgs);
 	server_free(&q->server);

@@ -96,10 +96,11 @@ struct qmgr {
 	unsigned int running;	/* deliveries in progress */
 	/* The group commit of outcomes (qmgr_deliver.c): attempts whose
 	 * jobs are over and wait for the next commit, those whose files the
-	 * running commit syncs (and its items), and its timer. */
+	 * running commit syncs (and their items in its sync_batch), what
+	 * runs it, and its timer. */
 	struct qmgr_delivery *finishing, *committing;
-	struct sync_many_item *commit_items;
-	struct sync_many_job *commit_job;
+	int *commit_items;
+	struct sync_batch_loop *commit_sync;
 	struct event_timer *commit_timer;
 	/* LMTP: deliveries running, deliveries waiting for a slot, and the
 	 * idle connections kept for the next ones (qmgr_lmtp.c). */

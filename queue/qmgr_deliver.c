@@ -7,7 +7,7 @@
 #include "buf.h"
 #include "event.h"
 #include "smtp_params.h"
-#include "sync_many_job.h"
+#include "sync_batch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -420,7 +420,7 @@ static void qmgr_relay_queue(struct qmgr_delivery *d, size_t *remote,
 /*
  * Group commit of outcomes.  The attempts whose jobs end in one loop round
  * make their outcome records durable together: one fdatasync per queue
- * file, all issued at once (sync_many()) on a thread of their own, while
+ * file, all issued at once (a sync_batch) on the sync thread, while
  * the loop goes on reading LMTP and SMTP replies.  Only when its file is
  * durable does an attempt go on (qmgr_finish): the notices, the removal or
  * the deferral all come after its outcomes are durable, exactly as when
@@ -428,28 +428,32 @@ static void qmgr_relay_queue(struct qmgr_delivery *d, size_t *remote,
  * what it left before.  Attempts that end while a commit runs wait for the
  * next one, which starts when this one is over.
  */
-static void qmgr_commit_done(void *ctx)
+static void qmgr_commit_done(void *ctx, struct sync_batch *b, int result)
 {
 	struct qmgr *q = ctx;
 	struct qmgr_delivery *d, *next;
-	struct sync_many_item *items = q->commit_items;
+	int *items = q->commit_items;
 	size_t i = 0;
+	int e;
 
-	q->commit_job = NULL;
 	d = q->committing;
 	q->committing = NULL;
 	q->commit_items = NULL;
 	for (; d != NULL; d = next) {
 		next = d->finish_next;
 		d->finish_next = NULL;
-		if (!d->write_failed && items[i++].error != 0) {
+		/* Its sync failed, or an item the batch could not take
+		 * (EBADF): no outcome of it may be trusted. */
+		e = d->write_failed ? 0 : sync_batch_error(b, items[i++]);
+		if (e != 0) {
 			log_set_ctx(&d->log);
 			log_error("queue_error", "reason=\"fsync: %s\"",
-				  strerror(items[i - 1].error));
+				  strerror(e));
 			d->write_failed = true;
 		}
 		qmgr_finish(d);
 	}
+	sync_batch_free(&b);
 	free(items);
 	if (q->finishing != NULL)
 		event_timer_reset(q->commit_timer);
@@ -459,7 +463,7 @@ static void qmgr_commit_run(void *ctx)
 {
 	struct qmgr *q = ctx;
 	struct qmgr_delivery *d;
-	struct sync_many_job *job;
+	struct sync_batch *b;
 	size_t i = 0, count = 0;
 
 	if (q->committing != NULL || q->finishing == NULL)
@@ -469,17 +473,19 @@ static void qmgr_commit_run(void *ctx)
 	for (d = q->committing; d != NULL; d = d->finish_next)
 		count += !d->write_failed;
 	q->commit_items = xcalloc(count + 1, sizeof(*q->commit_items));
+	b = sync_batch_new();
 	for (d = q->committing; d != NULL; d = d->finish_next) {
-		if (d->write_failed)
-			continue;
-		q->commit_items[i].fd = d->qf->fd;
-		q->commit_items[i++].data_only = true;
+		if (!d->write_failed)
+			q->commit_items[i++] = sync_batch_add(
+				b, d->qf->fd, SYNC_BATCH_NAMES, true);
 	}
-	/* NULL when it could only sync here, having finished already. */
-	job = sync_many_job_start(q->loop, q->commit_items, count,
-				  qmgr_commit_done, q);
-	if (job != NULL)
-		q->commit_job = job;
+	if (q->commit_sync == NULL)
+		q->commit_sync = sync_batch_loop_new(q->loop,
+						     qmgr_commit_done, q);
+	if (q->commit_sync != NULL)
+		(void)sync_batch_loop_start(q->commit_sync, b);
+	else		/* no eventfd: the same syncs, here */
+		qmgr_commit_done(q, b, sync_batch_run(b));
 }
 
 static void qmgr_on_finish(void *ctx)

@@ -97,14 +97,14 @@ struct smtpd {
 	struct public_suffix *psl;
 	/* Sessions whose message waits for the next group commit, and the
 	 * group whose files the running commit syncs off the loop: its
-	 * sessions (NULL once one went away), their items (each a dup of
-	 * the session's fd, so one that goes away meanwhile leaves the
-	 * thread a valid fd) and its job (smtpd_commit.c). */
+	 * sessions (NULL once one went away), their items in its
+	 * sync_batch (which syncs its own dup of each session's fd) and
+	 * what runs it (smtpd_commit.c). */
 	struct smtpd_session *commit_head;
 	struct smtpd_session **commit_group;
-	struct sync_many_item *commit_items;
+	int *commit_items;
 	size_t commit_count;
-	struct sync_many_job *commit_job;
+	struct sync_batch_loop *commit_sync;
 	struct event_timer *commit_timer;
 	struct smtpd_session *sessions;
 };

@@ -1,8 +1,8 @@
 /* The end of a message, with group commit.  A finished queue file is
  * written but not yet durable; the sessions that finish a message in the
  * same loop round wait together, and then, once for all of them: their
- * files are made durable (their fsyncs issued at once, on threads of
- * their own, while the loop goes on reading the other sessions), linked
+ * files are made durable (a sync_batch: their fsyncs issued at once, on
+ * the sync thread, while the loop goes on reading the other sessions), linked
  * into incoming/, and that folder fsynced.  Only then does each of them
  * say 250 (principle 3: a 250 is never lost).  The messages that end while
  * a group's files are synced make up the next group, so the busier smtpd
@@ -12,7 +12,7 @@
 #include "event.h"
 #include "queue_message.h"
 #include "stream.h"
-#include "sync_many_job.h"
+#include "sync_batch.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -73,15 +73,9 @@ static void smtpd_commit_finish(struct smtpd *s, struct smtpd_session *head)
 	log_set_ctx(NULL);
 }
 
-/* Closes the group's fd copies and forgets the group. */
+/* Forgets the group. */
 static void smtpd_commit_group_free(struct smtpd *s)
 {
-	size_t i;
-
-	for (i = 0; i < s->commit_count; i++) {
-		if (s->commit_items[i].fd >= 0)
-			close(s->commit_items[i].fd);
-	}
 	free(s->commit_items);
 	free(s->commit_group);
 	s->commit_items = NULL;
@@ -91,16 +85,16 @@ static void smtpd_commit_group_free(struct smtpd *s)
 
 /* The group's files are synced: a session whose file could not be made
  * durable gets t->failed; the sessions still there go on together. */
-static void smtpd_commit_synced(void *ctx)
+static void smtpd_commit_synced(void *ctx, struct sync_batch *b, int result)
 {
 	struct smtpd *s = ctx;
 	struct smtpd_session *head = NULL, **tail = &head;
 	size_t i;
 
-	s->commit_job = NULL;
 	for (i = 0; i < s->commit_count; i++) {
 		struct smtpd_session *sess = s->commit_group[i];
-		int e = s->commit_items[i].error;
+		/* EBADF for a file the batch could not take. */
+		int e = sync_batch_error(b, s->commit_items[i]);
 
 		if (sess == NULL)
 			continue;	/* went away meanwhile */
@@ -114,6 +108,7 @@ static void smtpd_commit_synced(void *ctx)
 		*tail = sess;
 		tail = &sess->commit_next;
 	}
+	sync_batch_free(&b);
 	smtpd_commit_group_free(s);
 	log_set_ctx(NULL);
 	if (head != NULL)
@@ -123,14 +118,15 @@ static void smtpd_commit_synced(void *ctx)
 }
 
 /* Starts the group commit of the waiting sessions, unless one runs (its
- * end starts the next).  Their fsyncs run at once (sync_many()): the file
- * system's journal merges the calls that arrive while one of its commits
- * runs, and nothing else on the file system is flushed. */
+ * end starts the next).  Their fsyncs run at once (the first phase of a
+ * sync_batch): the file system's journal merges the calls that arrive
+ * while one of its commits runs, and nothing else on the file system is
+ * flushed. */
 static void smtpd_commit_run(void *ctx)
 {
 	struct smtpd *s = ctx;
 	struct smtpd_session *sess;
-	struct sync_many_job *job;
+	struct sync_batch *b;
 	size_t i, count = 0;
 
 	if (s->commit_group != NULL || s->commit_head == NULL)
@@ -140,24 +136,31 @@ static void smtpd_commit_run(void *ctx)
 	s->commit_group = xcalloc(count, sizeof(*s->commit_group));
 	s->commit_items = xcalloc(count, sizeof(*s->commit_items));
 	s->commit_count = count;
+	b = sync_batch_new();
 	for (sess = s->commit_head, i = 0; sess != NULL;
 	     sess = sess->commit_next, i++) {
 		s->commit_group[i] = sess;
-		/* A copy fails only for want of descriptors: that file's
-		 * sync then fails (EBADF) and its session says 451. */
-		s->commit_items[i].fd = dup(queue_writer_fd(sess->txn->writer));
+		/* The batch syncs a copy of the fd, so a session that goes
+		 * away meanwhile leaves it a valid one.  A copy fails only
+		 * for want of descriptors: that file's sync then fails
+		 * (EBADF) and its session says 451. */
+		s->commit_items[i] = sync_batch_add(
+			b, queue_writer_fd(sess->txn->writer),
+			SYNC_BATCH_NAMES, true);
 	}
 	s->commit_head = NULL;
-	/* NULL when it could only sync here, having finished already. */
-	job = sync_many_job_start(s->loop, s->commit_items, count,
-				  smtpd_commit_synced, s);
-	if (job != NULL)
-		s->commit_job = job;
+	if (s->commit_sync == NULL)
+		s->commit_sync = sync_batch_loop_new(s->loop,
+						     smtpd_commit_synced, s);
+	if (s->commit_sync != NULL)
+		(void)sync_batch_loop_start(s->commit_sync, b);
+	else		/* no eventfd: the same syncs, here */
+		smtpd_commit_synced(s, b, sync_batch_run(b));
 }
 
 void smtpd_commit_deinit(struct smtpd *s)
 {
-	sync_many_job_wait(&s->commit_job);
+	sync_batch_loop_free(&s->commit_sync);
 	smtpd_commit_group_free(s);
 	event_timer_remove(&s->commit_timer);
 }

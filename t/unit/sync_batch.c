@@ -1,8 +1,10 @@
 /* Unit tests for libmail/sync_batch.c: two phases of syncs on a thread,
  * files told apart by inode, each item's outcome on its own, one thread
- * kept for every batch of the process. */
+ * kept for every batch of the process; and struct sync_batch_loop: a
+ * batch's end told once, from an event loop. */
 #include "tap.h"
 #include "sync_batch.h"
+#include "event.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,6 +61,79 @@ static int open_file(const char *root, const char *name)
 	if (fd < 0 || write(fd, "x", 1) != 1)
 		abort();
 	return fd;
+}
+
+struct loop_state {
+	struct event_loop *loop;
+	unsigned int done_calls;
+	int result, bad_error, good_error;
+	int bad, good;		/* item numbers */
+};
+
+static void loop_done(void *ctx, struct sync_batch *b, int result)
+{
+	struct loop_state *st = ctx;
+
+	st->done_calls++;
+	st->result = result;
+	/* Read here: the items must be final when done runs. */
+	st->bad_error = sync_batch_error(b, st->bad);
+	st->good_error = sync_batch_error(b, st->good);
+	sync_batch_free(&b);
+	event_loop_stop(st->loop);
+}
+
+static void loop_timeout(void *ctx)
+{
+	event_loop_stop(ctx);
+}
+
+/* A batch of `bad` (fails) and `good` with its caller's copy of `good`
+ * closed at once, as an smtpd session that goes away does. */
+static struct sync_batch *loop_batch(struct loop_state *st, int bad, int good)
+{
+	struct sync_batch *b = sync_batch_new();
+	int copy = dup(good);
+
+	st->bad = sync_batch_add(b, bad, SYNC_BATCH_NAMES, true);
+	st->good = sync_batch_add(b, copy, SYNC_BATCH_NAMES, true);
+	close(copy);
+	return b;
+}
+
+static void loop_tests(int bad, int good)
+{
+	struct loop_state st;
+	struct sync_batch_loop *l;
+	struct event_timer *guard;
+
+	memset(&st, 0, sizeof(st));
+	st.loop = event_loop_new();
+	st.bad_error = st.good_error = st.result = -2;
+	l = sync_batch_loop_new(st.loop, loop_done, &st);
+	ok(l != NULL, "a batch loop is made");
+	is_int(sync_batch_loop_start(l, loop_batch(&st, bad, good)), 0,
+	       "its batch runs on the sync thread");
+	is_int(st.done_calls, 0, "done is not called before the loop runs");
+	ok(sync_batch_loop_busy(l), "the loop is busy meanwhile");
+	guard = event_timer_add(st.loop, 30000, 0, loop_timeout, st.loop);
+	event_loop_run(st.loop);
+	is_int(st.done_calls, 1, "done is called once, from the loop");
+	is_int(st.result, -1, "with the batch's result");
+	is_int(st.bad_error, EINVAL, "a failed sync is on its own item");
+	is_int(st.good_error, 0, "the other succeeds, its caller's fd gone");
+	ok(!sync_batch_loop_busy(l), "and the loop is free again");
+	event_timer_remove(&guard);
+	/* Drained: waited for, and done called now. */
+	(void)sync_batch_loop_start(l, loop_batch(&st, bad, good));
+	sync_batch_loop_drain(l);
+	is_int(st.done_calls, 2, "a drained batch's done is called at once");
+	/* Freed while running (shutting down): done is never called. */
+	(void)sync_batch_loop_start(l, loop_batch(&st, bad, good));
+	sync_batch_loop_free(&l);
+	ok(l == NULL, "a batch loop freed while busy is gone");
+	is_int(st.done_calls, 2, "and its batch's done is never called");
+	event_loop_free(&st.loop);
 }
 
 int main(void)
@@ -128,6 +203,7 @@ int main(void)
 	is_int(sync_batch_add(b = sync_batch_new(), -1, SYNC_BATCH_LOGS, true),
 	       -1, "a closed descriptor cannot be added");
 	sync_batch_free(&b);
+	loop_tests(pipefd[0], log);
 
 	close(dir);
 	close(log);
