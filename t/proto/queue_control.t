@@ -142,8 +142,13 @@ is($rc, 1, 'release of a message not on hold fails');
 is(scalar(() = $out =~ /: held/g), 2, 'hold ALL holds both');
 ($rc, $out) = qc('list', '--json');
 is(scalar(() = $out =~ /"queue_name":"hold"/g), 2, 'both on hold');
+$from = $t->log_size;
 ($rc, $out) = qc('release', 'ALL');
 is(scalar(() = $out =~ /: released/g), 2, 'release ALL');
+# Both are tried at once; their attempts end before the deletes below,
+# which would otherwise find one still running.
+ok($t->wait_log(qr/queue_deferred .*qid=$ids[$_]/, from => $from, timeout => 120),
+   "released by ALL: $ids[$_] tried again") for 0, 1;
 
 # delete by ID, --from, --to.
 push @ids, $t->inject(from => 'carol@localhost', rcpts => ['w@defer.test'], message => msg('deferred3'));
