@@ -4,7 +4,8 @@
 /*
  * A set of files to make durable together, in two ordered phases, on a
  * thread of the process while the caller's event loop goes on serving: the
- * group commit of a process that must not wait on the disk (imapd).
+ * group commit of a process that must not wait on the disk (imapd's logs;
+ * smtpd's queue files and qmgr's outcome records, phase 1 only).
  *
  *   phase 1  new message files (fdatasync) and the folders holding their
  *            new names (fsync): what a log record will name
@@ -25,8 +26,7 @@
  * it writes to the descriptor given to sync_batch_start() (an eventfd or
  * a pipe), and the caller collects the outcome with sync_batch_finish();
  * a daemon with an event loop lets struct sync_batch_loop do both and
- * call it back from the loop.  Every group commit of the daemons (imapd's
- * logs, smtpd's queue files, qmgr's outcome records) goes through here.
+ * call it back from the loop.
  */
 
 #include <stdbool.h>
