@@ -4,6 +4,7 @@
  * mailbox refused by the quota hook while the others go through, the same
  * mailbox given twice, a single message. */
 #include "tap.h"
+#include "spool.h"
 #include "mbox.h"
 
 #include <fcntl.h>
@@ -15,20 +16,10 @@
 
 static char root[] = "/tmp/sealpost-mbox-many-XXXXXX";
 static char tmpdir[256];
-static int tmp_seq;
 
-/* Writes a message file WITHOUT fsync, as lmtpd does for a batch. */
 static char *spool(const char *text)
 {
-	static char path[300];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/m%d", tmpdir, tmp_seq++);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		abort();
-	close(fd);
-	return path;
+	return spool_file(tmpdir, text);
 }
 
 static void add(struct mbox_append *a, const char *text, uint64_t hash)

@@ -7,6 +7,7 @@
  * thread, come here): each one is recorded with the size the mailbox's
  * log had at that moment, and the recording hook does the same. */
 #include "tap.h"
+#include "spool.h"
 #include "mbox.h"
 
 #include <errno.h>
@@ -21,7 +22,6 @@
 
 static char root[] = "/tmp/sealpost-mbox-defer-XXXXXX";
 static char tmpdir[256];
-static int tmp_seq;
 
 /* What happened, in order. */
 enum event_kind {
@@ -125,18 +125,9 @@ static int hook(void *ctx, enum mbox_defer_kind kind, int fd,
 	return -1;
 }
 
-/* Writes a message file WITHOUT fsync, as imapd spools an APPEND. */
 static char *spool(const char *text)
 {
-	static char path[300];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/m%d", tmpdir, tmp_seq++);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-		abort();
-	close(fd);
-	return path;
+	return spool_file(tmpdir, text);
 }
 
 static void add_path(struct mbox_append *a, const char *path, size_t size)
