@@ -4,7 +4,7 @@
  * mailbox refused by the quota hook while the others go through, the same
  * mailbox given twice, a single message. */
 #include "tap.h"
-#include "spool.h"
+#include "mbox_fixture.h"
 #include "mbox.h"
 
 #include <fcntl.h>
@@ -36,15 +36,7 @@ static void add(struct mbox_append *a, const char *text, uint64_t hash)
 
 static struct mbox *box(const char *name, char *dir, size_t size)
 {
-	struct mbox *mb = NULL;
-	const char *err;
-
-	snprintf(dir, size, "%s/%s", root, name);
-	if (mbox_create(dir, 1, &err) < 0 || mbox_open(dir, &mb, &err) < 0) {
-		tap_diag(err);
-		abort();
-	}
-	return mb;
+	return fixture_mailbox(root, name, dir, size);
 }
 
 /* Messages a fresh handle sees in the folder. */

@@ -7,7 +7,7 @@
  * thread, come here): each one is recorded with the size the mailbox's
  * log had at that moment, and the recording hook does the same. */
 #include "tap.h"
-#include "spool.h"
+#include "mbox_fixture.h"
 #include "mbox.h"
 
 #include <errno.h>
@@ -143,15 +143,7 @@ static void add_path(struct mbox_append *a, const char *path, size_t size)
 
 static struct mbox *box(const char *name, char *dir, size_t size)
 {
-	struct mbox *mb = NULL;
-	const char *err;
-
-	snprintf(dir, size, "%s/%s", root, name);
-	if (mbox_create(dir, 1, &err) < 0 || mbox_open(dir, &mb, &err) < 0) {
-		tap_diag(err);
-		abort();
-	}
-	return mb;
+	return fixture_mailbox(root, name, dir, size);
 }
 
 static void watch(const char *dir)

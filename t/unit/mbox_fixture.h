@@ -1,7 +1,9 @@
-#ifndef SEALPOST_T_UNIT_SPOOL_H
-#define SEALPOST_T_UNIT_SPOOL_H
+#ifndef SEALPOST_T_UNIT_MBOX_FIXTURE_H
+#define SEALPOST_T_UNIT_MBOX_FIXTURE_H
 
-/* For the mailbox unit tests: writes `text` to a new file m0, m1, ... in
+/* Fixtures of the mailbox unit tests.
+ *
+ * spool_file(): writes `text` to a new file m0, m1, ... in
  * `dir` WITHOUT fsync, as lmtpd and imapd spool a message before its
  * commit makes it durable.  Returns the path in a static buffer, good
  * until the next call; aborts when the file cannot be written. */
@@ -11,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "mbox.h"
+#include "tap.h"
 
 static inline char *spool_file(const char *dir, const char *text)
 {
@@ -24,6 +29,23 @@ static inline char *spool_file(const char *dir, const char *text)
 		abort();
 	close(fd);
 	return path;
+}
+
+/* Creates the mailbox `name` under `root` (its path into dir[size]) and
+ * opens it; aborts on failure. */
+static inline struct mbox *fixture_mailbox(const char *root,
+					   const char *name, char *dir,
+					   size_t size)
+{
+	struct mbox *mb = NULL;
+	const char *err;
+
+	snprintf(dir, size, "%s/%s", root, name);
+	if (mbox_create(dir, 1, &err) < 0 || mbox_open(dir, &mb, &err) < 0) {
+		tap_diag(err);
+		abort();
+	}
+	return mb;
 }
 
 #endif
