@@ -6,7 +6,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum decision { DECIDE_STREAM, DECIDE_BUFFER, DECIDE_REFUSE };
 
@@ -337,7 +336,6 @@ static void test_limits(void)
 {
 	struct imap_parser_limits lim = imap_parser_default_limits;
 	struct buf in = BUF_INIT, out = BUF_INIT;
-	clock_t start;
 
 	/* A line one byte over the limit, then a good command. */
 	lim.max_line_length = 32;
@@ -396,11 +394,9 @@ static void test_limits(void)
 	buf_append_str(&in, "\r\nb NOOP\r\n");
 	lim = imap_parser_default_limits;
 	lim.max_line_length = 1024 * 1024;
-	start = clock();
 	run_parser(&lim, in.data, in.len, 0, 0, &out);
 	is_str(buf_cstr(&out), "ERR a BAD deep\nCMD b NOOP\n",
 	       "100000 nested parentheses refused");
-	ok(clock() - start < CLOCKS_PER_SEC, "and quickly");
 	buf_free(&out);
 	buf_free(&in);
 }
@@ -428,6 +424,7 @@ static void test_take(void)
 
 int main(void)
 {
+	tap_cpu_budget(60);
 	test_cases();
 	test_limits();
 	test_take();

@@ -6,7 +6,6 @@
 #include "imap_test_cmd.h"
 #include "imapd/imap_search_parse.h"
 
-#include <time.h>
 
 struct search_case {
 	const char *args;	/* after "SEARCH" */
@@ -159,7 +158,6 @@ static void test_limits(void)
 	struct imap_command *cmd;
 	struct imap_search *search;
 	const char *error;
-	clock_t start;
 
 	plim.max_line_length = 4 * 1024 * 1024;
 	plim.max_args = 1000000;
@@ -168,10 +166,8 @@ static void test_limits(void)
 		buf_append_str(&line, " NOT");
 	buf_append_str(&line, " SEEN\r\n");
 	cmd = test_command_limits(buf_cstr(&line), false, &plim);
-	start = clock();
 	is_int(imap_search_parse(cmd->args, 0, NULL, &search, &error),
 	       IMAP_SEARCH_PARSE_BAD, "100000 NOTs refused");
-	ok(clock() - start < CLOCKS_PER_SEC / 10, "and quickly");
 	is_str(error, "Search keys nested too deeply", "reason");
 	imap_command_free(&cmd);
 
@@ -208,6 +204,7 @@ static void test_limits(void)
 
 int main(void)
 {
+	tap_cpu_budget(60);
 	test_cases();
 	test_limits();
 	return tap_done();

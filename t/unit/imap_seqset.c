@@ -4,7 +4,6 @@
 #include "imapd/imap_seqset.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 struct parse_case {
 	const char *input;
@@ -140,15 +139,12 @@ static void test_limits(void)
 	struct buf in = BUF_INIT;
 	struct imap_seqset *set;
 	const char *error = NULL;
-	clock_t start;
 
 	for (uint32_t i = 0; i < 1000000; i++)
 		buf_printf(&in, "%s%u", i ? "," : "", 2 * i + 1);
-	start = clock();
 	is_int(imap_seqset_parse(buf_cstr(&in), IMAP_SEQSET_DEFAULT_MAX_RANGES,
 				 &set, &error), -1,
 	       "a million ranges are refused");
-	ok(clock() - start < CLOCKS_PER_SEC / 10, "and quickly");
 	is_str(error, "Too many ranges in sequence set", "with a reason");
 
 	buf_clear(&in);
@@ -165,6 +161,7 @@ static void test_limits(void)
 
 int main(void)
 {
+	tap_cpu_budget(60);
 	test_parse();
 	test_members();
 	test_limits();

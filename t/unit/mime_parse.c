@@ -9,7 +9,6 @@
 #include "mime_parse.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 static const char *const corpus_files[] = {
 	"8bit-header.eml", "addresses.eml", "alternative.eml", "digest.eml",
@@ -19,14 +18,6 @@ static const char *const corpus_files[] = {
 	"wrong-boundary.eml",
 };
 #define N_CORPUS (sizeof(corpus_files) / sizeof(corpus_files[0]))
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The structural invariants every tree must keep, whatever the input. */
 static bool tree_ok(const struct mime_part *p, size_t start, size_t end,
@@ -327,7 +318,6 @@ static void test_deep_nesting(void)
 {
 	struct buf msg = BUF_INIT, bs = BUF_INIT;
 	unsigned int depth;
-	double t;
 	bool lim = false;
 
 	for (int i = 0; i < 1000; i++)
@@ -336,10 +326,8 @@ static void test_deep_nesting(void)
 	buf_append_str(&msg, "\r\ninnermost\r\n");
 	for (int i = 999; i >= 0; i--)
 		buf_printf(&msg, "--b%d--\r\n", i);
-	t = now();
 	ok(parse_ok(msg.data, msg.len, &depth), "1000 nested multiparts");
 	bs_of(msg.data, msg.len, &bs, &lim);
-	ok(now() - t < 2.0, "... parsed quickly");
 	ok(lim, "... hits the depth limit");
 	ok(depth <= mime_parse_default_limits.max_depth,
 	   "... tree no deeper than the limit");
@@ -350,10 +338,8 @@ static void test_deep_nesting(void)
 	for (int i = 0; i < 1000; i++)
 		buf_append_str(&msg, "Content-Type: message/rfc822\r\n\r\n");
 	buf_append_str(&msg, "Subject: bottom\r\n\r\nx\r\n");
-	t = now();
 	ok(parse_ok(msg.data, msg.len, &depth), "1000 nested messages");
 	bs_of(msg.data, msg.len, &bs, &lim);
-	ok(now() - t < 2.0, "... parsed quickly");
 	ok(lim && depth <= mime_parse_default_limits.max_depth,
 	   "... cut at the depth limit");
 
@@ -363,10 +349,9 @@ static void test_deep_nesting(void)
 	for (int i = 0; i < 1000; i++)
 		buf_append_str(&msg, "--b\r\nContent-Type: multipart/mixed; "
 			       "boundary=b\r\n\r\n");
-	t = now();
 	ok(parse_ok(msg.data, msg.len, &depth),
 	   "1000 nested multiparts sharing one boundary");
-	ok(now() - t < 2.0 && depth <= 2, "... stays flat and fast");
+	ok(depth <= 2, "... stays flat");
 	buf_free(&msg);
 	buf_free(&bs);
 }
@@ -376,15 +361,13 @@ static void test_many_parts(void)
 	struct buf msg = BUF_INIT;
 	struct mime_part *root;
 	bool lim;
-	double t;
 
 	buf_append_str(&msg, "Content-Type: multipart/mixed; boundary=p\r\n\r\n");
 	for (int i = 0; i < 20000; i++)
 		buf_append_str(&msg, "--p\r\n\r\nx\r\n");
 	buf_append_str(&msg, "--p--\r\n");
-	t = now();
 	root = mime_parse(msg.data, msg.len, NULL, &lim);
-	ok(now() - t < 2.0, "20000 parts parsed quickly");
+	ok(root != NULL, "20000 parts parsed");
 	ok(lim, "... hits the part limit");
 	is_int(mime_part_count(root), mime_parse_default_limits.max_parts,
 	       "... keeps max_parts parts");
@@ -402,16 +385,14 @@ static void test_huge_headers(void)
 	struct buf msg = BUF_INIT, bs = BUF_INIT;
 	struct mime_part *root;
 	size_t big = 10 * 1024 * 1024;
-	double t;
 
 	buf_append_str(&msg, "From: a@b.test\r\nSubject: ");
 	buf_reserve(&msg, big);
 	memset(msg.data + msg.len, 'x', big);
 	msg.len += big;
 	buf_append_str(&msg, "\r\nTo: c@d.test\r\n\r\nbody\r\n");
-	t = now();
 	root = mime_parse(msg.data, msg.len, NULL, NULL);
-	ok(now() - t < 2.0, "10 MB header line parsed quickly");
+	ok(root != NULL, "10 MB header line parsed");
 	ok(strlen(root->info->envelope) < 70 * 1024,
 	   "... envelope holds the field cut to its limit");
 	ok(strstr(root->info->envelope, "\"a\" \"b.test\"") != NULL,
@@ -426,9 +407,8 @@ static void test_huge_headers(void)
 	for (size_t i = 0; i < big / 8; i++)
 		buf_append_str(&msg, " folded\r\n");
 	buf_append_str(&msg, "\r\nbody");
-	t = now();
 	root = mime_parse(msg.data, msg.len, NULL, NULL);
-	ok(now() - t < 2.0, "10 MB folded field parsed quickly");
+	ok(root != NULL, "10 MB folded field parsed");
 	ok(strlen(root->info->envelope) < 70 * 1024, "... cut to the limit");
 	is_int(root->body_size, 4, "... body found after it");
 	mime_part_free(&root);
@@ -437,9 +417,8 @@ static void test_huge_headers(void)
 	for (int i = 0; i < 100000; i++)
 		buf_printf(&msg, "X-Field-%d: v\r\n", i);
 	buf_append_str(&msg, "Subject: late\r\n\r\nbody");
-	t = now();
 	root = mime_parse(msg.data, msg.len, NULL, NULL);
-	ok(now() - t < 2.0, "100000 fields parsed quickly");
+	ok(root != NULL, "100000 fields parsed");
 	ok(strstr(root->info->envelope, "late") == NULL,
 	   "... fields past max_fields are not recorded");
 	is_int(root->body_size, 4, "... body found after them");
@@ -451,6 +430,7 @@ static void test_huge_headers(void)
 
 int main(void)
 {
+	tap_cpu_budget(120);
 	test_corpus_forms();
 	test_prefixes();
 	test_sections();

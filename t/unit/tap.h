@@ -8,7 +8,9 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static int tap_count, tap_failed;
 
@@ -41,6 +43,19 @@ static inline int tap_ok(int cond, const char *file, int line,
 		printf("#   got '%s', want '%s'\n",			\
 		       got_ ? got_ : "(null)", want_ ? want_ : "(null)");\
 } while (0)
+
+/* Tests that guard against work out of proportion to the input (quadratic
+ * parsing, nesting) give the whole program a CPU budget instead of timing
+ * single steps: a timed assertion fails on a loaded machine or under the
+ * sanitizers without a bug, while the runaway case needs far more than
+ * any budget and dies of SIGXCPU, which fails the test. */
+static inline void tap_cpu_budget(unsigned int seconds)
+{
+	struct rlimit rl = { .rlim_cur = seconds, .rlim_max = seconds + 10 };
+
+	if (setrlimit(RLIMIT_CPU, &rl) < 0)
+		abort();
+}
 
 static inline void tap_diag(const char *msg)
 {
