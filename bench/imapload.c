@@ -9,6 +9,9 @@
  *           SELECT, --session-ops commands drawn from a fixed mix (FETCH,
  *           STORE, SEARCH, APPEND, EXPUNGE) by a generator seeded from
  *           --seed and the client's number, then LOGOUT and a new session.
+ *           Each client sends its next command as soon as the last one is
+ *           answered; with --rate R, the clients together send R commands
+ *           a second on a fixed schedule instead (below).
  *   fill    APPENDs --fill N generated messages to --mailbox for every
  *           --user (MULTIAPPEND batches), creating the mailbox first.
  *   script  one client runs each --cmd once, in order (--passes times);
@@ -87,6 +90,8 @@ struct il_client {
 	unsigned int tag_seq;
 	enum il_kind kind;
 	double started;
+	double due;		/* --rate: when the next command is sent */
+	bool held;		/* --rate: a command waits for its time */
 	bool logout_sent;
 	unsigned int session_ops;
 	uint64_t rng;
@@ -124,6 +129,8 @@ static const char *mailbox = "INBOX";
 static unsigned long long seed = 1;
 static bool drop_caches, measuring;
 static double deadline;
+/* --rate: the time between two commands of one client (0: no pacing). */
+static double pace_interval;
 static int epfd;
 static SSL_CTX *ctx;
 static char failure[512];
@@ -397,6 +404,33 @@ static int il_flush(struct il_client *c)
 	return 0;
 }
 
+/*
+ * Sends the command just queued in c->out.  Unpaced, its latency runs
+ * from now.  Paced (--rate), each client's commands are due on a fixed
+ * schedule and the latency runs from the time a command was due, not from
+ * when it went out: a server that falls behind delays the commands after
+ * the slow one too, and that delay is the server's to answer for (timing
+ * from the actual send would hide it).  A command due later is held
+ * until then by il_loop().  The TLS set-up of a new session is not paced.
+ */
+static void il_issue(struct il_client *c, enum il_kind kind)
+{
+	double now = il_now();
+
+	c->kind = kind;
+	c->started = now;
+	if (pace_interval > 0 && kind != K_CONNECT) {
+		c->started = c->due;
+		c->due += pace_interval;
+		if (c->started > now) {
+			c->held = true;
+			return;
+		}
+	}
+	if (il_flush(c) < 0)
+		il_fail(c, "write failed");
+}
+
 static void il_send(struct il_client *c, enum il_kind kind,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void il_send(struct il_client *c, enum il_kind kind,
@@ -410,10 +444,7 @@ static void il_send(struct il_client *c, enum il_kind kind,
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	il_printf(&c->out, "%s %s\r\n", c->tag, line);
-	c->kind = kind;
-	c->started = il_now();
-	if (il_flush(c) < 0)
-		il_fail(c, "write failed");
+	il_issue(c, kind);
 }
 
 static void il_start_connect(struct il_client *c)
@@ -495,10 +526,7 @@ static void il_append_cmd(struct il_client *c, enum il_kind kind,
 	}
 	il_append(&c->out, "\r\n", 2);
 	free(msg.data);
-	c->kind = kind;
-	c->started = il_now();
-	if (il_flush(c) < 0)
-		il_fail(c, "write failed");
+	il_issue(c, kind);
 }
 
 /* The mix, out of 100: FETCH 45 (a list view of 20 messages, the header
@@ -857,6 +885,30 @@ static unsigned int il_open_clients(struct il_client *clients,
 	return open;
 }
 
+/* Sends the held commands that are due; returns the milliseconds until
+ * the next one is (at most `longest`). */
+static int il_release(struct il_client *clients, unsigned int count,
+		      int longest)
+{
+	double now = il_now();
+	int wait = longest;
+
+	for (unsigned int i = 0; i < count; i++) {
+		struct il_client *c = &clients[i];
+
+		if (!c->held)
+			continue;
+		if (c->started <= now) {
+			c->held = false;
+			if (il_flush(c) < 0)
+				il_fail(c, "write failed");
+		} else if ((c->started - now) * 1000 < wait) {
+			wait = (int)((c->started - now) * 1000) + 1;
+		}
+	}
+	return wait;
+}
+
 /* Runs the loop until every client has closed or `until` has passed. */
 static void il_loop(struct il_client *clients, unsigned int count,
 		    double until)
@@ -864,7 +916,9 @@ static void il_loop(struct il_client *clients, unsigned int count,
 	struct epoll_event ev[64];
 
 	while (il_open_clients(clients, count) > 0 && il_now() < until) {
-		int n = epoll_wait(epfd, ev, 64, 100);
+		int wait = pace_interval > 0
+			? il_release(clients, count, 100) : 100;
+		int n = epoll_wait(epfd, ev, 64, wait);
 
 		for (int i = 0; i < n; i++)
 			il_event(ev[i].data.ptr, ev[i].events);
@@ -898,7 +952,7 @@ static void il_usage(void)
 	fprintf(stderr, "usage: imapload --port N --user NAME:PASSWORD... "
 		"[--mailbox M] [--seed S] [--label T] [--server-pid PID]...\n"
 		"  mix:    [-c CLIENTS] [--seconds S] [--corpus N] "
-		"[--session-ops N]\n"
+		"[--session-ops N] [--rate COMMANDS_PER_S]\n"
 		"  fill:   --fill N [--small]\n"
 		"  script: --cmd COMMAND... [--passes N] [--drop-caches]\n");
 	exit(2);
@@ -921,11 +975,12 @@ int main(int argc, char **argv)
 		{ "cmd", required_argument, NULL, 'x' },
 		{ "passes", required_argument, NULL, 'P' },
 		{ "drop-caches", no_argument, NULL, 'D' },
+		{ "rate", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct il_client *clients;
 	unsigned int count = 10, i;
-	double seconds = 10, t0, elapsed, cpu0 = 0, cpu1 = 0;
+	double seconds = 10, rate = 0, t0, elapsed, cpu0 = 0, cpu1 = 0;
 	const char *label = "";
 	char *colon;
 	int ch;
@@ -966,11 +1021,13 @@ int main(int argc, char **argv)
 			break;
 		case 'P': passes = (unsigned int)strtoul(optarg, NULL, 10); break;
 		case 'D': drop_caches = true; break;
+		case 'R': rate = strtod(optarg, NULL); break;
 		default: il_usage();
 		}
 	}
 	if (optind != argc || port == 0 || user_count == 0 || count == 0 ||
-	    count > IL_MAX_CLIENTS || corpus == 0 || passes == 0)
+	    count > IL_MAX_CLIENTS || corpus == 0 || passes == 0 ||
+	    rate < 0 || (rate > 0 && mode != IL_MIX))
 		il_usage();
 	if (mode == IL_FILL)
 		count = user_count;
@@ -998,6 +1055,13 @@ int main(int argc, char **argv)
 	/* The clients connect one after another over the first tenth of a
 	 * second, not all in the same instant. */
 	deadline = t0 + seconds;
+	if (rate > 0) {
+		/* Client i's first command is due i/R after the start, so
+		 * the clients' schedules interleave evenly. */
+		pace_interval = count / rate;
+		for (i = 0; i < count; i++)
+			clients[i].due = t0 + i / rate;
+	}
 	measuring = true;
 	for (i = 0; i < count; i++)
 		il_start_connect(&clients[i]);
@@ -1019,11 +1083,11 @@ int main(int argc, char **argv)
 			commands += samples[i].n;
 	printf("{\"label\":");
 	il_json_string(label);
-	printf(",\"mode\":\"%s\",\"clients\":%u,\"seconds\":%.3f,"
+	printf(",\"mode\":\"%s\",\"clients\":%u,\"rate\":%.1f,\"seconds\":%.3f,"
 	       "\"commands\":%lu,\"ops_per_s\":%.1f,\"server_cpu_s\":%.2f,"
 	       "\"failures\":%lu,\"first_error\":",
 	       mode == IL_MIX ? "mix" : mode == IL_FILL ? "fill" : "script",
-	       count, elapsed, commands, (double)commands / elapsed,
+	       count, rate, elapsed, commands, (double)commands / elapsed,
 	       cpu1 - cpu0, total_failures);
 	il_json_string(failure);
 	printf(",\"commands_by_kind\":{");
