@@ -353,6 +353,19 @@ int db_env_open(const struct db_env_settings *set, struct db_env **env_r,
 	return 0;
 }
 
+/* Frees the wrappers of the databases still open without calling into
+ * the library (see db_env_close). */
+static void db_env_forget_dbs(struct db_env *env)
+{
+	while (env->dbs != NULL) {
+		struct db *db = env->dbs;
+
+		env->dbs = db->next;
+		free(db->name);
+		free(db);
+	}
+}
+
 void db_env_close(struct db_env **envp)
 {
 	struct db_env *env = *envp;
@@ -366,13 +379,19 @@ void db_env_close(struct db_env **envp)
 	if (env->pid != getpid()) {
 		/* Inherited across fork(): closing would free the parent's
 		 * registry slot, so only forget it. */
-		while (env->dbs != NULL) {
-			struct db *db = env->dbs;
-
-			env->dbs = db->next;
-			free(db->name);
-			free(db);
-		}
+		db_env_forget_dbs(env);
+		db_env_free(env);
+		return;
+	}
+	if (env->panicked) {
+		/* A process that died inside the library may still hold a
+		 * region mutex, and closing takes them: each database writes
+		 * a log record as it closes.  That would wait for ever, so
+		 * the library's handles are left to the process's exit; the
+		 * next open recovers the environment.  The registry slot
+		 * stays locked by this process, which the next open of the
+		 * same process does not mistake for a live user. */
+		db_env_forget_dbs(env);
 		db_env_free(env);
 		return;
 	}
@@ -384,7 +403,7 @@ void db_env_close(struct db_env **envp)
 
 		db_close(&db);
 	}
-	if (!env->panicked && db_env_checkpoint(env, false, &error) < 0)
+	if (db_env_checkpoint(env, false, &error) < 0)
 		log_warn("db_checkpoint_failed", "home=%s detail=%s",
 			 env->home, error);
 	if ((ret = env->dbenv->close(env->dbenv, 0)) != 0 && !env->panicked)
@@ -587,8 +606,10 @@ void db_close(struct db **dbp)
 
 	/* The log holds every committed change, so the file itself need not
 	 * be flushed here: checkpoints do that. */
-	if (env->pid == getpid() &&
-	    (ret = db->dbp->close(db->dbp, DB_NOSYNC)) != 0 && !env->panicked)
+	/* Not in a child of fork(), nor on a panicked environment (see
+	 * db_env_close). */
+	if (env->pid == getpid() && !env->panicked &&
+	    (ret = db->dbp->close(db->dbp, DB_NOSYNC)) != 0)
 		log_warn("db_close_failed", "home=%s detail=%s", env->home,
 			 db_errorf(ret, "closing %s", db->name));
 	free(db->name);

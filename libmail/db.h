@@ -139,7 +139,9 @@ int db_env_open(const struct db_env_settings *settings,
 /*
  * Closes every database still open, checkpoints, and frees the handle; sets
  * *env to NULL.  NULL is a no-op.  Open transactions are a bug (panic).
- * After fork(), in the child, it only frees memory (see above).
+ * After fork(), in the child, it only frees memory (see above), and so it
+ * does on a panicked environment (db_env_needs_reopen()): the process that
+ * died may hold a mutex that closing would wait for.
  */
 void db_env_close(struct db_env **env);
 
@@ -149,7 +151,8 @@ void db_env_close(struct db_env **env);
  * that died inside the library.  Every call then fails; the process must
  * close every handle and reopen, or better, as daemons do, finish with
  * temporary failures and exit for the master to restart it: closing a
- * panicked environment leaks some of the library's memory.
+ * panicked environment leaves the library's memory and descriptors of it
+ * to the process's exit.
  */
 bool db_env_needs_reopen(const struct db_env *env);
 
