@@ -41,6 +41,8 @@ static struct buf db_detail = BUF_INIT;
 /* The environments open in this process: DB_REGISTER allows one handle per
  * environment per process (see db.h). */
 static struct db_env *db_open_envs;
+/* Panicked environments closed without the library (see db_env_close). */
+static struct db_env *db_abandoned_envs;
 
 const char *db_errorv(int ret, const char *fmt, va_list ap)
 {
@@ -390,9 +392,13 @@ void db_env_close(struct db_env **envp)
 		 * the library's handles are left to the process's exit; the
 		 * next open recovers the environment.  The registry slot
 		 * stays locked by this process, which the next open of the
-		 * same process does not mistake for a live user. */
+		 * same process does not mistake for a live user.  The handle
+		 * stays referenced (db_abandoned_envs) as what it is: kept
+		 * on purpose, not lost. */
 		db_env_forget_dbs(env);
-		db_env_free(env);
+		db_env_unlink_open(env);
+		env->next_open = db_abandoned_envs;
+		db_abandoned_envs = env;
 		return;
 	}
 	if (env->open_txns != 0)
