@@ -219,7 +219,7 @@ int acl_set(struct acl *acl, const char *id, enum acl_mod mod,
 	}
 	if (e == NULL) {
 		if (acl->count == ACL_MAX_ENTRIES) {
-			*error_r = "Too many entries in the access control list";
+			*error_r = ACL_TOO_MANY;
 			return -1;
 		}
 		e = &acl->entries[acl->count++];

@@ -51,8 +51,11 @@
 /* The rights in the order they are printed (RFC 4314 section 2.1). */
 #define ACL_RIGHT_LETTERS "lrswipkxtea"
 
-/* Entries one list may hold; a longer list is refused by acl_set(). */
+/* Entries one list may hold; a longer list is refused by acl_set().  The
+ * store may be set to allow fewer (acl_max_entries). */
 #define ACL_MAX_ENTRIES 32
+/* The error of a list that would grow past its limit (IMAP: [LIMIT]). */
+#define ACL_TOO_MANY "Too many entries in the access control list"
 /* Room for a rights string: the 11 rights, "c", "d" and a NUL. */
 #define ACL_RIGHTS_SIZE 16
 /* The longest identifier: "-" and a 64-byte user name. */

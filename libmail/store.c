@@ -2,6 +2,7 @@
  * (see store.h). */
 #include "store.h"
 #include "store_private.h"
+#include "store_settings.h"
 #include "db.h"
 #include "event.h"
 #include "log.h"
@@ -100,6 +101,7 @@ int store_open(const char *state_dir, struct store **st_r,
 	struct db_env_settings set;
 	struct buf path = BUF_INIT;
 
+	st->acl_max_entries = ACL_MAX_ENTRIES;
 	st->state_dir = xstrdup(state_dir);
 	buf_printf(&path, "%s/store", state_dir);
 	st->root = buf_steal(&path);
@@ -129,6 +131,14 @@ int store_open(const char *state_dir, struct store **st_r,
 	buf_free(&path);
 	*st_r = st;
 	return 0;
+}
+
+void store_set_settings(struct store *st, const struct store_settings *set)
+{
+	st->quota_defaults.storage_bytes = set->quota_default_storage;
+	st->quota_defaults.messages = set->quota_default_messages;
+	st->quota_defaults.warn_percent = set->quota_warn_percent;
+	st->acl_max_entries = set->acl_max_entries;
 }
 
 static void store_watch_tick(void *ctx)
@@ -785,13 +795,23 @@ static int store_acl_txn(struct db_txn *txn, unsigned int attempt, void *ctx,
 	}
 	if (ret == 0 && a->found) {
 		(void)str_copy(a->old, sizeof(a->old), mb.acl);
-		if (acl_parse(mb.acl, strlen(mb.acl), &a->acl, error_r) < 0)
-			ret = -1;
-		else if (a->remove)
+		ret = acl_parse(mb.acl, strlen(mb.acl), &a->acl, error_r);
+	}
+	if (ret == 0 && a->found) {
+		size_t before = a->acl.count;
+
+		if (a->remove)
 			(void)acl_delete(&a->acl, a->id);
 		else if (acl_set(&a->acl, a->id, a->mod, a->rights,
 				 error_r) < 0)
 			ret = -1;
+		/* Only growth is refused: a list left longer by a lowered
+		 * limit may still change and shrink. */
+		else if (a->acl.count > before &&
+			 a->acl.count > a->st->acl_max_entries) {
+			*error_r = ACL_TOO_MANY;
+			ret = -1;
+		}
 	}
 	if (ret == 0 && a->found) {
 		acl_format(&a->acl, &text);

@@ -28,8 +28,7 @@ struct store {
 	uint32_t last_uidvalidity;
 	struct event_timer *watch;
 	struct quota_defaults quota_defaults;
-	/* The user a delivery last took past the warning level, until
-	 * store_quota_warning_due() takes it. */
+	unsigned int acl_max_entries;	/* acl_max_entries */
 	/* Users whose quota warning is due (store_quota_warning_due()),
 	 * each name followed by a NUL: a group commit may make several. */
 	struct buf warn_users;

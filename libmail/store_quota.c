@@ -186,13 +186,6 @@ bool store_quota_warning_due(struct store *st, const char *user)
 	return true;
 }
 
-void store_set_settings(struct store *st, const struct store_settings *set)
-{
-	st->quota_defaults.storage_bytes = set->quota_default_storage;
-	st->quota_defaults.messages = set->quota_default_messages;
-	st->quota_defaults.warn_percent = set->quota_warn_percent;
-}
-
 int store_quota_get(struct store *st, const char *user,
 		    struct quota_record *q_r, struct quota_limits *lim_r,
 		    const char **error_r)

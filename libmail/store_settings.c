@@ -1,4 +1,5 @@
 #include "store_settings.h"
+#include "acl.h"
 
 #define F(field) offsetof(struct store_settings, field)
 
@@ -20,6 +21,13 @@ static const struct config_key store_keys[] = {
 	  "warning message to their INBOX; the next warning comes only "
 	  "after the usage has fallen below the level again.  0: no "
 	  "warnings." },
+	{ "acl_max_entries", CONFIG_UINT, "32", 1, ACL_MAX_ENTRIES,
+	  F(acl_max_entries),
+	  "The entries one mailbox's access control list may hold (IMAP "
+	  "SETACL, sealpost acl set); a change that would add one more is "
+	  "refused (IMAP: NO [LIMIT]).  A list already longer, after this "
+	  "was lowered, keeps its entries and may still shrink or change.  "
+	  "At most 32, the bound of the stored list." },
 };
 
 const struct config_table store_config_table = {

@@ -9,6 +9,7 @@ struct store_settings {
 	size_t quota_default_storage;
 	unsigned int quota_default_messages;
 	unsigned int quota_warn_percent;
+	unsigned int acl_max_entries;
 };
 
 extern const struct config_table store_config_table;

@@ -69,6 +69,32 @@ my $imap = Sealpost::IMAP->login_new($sp, 'alice');
 is($imap->cmd('l1 SETACL Drafts u31 l'), 'l1 NO [LIMIT] Too many entries in the access control list',
     'SETACL says [LIMIT]');
 
+# acl_max_entries lowers the limit, for the CLI and imapd alike.  alice's
+# Drafts, made before the change, keeps its 32 entries and may still change
+# and shrink; it may not grow.
+$sp->stop;
+$sp->{set}{acl_max_entries} = 4;
+$sp->restart;
+$imap = Sealpost::IMAP->login_new($sp, 'alice');
+is($imap->cmd('l2 CREATE Notes'), 'l2 OK CREATE completed', 'a new mailbox: alice and anyone');
+($rc, $out, $err) = sp('acl', 'set', 'alice:Notes', 'bob', 'lr');
+is($rc, 0, 'acl_max_entries 4: a third entry fits') or diag $err;
+($rc, $out, $err) = sp('acl', 'set', 'alice:Notes', 'carol', 'lr');
+is($rc, 0, '... and a fourth') or diag $err;
+($rc, $out, $err) = sp('acl', 'set', 'alice:Notes', 'dave', 'lr');
+is($rc, 1, '... a fifth is refused');
+like($err, qr/Too many entries/, '... saying so');
+is($imap->cmd('l3 SETACL Notes dave l'), 'l3 NO [LIMIT] Too many entries in the access control list',
+    '... and SETACL says [LIMIT]');
+is($imap->cmd('l4 SETACL Notes bob +w'), 'l4 OK SETACL completed', '... an existing entry still changes');
+is($imap->cmd('l5 SETACL Drafts u30 +w'), 'l5 OK SETACL completed',
+    'a list longer than the new limit still changes');
+is($imap->cmd('l6 DELETEACL Drafts u30'), 'l6 OK DELETEACL completed', '... and shrinks');
+is($imap->cmd('l7 SETACL Drafts u30 l'), 'l7 NO [LIMIT] Too many entries in the access control list',
+    '... but does not grow');
+($rc, $out) = sp('acl', 'get', 'alice:Notes');
+is($out, "alice lrswipkxtea\nanyone p\nbob lrw\ncarol lr\n", 'the list holds what was allowed');
+
 ($rc, $out) = sp('acl', '--help');
 like($out, qr/USER:NAME/, '--help explains mailbox names');
 done_testing;
