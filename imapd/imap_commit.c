@@ -37,6 +37,8 @@ struct imap_commit_entry {
 	bool usage;
 	bool announce;
 	char *text;			/* the held tagged answer */
+	/* Instead of an answer: the command goes on (imap_commit_presync()). */
+	imap_commit_resume_fn *resume;
 	int error;			/* an errno, once known */
 	struct imap_commit_entry *next;
 };
@@ -52,6 +54,9 @@ struct imap_commit {
 	unsigned int running_count;
 	uint64_t started_ms;
 	struct sync_batch_loop *sync;
+	/* In imap_commit_on_done(): the commands resumed there queue their
+	 * changes for the next commit, started once they all have. */
+	bool resuming;
 };
 
 /* One per process: the mbox hook has no other way to find it. */
@@ -185,7 +190,7 @@ static void imap_commit_queue(struct imap_commit *cm, struct imap_commit_entry *
 	e->next = NULL;
 	*cm->waiting_tail = e;
 	cm->waiting_tail = &e->next;
-	if (cm->batch == NULL)
+	if (cm->batch == NULL && !cm->resuming)
 		imap_commit_start(cm);
 }
 
@@ -207,6 +212,32 @@ bool imap_commit_hold(struct imap_client *c, bool announce, const char *text)
 	c->commit = NULL;
 	e->announce = announce;
 	e->text = xstrdup(text);
+	imap_commit_queue(cm, e);
+	return true;
+}
+
+bool imap_commit_presync(struct imap_client *c, const int *fds, size_t n,
+			 imap_commit_resume_fn *fn)
+{
+	struct imap_commit *cm = imap_commit_process;
+	struct imap_commit_entry *e;
+	size_t i;
+
+	if (cm == NULL)
+		return false;
+	e = xcalloc(1, sizeof(*e));
+	e->client = c;
+	e->unlink_dir_fd = -1;
+	e->resume = fn;
+	for (i = 0; i < n; i++) {
+		/* The logs' phase: nothing names these files yet, so they
+		 * need not wait for the names of others, nor hold up their
+		 * logs by a phase. */
+		if (!imap_commit_add(e, fds[i], SYNC_BATCH_LOGS, true)) {
+			e->error = errno;
+			break;
+		}
+	}
 	imap_commit_queue(cm, e);
 	return true;
 }
@@ -323,6 +354,19 @@ static void imap_commit_answer(struct imap_commit_entry *e)
 	imap_client_unref(c);
 }
 
+/* A command whose files are durable goes on (imap_commit_presync()). */
+static void imap_commit_resume(struct imap_commit_entry *e)
+{
+	struct imap_client *c = e->client;
+
+	if (c == NULL)
+		return;
+	imap_client_ref(c);
+	if (!c->destroyed)
+		e->resume(c, e->error);
+	imap_client_unref(c);
+}
+
 static void imap_commit_on_done(void *ctx, struct sync_batch *b, int ret)
 {
 	struct imap_commit *cm = ctx;
@@ -348,12 +392,21 @@ static void imap_commit_on_done(void *ctx, struct sync_batch *b, int ret)
 	sync_batch_free(&cm->batch);
 	list = cm->running;
 	cm->running = NULL;
+	/* The commands waiting for their files go on first, so that what
+	 * they change joins the next commit instead of the one after. */
+	cm->resuming = true;
+	for (e = list; e != NULL; e = e->next) {
+		if (e->resume != NULL)
+			imap_commit_resume(e);
+	}
+	cm->resuming = false;
 	/* Those that waited meanwhile go to the disk at once. */
 	imap_commit_start(cm);
 	while (list != NULL) {
 		e = list;
 		list = e->next;
-		imap_commit_answer(e);
+		if (e->resume == NULL)
+			imap_commit_answer(e);
 		imap_commit_entry_free(e);
 	}
 }

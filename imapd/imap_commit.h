@@ -51,6 +51,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct imap_client;
 struct imap_commit;
@@ -77,5 +78,21 @@ bool imap_commit_hold(struct imap_client *c, bool announce, const char *text);
 /* The session is going away: its changes are still made durable (and its
  * expunged files removed), nobody is answered. */
 void imap_commit_forget(struct imap_client *c);
+
+/*
+ * Files to make durable before the running command goes on: an APPEND's
+ * messages, written under names of their own in the store's tmp folder,
+ * synced by the next commit (off the loop, alongside its logs: nothing
+ * names them yet, so no order binds them) before the APPEND takes the
+ * mailbox lock, which is then held only for the links, the folder's sync
+ * and the records.  The command stays running; `fn` is called from the
+ * loop when the commit is done, with 0 or the errno of a failed sync,
+ * unless the session went away meanwhile.  The session's own changes
+ * are not in this entry (it must have handed over none yet).  Returns
+ * false (nothing queued, the caller syncs) without group commit.
+ */
+typedef void imap_commit_resume_fn(struct imap_client *c, int error);
+bool imap_commit_presync(struct imap_client *c, const int *fds, size_t n,
+			 imap_commit_resume_fn *fn);
 
 #endif

@@ -4,9 +4,11 @@
 # one alone, those that end while it runs go together in the next.  The
 # commit logs "group_commit commands=N" before it answers, and the log is
 # written by the process itself before it sends anything, so the line is
-# there when the OK arrives.  New message files (APPEND, COPY) are synced
-# before their log records are written, so a commit syncs logs only (the
-# order itself is checked by the unit test mbox_defer).  The one worker is stopped while the sessions
+# there when the OK arrives.  An APPEND's message files are synced by a
+# commit before the APPEND takes the mailbox lock, and their names (and a
+# COPY's) before their log records are written, so the commit after that
+# syncs logs only (the order itself is checked by the unit test
+# mbox_defer).  The one worker is stopped while the sessions
 # send their commands, so all of them are read in one round.
 use strict;
 use warnings;
@@ -73,9 +75,15 @@ sub stopped_round {
 	my @c = commits($sp, $mark);
 	ok(@c >= 1 && $c[-1]{commands} >= 1 && $c[-1]{status} eq 'ok',
 	    'the APPEND was committed before its OK came');
-	# The message file and its name in the folder were synced before
-	# the log record naming them was written, not handed to the commit:
-	# it syncs the log alone.
+	# The message file was synced by a commit of its own before the
+	# APPEND went on to the mailbox (the `append` line is logged once
+	# the record is written), and its name in the folder before the
+	# record: the commit after the record syncs the log alone.
+	my @order = grep { /\b(group_commit|append)\b/ } split /\n/,
+	    substr($sp->log_text, $mark);
+	like(join("\n", @order), qr/group_commit .*files=1 .*\n[^\n]*\bappend mailbox=INBOX\b[^\n]*\n[^\n]*group_commit /,
+	    'the file synced by a commit before the record, the log by one after')
+	    or diag explain \@order;
 	is($c[-1]{files}, 1, 'the commit synced only the log') or diag explain \@c;
 	ok($imap->select('INBOX'), 'SELECT');
 	$mark = $sp->log_size;
@@ -135,7 +143,8 @@ sub stopped_round {
 }
 
 # imap_commit_max_commands: one command per commit; the two that waited
-# for the first go one after the other.
+# for the first go one after the other.  An APPEND takes two: its
+# message file first, then the log record naming it.
 {
 	my $sp = Sealpost::Test->new(set => { imap_workers => 1,
 		imap_commit_max_commands => 1 });
@@ -146,7 +155,8 @@ sub stopped_round {
 	    [ $s[$_], "s$_ APPEND INBOX {" . length($msg) . "+}\r\n$msg\r\n" ] } 0 .. 2);
 	like($r[$_][0], qr/^s$_ OK/m, "APPEND $_ answered") for 0 .. 2;
 	my @c = commits($sp, $mark);
-	is(join(',', map { $_->{commands} } @c), '1,1,1', 'in three commits of one command each');
+	is(join(',', map { $_->{commands} } @c), '1,1,1,1,1,1',
+	    'in six commits of one command each') or diag explain \@c;
 }
 
 # imap_group_commit = no: each command syncs in place, no commit runs.
