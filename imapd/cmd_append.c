@@ -25,6 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
+const char *const imap_append_tmp_prefixes[] = { "imap.", NULL };
+/* The N of the next imap.PID.N. */
+static unsigned int imap_append_seq;
+
 struct imap_append_msg {
 	char *path;
 	uint64_t size;
@@ -127,8 +131,10 @@ void imap_append_literal(struct imap_client *c)
 	if (c->append == NULL && imap_append_start(c, cmd) < 0)
 		return;
 	a = c->append;
-	buf_printf(&path, "%s/imap-XXXXXX", store_tmp_dir(c->daemon->store));
-	fd = mkostemp(path.data, O_CLOEXEC);
+	buf_printf(&path, "%s/imap.%ld.%u", store_tmp_dir(c->daemon->store),
+		   (long)getpid(), imap_append_seq++);
+	fd = open(buf_cstr(&path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		  0600);
 	if (fd < 0) {
 		log_error("append_failed", "path=%s reason=%s", buf_cstr(&path),
 			  strerror(errno));
