@@ -15,19 +15,23 @@
  * go to a thread (sync_batch.h, each touched log once) while the loop goes
  * on serving reads.
  *
- * New message files (APPEND, COPY, MOVE) are not handed over: the log
+ * New message names (APPEND, COPY, MOVE) are not handed over: the log
  * record naming a file must not be written before the file and its name
  * in the folder are durable, since the kernel may write a log back at any
  * time, and a machine crash would then leave a record naming a missing or
- * truncated file.  mbox_append_commit() syncs them (at once) on the loop,
- * holding the mailbox lock, before it writes the records.  Splitting such
- * a command over two commits (files and folder synced by the thread, then
- * the records written back on the loop) does not work here: a message's
- * name in the folder is its UID, given under the lock, and the record must
- * follow under the same lock, else another writer takes the UID (and
- * removes the name as the remains of a failed commit); holding the lock
- * across a commit would stall every reader of the mailbox, this process's
- * own loop included (mbox_view takes the lock too).  When the thread
+ * truncated file.  mbox_append_commit() syncs the folder on the loop,
+ * holding the mailbox lock, before it writes the records.  The names
+ * cannot go to a commit of their own (synced by the thread, the records
+ * written back on the loop after): a message's name in the folder is its
+ * UID, given under the lock, and the record must follow under the same
+ * lock, else another writer takes the UID (and removes the name as the
+ * remains of a failed commit); holding the lock across a commit would
+ * stall every reader of the mailbox, this process's own loop included
+ * (mbox_view takes the lock too).  The data of an APPEND's messages can,
+ * and does (imap_commit_presync()): nothing names their temporary files,
+ * so a commit syncs them before the APPEND takes the lock, and the lock
+ * is held only for the links, the folder's sync and the records; a COPY
+ * or MOVE links files that are durable already.  When the thread
  * is done, each held answer is sent (NO [UNAVAILABLE] instead of OK when a
  * sync of its command failed), and the sessions resume in order.  One
  * commit runs at a time: a command that finds none running starts one at
