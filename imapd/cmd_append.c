@@ -122,6 +122,7 @@ void imap_append_literal(struct imap_client *c)
 	const struct imap_command *cmd = imap_parser_command(c->parser);
 	struct imap_append *a;
 	struct buf path = BUF_INIT;
+	unsigned int tries = 0;
 	int fd;
 
 	if (strcmp(cmd->name, "APPEND") != 0) {
@@ -131,10 +132,16 @@ void imap_append_literal(struct imap_client *c)
 	if (c->append == NULL && imap_append_start(c, cmd) < 0)
 		return;
 	a = c->append;
-	buf_printf(&path, "%s/imap.%ld.%u", store_tmp_dir(c->daemon->store),
-		   (long)getpid(), imap_append_seq++);
-	fd = open(buf_cstr(&path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		  0600);
+	/* A name taken can only be a leftover that came after our start:
+	 * the next one. */
+	do {
+		buf_clear(&path);
+		buf_printf(&path, "%s/imap.%ld.%u",
+			   store_tmp_dir(c->daemon->store), (long)getpid(),
+			   imap_append_seq++);
+		fd = open(buf_cstr(&path),
+			  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	} while (fd < 0 && errno == EEXIST && ++tries < 100);
 	if (fd < 0) {
 		log_error("append_failed", "path=%s reason=%s", buf_cstr(&path),
 			  strerror(errno));

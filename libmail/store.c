@@ -194,7 +194,9 @@ void store_clean_tmp(const struct store *st, const char *const *prefixes)
 		if (*pp == NULL)
 			continue;
 		pid = strtol(de->d_name + len, NULL, 10);
-		if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
+		/* Our own PID at start: a process before us had it. */
+		if (pid <= 0 || pid == (long)getpid() ||
+		    (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
 			if (unlinkat(dirfd(d), de->d_name, 0) == 0)
 				log_info("spool_leftover_removed", "path=%s",
 					 de->d_name);

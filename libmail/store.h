@@ -253,7 +253,8 @@ void store_discard_dir(const char *dir);
  * into mailboxes (same filesystem). */
 const char *store_tmp_dir(const struct store *st);
 /* Removes the files of store_tmp_dir() named PREFIX.PID.N (one of the
- * NULL-terminated `prefixes`) whose process no longer runs: a daemon
+ * NULL-terminated `prefixes`) whose process no longer runs (or is the
+ * caller, whose PID a process before it had): a daemon
  * killed between writing a message and storing it never acknowledged it,
  * and nobody else knows the file.  Run by a daemon as it starts. */
 void store_clean_tmp(const struct store *st, const char *const *prefixes);

@@ -22,7 +22,18 @@ my $a = Sealpost::IMAP->login_new($sp, 'alice');
 like($a->cmd("a1 APPEND INBOX {" . length($msg) . "+}\r\n$msg"),
     qr/^a1 OK \[APPENDUID \d+ 1\]/m, 'APPEND stored the message');
 is_deeply([ glob("$tmp/imap.*") ], [], 'and left no file in tmp');
-$a->cmd('a2 LOGOUT');
+
+# Names of this process already taken (as by a leftover of an earlier
+# process with its PID): the next free one is used.
+my @taken = map { "$tmp/imap.$pid.$_" } 1 .. 3;
+for my $f (@taken) {
+	open my $fh, '>', $f or die "$f: $!";
+	close $fh;
+}
+like($a->cmd("a2 APPEND INBOX {" . length($msg) . "+}\r\n$msg"),
+    qr/^a2 OK \[APPENDUID \d+ 2\]/m, 'APPEND with its first names taken');
+is(scalar(grep { -e } @taken), 3, 'and the files under them left alone');
+$a->cmd('a3 LOGOUT');
 
 # A process that is gone: a child that has exited and been reaped.
 my $child = fork // die "fork: $!";
@@ -43,6 +54,7 @@ my $line = $sp->wait_log(qr/imapd\[\d+\]: started/, from => $mark, timeout => 60
 ok($line, 'the master started imapd again');
 ok(!-e $gone, "the file of a process that is gone was removed")
     or diag(substr($sp->log_text, $mark));
+is(scalar(grep { -e } @taken), 0, 'so were those the killed imapd had');
 ok(-e $live, "the file of a live process was left alone");
 ok(-e $other, "and a file of another daemon's");
 like(substr($sp->log_text, $mark), qr/spool_leftover_removed path=imap\.$child\.7/,
@@ -50,7 +62,7 @@ like(substr($sp->log_text, $mark), qr/spool_leftover_removed path=imap\.$child\.
 
 # The mailbox has only what was acknowledged.
 my $b = Sealpost::IMAP->login_new($sp, 'alice');
-like($b->cmd('b1 STATUS INBOX (MESSAGES)'), qr/MESSAGES 1\)/, 'INBOX has its one message');
+like($b->cmd('b1 STATUS INBOX (MESSAGES)'), qr/MESSAGES 2\)/, 'INBOX has its two messages');
 $b->cmd('b2 LOGOUT');
 unlink $live, $other;
 
