@@ -242,9 +242,8 @@ bool imap_commit_presync(struct imap_client *c, const int *fds, size_t n,
 	e->unlink_dir_fd = -1;
 	e->resume = fn;
 	for (i = 0; i < n; i++) {
-		/* The logs' phase: nothing names these files yet, so they
-		 * need not wait for the names of others, nor hold up their
-		 * logs by a phase. */
+		/* One phase: nothing names these files yet, so no order
+		 * binds their syncs. */
 		if (!imap_commit_add(e, fds[i], SYNC_BATCH_LOGS, true)) {
 			e->error = errno;
 			break;

@@ -31,7 +31,10 @@
  * and does (imap_commit_presync()): nothing names their temporary files,
  * so a commit syncs them before the APPEND takes the lock, and the lock
  * is held only for the links, the folder's sync and the records; a COPY
- * or MOVE links files that are durable already.  When the thread
+ * or MOVE links files that are durable already.  Those commits of files
+ * form a line of their own, on a second sync thread, so that an APPEND's
+ * file is synced at once rather than after the commit of logs running
+ * when it came.  When the thread
  * is done, each held answer is sent (NO [UNAVAILABLE] instead of OK when a
  * sync of its command failed), and the sessions resume in order.  One
  * commit runs at a time: a command that finds none running starts one at
@@ -64,7 +67,8 @@ struct imapd;
 /* Sets up the process's group commit (installs the mbox hook) or, with
  * imap_group_commit off, nothing; returns NULL then. */
 struct imap_commit *imap_commit_new(struct imapd *d);
-/* Waits for a running commit and answers its sessions; frees. */
+/* Waits for the running commits and those queued (nobody is answered:
+ * the sessions are gone); frees. */
 void imap_commit_free(struct imap_commit **cm);
 
 /* The session whose command runs now: the syncs the mailbox writers hand
@@ -86,9 +90,9 @@ void imap_commit_forget(struct imap_client *c);
 /*
  * Files to make durable before the running command goes on: an APPEND's
  * messages, written under names of their own in the store's tmp folder,
- * synced by the next commit (off the loop, alongside its logs: nothing
- * names them yet, so no order binds them) before the APPEND takes the
- * mailbox lock, which is then held only for the links, the folder's sync
+ * synced by the next commit of files (off the loop, on a thread apart
+ * from the logs' commits: nothing names them yet, so no order binds
+ * them) before the APPEND takes the mailbox lock, which is then held only for the links, the folder's sync
  * and the records.  The command stays running; `fn` is called from the
  * loop when the commit is done, with 0 or the errno of a failed sync,
  * unless the session went away meanwhile.  The session's own changes
