@@ -2,6 +2,7 @@
 #include "imapd/imap_append.h"
 #include "imapd/imap_commands.h"
 #include "imapd/imap_client.h"
+#include "imapd/imap_commit.h"
 #include "imapd/imap_copy.h"
 #include "imapd/imap_date.h"
 #include "imapd/imap_flags.h"
@@ -23,6 +24,10 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+const char *const imap_append_tmp_prefixes[] = { "imap.", NULL };
+/* The N of the next imap.PID.N. */
+static unsigned int imap_append_seq;
 
 struct imap_append_msg {
 	char *path;
@@ -117,6 +122,7 @@ void imap_append_literal(struct imap_client *c)
 	const struct imap_command *cmd = imap_parser_command(c->parser);
 	struct imap_append *a;
 	struct buf path = BUF_INIT;
+	unsigned int tries = 0;
 	int fd;
 
 	if (strcmp(cmd->name, "APPEND") != 0) {
@@ -126,8 +132,16 @@ void imap_append_literal(struct imap_client *c)
 	if (c->append == NULL && imap_append_start(c, cmd) < 0)
 		return;
 	a = c->append;
-	buf_printf(&path, "%s/imap-XXXXXX", store_tmp_dir(c->daemon->store));
-	fd = mkostemp(path.data, O_CLOEXEC);
+	/* A name taken can only be a leftover that came after our start:
+	 * the next one. */
+	do {
+		buf_clear(&path);
+		buf_printf(&path, "%s/imap.%ld.%u",
+			   store_tmp_dir(c->daemon->store), (long)getpid(),
+			   imap_append_seq++);
+		fd = open(buf_cstr(&path),
+			  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	} while (fd < 0 && errno == EEXIST && ++tries < 100);
 	if (fd < 0) {
 		log_error("append_failed", "path=%s reason=%s", buf_cstr(&path),
 			  strerror(errno));
@@ -200,18 +214,15 @@ static void imap_append_cache(const char *path, uint64_t size, struct buf *out)
 		munmap(data, size);
 }
 
-/* With group commit (imap_commit.h) the messages are synced by
- * mbox_append_commit(), together with the folder naming them, before
- * their log records are written.  Else one message is fsync'ed; a
- * MULTIAPPEND batch is flushed with one syncfs() of the store's
- * filesystem, which costs one flush instead of one per message. */
+/* Without group commit: one message is fsync'ed; a MULTIAPPEND batch is
+ * flushed with one syncfs() of the store's filesystem, which costs one
+ * flush instead of one per message.  (With group commit the next commit
+ * syncs them, see imap_append_presync().) */
 static int imap_append_sync(struct imap_client *c)
 {
 	struct imap_append *a = c->append;
 	int fd, ret = 0;
 
-	if (mbox_defer_hook_set())
-		return 0;
 	if (a->count == 1) {
 		fd = open(a->msgs[0].path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || fsync(fd) < 0)
@@ -286,11 +297,47 @@ static int imap_append_parse_msg(const struct imap_arg **argp,
 	return 0;
 }
 
+/* The arguments are right and every message was written; else answers
+ * and returns -1. */
+static int imap_append_check(struct imap_client *c,
+			     const struct imap_command *cmd)
+{
+	struct imap_append *a = c->append;
+	const struct imap_arg *arg = cmd->args + 1;
+	const char *error = NULL;
+	size_t i;
+
+	for (i = 0; i < a->count; i++) {
+		struct mbox_new_message msg;
+		struct imap_flags flags;
+		int ret;
+
+		memset(&msg, 0, sizeof(msg));
+		ret = imap_append_parse_msg(&arg, &flags, &msg, &error);
+		imap_flags_deinit(&flags);
+		if (ret < 0) {
+			imap_client_done_plain(c, "BAD %s", error);
+			return -1;
+		}
+	}
+	if (arg->type != IMAP_ARG_EOL) {
+		imap_client_done_plain(c, "BAD Invalid APPEND arguments");
+		return -1;
+	}
+	if (a->failed) {
+		imap_client_fail(c, "APPEND", "writing the message failed");
+		return -1;
+	}
+	return 0;
+}
+
+/* Stores the messages, whose data is durable (mbox_append_add()'s
+ * contract), in the mailbox, and answers. */
 static void imap_append_commit(struct imap_client *c,
 			       const struct imap_command *cmd)
 {
 	struct imap_append *a = c->append;
-	const struct imap_arg *arg = cmd->args + 1;
+	const struct imap_arg *arg;
 	struct imap_flags *flags = xcalloc(a->count, sizeof(*flags));
 	struct buf *caches = xcalloc(a->count, sizeof(*caches));
 	struct mbox_append_result *results = xcalloc(a->count, sizeof(*results));
@@ -303,29 +350,6 @@ static void imap_append_commit(struct imap_client *c,
 	char *dir;
 	size_t i, k;
 
-	for (i = 0; i < a->count; i++) {
-		struct mbox_new_message msg;
-
-		memset(&msg, 0, sizeof(msg));
-		if (imap_append_parse_msg(&arg, &flags[i], &msg, &error) < 0) {
-			imap_client_done_plain(c, "BAD %s", error);
-			goto out;
-		}
-	}
-	if (arg->type != IMAP_ARG_EOL) {
-		imap_client_done_plain(c, "BAD Invalid APPEND arguments");
-		goto out;
-	}
-	if (a->failed) {
-		imap_client_fail(c, "APPEND", "writing the message failed");
-		goto out;
-	}
-	/* The messages must be on disk before the mailbox's log says they
-	 * exist (mbox_append_add()'s contract). */
-	if (imap_append_sync(c) < 0) {
-		imap_client_fail(c, "APPEND", "syncing the message failed");
-		goto out;
-	}
 	dir = store_mailbox_dir(c->daemon->store, a->info.owner, a->info.id);
 	if (mbox_open(dir, &box, &error) < 0) {
 		free(dir);
@@ -337,11 +361,10 @@ static void imap_append_commit(struct imap_client *c,
 	arg = cmd->args + 1;
 	for (i = 0; i < a->count; i++) {
 		struct mbox_new_message msg;
-		struct imap_flags ignored;
 
 		memset(&msg, 0, sizeof(msg));
-		(void)imap_append_parse_msg(&arg, &ignored, &msg, &error);
-		imap_flags_deinit(&ignored);
+		/* Checked by imap_append_check(). */
+		(void)imap_append_parse_msg(&arg, &flags[i], &msg, &error);
 		/* RFC 4314 section 4: flags the user has no right to are
 		 * dropped, the message is still stored. */
 		msg.flags = imap_acl_flags_allowed(a->rights, msg.flags);
@@ -356,6 +379,7 @@ static void imap_append_commit(struct imap_client *c,
 		msg.keywords = keywords[i];
 		msg.cache = caches[i].data;
 		msg.cache_size = caches[i].len;
+		msg.durable = true;
 		mbox_append_add(batch, &msg);
 	}
 	if (mbox_append_commit(&batch, results, &error) < 0) {
@@ -393,12 +417,80 @@ out:
 	imap_append_abort(c);
 }
 
+/* The next group commit has made the messages durable. */
+static void imap_append_synced(struct imap_client *c, int error)
+{
+	if (c->append == NULL) {
+		imap_client_fail(c, "APPEND", "the messages went away");
+		return;
+	}
+	if (error != 0) {
+		log_error("append_failed", "reason=%s", strerror(error));
+		imap_append_abort(c);
+		imap_client_fail(c, "APPEND", "syncing the message failed");
+		return;
+	}
+	imap_append_commit(c, c->cmd);
+}
+
+/* With group commit (imap_commit.h): the messages are made durable by the
+ * next commit, off the loop and before the mailbox lock is taken, and the
+ * command goes on in imap_append_synced().  Returns false without group
+ * commit, or when a message cannot be opened (then answered). */
+static bool imap_append_presync(struct imap_client *c, bool *answered_r)
+{
+	struct imap_append *a = c->append;
+	int *fds;
+	size_t i, n = 0;
+	bool queued = false;
+
+	*answered_r = false;
+	if (!mbox_defer_hook_set())
+		return false;
+	fds = xcalloc(a->count, sizeof(*fds));
+	for (i = 0; i < a->count; i++) {
+		fds[n] = open(a->msgs[i].path, O_RDONLY | O_CLOEXEC);
+		if (fds[n] < 0) {
+			log_error("append_failed", "path=%s reason=%s",
+				  a->msgs[i].path, strerror(errno));
+			break;
+		}
+		n++;
+	}
+	if (n == a->count)
+		queued = imap_commit_presync(c, fds, n, imap_append_synced);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	if (n < a->count) {
+		imap_append_abort(c);
+		imap_client_fail(c, "APPEND", "syncing the message failed");
+		*answered_r = true;
+	}
+	return queued;
+}
+
 void cmd_append(struct imap_client *c, const struct imap_command *cmd)
 {
+	bool answered;
+
 	if (c->append == NULL || c->append->count == 0) {
 		/* No literal came: the arguments are wrong. */
 		imap_append_abort(c);
 		imap_client_done_plain(c, "BAD Invalid APPEND arguments");
+		return;
+	}
+	if (imap_append_check(c, cmd) < 0) {
+		imap_append_abort(c);
+		return;
+	}
+	if (imap_append_presync(c, &answered) || answered)
+		return;
+	/* The messages must be on disk before the mailbox's log says they
+	 * exist (mbox_append_add()'s contract). */
+	if (imap_append_sync(c) < 0) {
+		imap_append_abort(c);
+		imap_client_fail(c, "APPEND", "syncing the message failed");
 		return;
 	}
 	imap_append_commit(c, cmd);

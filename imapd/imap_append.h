@@ -14,6 +14,11 @@
 
 struct imap_client;
 
+/* The messages are written to files named imap.PID.N in the store's tmp
+ * folder: those a killed process left go when imapd starts
+ * (store_clean_tmp()). */
+extern const char *const imap_append_tmp_prefixes[];
+
 /* IMAP_PARSER_LITERAL: decide on the literal announced. */
 void imap_append_literal(struct imap_client *c);
 /* IMAP_PARSER_LITERAL_DATA. */

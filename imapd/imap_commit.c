@@ -37,13 +37,20 @@ struct imap_commit_entry {
 	bool usage;
 	bool announce;
 	char *text;			/* the held tagged answer */
+	/* Instead of an answer: the command goes on (imap_commit_presync()). */
+	imap_commit_resume_fn *resume;
 	int error;			/* an errno, once known */
 	struct imap_commit_entry *next;
 };
 
-struct imap_commit {
-	struct imapd *daemon;
-	struct imap_client *current;
+/* A line of commits, one running at a time, on a sync thread of its own:
+ * the logs of commands that ended (answers held), and the new files of
+ * APPENDs that have not taken their mailbox's lock yet (commands held).
+ * Apart, so that an APPEND's file is synced at once, not after the
+ * commit of logs running when it came. */
+struct imap_commit_line {
+	struct imap_commit *cm;
+	const char *event;		/* logged when a commit is done */
 	/* Held, waiting for the next commit, in the order they ended. */
 	struct imap_commit_entry *waiting, **waiting_tail;
 	/* In the running commit. */
@@ -52,6 +59,15 @@ struct imap_commit {
 	unsigned int running_count;
 	uint64_t started_ms;
 	struct sync_batch_loop *sync;
+};
+
+struct imap_commit {
+	struct imapd *daemon;
+	struct imap_client *current;
+	struct imap_commit_line logs, files;
+	/* In imap_commit_on_done(): the commands resumed there queue their
+	 * changes for the next commit, started once they all have. */
+	bool resuming;
 };
 
 /* One per process: the mbox hook has no other way to find it. */
@@ -172,7 +188,7 @@ static void imap_commit_unlink(struct imap_commit_entry *e)
 	}
 }
 
-static void imap_commit_start(struct imap_commit *cm);
+static void imap_commit_start(struct imap_commit_line *l);
 
 /* Leader and followers: a command that finds no commit running starts one
  * at once, alone; those that end while it runs (the rest of its round,
@@ -180,13 +196,14 @@ static void imap_commit_start(struct imap_commit *cm);
  * starts as soon as it is done.  Waiting for the end of the round instead
  * would cost every commit a whole round of the loop, which under load is
  * longer than the syncs. */
-static void imap_commit_queue(struct imap_commit *cm, struct imap_commit_entry *e)
+static void imap_commit_queue(struct imap_commit_line *l,
+			      struct imap_commit_entry *e)
 {
 	e->next = NULL;
-	*cm->waiting_tail = e;
-	cm->waiting_tail = &e->next;
-	if (cm->batch == NULL)
-		imap_commit_start(cm);
+	*l->waiting_tail = e;
+	l->waiting_tail = &e->next;
+	if (l->batch == NULL && !l->cm->resuming)
+		imap_commit_start(l);
 }
 
 bool imap_commit_hold(struct imap_client *c, bool announce, const char *text)
@@ -207,8 +224,48 @@ bool imap_commit_hold(struct imap_client *c, bool announce, const char *text)
 	c->commit = NULL;
 	e->announce = announce;
 	e->text = xstrdup(text);
-	imap_commit_queue(cm, e);
+	imap_commit_queue(&cm->logs, e);
 	return true;
+}
+
+bool imap_commit_presync(struct imap_client *c, const int *fds, size_t n,
+			 imap_commit_resume_fn *fn)
+{
+	struct imap_commit *cm = imap_commit_process;
+	struct imap_commit_entry *e;
+	size_t i;
+
+	if (cm == NULL)
+		return false;
+	e = xcalloc(1, sizeof(*e));
+	e->client = c;
+	e->unlink_dir_fd = -1;
+	e->resume = fn;
+	for (i = 0; i < n; i++) {
+		/* One phase: nothing names these files yet, so no order
+		 * binds their syncs. */
+		if (!imap_commit_add(e, fds[i], SYNC_BATCH_LOGS, true)) {
+			e->error = errno;
+			break;
+		}
+	}
+	imap_commit_queue(&cm->files, e);
+	return true;
+}
+
+static void imap_commit_line_forget(struct imap_commit_line *l,
+				    struct imap_client *c)
+{
+	struct imap_commit_entry *e;
+
+	for (e = l->waiting; e != NULL; e = e->next) {
+		if (e->client == c)
+			e->client = NULL;
+	}
+	for (e = l->running; e != NULL; e = e->next) {
+		if (e->client == c)
+			e->client = NULL;
+	}
 }
 
 void imap_commit_forget(struct imap_client *c)
@@ -224,18 +281,12 @@ void imap_commit_forget(struct imap_client *c)
 		c->commit = NULL;
 		e->client = NULL;
 		if (e->nfds > 0)
-			imap_commit_queue(cm, e);
+			imap_commit_queue(&cm->logs, e);
 		else
 			imap_commit_entry_free(e);
 	}
-	for (e = cm->waiting; e != NULL; e = e->next) {
-		if (e->client == c)
-			e->client = NULL;
-	}
-	for (e = cm->running; e != NULL; e = e->next) {
-		if (e->client == c)
-			e->client = NULL;
-	}
+	imap_commit_line_forget(&cm->logs, c);
+	imap_commit_line_forget(&cm->files, c);
 	if (cm->current == c)
 		cm->current = NULL;
 }
@@ -244,43 +295,43 @@ void imap_commit_forget(struct imap_client *c)
  * unflushed, made durable before any of its logs: one flush for all of
  * them, here on the loop (the database is not for other threads), where
  * each command used to flush its own. */
-static void imap_commit_usage_flush(struct imap_commit *cm)
+static void imap_commit_usage_flush(struct imap_commit_line *l)
 {
 	struct imap_commit_entry *e;
 	const char *error;
 	bool need = false;
 
-	for (e = cm->running; e != NULL && !need; e = e->next)
+	for (e = l->running; e != NULL && !need; e = e->next)
 		need = e->usage;
 	if (!need || mbox_usage_flush(&error) == 0)
 		return;
 	log_error("quota_update_failed", "reason=%s", error);
-	for (e = cm->running; e != NULL; e = e->next) {
+	for (e = l->running; e != NULL; e = e->next) {
 		if (e->usage && e->error == 0)
 			e->error = EIO;
 	}
 }
 
 /* Hands the waiting entries, up to the limit, to a new commit. */
-static void imap_commit_start(struct imap_commit *cm)
+static void imap_commit_start(struct imap_commit_line *l)
 {
-	struct imap_commit_entry *e, **tail = &cm->running;
-	unsigned int max = cm->daemon->set.imap_commit_max_commands;
+	struct imap_commit_entry *e, **tail = &l->running;
+	unsigned int max = l->cm->daemon->set.imap_commit_max_commands;
 	size_t i;
 
-	if (cm->batch != NULL || cm->waiting == NULL)
+	if (l->batch != NULL || l->waiting == NULL)
 		return;
-	cm->batch = sync_batch_new();
-	cm->running_count = 0;
-	while (cm->waiting != NULL && cm->running_count < max) {
-		e = cm->waiting;
-		cm->waiting = e->next;
+	l->batch = sync_batch_new();
+	l->running_count = 0;
+	while (l->waiting != NULL && l->running_count < max) {
+		e = l->waiting;
+		l->waiting = e->next;
 		e->next = NULL;
 		*tail = e;
 		tail = &e->next;
-		cm->running_count++;
+		l->running_count++;
 		for (i = 0; i < e->nfds; i++) {
-			e->fds[i].item = sync_batch_add(cm->batch, e->fds[i].fd,
+			e->fds[i].item = sync_batch_add(l->batch, e->fds[i].fd,
 							e->fds[i].phase,
 							e->fds[i].data_only);
 			if (e->fds[i].item < 0 && e->error == 0)
@@ -290,13 +341,13 @@ static void imap_commit_start(struct imap_commit *cm)
 			e->fds[i].fd = -1;
 		}
 	}
-	if (cm->waiting == NULL)
-		cm->waiting_tail = &cm->waiting;
-	cm->started_ms = event_loop_now_ms(cm->daemon->loop);
-	imap_commit_usage_flush(cm);
+	if (l->waiting == NULL)
+		l->waiting_tail = &l->waiting;
+	l->started_ms = event_loop_now_ms(l->cm->daemon->loop);
+	imap_commit_usage_flush(l);
 	/* No thread: synced here, and finished from the loop as if it
 	 * had run. */
-	if (sync_batch_loop_start(cm->sync, cm->batch) < 0)
+	if (sync_batch_loop_start(l->sync, l->batch) < 0)
 		log_warn("commit_thread_failed", "reason=%s", strerror(errno));
 }
 
@@ -323,37 +374,91 @@ static void imap_commit_answer(struct imap_commit_entry *e)
 	imap_client_unref(c);
 }
 
+/* A command whose files are durable goes on (imap_commit_presync()). */
+static void imap_commit_resume(struct imap_commit_entry *e)
+{
+	struct imap_client *c = e->client;
+
+	if (c == NULL)
+		return;
+	imap_client_ref(c);
+	if (!c->destroyed)
+		e->resume(c, e->error);
+	imap_client_unref(c);
+}
+
 static void imap_commit_on_done(void *ctx, struct sync_batch *b, int ret)
 {
-	struct imap_commit *cm = ctx;
+	struct imap_commit_line *l = ctx;
+	struct imap_commit *cm = l->cm;
 	struct imap_commit_entry *e, *list;
 	unsigned int failed = 0;
 	size_t i;
 
-	for (e = cm->running; e != NULL; e = e->next) {
+	for (e = l->running; e != NULL; e = e->next) {
 		for (i = 0; i < e->nfds && e->error == 0; i++)
-			e->error = sync_batch_error(cm->batch, e->fds[i].item);
+			e->error = sync_batch_error(l->batch, e->fds[i].item);
 		if (e->error != 0)
 			failed++;
 		else
 			imap_commit_unlink(e);
 	}
 	/* Before any answer goes out: a test can tell the order. */
-	log_info("group_commit", "commands=%u files=%zu failed=%u "
-		 "delay_ms=%llu status=%s", cm->running_count,
-		 sync_batch_count(cm->batch), failed,
+	log_info(l->event, "commands=%u files=%zu failed=%u "
+		 "delay_ms=%llu status=%s", l->running_count,
+		 sync_batch_count(l->batch), failed,
 		 (unsigned long long)(event_loop_now_ms(cm->daemon->loop) -
-				      cm->started_ms),
+				      l->started_ms),
 		 ret == 0 ? "ok" : "failed");
-	sync_batch_free(&cm->batch);
-	list = cm->running;
-	cm->running = NULL;
+	sync_batch_free(&l->batch);
+	list = l->running;
+	l->running = NULL;
+	/* The commands waiting for their files go on first, so that what
+	 * they change joins one commit of logs instead of starting one
+	 * each. */
+	cm->resuming = true;
+	for (e = list; e != NULL; e = e->next) {
+		if (e->resume != NULL)
+			imap_commit_resume(e);
+	}
+	cm->resuming = false;
 	/* Those that waited meanwhile go to the disk at once. */
-	imap_commit_start(cm);
+	imap_commit_start(&cm->logs);
+	imap_commit_start(&cm->files);
 	while (list != NULL) {
 		e = list;
 		list = e->next;
-		imap_commit_answer(e);
+		if (e->resume == NULL)
+			imap_commit_answer(e);
+		imap_commit_entry_free(e);
+	}
+}
+
+static int imap_commit_line_init(struct imap_commit *cm,
+				 struct imap_commit_line *l, const char *event,
+				 enum sync_batch_lane lane)
+{
+	l->cm = cm;
+	l->event = event;
+	l->waiting_tail = &l->waiting;
+	l->sync = sync_batch_loop_new_on(cm->daemon->loop, imap_commit_on_done,
+					 l, lane);
+	return l->sync != NULL ? 0 : -1;
+}
+
+/* Waits for the running commit and the ones after it until nothing is
+ * left; nobody is answered (the sessions are gone). */
+static void imap_commit_line_drain(struct imap_commit_line *l)
+{
+	struct imap_commit_entry *e;
+
+	while (l->batch != NULL || l->waiting != NULL) {
+		if (l->batch == NULL)
+			imap_commit_start(l);
+		sync_batch_loop_drain(l->sync);
+	}
+	while ((e = l->waiting) != NULL) {
+		l->waiting = e->next;
 		imap_commit_entry_free(e);
 	}
 }
@@ -366,10 +471,13 @@ struct imap_commit *imap_commit_new(struct imapd *d)
 		return NULL;
 	cm = xcalloc(1, sizeof(*cm));
 	cm->daemon = d;
-	cm->waiting_tail = &cm->waiting;
-	cm->sync = sync_batch_loop_new(d->loop, imap_commit_on_done, cm);
-	if (cm->sync == NULL) {
+	if (imap_commit_line_init(cm, &cm->logs, "group_commit",
+				  SYNC_BATCH_LANE_MAIN) < 0 ||
+	    imap_commit_line_init(cm, &cm->files, "group_file_sync",
+				  SYNC_BATCH_LANE_SECOND) < 0) {
 		log_error("commit_setup_failed", "reason=%s", strerror(errno));
+		sync_batch_loop_free(&cm->logs.sync);
+		sync_batch_loop_free(&cm->files.sync);
 		free(cm);
 		return NULL;
 	}
@@ -381,22 +489,17 @@ struct imap_commit *imap_commit_new(struct imapd *d)
 void imap_commit_free(struct imap_commit **cmp)
 {
 	struct imap_commit *cm = *cmp;
-	struct imap_commit_entry *e;
 
 	if (cm == NULL)
 		return;
 	mbox_set_defer_hook(NULL, NULL);
-	/* Sessions are gone by now; what is left is still made durable. */
-	while (cm->batch != NULL || cm->waiting != NULL) {
-		if (cm->batch == NULL)
-			imap_commit_start(cm);
-		sync_batch_loop_drain(cm->sync);
-	}
-	while ((e = cm->waiting) != NULL) {
-		cm->waiting = e->next;
-		imap_commit_entry_free(e);
-	}
-	sync_batch_loop_free(&cm->sync);
+	/* Sessions are gone by now; what is left is still made durable.
+	 * Files first: an APPEND held for them is not resumed, but a
+	 * commit of logs may still be running. */
+	imap_commit_line_drain(&cm->files);
+	imap_commit_line_drain(&cm->logs);
+	sync_batch_loop_free(&cm->files.sync);
+	sync_batch_loop_free(&cm->logs.sync);
 	imap_commit_process = NULL;
 	free(cm);
 	*cmp = NULL;

@@ -29,6 +29,9 @@ int imap_copy_messages(struct mbox *src, const struct mbox_view *view,
 		msg.internal_date = recs[i].internal_date;
 		msg.tz_minutes = recs[i].tz_minutes;
 		msg.flags = recs[i].flags & MBOX_SYSTEM_FLAGS;
+		/* A message of a mailbox is durable (its record says so):
+		 * only its new name is synced, under the target's lock. */
+		msg.durable = true;
 		for (k = 0, ret = 0; k < view->keyword_count; k++) {
 			if (recs[i].keywords & (1ULL << k))
 				kw[ret++] = view->keywords[k];

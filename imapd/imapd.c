@@ -1,5 +1,6 @@
 /* The imapd process: start-up order matters (see imapd_run()). */
 #include "imapd/imapd.h"
+#include "imapd/imap_append.h"
 #include "imapd/imap_client.h"
 #include "imapd/imap_commit.h"
 #include "imapd/imap_notify.h"
@@ -70,6 +71,7 @@ int imapd_run(struct worker *w)
 		log_fatal("store: %s", error);
 	config_fill(w->config, &store_config_table, &store_set);
 	store_set_settings(d.store, &store_set);
+	store_clean_tmp(d.store, imap_append_tmp_prefixes);
 	d.loop = event_loop_new();
 	store_watch(d.store, d.loop);
 	d.notify = imap_notify_new(d.loop, d.set.imap_notify_poll);

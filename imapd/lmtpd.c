@@ -9,42 +9,14 @@
 #include "worker.h"
 #include "master/master_settings.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Spool files are named lmtp-in.PID.N and lmtp.PID.N: those of a process
- * that is gone (killed mid-delivery) are nobody's, and never acknowledged,
- * so they go. */
-static void lmtpd_clean_tmp(const char *tmp_dir)
-{
-	DIR *d = opendir(tmp_dir);
-	struct dirent *de;
-
-	while (d != NULL && (de = readdir(d)) != NULL) {
-		const char *p;
-		long pid;
-
-		if (strncmp(de->d_name, "lmtp-in.", 8) == 0)
-			p = de->d_name + 8;
-		else if (strncmp(de->d_name, "lmtp.", 5) == 0)
-			p = de->d_name + 5;
-		else
-			continue;
-		pid = strtol(p, NULL, 10);
-		if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
-			if (unlinkat(dirfd(d), de->d_name, 0) == 0)
-				log_info("spool_leftover_removed", "path=%s",
-					 de->d_name);
-		}
-	}
-	if (d != NULL)
-		closedir(d);
-}
+/* Spool files are named lmtp-in.PID.N and lmtp.PID.N. */
+static const char *const lmtpd_tmp_prefixes[] = { "lmtp-in.", "lmtp.", NULL };
 
 static void lmtpd_accept(void *ctx, struct server_conn *conn)
 {
@@ -84,7 +56,7 @@ int lmtpd_run(int argc, char **argv)
 	if (store_open(ms.state_dir, &srv.st, &error) < 0)
 		log_fatal("%s", error);
 	store_set_settings(srv.st, &store_set);
-	lmtpd_clean_tmp(store_tmp_dir(srv.st));
+	store_clean_tmp(srv.st, lmtpd_tmp_prefixes);
 	srv.loop = event_loop_new();
 	store_watch(srv.st, srv.loop);
 	server = server_new(srv.loop, &w, NULL, NULL, lmtpd_accept,

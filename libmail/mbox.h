@@ -192,6 +192,13 @@ struct mbox_new_message {
 	 * its result names the existing message. */
 	uint64_t delivery_hash;
 	int64_t dedup_since;
+	/* The caller made the file's data durable before the commit
+	 * (fdatasync of a file with a name of its own, so its inode's link
+	 * count on disk is not 0): only its new name is left to sync under
+	 * the lock, which is then held for the link, the folder's sync and
+	 * the record, not for writing the message.  Without it, and with a
+	 * defer hook set, the commit syncs the file itself. */
+	bool durable;
 };
 
 struct mbox_append_result {
@@ -205,8 +212,8 @@ struct mbox_append;
  * one log fdatasync for all of them (group commit). */
 struct mbox_append *mbox_append_begin(struct mbox *mb);
 /* The file at msg->path must already be fsync'ed by the caller, unless a
- * defer hook is set (mbox_set_defer_hook()): mbox_append_commit() syncs
- * it then, with its new name. */
+ * defer hook is set (mbox_set_defer_hook()) and msg->durable is not:
+ * mbox_append_commit() syncs it then, with its new name. */
 void mbox_append_add(struct mbox_append *a, const struct mbox_new_message *msg);
 /* Makes them durable and visible; results[i] (an array with one entry per
  * message added, in order) gives each message's UID.  Frees `a` either
@@ -293,7 +300,9 @@ int mbox_usage_flush(const char **error_r);
  * as good as durable to the kernel, which may write the log back at any
  * time; so mbox_append_commit() syncs them (at once, sync_many()) before
  * it writes the records, holding the lock that gave out their UIDs.  With
- * a hook set it syncs the files too, so the caller need not.
+ * a hook set it syncs the files too, so the caller need not, unless the
+ * caller synced them before (mbox_new_message.durable, off its loop and
+ * outside the lock): then only the folder is synced under the lock.
  *
  * What the writer has done stays done: the records are in the log and the
  * index, visible to every reader, before they are durable.  A crash of

@@ -22,6 +22,7 @@
 struct mbox_pending {
 	char *path;
 	struct mbox_new_message msg;
+	uint32_t uid;		/* linked under it; 0 before (or a duplicate) */
 	char **keywords;
 	void *cache;
 };
@@ -475,6 +476,7 @@ static int mbox_append_prepare(struct mbox_append *a,
 				  name, p->path, strerror(errno));
 			goto fail;
 		}
+		p->uid = rec.uid;
 		a->uid++;
 		if (mbox_cache_append(mb, p, &rec, error_r) < 0)
 			goto fail;
@@ -608,16 +610,21 @@ static int mbox_files_durable(struct mbox_append **live, size_t n,
 			      const char **error_r)
 {
 	struct sync_many_item *items;
-	size_t i, count = 0, k;
-	uint32_t uid;
-	char name[16];
+	size_t i, j, count = 0, k;
 	int ret = 0;
+	char name[16];
 
 	items = xcalloc(MBOX_SYNC_FILES + n, sizeof(*items));
 	for (i = 0; i < n && ret == 0; i++) {
 		struct mbox *mb = live[i]->mb;
 
-		for (uid = live[i]->first_uid; uid < live[i]->uid; uid++) {
+		for (j = 0; j < live[i]->count; j++) {
+			const struct mbox_pending *p = &live[i]->msgs[j];
+
+			/* Not linked (a duplicate), or its data made
+			 * durable by the caller: its name is the folder's. */
+			if (p->uid == 0 || p->msg.durable)
+				continue;
 			if (count == MBOX_SYNC_FILES) {
 				ret = mbox_sync_items(live, items, count,
 						      error_r);
@@ -627,7 +634,7 @@ static int mbox_files_durable(struct mbox_append **live, size_t n,
 				if (ret < 0)
 					break;
 			}
-			snprintf(name, sizeof(name), "%u", uid);
+			snprintf(name, sizeof(name), "%u", p->uid);
 			items[count].fd = openat(mb->dir_fd, name,
 						 O_RDONLY | O_CLOEXEC);
 			if (items[count].fd < 0) {

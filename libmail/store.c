@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,36 @@ void store_close(struct store **stp)
 const char *store_tmp_dir(const struct store *st)
 {
 	return st->tmp;
+}
+
+void store_clean_tmp(const struct store *st, const char *const *prefixes)
+{
+	DIR *d = opendir(st->tmp);
+	struct dirent *de;
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		const char *const *pp;
+		size_t len = 0;
+		long pid;
+
+		for (pp = prefixes; *pp != NULL; pp++) {
+			len = strlen(*pp);
+			if (strncmp(de->d_name, *pp, len) == 0)
+				break;
+		}
+		if (*pp == NULL)
+			continue;
+		pid = strtol(de->d_name + len, NULL, 10);
+		/* Our own PID at start: a process before us had it. */
+		if (pid <= 0 || pid == (long)getpid() ||
+		    (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
+			if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+				log_info("spool_leftover_removed", "path=%s",
+					 de->d_name);
+		}
+	}
+	if (d != NULL)
+		closedir(d);
 }
 
 const char *store_root(const struct store *st)

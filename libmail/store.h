@@ -252,6 +252,12 @@ void store_discard_dir(const char *dir);
 /* The folder where deliveries write message files before they are linked
  * into mailboxes (same filesystem). */
 const char *store_tmp_dir(const struct store *st);
+/* Removes the files of store_tmp_dir() named PREFIX.PID.N (one of the
+ * NULL-terminated `prefixes`) whose process no longer runs (or is the
+ * caller, whose PID a process before it had): a daemon
+ * killed between writing a message and storing it never acknowledged it,
+ * and nobody else knows the file.  Run by a daemon as it starts. */
+void store_clean_tmp(const struct store *st, const char *const *prefixes);
 /* The store's root folder (state_dir/store). */
 const char *store_root(const struct store *st);
 

@@ -4,9 +4,12 @@
 # one alone, those that end while it runs go together in the next.  The
 # commit logs "group_commit commands=N" before it answers, and the log is
 # written by the process itself before it sends anything, so the line is
-# there when the OK arrives.  New message files (APPEND, COPY) are synced
-# before their log records are written, so a commit syncs logs only (the
-# order itself is checked by the unit test mbox_defer).  The one worker is stopped while the sessions
+# there when the OK arrives.  An APPEND's message files are synced by a
+# commit of files (logged as group_file_sync, on a thread of its own)
+# before the APPEND takes the mailbox lock, and their names (and a
+# COPY's) before their log records are written, so the commit after that
+# syncs logs only (the order itself is checked by the unit test
+# mbox_defer).  The one worker is stopped while the sessions
 # send their commands, so all of them are read in one round.
 use strict;
 use warnings;
@@ -73,9 +76,16 @@ sub stopped_round {
 	my @c = commits($sp, $mark);
 	ok(@c >= 1 && $c[-1]{commands} >= 1 && $c[-1]{status} eq 'ok',
 	    'the APPEND was committed before its OK came');
-	# The message file and its name in the folder were synced before
-	# the log record naming them was written, not handed to the commit:
-	# it syncs the log alone.
+	# The message file was synced by a commit of files of its own
+	# (group_file_sync) before the APPEND went on to the mailbox (the
+	# `append` line is logged once the record is written), and its name
+	# in the folder before the record: the commit after the record
+	# syncs the log alone.
+	my @order = grep { /\b(group_commit|group_file_sync|append)\b/ } split /\n/,
+	    substr($sp->log_text, $mark);
+	like(join("\n", @order), qr/\A[^\n]*group_file_sync commands=1 files=1 failed=0 [^\n]*\n[^\n]*\bappend mailbox=INBOX\b[^\n]*\n[^\n]*group_commit /,
+	    'the file synced by a commit before the record, the log by one after')
+	    or diag explain \@order;
 	is($c[-1]{files}, 1, 'the commit synced only the log') or diag explain \@c;
 	ok($imap->select('INBOX'), 'SELECT');
 	$mark = $sp->log_size;
@@ -100,15 +110,20 @@ sub stopped_round {
 	my $d = Sealpost::IMAP->login_new($sp, 'carol');
 	my ($uv) = $a->cmd('a1 SELECT INBOX') =~ /UIDVALIDITY (\d+)/;
 	like($a->cmd('a2 STORE 1:* +FLAGS (\\Seen)'), qr/^a2 OK/m, 'a stores');
+	for my $s ([ $b, 'b' ], [ $d, 'd' ]) {
+		like($s->[0]->cmd("$s->[1]0 APPEND INBOX {" . length($msg) . "+}\r\n$msg"),
+		    qr/^$s->[1]0 OK \[APPENDUID \d+ \d+\] APPEND completed/m,
+		    "$s->[1]'s APPEND is answered OK");
+		like($s->[0]->cmd("$s->[1]s SELECT INBOX"), qr/^$s->[1]s OK/m,
+		    "$s->[1] selects its INBOX");
+	}
 	my @r = stopped_round($sp, $pid,
 	    [ $a, "a3 STORE 1:* +FLAGS.SILENT (\\Answered)\r\n" ],
-	    [ $b, "b1 APPEND INBOX {" . length($msg) . "+}\r\n$msg\r\n" ],
-	    [ $d, "d1 APPEND INBOX {" . length($msg) . "+}\r\n$msg\r\n" ]);
+	    [ $b, "b1 STORE 1 +FLAGS.SILENT (\\Flagged)\r\n" ],
+	    [ $d, "d1 STORE 1 +FLAGS.SILENT (\\Flagged)\r\n" ]);
 	like($r[0][0], qr/^a3 OK STORE completed/m, "a's STORE is answered OK");
-	like($r[1][0], qr/^b1 OK \[APPENDUID \d+ \d+\] APPEND completed/m,
-	    "b's APPEND is answered OK");
-	like($r[2][0], qr/^d1 OK \[APPENDUID \d+ \d+\] APPEND completed/m,
-	    "d's APPEND is answered OK");
+	like($r[1][0], qr/^b1 OK STORE completed/m, "b's STORE is answered OK");
+	like($r[2][0], qr/^d1 OK STORE completed/m, "d's STORE is answered OK");
 	my @seen = @{ $r[0][1] };
 	ok(@seen && $seen[0]{commands} == 1,
 	    "the first command was committed alone, before a's OK")
@@ -135,7 +150,8 @@ sub stopped_round {
 }
 
 # imap_commit_max_commands: one command per commit; the two that waited
-# for the first go one after the other.
+# for the first go one after the other.  The same for the commits of
+# the APPENDs' message files, which come first.
 {
 	my $sp = Sealpost::Test->new(set => { imap_workers => 1,
 		imap_commit_max_commands => 1 });
@@ -147,6 +163,9 @@ sub stopped_round {
 	like($r[$_][0], qr/^s$_ OK/m, "APPEND $_ answered") for 0 .. 2;
 	my @c = commits($sp, $mark);
 	is(join(',', map { $_->{commands} } @c), '1,1,1', 'in three commits of one command each');
+	my @f = grep { /\bgroup_file_sync\b/ } split /\n/, substr($sp->log_text, $mark);
+	is(scalar(grep { /commands=1 files=1 failed=0 / } @f), 3,
+	    'after three commits of one message file each') or diag explain \@f;
 }
 
 # imap_group_commit = no: each command syncs in place, no commit runs.

@@ -130,7 +130,8 @@ static char *spool(const char *text)
 	return spool_file(tmpdir, text);
 }
 
-static void add_path(struct mbox_append *a, const char *path, size_t size)
+static void add_message(struct mbox_append *a, const char *path, size_t size,
+			bool durable)
 {
 	struct mbox_new_message m;
 
@@ -138,7 +139,26 @@ static void add_path(struct mbox_append *a, const char *path, size_t size)
 	m.path = path;
 	m.size = size;
 	m.internal_date = 1700000000;
+	m.durable = durable;
 	mbox_append_add(a, &m);
+}
+
+static void add_path(struct mbox_append *a, const char *path, size_t size)
+{
+	add_message(a, path, size, false);
+}
+
+/* A file the caller made durable itself, as imapd's APPEND does before it
+ * takes the lock (its sync is not one of the writer's). */
+static char *spool_durable(const char *text)
+{
+	char *path = spool(text);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || syscall(SYS_fdatasync, fd) < 0)
+		abort();
+	close(fd);
+	return path;
 }
 
 static struct mbox *box(const char *name, char *dir, size_t size)
@@ -247,6 +267,44 @@ int main(void)
 	is_int(count_kind(EV_FOLDER_SYNC), 1, "copy: the folder synced");
 	ok(synced_before_log(before),
 	   "copy: the new name durable before the log record was written");
+
+	/* Files the caller made durable before (an APPEND that synced its
+	 * messages before taking the lock, a COPY of durable messages):
+	 * only the folder is synced under the lock, still before the log
+	 * record; a file not marked so in the same batch is synced. */
+	watch(d1);
+	before = log_size();
+	a = mbox_append_begin(b1);
+	add_message(a, spool_durable(t1), strlen(t1), true);
+	add_message(a, spool(t2), strlen(t2), false);
+	snprintf(path, sizeof(path), "%s/1", d1);
+	add_message(a, path, strlen(t1), true);
+	is_int(mbox_append_commit(&a, r, &err), 0, "durable append commits");
+	ok(r[0].uid == 3 && r[1].uid == 4 && r[2].uid == 5, "uids 3, 4 and 5");
+	is_int(count_kind(EV_FILE_SYNC), 1,
+	       "only the file not made durable before is synced");
+	is_int(count_kind(EV_FOLDER_SYNC), 1, "the folder synced once");
+	is_int(count_kind(EV_HOOK_LOG), 1, "the log's sync handed over");
+	ok(synced_before_log(before),
+	   "durable files: the names durable before the log record");
+	ok(file_exists(d1, 3) && file_exists(d1, 4) && file_exists(d1, 5),
+	   "all three linked");
+
+	/* The same when the folder's sync fails: nothing names the files,
+	 * which stay the caller's (a crash after the caller's sync and
+	 * before the record leaves them only under their own names). */
+	watch(d1);
+	before = log_size();
+	fail_folder = true;
+	a = mbox_append_begin(b1);
+	add_message(a, spool_durable(t2), strlen(t2), true);
+	is_int(mbox_append_commit(&a, r, &err), -1,
+	       "durable append: a failed folder sync fails");
+	fail_folder = false;
+	is_int(count_kind(EV_FILE_SYNC), 0, "durable append: no file sync");
+	is_int(count_kind(EV_HOOK_LOG), 0, "durable append: nothing handed over");
+	ok(log_size() == before, "durable append: no log record written");
+	ok(!file_exists(d1, 6), "durable append: no file left under the uid");
 
 	/* The folder's sync fails: no record written, no file left under
 	 * the uid it was given. */

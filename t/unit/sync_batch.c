@@ -1,7 +1,9 @@
 /* Unit tests for libmail/sync_batch.c: two phases of syncs on a thread,
  * files told apart by inode, each item's outcome on its own, one thread
- * kept for every batch of the process; and struct sync_batch_loop: a
- * batch's end told once, from an event loop. */
+ * kept for every batch of the process (one per lane: a batch on one lane
+ * does not wait for another's); and struct sync_batch_loop: a batch's end
+ * told once, from an event loop.  The test's own fdatasync() stands in
+ * for the C library's, so that one file's sync can be held. */
 #include "tap.h"
 #include "sync_batch.h"
 #include "event.h"
@@ -14,8 +16,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+/* A file whose fdatasync() waits until `held` is cleared. */
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hold_cond = PTHREAD_COND_INITIALIZER;
+static bool held;
+static ino_t held_ino;
+
+int fdatasync(int fd);
+
+int fdatasync(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && held_ino != 0 && st.st_ino == held_ino) {
+		pthread_mutex_lock(&hold_lock);
+		while (held)
+			pthread_cond_wait(&hold_cond, &hold_lock);
+		pthread_mutex_unlock(&hold_lock);
+	}
+	return (int)syscall(SYS_fdatasync, fd);
+}
 
 /* The threads of this process, the main one included. */
 static int thread_count(void)
@@ -49,6 +75,62 @@ static int run_on_thread(int fd, int efd)
 	ret = sync_batch_finish(b);
 	sync_batch_free(&b);
 	return ret;
+}
+
+/* A batch syncing `fd`, started on `lane`, notifying `efd`. */
+static struct sync_batch *start_on(int fd, int efd, enum sync_batch_lane lane)
+{
+	struct sync_batch *b = sync_batch_new();
+
+	if (sync_batch_add(b, fd, SYNC_BATCH_LOGS, true) < 0 ||
+	    sync_batch_start_on(b, efd, lane) < 0)
+		abort();
+	return b;
+}
+
+static bool notified(int efd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	uint64_t count;
+
+	return poll(&pfd, 1, timeout_ms) == 1 &&
+		read(efd, &count, sizeof(count)) == sizeof(count);
+}
+
+/* A batch held on the main lane does not hold up one on the second. */
+static void lane_tests(int slow, int fast)
+{
+	int efd1 = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int efd2 = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct sync_batch *b1, *b2, *b3;
+	struct stat st;
+
+	if (efd1 < 0 || efd2 < 0 || fstat(slow, &st) < 0)
+		abort();
+	held = true;
+	held_ino = st.st_ino;
+	b1 = start_on(slow, efd1, SYNC_BATCH_LANE_MAIN);
+	b2 = start_on(fast, efd2, SYNC_BATCH_LANE_SECOND);
+	ok(notified(efd2, 30000), "a batch on the second lane is done");
+	is_int(sync_batch_finish(b2), 0, "and succeeded");
+	ok(!notified(efd1, 0), "while the main lane's is still held");
+	/* Queued behind the held one on its lane. */
+	b3 = start_on(fast, efd2, SYNC_BATCH_LANE_MAIN);
+	ok(!notified(efd2, 0), "a second batch on the main lane waits for it");
+	pthread_mutex_lock(&hold_lock);
+	held = false;
+	pthread_cond_broadcast(&hold_cond);
+	pthread_mutex_unlock(&hold_lock);
+	ok(notified(efd1, 30000), "released, the held batch is done");
+	ok(notified(efd2, 30000), "and the one behind it");
+	is_int(sync_batch_finish(b1) + sync_batch_finish(b3), 0, "both succeeded");
+	is_int(thread_count(), 3, "one thread per lane");
+	held_ino = 0;
+	sync_batch_free(&b1);
+	sync_batch_free(&b2);
+	sync_batch_free(&b3);
+	close(efd1);
+	close(efd2);
 }
 
 static int open_file(const char *root, const char *name)
@@ -204,6 +286,9 @@ int main(void)
 	       -1, "a closed descriptor cannot be added");
 	sync_batch_free(&b);
 	loop_tests(pipefd[0], log);
+	f2 = open_file(root, "2");
+	lane_tests(f2, log);
+	close(f2);
 
 	close(dir);
 	close(log);
