@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "message_address.h"
 #include "message_date.h"
+#include "mbox_cache_window.h"
 #include "message_header.h"
 #include "rfc2047.h"
 
@@ -216,12 +217,14 @@ struct imap_msgkeys *imap_msgkeys_search(const struct imap_selected *sel,
 					 unsigned int what, size_t *count_r)
 {
 	struct imap_msgkeys *keys = xcalloc(sel->count + 1, sizeof(*keys));
+	struct mbox_cache_window window = MBOX_CACHE_WINDOW_INIT;
 	size_t i, n = 0;
 
 	for (i = 0; i < sel->count; i++) {
-		if (imap_search_eval(sel, search, i, NULL))
+		if (imap_search_eval(sel, search, i, &window))
 			imap_msgkeys_load(sel, i, what, &keys[n++]);
 	}
+	mbox_cache_window_free(&window);
 	*count_r = n;
 	return keys;
 }
