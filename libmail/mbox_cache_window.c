@@ -37,7 +37,11 @@ static int fields_check_header(struct mbox *mb, bool write,
 		return mbox_fail_errno(mb, error_r, "fields");
 	if ((size_t)n < sizeof(hdr))
 		memset((char *)&hdr + n, 0, sizeof(hdr) - (size_t)n);
-	if (write && memcmp(&hdr, &zero, sizeof(hdr)) == 0) {
+	if (memcmp(&hdr, &zero, sizeof(hdr)) == 0) {
+		/* For a reader, not yet: the next writer writes it. */
+		if (!write)
+			return mbox_fail(error_r, "%s/fields: no header yet",
+					 mb->dir);
 		memcpy(hdr.magic, MBOX_FIELDS_MAGIC, sizeof(MBOX_FIELDS_MAGIC));
 		hdr.version = MBOX_FIELDS_VERSION;
 		if (pwrite(mb->fields_fd, &hdr, sizeof(hdr), 0) != sizeof(hdr))
@@ -93,7 +97,7 @@ void mbox_cache_close(struct mbox *mb)
 	if (mb->fields_fd >= 0)
 		close(mb->fields_fd);
 	mb->cache_fd = mb->fields_fd = -1;
-	mb->fields_writable = mb->fields_bad = false;
+	mb->cache_writable = mb->fields_writable = mb->fields_bad = false;
 }
 
 /* Makes [offset, offset + len) of the file `name` at `fd` lie in the

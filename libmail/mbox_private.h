@@ -18,6 +18,7 @@ struct mbox {
 	int log_fd;
 	ino_t log_ino;
 	int cache_fd;
+	bool cache_writable;	/* cache_fd was opened for writing */
 	/* The fields file: -1 until opened (mbox_fields_open()), which
 	 * checks its header once; fields_bad when that failed, so reads
 	 * go to the cache file without trying again. */

@@ -368,10 +368,14 @@ static int mbox_cache_append(struct mbox *mb, struct mbox_pending *p,
 
 	if (p->msg.cache_size == 0)
 		return 0;
-	if (mb->cache_fd < 0) {
+	/* A handle that has read the cache holds it read-only. */
+	if (mb->cache_fd < 0 || !mb->cache_writable) {
 		char *path = mbox_path(mb, "cache");
 
+		if (mb->cache_fd >= 0)
+			close(mb->cache_fd);
 		mb->cache_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		mb->cache_writable = mb->cache_fd >= 0;
 		free(path);
 	}
 	if (mb->cache_fd < 0 || fstat(mb->cache_fd, &st) < 0)
