@@ -21,6 +21,26 @@ int mbox_cache_open(struct mbox *mb, const char **error_r)
 	return 0;
 }
 
+void mbox_fields_header_init(struct mbox_fields_header *hdr)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	memcpy(hdr->magic, MBOX_FIELDS_MAGIC, sizeof(MBOX_FIELDS_MAGIC));
+	hdr->version = MBOX_FIELDS_VERSION;
+}
+
+void mbox_fields_entry_append(struct buf *out, const void *data, size_t len)
+{
+	static const char zeros[8];
+	uint32_t head[2];
+	size_t start = out->len;
+
+	head[0] = (uint32_t)len;
+	head[1] = crc32c(0, data, len);
+	buf_append(out, head, sizeof(head));
+	buf_append(out, data, len);
+	buf_append(out, zeros, (8 - (out->len - start) % 8) % 8);
+}
+
 /* Checks the fields file's header, writing it when the file is new or
  * its header was never written whole (all zero), which only a writer
  * holding the lock may do.  -1 when it cannot be read, -2 when it is
@@ -42,8 +62,7 @@ static int fields_check_header(struct mbox *mb, bool write,
 		if (!write)
 			return mbox_fail(error_r, "%s/fields: no header yet",
 					 mb->dir);
-		memcpy(hdr.magic, MBOX_FIELDS_MAGIC, sizeof(MBOX_FIELDS_MAGIC));
-		hdr.version = MBOX_FIELDS_VERSION;
+		mbox_fields_header_init(&hdr);
 		if (pwrite(mb->fields_fd, &hdr, sizeof(hdr), 0) != sizeof(hdr))
 			return mbox_fail_errno(mb, error_r, "fields");
 	}

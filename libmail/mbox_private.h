@@ -59,6 +59,11 @@ int mbox_cache_open(struct mbox *mb, const char **error_r);
  * torn: hold the lock).  -1 when there is none or its header is not of
  * this version; the caller reads or writes the cache alone. */
 int mbox_fields_open(struct mbox *mb, bool write, const char **error_r);
+/* The header of a new fields file. */
+void mbox_fields_header_init(struct mbox_fields_header *hdr);
+/* Appends a fields entry of `data` to `out`: length, CRC-32C, the data,
+ * zero padding to a multiple of 8 bytes. */
+void mbox_fields_entry_append(struct buf *out, const void *data, size_t len);
 /* Closes the cache and fields files, to be opened again when next used
  * (they were replaced). */
 void mbox_cache_close(struct mbox *mb);

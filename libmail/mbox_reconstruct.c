@@ -230,26 +230,18 @@ static bool recon_fields_good(struct recon *r, const struct recon_entry *e,
 static void recon_fields_add(struct recon_entry *e, const char *data,
 			     size_t len, struct buf *fields)
 {
-	static const char zeros[8];
 	struct mbox_fields_header hdr;
-	uint32_t head[2];
 
 	mbox_record_set_fields_offset(&e->rec, 0);
 	if (fields->len == 0) {
-		memset(&hdr, 0, sizeof(hdr));
-		memcpy(hdr.magic, MBOX_FIELDS_MAGIC, sizeof(MBOX_FIELDS_MAGIC));
-		hdr.version = MBOX_FIELDS_VERSION;
+		mbox_fields_header_init(&hdr);
 		buf_append(fields, &hdr, sizeof(hdr));
 	}
 	if (len == 0 || len > MBOX_FIELDS_MAX_ENTRY ||
-	    fields->len + sizeof(head) + len > MBOX_FIELDS_MAX_OFFSET)
+	    fields->len + 8 + len > MBOX_FIELDS_MAX_OFFSET)
 		return;
 	mbox_record_set_fields_offset(&e->rec, fields->len);
-	head[0] = (uint32_t)len;
-	head[1] = crc32c(0, data, len);
-	buf_append(fields, head, sizeof(head));
-	buf_append(fields, data, len);
-	buf_append(fields, zeros, (8 - fields->len % 8) % 8);
+	mbox_fields_entry_append(fields, data, len);
 }
 
 /* Checks each kept record's cache and fields entries, rebuilding the bad

@@ -330,9 +330,7 @@ void mbox_append_abort(struct mbox_append **ap)
 static void mbox_fields_append(struct mbox *mb, struct mbox_pending *p,
 			       struct mbox_record *rec)
 {
-	static const char zeros[8];
 	size_t len = p->msg.fields_size;
-	uint32_t head[2];
 	struct buf entry = BUF_INIT;
 	const char *error;
 	struct stat st;
@@ -344,15 +342,10 @@ static void mbox_fields_append(struct mbox *mb, struct mbox_pending *p,
 	    fstat(mb->fields_fd, &st) < 0)
 		return;
 	offset = ((uint64_t)st.st_size + 7) & ~(uint64_t)7;
-	if (offset < MBOX_FIELDS_HEADER_SIZE ||
-	    offset + sizeof(head) + len > MBOX_FIELDS_MAX_OFFSET)
-		return;
-	head[0] = (uint32_t)len;
-	head[1] = crc32c(0, p->cache, len);
-	buf_append(&entry, head, sizeof(head));
-	buf_append(&entry, p->cache, len);
-	buf_append(&entry, zeros, (8 - entry.len % 8) % 8);
-	if (pwrite(mb->fields_fd, entry.data, entry.len, (off_t)offset) ==
+	mbox_fields_entry_append(&entry, p->cache, len);
+	if (offset >= MBOX_FIELDS_HEADER_SIZE &&
+	    offset + entry.len <= MBOX_FIELDS_MAX_OFFSET &&
+	    pwrite(mb->fields_fd, entry.data, entry.len, (off_t)offset) ==
 	    (ssize_t)entry.len)
 		mbox_record_set_fields_offset(rec, offset);
 	buf_free(&entry);
