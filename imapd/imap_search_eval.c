@@ -186,46 +186,23 @@ static void search_record(struct search_msg *s)
 		s->record_len = 0;
 }
 
-/* The fields from the message's entry in the fields file, which holds
- * them apart from the rest of the cache record (a header search reads a
- * tenth of the bytes); false when it has none or it is bad, and the
- * cache record is read instead.  The entry stays in the window until
- * the next message's. */
-static bool search_fields_entry(struct search_msg *s)
-{
-	const char *data, *error;
-	size_t len;
-
-	if (s->window == NULL ||
-	    mbox_fields_window_read(s->sel->mbox, s->rec, s->window, &data,
-				    &len, &error) < 0 || len == 0)
-		return false;
-	return mime_cache_fields_open(data, len, s->rec->size, &s->fields,
-				      &error) == 0 &&
-		mime_cache_is_current(data, len);
-}
-
-/* The fields of the cache record, when they hold every field `name`
- * (else false: the file must be read).  An expunged message reads as
- * holding none, as search_msg_open() has it. */
+/* The fields the mailbox keeps of the message (its fields entry, else its
+ * cache record), when they hold every field `name` (else false: the file
+ * must be read).  An expunged message reads as holding none, as
+ * search_msg_open() has it. */
 static bool search_cached(struct search_msg *s, const char *name,
 			  struct mime_cache_fields *fields_r, int *id_r)
 {
-	const char *error;
 	int id = mime_cache_field_id(name, strlen(name));
 
 	if (id < 0)
 		return false;
 	if (!s->fields_tried) {
 		s->fields_tried = true;
-		if (!search_fields_entry(s)) {
-			search_record(s);
-			if (s->record_len == 0 ||
-			    mime_cache_fields_open(s->record_data,
-						   s->record_len, s->rec->size,
-						   &s->fields, &error) < 0)
-				memset(&s->fields, 0, sizeof(s->fields));
-		}
+		if (s->window == NULL ||
+		    !imap_message_cached_fields(s->sel->mbox, s->rec, s->window,
+						&s->fields))
+			memset(&s->fields, 0, sizeof(s->fields));
 	}
 	if ((s->fields.covered & (1u << id)) == 0)
 		return false;

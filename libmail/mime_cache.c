@@ -33,6 +33,11 @@ int mime_cache_field_id(const char *name, size_t len)
 	return -1;
 }
 
+const char *mime_cache_field_name(unsigned int id)
+{
+	return mime_cache_field_names[id];
+}
+
 static void put_varint(struct buf *out, uint64_t v)
 {
 	do {

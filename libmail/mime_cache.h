@@ -75,6 +75,9 @@ enum mime_cache_field {
 
 /* The field number of a header name (ASCII case-insensitive), or -1. */
 int mime_cache_field_id(const char *name, size_t len);
+/* The name of field `id` (< MIME_CACHE_FIELD_COUNT), as RFC 5322 spells
+ * it. */
+const char *mime_cache_field_name(unsigned int id);
 
 /* The stored fields of a record, read in place (nothing is copied: the
  * record must outlive it). */

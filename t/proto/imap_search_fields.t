@@ -1,6 +1,6 @@
-# imapd and the store: a header search reads each message's header
-# fields from the mailbox's fields file, apart from the cache, and gives
-# the answers the cache and the message files give: for messages stored
+# imapd and the store: a header search (and SORT and THREAD) reads each
+# message's header fields from the mailbox's fields file, apart from the
+# cache, and gives the answers the cache and the message files give: for messages stored
 # before the fields file existed (an index of version 1, which is read as
 # it is and answered from the cache), for messages stored after, after
 # `sealpost reconstruct` (which writes the missing entries) and after
@@ -19,7 +19,9 @@ sub message {
 	return "From: sender$n\@example.org\r\n"
 	    . "Subject: fruit $fruit[$n - 1]\r\n"
 	    . "Date: $n Mar 2026 10:00:00 +0000\r\n"
-	    . "Message-ID: <f$n\@example.org>\r\n\r\nbody $n\r\n";
+	    . "Message-ID: <f$n\@example.org>\r\n"
+	    . ($n == 6 ? "References: <f1\@example.org>\r\n" : '')
+	    . "\r\nbody $n\r\n";
 }
 
 like($sp->lmtp_deliver('alice', message($_)), qr/^250 .* uid $_$/,
@@ -79,6 +81,10 @@ my @cases = (
 	['OR SUBJECT apple SUBJECT fig' => '1 6'],
 	['NOT SUBJECT banana' => '1 3 4 5 6'],
 	['SUBJECT fruit BODY body' => '1 2 3 4 5 6'],
+	['SORT (REVERSE SUBJECT)' => '6 5 4 3 2 1'],
+	['SORT (REVERSE FROM)' => '6 5 4 3 2 1'],
+	['SORT (REVERSE DATE)' => '6 5 4 3 2 1'],
+	['THREAD' => '(1 6)(2)(3)(4)(5)'],
 );
 my $tag = 0;
 sub answers {
@@ -86,9 +92,12 @@ sub answers {
 	my %got;
 	for my $key (@keys) {
 		$tag++;
-		my $r = $c->cmd("t$tag UID SEARCH $key");
+		my $cmd = $key =~ /^SORT (.*)/ ? "UID SORT $1 US-ASCII ALL"
+		    : $key eq 'THREAD' ? 'UID THREAD REFERENCES US-ASCII ALL'
+		    : "UID SEARCH $key";
+		my $r = $c->cmd("t$tag $cmd");
 		like($r, qr/^t$tag OK/m, "$key completes") or diag $r;
-		my ($uids) = $r =~ /^\* SEARCH ?(.*?)\r?$/m;
+		my ($uids) = $r =~ /^\* (?:SEARCH|SORT|THREAD) ?(.*?)\r?$/m;
 		$got{$key} = $uids // 'none';
 	}
 	return \%got;
@@ -120,13 +129,14 @@ sub fields_only {
 	close $fh;
 }
 
-# Only the UIDs in @$keep of each case's answer; no NOT, which a message
-# that cannot be read at all matches.
+# Only the UIDs in @$keep of each search's answer; no NOT, which a
+# message that cannot be read at all matches, and no SORT or THREAD,
+# which put such a message first.
 sub only {
 	my ($keep, @cases) = @_;
 	my %k = map { $_ => 1 } @$keep;
 	return [map { [$_->[0], join(' ', grep { $k{$_} } split(' ', $_->[1]))] }
-	    grep { $_->[0] !~ /NOT/ } @cases];
+	    grep { $_->[0] !~ /NOT|SORT|THREAD/ } @cases];
 }
 
 my $c = Sealpost::IMAP->login_new($sp, 'alice');
@@ -182,6 +192,9 @@ my @after = (
 	['HEADER Message-ID <f4@' => '4'],
 	['SENTSINCE 5-Mar-2026' => '6 7'],
 	['NOT SUBJECT apple' => '3 4 6 7'],
+	['SORT (REVERSE SUBJECT)' => '7 6 4 3 1'],
+	['SORT (REVERSE DATE)' => '7 6 4 3 1'],
+	['THREAD' => '(1 6)(3)(4)(7)'],
 );
 check($c, 'after expunge', \@after);
 fields_only($c, 'after expunge, fields file alone', [1, 3, 4, 6, 7], \@after);
