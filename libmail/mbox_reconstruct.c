@@ -313,9 +313,10 @@ static int recon_write_file(struct mbox *mb, const char *name,
 
 /* Writes the rebuilt files beside the old ones, then renames them in: the
  * log first (a new, empty one with the next sequence number), then the
- * cache and the fields file, then the index that names them.  An index whose log_seq does not
- * match its log is refused at open, so a crash between the renames asks
- * for another reconstruct instead of mixing generations. */
+ * cache and the fields file, then the index that names them.  An index
+ * whose log_seq does not match its log is refused at open, so a crash
+ * between the renames asks for another reconstruct instead of mixing
+ * generations. */
 static int recon_commit(struct recon *r, uint32_t uidvalidity,
 			uint64_t old_seq, const struct buf *cache,
 			const struct buf *fields, const char **error_r)
