@@ -74,7 +74,8 @@ static int fields_are(struct mbox *mb, uint32_t uid, const char *text,
 	if (mbox_fields_read(mb, &rec, &got, &err) < 0)
 		ret = -1;
 	else
-		ret = got.len == len && memcmp(got.data, text, len) == 0 &&
+		ret = got.len == len &&
+			(len == 0 || memcmp(got.data, text, len) == 0) &&
 			(mbox_record_fields_offset(&rec) != 0) == (len > 0);
 	buf_free(&got);
 	return ret;
