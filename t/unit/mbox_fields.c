@@ -2,10 +2,12 @@
  * message's entry reads back as written and survives compaction; a torn
  * tail costs only the torn entry; a header never written whole is
  * written by the next writer; a file of another version is left alone;
- * an index of version 1 (no fields entries) is read and upgraded. */
+ * an index of version 1 (no fields entries) is read and upgraded; a
+ * window read before another writer appended reads the new entries. */
 #include "tap.h"
 #include "buf.h"
 #include "mbox.h"
+#include "mbox_cache_window.h"
 #include "mbox_fixture.h"
 #include "mbox_format.h"
 
@@ -318,6 +320,36 @@ static void test_index_v1(void)
 		mbox_close(&mb);
 }
 
+/* A reader's window holds the file as it was; entries another handle
+ * appends after it are read from the file again. */
+static void test_concurrent(void)
+{
+	struct mbox_cache_window w = MBOX_CACHE_WINDOW_INIT;
+	struct mbox *reader, *writer;
+	struct mbox_record rec;
+	char dir[300];
+	const char *err, *data;
+	uint32_t a, b;
+	size_t len;
+
+	reader = fixture_mailbox(root, "concurrent", dir, sizeof(dir));
+	if (mbox_open(dir, &writer, &err) < 0)
+		abort();
+	a = add(writer, texts[0], head_len(texts[0]));
+	rec = record(reader, a);
+	ok(mbox_fields_window_read(reader, &rec, &w, &data, &len, &err) == 0 &&
+	   len == head_len(texts[0]) && memcmp(data, texts[0], len) == 0,
+	   "the reader's window holds the first entry");
+	b = add(writer, texts[1], head_len(texts[1]));
+	rec = record(reader, b);
+	ok(mbox_fields_window_read(reader, &rec, &w, &data, &len, &err) == 0 &&
+	   len == head_len(texts[1]) && memcmp(data, texts[1], len) == 0,
+	   "and reads one appended after it by another writer");
+	mbox_cache_window_free(&w);
+	mbox_close(&writer);
+	mbox_close(&reader);
+}
+
 int main(void)
 {
 	if (mkdtemp(root) == NULL)
@@ -325,6 +357,7 @@ int main(void)
 	test_compaction();
 	test_damage();
 	test_index_v1();
+	test_concurrent();
 	{
 		char cmd[400];
 
