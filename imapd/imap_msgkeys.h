@@ -6,9 +6,9 @@
  * before any comparison: a sort of n messages reads n headers, never one
  * per comparison.  The index gives the arrival date and size; the rest
  * comes from one parse of the message's header: of the header fields the
- * mailbox keeps for SEARCH (its fields file, which a sort of a mailbox
- * not in the page cache reads at a tenth of the cache's size), or of the
- * file's when they are not all kept.  The cached ENVELOPE would give most
+ * mailbox keeps for SEARCH (its fields file, a quarter of the cache's
+ * size or less, instead of a page or more of every message file), or of
+ * the file's when they are not all kept.  The cached ENVELOPE would give most
  * fields but not References, and its strings are still RFC 2047 encoded.
  */
 

@@ -9,9 +9,10 @@
  *   index     a header and one fixed-size record per message, in UID order
  *   cache     the parsed structure of each message (ENVELOPE,
  *             BODYSTRUCTURE, part offsets), appended at delivery
- *   fields    the header fields SEARCH reads of each message, apart from
- *             the cache so that a header search reads a tenth of the
- *             bytes (mbox_format.h); appended with the cache entry
+ *   fields    the header fields SEARCH reads of each message, again,
+ *             apart from the rest of the cache, so that a header search
+ *             reads only them: a quarter of the cache's bytes or less
+ *             (mbox_format.h); appended with the cache entry
  *   log       every change, with its modseq, appended and fdatasync'ed
  *   lock      the writers' lock (flock)
  *
