@@ -453,10 +453,12 @@ struct mbox_reconstruct_report {
 };
 
 /*
- * Rebuilds a mailbox's index, cache and log from its message files, which
- * are the truth.  What the log says of each message (flags, keywords,
- * dates, expunges) is kept; a file no record names comes back with no
- * flags and its file's date; a record whose file is gone is dropped.  With
+ * Rebuilds a mailbox's index, cache, fields file and log from its message
+ * files, which are the truth.  What the log says of each message (flags,
+ * keywords, dates, expunges) is kept; a file no record names comes back
+ * with no flags and its file's date; a record whose file is gone is
+ * dropped; a good cache entry whose fields entry is missing or bad gets
+ * one (report->refielded: the upgrade of a mailbox from before).  With
  * `check_only` nothing is changed.  Fills `report`; returns 0, or -1 with
  * a reason.  Takes the mailbox's lock: sessions reading it continue, and
  * see the rebuilt mailbox as a new log.
