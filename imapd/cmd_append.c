@@ -380,6 +380,9 @@ static void imap_append_commit(struct imap_client *c,
 		msg.cache = caches[i].data;
 		msg.cache_size = caches[i].len;
 		msg.durable = true;
+		msg.fields_size = mime_cache_fields_size(caches[i].data,
+							 caches[i].len,
+							 a->msgs[i].size);
 		mbox_append_add(batch, &msg);
 	}
 	if (mbox_append_commit(&batch, results, &error) < 0) {

@@ -1,5 +1,6 @@
 #include "imapd/imap_copy.h"
 #include "buf.h"
+#include "mime_cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,9 @@ int imap_copy_messages(struct mbox *src, const struct mbox_view *view,
 		    cache.len > 0) {
 			msg.cache = cache.data;
 			msg.cache_size = cache.len;
+			msg.fields_size = mime_cache_fields_size(cache.data,
+								 cache.len,
+								 recs[i].size);
 		}
 		mbox_append_add(a, &msg);
 	}

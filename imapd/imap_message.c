@@ -1,5 +1,6 @@
 #include "imapd/imap_message.h"
 #include "imapd/imap_fetch_parse.h"
+#include "mbox_cache_window.h"
 #include "message_header.h"
 #include "mime_cache.h"
 #include "mime_decode.h"
@@ -161,6 +162,25 @@ int imap_message_structure(struct imap_message *m, const char **error_r)
 	ret = imap_message_structure_from(m, record.data, record.len, error_r);
 	buf_free(&record);
 	return ret;
+}
+
+bool imap_message_cached_fields(struct mbox *mbox,
+				const struct mbox_record *rec,
+				struct mbox_cache_window *w,
+				struct mime_cache_fields *fields_r)
+{
+	const char *data, *error;
+	size_t len;
+
+	if (mbox_fields_window_read(mbox, rec, w, &data, &len, &error) == 0 &&
+	    len > 0 && mime_cache_is_current(data, len) &&
+	    mime_cache_fields_open(data, len, rec->size, fields_r,
+				   &error) == 0)
+		return true;
+	return mbox_cache_window_read(mbox, rec, w, &data, &len, &error) == 0 &&
+		len > 0 && mime_cache_fields_open(data, len, rec->size,
+						  fields_r, &error) == 0 &&
+		fields_r->covered != 0;
 }
 
 void imap_message_deinit(struct imap_message *m)

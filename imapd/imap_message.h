@@ -14,7 +14,9 @@
 #include "buf.h"
 #include "mbox.h"
 
+struct mbox_cache_window;
 struct mime_cache;
+struct mime_cache_fields;
 struct mime_part;
 
 /* Files up to this size are read with one pread() rather than mapped: a
@@ -51,6 +53,16 @@ int imap_message_structure(struct imap_message *m, const char **error_r);
 int imap_message_structure_from(struct imap_message *m, const void *record,
 				size_t len, const char **error_r);
 void imap_message_deinit(struct imap_message *m);
+
+/* The header fields the mailbox keeps of a message (mime_cache.h), read
+ * through `w`: from its entry in the fields file, which holds nothing
+ * else, or else from its cache record.  False when neither has them
+ * (the file must be read).  The fields point into the window and stay
+ * valid until the next message's are read. */
+bool imap_message_cached_fields(struct mbox *mbox,
+				const struct mbox_record *rec,
+				struct mbox_cache_window *w,
+				struct mime_cache_fields *fields_r);
 
 /* Asks the kernel to start reading a message file into the page cache
  * (posix_fadvise WILLNEED), so that a later imap_message_data() finds it

@@ -6,7 +6,9 @@
 #include "buf.h"
 #include "message_address.h"
 #include "message_date.h"
+#include "mbox_cache_window.h"
 #include "message_header.h"
+#include "mime_cache.h"
 #include "rfc2047.h"
 
 #include <stdlib.h>
@@ -168,8 +170,57 @@ void imap_msgkeys_from_header(const char *data, size_t len, unsigned int what,
 	message_header_deinit(&hdr);
 }
 
+/* The fields a SORT or THREAD of `what` reads (mime_cache.h). */
+static unsigned int msgkeys_fields(unsigned int what)
+{
+	unsigned int need = 1u << MIME_CACHE_FIELD_FROM |
+		1u << MIME_CACHE_FIELD_TO | 1u << MIME_CACHE_FIELD_CC |
+		1u << MIME_CACHE_FIELD_SUBJECT | 1u << MIME_CACHE_FIELD_DATE;
+
+	if (what & IMAP_MSGKEYS_THREAD)
+		need |= 1u << MIME_CACHE_FIELD_MESSAGE_ID |
+			1u << MIME_CACHE_FIELD_REFERENCES |
+			1u << MIME_CACHE_FIELD_IN_REPLY_TO;
+	return need;
+}
+
+/* The keys from the fields the mailbox keeps of the message, when they
+ * hold every field needed: written out as a header of those fields
+ * alone, each value as message_header_unfold() made it, which the
+ * parser and message_header_get() give back unchanged, so the keys are
+ * the ones the file gives. */
+static bool msgkeys_from_cache(const struct imap_selected *sel,
+			       const struct mbox_record *rec,
+			       unsigned int what,
+			       struct mbox_cache_window *window,
+			       struct imap_msgkeys *keys)
+{
+	unsigned int need = msgkeys_fields(what), id;
+	struct mime_cache_fields fields;
+	struct buf header = BUF_INIT;
+	const char *value;
+	size_t len;
+
+	if (!imap_message_cached_fields(sel->mbox, rec, window, &fields) ||
+	    (fields.covered & need) != need)
+		return false;
+	while (mime_cache_fields_next(&fields, &id, &value, &len)) {
+		if ((need & (1u << id)) == 0)
+			continue;
+		buf_append_str(&header, mime_cache_field_name(id));
+		buf_append(&header, ": ", 2);
+		buf_append(&header, value, len);
+		buf_append(&header, "\r\n", 2);
+	}
+	buf_append(&header, "\r\n", 2);
+	imap_msgkeys_from_header(header.data, header.len, what, keys);
+	buf_free(&header);
+	return true;
+}
+
 void imap_msgkeys_load(const struct imap_selected *sel, size_t i,
-		       unsigned int what, struct imap_msgkeys *keys)
+		       unsigned int what, struct mbox_cache_window *window,
+		       struct imap_msgkeys *keys)
 {
 	const struct mbox_record *rec = &sel->msgs[i];
 	struct imap_message m;
@@ -181,11 +232,14 @@ void imap_msgkeys_load(const struct imap_selected *sel, size_t i,
 	keys->arrival = rec->internal_date;
 	keys->sent = rec->internal_date;
 	keys->size = rec->size;
-	imap_message_init(&m, sel->mbox, rec);
 	if (what != 0 && (sel->state[i] & IMAP_MSG_EXPUNGED) == 0 &&
-	    imap_message_data(&m, &error) == 0)
-		imap_msgkeys_from_header(m.data, m.size, what, keys);
-	imap_message_deinit(&m);
+	    (window == NULL ||
+	     !msgkeys_from_cache(sel, rec, what, window, keys))) {
+		imap_message_init(&m, sel->mbox, rec);
+		if (imap_message_data(&m, &error) == 0)
+			imap_msgkeys_from_header(m.data, m.size, what, keys);
+		imap_message_deinit(&m);
+	}
 	if (keys->from == NULL) {
 		keys->from = xstrdup("");
 		keys->to = xstrdup("");
@@ -216,12 +270,14 @@ struct imap_msgkeys *imap_msgkeys_search(const struct imap_selected *sel,
 					 unsigned int what, size_t *count_r)
 {
 	struct imap_msgkeys *keys = xcalloc(sel->count + 1, sizeof(*keys));
+	struct mbox_cache_window window = MBOX_CACHE_WINDOW_INIT;
 	size_t i, n = 0;
 
 	for (i = 0; i < sel->count; i++) {
-		if (imap_search_eval(sel, search, i, NULL))
-			imap_msgkeys_load(sel, i, what, &keys[n++]);
+		if (imap_search_eval(sel, search, i, &window))
+			imap_msgkeys_load(sel, i, what, &window, &keys[n++]);
 	}
+	mbox_cache_window_free(&window);
 	*count_r = n;
 	return keys;
 }

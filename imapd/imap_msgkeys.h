@@ -5,10 +5,11 @@
  * What SORT (RFC 5256, RFC 5957) and THREAD compare, read once per message
  * before any comparison: a sort of n messages reads n headers, never one
  * per comparison.  The index gives the arrival date and size; the rest
- * comes from one parse of the message's header (only its header pages of
- * the mapped file are touched).  The cached ENVELOPE would give most
- * fields but not References, and its strings are still RFC 2047 encoded,
- * so the header is read instead.
+ * comes from one parse of the message's header: of the header fields the
+ * mailbox keeps for SEARCH (its fields file, a quarter of the cache's
+ * size or less, instead of a page or more of every message file), or of
+ * the file's when they are not all kept.  The cached ENVELOPE would give most
+ * fields but not References, and its strings are still RFC 2047 encoded.
  */
 
 #include <stdbool.h>
@@ -17,6 +18,7 @@
 
 struct buf;
 struct imap_selected;
+struct mbox_cache_window;
 
 /* Which keys to read, so SORT (SIZE) needs no file at all. */
 #define IMAP_MSGKEYS_HEADER	0x01	/* addresses, subject, sent date */
@@ -41,10 +43,14 @@ struct imap_msgkeys {
 };
 
 /* Fills `keys` for message `i` of the selection (index into sel->msgs).
- * `what` is IMAP_MSGKEYS_*.  A message whose file is gone gets empty
- * strings and its INTERNALDATE as sent date.  Never fails. */
+ * `what` is IMAP_MSGKEYS_*.  The header fields come from what the
+ * mailbox keeps of them, read through `window` (mbox_cache_window.h;
+ * NULL: from the file), when it keeps every one needed; else from the
+ * file.  A message whose file is gone gets empty strings and its
+ * INTERNALDATE as sent date.  Never fails. */
 void imap_msgkeys_load(const struct imap_selected *sel, size_t i,
-		       unsigned int what, struct imap_msgkeys *keys);
+		       unsigned int what, struct mbox_cache_window *window,
+		       struct imap_msgkeys *keys);
 
 /* Fills the header-derived keys from a header already in memory; the
  * index-derived ones are left alone.  For tests and for _load(). */

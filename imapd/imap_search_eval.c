@@ -186,24 +186,22 @@ static void search_record(struct search_msg *s)
 		s->record_len = 0;
 }
 
-/* The fields of the cache record, when they hold every field `name`
- * (else false: the file must be read).  An expunged message reads as
- * holding none, as search_msg_open() has it. */
+/* The fields the mailbox keeps of the message (its fields entry, else its
+ * cache record), when they hold every field `name` (else false: the file
+ * must be read).  An expunged message reads as holding none, as
+ * search_msg_open() has it. */
 static bool search_cached(struct search_msg *s, const char *name,
 			  struct mime_cache_fields *fields_r, int *id_r)
 {
-	const char *error;
 	int id = mime_cache_field_id(name, strlen(name));
 
 	if (id < 0)
 		return false;
 	if (!s->fields_tried) {
 		s->fields_tried = true;
-		search_record(s);
-		if (s->record_len == 0 ||
-		    mime_cache_fields_open(s->record_data, s->record_len,
-					   s->rec->size, &s->fields,
-					   &error) < 0)
+		if (s->window == NULL ||
+		    !imap_message_cached_fields(s->sel->mbox, s->rec, s->window,
+						&s->fields))
 			memset(&s->fields, 0, sizeof(s->fields));
 	}
 	if ((s->fields.covered & (1u << id)) == 0)

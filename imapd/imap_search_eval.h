@@ -19,8 +19,9 @@ struct imap_selected;
 struct mbox_cache_window;
 
 /* Is message `i` (an index into sel->msgs) a match?  Messages whose file
- * is gone match only keys that need no file.  `window` (may be NULL)
- * reads the cache entries of a run of messages (mbox_cache_window.h). */
+ * is gone match only keys that need no file.  `window` reads the fields
+ * and cache entries of a run of messages (mbox_cache_window.h); with
+ * NULL, header keys read the files. */
 bool imap_search_eval(const struct imap_selected *sel,
 		      const struct imap_search *search, size_t i,
 		      struct mbox_cache_window *window);

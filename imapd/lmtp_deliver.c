@@ -213,6 +213,8 @@ static int lmtp_store_copy(struct lmtp_delivery *d, struct lmtp_rcpt *r,
 	msg.internal_date = (int64_t)time(NULL);
 	msg.cache = cache.data;
 	msg.cache_size = cache.len;
+	msg.fields_size = mime_cache_fields_size(cache.data, cache.len,
+						 *size_r);
 	if (hash != 0 && d->set->lmtp_dedup_window != 0) {
 		msg.delivery_hash = hash;
 		msg.dedup_since = msg.internal_date -
@@ -413,6 +415,8 @@ static void lmtp_job_prepare(struct lmtp_job *j, const char *data,
 	msg->internal_date = (int64_t)time(NULL);
 	msg->cache = j->cache.data;
 	msg->cache_size = j->cache.len;
+	msg->fields_size = mime_cache_fields_size(j->cache.data, j->cache.len,
+						  j->size);
 	if (hash != 0 && d->set->lmtp_dedup_window != 0) {
 		msg->delivery_hash = hash;
 		msg->dedup_since = msg->internal_date -

@@ -150,6 +150,10 @@ static int mbox_read_header(struct mbox *mb, const char **error_r)
 		   sizeof(MBOX_INDEX_MAGIC)) != 0)
 		return mbox_fail(error_r, "%s/index: not a sealpost index",
 				 mb->dir);
+	/* A version 1 index is a version 2 one without fields entries
+	 * (mbox_format.h): it says so from its next header write on. */
+	if (mb->hdr.version == MBOX_INDEX_VERSION_NO_FIELDS)
+		mb->hdr.version = MBOX_INDEX_VERSION;
 	if (mb->hdr.version != MBOX_INDEX_VERSION)
 		return mbox_fail(error_r, "%s/index: version %u is newer than "
 				 "this program knows (%d)", mb->dir,
@@ -203,6 +207,9 @@ static int mbox_reopen(struct mbox *mb, const char *name, int *fd,
 
 int mbox_lock(struct mbox *mb, int how, const char **error_r)
 {
+	int old_log_fd = mb->log_fd;
+	ino_t old_log_ino = mb->log_ino;
+
 	while (flock(mb->lock_fd, how) < 0) {
 		if (errno != EINTR)
 			return mbox_fail_errno(mb, error_r, "lock");
@@ -215,6 +222,10 @@ int mbox_lock(struct mbox *mb, int how, const char **error_r)
 		flock(mb->lock_fd, LOCK_UN);
 		return -1;
 	}
+	/* A new log comes with a new cache and fields file (reconstruct):
+	 * entries appended to the old ones would be lost. */
+	if (old_log_fd >= 0 && mb->log_ino != old_log_ino)
+		mbox_cache_close(mb);
 	return 0;
 }
 
@@ -413,7 +424,7 @@ int mbox_open(const char *dir, struct mbox **mb_r, const char **error_r)
 	mb->refs = 1;
 	mb->dir = xstrdup(dir);
 	mb->log_path = mbox_path(mb, "log");
-	mb->index_fd = mb->log_fd = mb->cache_fd = -1;
+	mb->index_fd = mb->log_fd = mb->cache_fd = mb->fields_fd = -1;
 	mb->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	lock_path = mbox_path(mb, "lock");
 	mb->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -529,8 +540,7 @@ void mbox_close(struct mbox **mbp)
 		close(mb->index_fd);
 	if (mb->log_fd >= 0)
 		close(mb->log_fd);
-	if (mb->cache_fd >= 0)
-		close(mb->cache_fd);
+	mbox_cache_close(mb);
 	free(mb->dir);
 	free(mb->log_path);
 	free(mb);

@@ -9,6 +9,10 @@
  *   index     a header and one fixed-size record per message, in UID order
  *   cache     the parsed structure of each message (ENVELOPE,
  *             BODYSTRUCTURE, part offsets), appended at delivery
+ *   fields    the header fields SEARCH reads of each message, again,
+ *             apart from the rest of the cache, so that a header search
+ *             reads only them: a quarter of the cache's bytes or less
+ *             (mbox_format.h); appended with the cache entry
  *   log       every change, with its modseq, appended and fdatasync'ed
  *   lock      the writers' lock (flock)
  *
@@ -54,16 +58,59 @@ struct mbox_record {
 	uint64_t modseq;
 	int64_t internal_date;	/* seconds since the epoch */
 	uint64_t size;		/* RFC822.SIZE: bytes of the file */
-	uint64_t cache_offset;
+	/* Where the message's cache and fields entries are: read and set
+	 * them with the functions below.  Bits 0-47 are the cache entry's
+	 * offset, bits 48-63 the low half of the fields entry's offset in
+	 * 8-byte units (0: none), of which fields_hi is the high half.
+	 * Index version 1 had zero in both, so its records read as having
+	 * no fields entry. */
+	uint64_t cache_pos;
 	uint32_t cache_size;
 	int16_t tz_minutes;	/* INTERNALDATE's zone, minutes east of UTC */
-	uint16_t reserved;
+	uint16_t fields_hi;
 	int64_t save_date;	/* when it was stored here (SAVEDATE) */
 	/* A hash of what identifies a delivery (its Message-ID, or its
 	 * bytes), so a delivery repeated after a crash is recognised
 	 * atomically with the append; 0 for messages not delivered. */
 	uint64_t delivery_hash;
 };
+
+#define MBOX_CACHE_OFFSET_BITS 48
+/* The fields file may grow to this; entries past it are not written. */
+#define MBOX_FIELDS_MAX_OFFSET (UINT64_C(8) << 32)
+
+static inline uint64_t mbox_record_cache_offset(const struct mbox_record *rec)
+{
+	return rec->cache_pos & ((UINT64_C(1) << MBOX_CACHE_OFFSET_BITS) - 1);
+}
+
+/* The offset of the fields entry in the fields file, or 0 for none. */
+static inline uint64_t mbox_record_fields_offset(const struct mbox_record *rec)
+{
+	return ((rec->cache_pos >> MBOX_CACHE_OFFSET_BITS) |
+		(uint64_t)rec->fields_hi << 16) * 8;
+}
+
+/* Sets the cache entry's offset (below 2^48), keeping the fields'. */
+static inline void mbox_record_set_cache_offset(struct mbox_record *rec,
+						uint64_t offset)
+{
+	rec->cache_pos = (rec->cache_pos &
+			  ~((UINT64_C(1) << MBOX_CACHE_OFFSET_BITS) - 1)) |
+		offset;
+}
+
+/* Sets the fields entry's offset: a multiple of 8 below
+ * MBOX_FIELDS_MAX_OFFSET, or 0 for none. */
+static inline void mbox_record_set_fields_offset(struct mbox_record *rec,
+						 uint64_t offset)
+{
+	uint64_t units = offset / 8;
+
+	rec->cache_pos = mbox_record_cache_offset(rec) |
+		(units & 0xffff) << MBOX_CACHE_OFFSET_BITS;
+	rec->fields_hi = (uint16_t)(units >> 16);
+}
 
 struct mbox;
 
@@ -187,6 +234,10 @@ struct mbox_new_message {
 	const char *const *keywords;	/* NULL-terminated, may be NULL */
 	const void *cache;		/* parsed structure, may be NULL */
 	size_t cache_size;
+	/* The first fields_size bytes of `cache` (at most cache_size) are
+	 * what a header search reads: they are stored in the fields file as
+	 * well.  0: nothing is (searches read the cache entry). */
+	size_t fields_size;
 	/* With delivery_hash set: when a message with the same hash was
 	 * stored here at or after `dedup_since`, this one is not stored and
 	 * its result names the existing message. */
@@ -362,6 +413,12 @@ int mbox_message_open(struct mbox *mb, uint32_t uid);
 /* Reads the cached parsed structure of a record into `out`. */
 int mbox_cache_read(struct mbox *mb, const struct mbox_record *rec,
 		    struct buf *out, const char **error_r);
+/* Reads the record's fields entry (the prefix of its cache entry stored
+ * apart, see mbox_new_message) into `out`: empty when it has none, -1
+ * with a reason when the entry is bad.  To read many, use
+ * mbox_cache_window.h. */
+int mbox_fields_read(struct mbox *mb, const struct mbox_record *rec,
+		     struct buf *out, const char **error_r);
 
 /* Totals for STATUS and quota: messages, bytes, unseen, next UID. */
 struct mbox_status {
@@ -387,8 +444,10 @@ int mbox_checkpoint(struct mbox *mb, const char **error_r);
  * given by the caller, since mbox knows nothing of MIME. */
 typedef void mbox_cache_build_fn(const char *data, size_t size,
 				 struct buf *out);
-/* Whether a cache record is good for a message of `size` bytes. */
-typedef bool mbox_cache_check_fn(const void *data, size_t len, uint64_t size);
+/* Whether a cache record is good for a message of `size` bytes; when it
+ * is, *fields_size_r is what mbox_new_message's fields_size would be. */
+typedef bool mbox_cache_check_fn(const void *data, size_t len, uint64_t size,
+				 size_t *fields_size_r);
 
 struct mbox_reconstruct_report {
 	unsigned int added;	/* files no record named: back in the index */
@@ -396,14 +455,19 @@ struct mbox_reconstruct_report {
 	unsigned int leftovers;	/* files of expunged messages, deleted */
 	unsigned int resized;	/* records whose size was wrong */
 	unsigned int recached;	/* cache entries rebuilt */
+	/* fields entries written for good cache entries (a mailbox from
+	 * before the fields file, or a bad entry) */
+	unsigned int refielded;
 	bool header_fixed;	/* UIDNEXT or the log/index pairing was wrong */
 };
 
 /*
- * Rebuilds a mailbox's index, cache and log from its message files, which
- * are the truth.  What the log says of each message (flags, keywords,
- * dates, expunges) is kept; a file no record names comes back with no
- * flags and its file's date; a record whose file is gone is dropped.  With
+ * Rebuilds a mailbox's index, cache, fields file and log from its message
+ * files, which are the truth.  What the log says of each message (flags,
+ * keywords, dates, expunges) is kept; a file no record names comes back
+ * with no flags and its file's date; a record whose file is gone is
+ * dropped; a good cache entry whose fields entry is missing or bad gets
+ * one (report->refielded: the upgrade of a mailbox from before).  With
  * `check_only` nothing is changed.  Fills `report`; returns 0, or -1 with
  * a reason.  Takes the mailbox's lock: sessions reading it continue, and
  * see the rebuilt mailbox as a new log.

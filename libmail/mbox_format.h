@@ -2,11 +2,26 @@
 #define SEALPOST_MBOX_FORMAT_H
 
 /*
- * The on-disk layout of a mailbox's index and log (see mbox.h).  Integers
- * are stored in the host's byte order: a store is never moved between
- * machines of different endianness without `sealpost export`.  Both files
- * start with a magic and a version; a newer version is refused, an older
- * one upgraded at open.
+ * The on-disk layout of a mailbox's index, log and fields file (see
+ * mbox.h).  Integers are stored in the host's byte order: a store is never
+ * moved between machines of different endianness without `sealpost
+ * export`.  The files start with a magic and a version; a newer version is
+ * refused, an older one upgraded at open.
+ *
+ * Index version 2 (this one) keeps the offset of each message's fields
+ * entry in bits that version 1 left zero (struct mbox_record), so a
+ * version 1 index is read as it is, its messages having no fields entry:
+ * their header searches read the cache file, as before, until
+ * `sealpost reconstruct` writes the entries.  Its header says version 2
+ * from the first write on.  The log's APPEND records carry the same
+ * record and so the same bits; the log's own format is unchanged.
+ *
+ * The fields file: struct mbox_fields_header, then an entry per message
+ * at an offset that is a multiple of 8: a uint32_t length, a uint32_t
+ * CRC-32C of the data, the data (what mbox_new_message's fields_size
+ * names), zero padding.  Like the cache it is appended without fsync:
+ * a lost or torn entry fails its CRC and the search reads the cache
+ * entry instead.
  */
 
 #include "mbox.h"
@@ -15,8 +30,12 @@
 
 #define MBOX_INDEX_MAGIC "SPMBIDX"
 #define MBOX_LOG_MAGIC   "SPMBLOG"
-#define MBOX_INDEX_VERSION 1
+#define MBOX_FIELDS_MAGIC "SPMBFLD"
+#define MBOX_INDEX_VERSION 2
+/* Read as version 2: see above. */
+#define MBOX_INDEX_VERSION_NO_FIELDS 1
 #define MBOX_LOG_VERSION 1
+#define MBOX_FIELDS_VERSION 1
 
 #define MBOX_INDEX_HEADER_SIZE 8192
 #define MBOX_LOG_HEADER_SIZE 64
@@ -42,6 +61,16 @@ struct mbox_index_header {
 	unsigned char reserved[256 - 80];
 	char keywords[MBOX_MAX_KEYWORDS][64];
 };
+
+struct mbox_fields_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t reserved;
+};
+#define MBOX_FIELDS_HEADER_SIZE 16
+/* An entry's data may not be larger than this; the writer leaves a
+ * larger one out. */
+#define MBOX_FIELDS_MAX_ENTRY (1024 * 1024)
 
 struct mbox_log_header {
 	char magic[8];
@@ -82,5 +111,7 @@ _Static_assert(sizeof(struct mbox_index_header) <= MBOX_INDEX_HEADER_SIZE,
 	       "index header size");
 _Static_assert(sizeof(struct mbox_log_header) == MBOX_LOG_HEADER_SIZE,
 	       "log header size");
+_Static_assert(sizeof(struct mbox_fields_header) == MBOX_FIELDS_HEADER_SIZE,
+	       "fields header size");
 
 #endif

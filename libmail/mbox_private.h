@@ -18,6 +18,13 @@ struct mbox {
 	int log_fd;
 	ino_t log_ino;
 	int cache_fd;
+	bool cache_writable;	/* cache_fd was opened for writing */
+	/* The fields file: -1 until opened (mbox_fields_open()), which
+	 * checks its header once; fields_bad when that failed, so reads
+	 * go to the cache file without trying again. */
+	int fields_fd;
+	bool fields_writable;
+	bool fields_bad;
 	struct mbox_index_header hdr;	/* valid while locked */
 	bool over_quota;		/* the last append failed for quota */
 	/* mbox_open_shared(): the handles of this process, and how many
@@ -47,6 +54,19 @@ char *mbox_path(const struct mbox *mb, const char *name);
 int mbox_write_header(struct mbox *mb, const char **error_r);
 /* Opens the cache file for reading once (mb->cache_fd). */
 int mbox_cache_open(struct mbox *mb, const char **error_r);
+/* Opens the fields file once (mb->fields_fd), for writing too with
+ * `write` (creating it, with its header, when it is new or its header
+ * torn: hold the lock).  -1 when there is none or its header is not of
+ * this version; the caller reads or writes the cache alone. */
+int mbox_fields_open(struct mbox *mb, bool write, const char **error_r);
+/* The header of a new fields file. */
+void mbox_fields_header_init(struct mbox_fields_header *hdr);
+/* Appends a fields entry of `data` to `out`: length, CRC-32C, the data,
+ * zero padding to a multiple of 8 bytes. */
+void mbox_fields_entry_append(struct buf *out, const void *data, size_t len);
+/* Closes the cache and fields files, to be opened again when next used
+ * (they were replaced). */
+void mbox_cache_close(struct mbox *mb);
 
 /* Takes the lock (LOCK_SH or LOCK_EX), reopening the index and log if
  * they were replaced, and reads the index header. */

@@ -206,20 +206,62 @@ static int recon_scan_files(struct recon *r,
 	return 0;
 }
 
-/* Checks each kept record's cache entry, rebuilding the bad ones into
- * `cache` (the new cache file's contents). */
+/* Whether the record's fields entry is the head of `blob` that
+ * header searches read (fields_size bytes; none when 0). */
+static bool recon_fields_good(struct recon *r, const struct recon_entry *e,
+			      const struct buf *blob, size_t fields_size)
+{
+	struct buf have = BUF_INIT;
+	const char *error;
+	bool good;
+
+	if (fields_size == 0)
+		return mbox_record_fields_offset(&e->rec) == 0;
+	good = mbox_record_fields_offset(&e->rec) != 0 &&
+		mbox_fields_read(r->mb, &e->rec, &have, &error) == 0 &&
+		have.len == fields_size &&
+		memcmp(have.data, blob->data, fields_size) == 0;
+	buf_free(&have);
+	return good;
+}
+
+/* Appends the entry of `data` to `fields` (the new fields file's
+ * contents, its header first) and names it in the record. */
+static void recon_fields_add(struct recon_entry *e, const char *data,
+			     size_t len, struct buf *fields)
+{
+	struct mbox_fields_header hdr;
+
+	mbox_record_set_fields_offset(&e->rec, 0);
+	if (fields->len == 0) {
+		mbox_fields_header_init(&hdr);
+		buf_append(fields, &hdr, sizeof(hdr));
+	}
+	if (len == 0 || len > MBOX_FIELDS_MAX_ENTRY ||
+	    fields->len + 8 + len > MBOX_FIELDS_MAX_OFFSET)
+		return;
+	mbox_record_set_fields_offset(&e->rec, fields->len);
+	mbox_fields_entry_append(fields, data, len);
+}
+
+/* Checks each kept record's cache and fields entries, rebuilding the bad
+ * ones into `cache` and `fields` (the new files' contents). */
 static void recon_cache(struct recon *r, struct recon_entry *e,
 			mbox_cache_build_fn *build, mbox_cache_check_fn *check,
-			struct buf *cache, struct mbox_reconstruct_report *rep)
+			struct buf *cache, struct buf *fields,
+			struct mbox_reconstruct_report *rep)
 {
 	struct buf blob = BUF_INIT;
 	const char *error;
 	uint32_t head[2];
+	size_t fields_size = 0;
 	bool good;
 
 	good = e->rec.cache_size > 0 &&
 		mbox_cache_read(r->mb, &e->rec, &blob, &error) == 0 &&
-		check(blob.data, blob.len, e->rec.size);
+		check(blob.data, blob.len, e->rec.size, &fields_size);
+	if (good && !recon_fields_good(r, e, &blob, fields_size))
+		rep->refielded++;
 	if (!good) {
 		int fd = mbox_message_open(r->mb, e->rec.uid);
 		void *map = MAP_FAILED;
@@ -234,9 +276,13 @@ static void recon_cache(struct recon *r, struct recon_entry *e,
 			build(map, e->rec.size, &blob);
 			munmap(map, e->rec.size);
 		}
+		fields_size = 0;
+		if (blob.len > 0 &&
+		    !check(blob.data, blob.len, e->rec.size, &fields_size))
+			fields_size = 0;
 		rep->recached++;
 	}
-	e->rec.cache_offset = cache->len;
+	mbox_record_set_cache_offset(&e->rec, cache->len);
 	e->rec.cache_size = (uint32_t)blob.len;
 	if (blob.len > 0) {
 		head[0] = (uint32_t)blob.len;
@@ -246,6 +292,7 @@ static void recon_cache(struct recon *r, struct recon_entry *e,
 	} else {
 		e->rec.cache_size = 0;
 	}
+	recon_fields_add(e, blob.data, fields_size, fields);
 	buf_free(&blob);
 }
 
@@ -266,12 +313,13 @@ static int recon_write_file(struct mbox *mb, const char *name,
 
 /* Writes the rebuilt files beside the old ones, then renames them in: the
  * log first (a new, empty one with the next sequence number), then the
- * cache, then the index that names both.  An index whose log_seq does not
- * match its log is refused at open, so a crash between the renames asks
- * for another reconstruct instead of mixing generations. */
+ * cache and the fields file, then the index that names them.  An index
+ * whose log_seq does not match its log is refused at open, so a crash
+ * between the renames asks for another reconstruct instead of mixing
+ * generations. */
 static int recon_commit(struct recon *r, uint32_t uidvalidity,
 			uint64_t old_seq, const struct buf *cache,
-			const char **error_r)
+			const struct buf *fields, const char **error_r)
 {
 	struct mbox *mb = r->mb;
 	struct mbox_index_header hdr;
@@ -307,11 +355,14 @@ static int recon_commit(struct recon *r, uint32_t uidvalidity,
 	if (mbox_log_create(log_new, uidvalidity, hdr.log_seq, error_r) < 0 ||
 	    recon_write_file(mb, "cache.new", cache->data, cache->len,
 			     error_r) < 0 ||
+	    recon_write_file(mb, "fields.new", fields->data, fields->len,
+			     error_r) < 0 ||
 	    recon_write_file(mb, "index.new", index.data, index.len,
 			     error_r) < 0)
 		goto out;
 	if (renameat(mb->dir_fd, "log.new", mb->dir_fd, "log") < 0 ||
 	    renameat(mb->dir_fd, "cache.new", mb->dir_fd, "cache") < 0 ||
+	    renameat(mb->dir_fd, "fields.new", mb->dir_fd, "fields") < 0 ||
 	    renameat(mb->dir_fd, "index.new", mb->dir_fd, "index") < 0 ||
 	    fsync(mb->dir_fd) < 0) {
 		mbox_fail(error_r, "%s: renaming the rebuilt files: %s",
@@ -364,7 +415,7 @@ int mbox_reconstruct(const char *dir, uint32_t uidvalidity,
 	struct mbox *mb = xcalloc(1, sizeof(*mb));
 	struct mbox_index_header hdr;
 	struct recon r;
-	struct buf cache = BUF_INIT;
+	struct buf cache = BUF_INIT, fields = BUF_INIT;
 	uint64_t end, log_seq = 0;
 	bool torn, index_ok, log_ok;
 	size_t i;
@@ -377,7 +428,7 @@ int mbox_reconstruct(const char *dir, uint32_t uidvalidity,
 	r.uidnext = 1;
 	mb->dir = xstrdup(dir);
 	mb->log_path = mbox_path(mb, "log");
-	mb->index_fd = mb->log_fd = mb->cache_fd = -1;
+	mb->index_fd = mb->log_fd = mb->cache_fd = mb->fields_fd = -1;
 	mb->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	lock_path = mbox_path(mb, "lock");
 	mb->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -404,7 +455,8 @@ int mbox_reconstruct(const char *dir, uint32_t uidvalidity,
 	index_ok = mb->index_fd >= 0 &&
 		pread(mb->index_fd, &hdr, sizeof(hdr), 0) == sizeof(hdr) &&
 		memcmp(hdr.magic, MBOX_INDEX_MAGIC, sizeof(MBOX_INDEX_MAGIC)) == 0 &&
-		hdr.version == MBOX_INDEX_VERSION &&
+		(hdr.version == MBOX_INDEX_VERSION ||
+		 hdr.version == MBOX_INDEX_VERSION_NO_FIELDS) &&
 		hdr.record_size == sizeof(struct mbox_record) &&
 		hdr.keyword_count <= MBOX_MAX_KEYWORDS;
 	if (index_ok) {
@@ -451,7 +503,7 @@ int mbox_reconstruct(const char *dir, uint32_t uidvalidity,
 				rep->removed++;
 			continue;
 		}
-		recon_cache(&r, e, build, check, &cache, rep);
+		recon_cache(&r, e, build, check, &cache, &fields, rep);
 	}
 	if (index_ok && r.uidnext != hdr.uidnext)
 		rep->header_fixed = true;
@@ -460,19 +512,23 @@ int mbox_reconstruct(const char *dir, uint32_t uidvalidity,
 		rep->header_fixed = true;
 	ret = 0;
 	if (!check_only && (rep->added || rep->removed || rep->resized ||
-			    rep->recached || rep->header_fixed))
-		ret = recon_commit(&r, uidvalidity, log_seq, &cache, error_r);
+			    rep->recached || rep->refielded ||
+			    rep->header_fixed))
+		ret = recon_commit(&r, uidvalidity, log_seq, &cache, &fields,
+				   error_r);
 	if (ret == 0 && !check_only && (rep->added || rep->removed ||
 					rep->resized || rep->recached ||
+					rep->refielded ||
 					rep->header_fixed || rep->leftovers))
 		log_info("mbox_reconstructed", "path=%s count=%u",
 			 dir, rep->added + rep->removed + rep->resized +
-			 rep->recached + rep->leftovers);
+			 rep->recached + rep->refielded + rep->leftovers);
 out_unlock:
 	flock(mb->lock_fd, LOCK_UN);
 out_close:
 	free(r.e);
 	buf_free(&cache);
+	buf_free(&fields);
 	mbox_close(&mb);
 	return ret;
 }

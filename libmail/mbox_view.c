@@ -183,12 +183,10 @@ int mbox_view_load(struct mbox *mb, struct mbox_view *view,
 		mbox_view_copy(view, mb->snapshot);
 		return 0;
 	}
-	/* A replaced log may come with a replaced cache (reconstruct):
-	 * it is opened again when next read. */
-	if (mb->snapshot != NULL && mb->cache_fd >= 0) {
-		close(mb->cache_fd);
-		mb->cache_fd = -1;
-	}
+	/* A replaced log may come with a replaced cache and fields file
+	 * (reconstruct): they are opened again when next read. */
+	if (mb->snapshot != NULL)
+		mbox_cache_close(mb);
 	if (mbox_view_load_index(mb, view, error_r) < 0)
 		return -1;
 	(void)mbox_view_first_unseen(view);
@@ -478,13 +476,14 @@ int mbox_cache_read(struct mbox *mb, const struct mbox_record *rec,
 	/* Each entry: length, CRC-32C, data.  A bad entry (the cache is not
 	 * fsync'ed) is reported, and the caller parses the message again. */
 	if (pread(mb->cache_fd, head, sizeof(head),
-		  (off_t)rec->cache_offset) != sizeof(head) ||
+		  (off_t)mbox_record_cache_offset(rec)) != sizeof(head) ||
 	    head[0] != rec->cache_size)
 		return mbox_fail(error_r, "%s/cache: bad entry for uid %u",
 				 mb->dir, rec->uid);
 	buf_reserve(out, head[0]);
 	if (pread(mb->cache_fd, out->data, head[0],
-		  (off_t)(rec->cache_offset + sizeof(head))) != (ssize_t)head[0] ||
+		  (off_t)(mbox_record_cache_offset(rec) + sizeof(head))) !=
+	    (ssize_t)head[0] ||
 	    crc32c(0, out->data, head[0]) != head[1]) {
 		buf_clear(out);
 		return mbox_fail(error_r, "%s/cache: bad entry for uid %u",

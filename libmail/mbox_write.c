@@ -324,6 +324,34 @@ void mbox_append_abort(struct mbox_append **ap)
 	*ap = NULL;
 }
 
+/* Appends the message's fields entry (mbox_format.h) at the next
+ * multiple of 8 of the fields file.  Nothing is written when the file is
+ * of another version or full: the record then has no fields entry, and
+ * header searches read its cache entry. */
+static void mbox_fields_append(struct mbox *mb, struct mbox_pending *p,
+			       struct mbox_record *rec)
+{
+	size_t len = p->msg.fields_size;
+	struct buf entry = BUF_INIT;
+	const char *error;
+	struct stat st;
+	uint64_t offset;
+
+	if (len == 0 || len > p->msg.cache_size ||
+	    len > MBOX_FIELDS_MAX_ENTRY ||
+	    mbox_fields_open(mb, true, &error) < 0 ||
+	    fstat(mb->fields_fd, &st) < 0)
+		return;
+	offset = ((uint64_t)st.st_size + 7) & ~(uint64_t)7;
+	mbox_fields_entry_append(&entry, p->cache, len);
+	if (offset >= MBOX_FIELDS_HEADER_SIZE &&
+	    offset + entry.len <= MBOX_FIELDS_MAX_OFFSET &&
+	    pwrite(mb->fields_fd, entry.data, entry.len, (off_t)offset) ==
+	    (ssize_t)entry.len)
+		mbox_record_set_fields_offset(rec, offset);
+	buf_free(&entry);
+}
+
 /* Appends the cache entries (not fsync'ed: a lost entry is detected by its
  * CRC and rebuilt from the message). */
 static int mbox_cache_append(struct mbox *mb, struct mbox_pending *p,
@@ -334,22 +362,29 @@ static int mbox_cache_append(struct mbox *mb, struct mbox_pending *p,
 
 	if (p->msg.cache_size == 0)
 		return 0;
-	if (mb->cache_fd < 0) {
+	/* A handle that has read the cache holds it read-only. */
+	if (mb->cache_fd < 0 || !mb->cache_writable) {
 		char *path = mbox_path(mb, "cache");
 
+		if (mb->cache_fd >= 0)
+			close(mb->cache_fd);
 		mb->cache_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		mb->cache_writable = mb->cache_fd >= 0;
 		free(path);
 	}
 	if (mb->cache_fd < 0 || fstat(mb->cache_fd, &st) < 0)
 		return mbox_fail_errno(mb, error_r, "cache");
+	if ((uint64_t)st.st_size >= UINT64_C(1) << MBOX_CACHE_OFFSET_BITS)
+		return 0;
 	head[0] = (uint32_t)p->msg.cache_size;
 	head[1] = crc32c(0, p->cache, p->msg.cache_size);
 	if (pwrite(mb->cache_fd, head, sizeof(head), st.st_size) != sizeof(head) ||
 	    pwrite(mb->cache_fd, p->cache, p->msg.cache_size,
 		   st.st_size + (off_t)sizeof(head)) != (ssize_t)p->msg.cache_size)
 		return mbox_fail_errno(mb, error_r, "cache");
-	rec->cache_offset = (uint64_t)st.st_size;
+	mbox_record_set_cache_offset(rec, (uint64_t)st.st_size);
 	rec->cache_size = (uint32_t)p->msg.cache_size;
+	mbox_fields_append(mb, p, rec);
 	return 0;
 }
 

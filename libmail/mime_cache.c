@@ -33,6 +33,11 @@ int mime_cache_field_id(const char *name, size_t len)
 	return -1;
 }
 
+const char *mime_cache_field_name(unsigned int id)
+{
+	return mime_cache_field_names[id];
+}
+
 static void put_varint(struct buf *out, uint64_t v)
 {
 	do {
@@ -332,6 +337,19 @@ int mime_cache_fields_open(const void *data, size_t len, size_t message_size,
 		return -1;
 	}
 	return 0;
+}
+
+size_t mime_cache_fields_size(const void *data, size_t len,
+			      size_t message_size)
+{
+	struct mime_cache_fields fields;
+	const char *error;
+
+	if (!mime_cache_is_current(data, len) ||
+	    mime_cache_fields_open(data, len, message_size, &fields,
+				   &error) < 0)
+		return 0;
+	return (size_t)(fields.end - (const unsigned char *)data);
 }
 
 bool mime_cache_fields_next(struct mime_cache_fields *fields,

@@ -23,6 +23,10 @@
  *   varint  length, then the BODY string
  *   varint  length, then the BODYSTRUCTURE string
  *
+ * The head of a record, up to and with the fields, is a record of its
+ * own for mime_cache_fields_open(): the mailbox stores it apart as well,
+ * so that a header search reads only that (mime_cache_fields_size()).
+ *
  * Varints are unsigned LEB128 (7 bits a byte, low first), so the record
  * has no byte order and small numbers take one byte.  A record of another
  * version, or one that fails any check, is refused; the cache is derived
@@ -71,6 +75,9 @@ enum mime_cache_field {
 
 /* The field number of a header name (ASCII case-insensitive), or -1. */
 int mime_cache_field_id(const char *name, size_t len);
+/* The name of field `id` (< MIME_CACHE_FIELD_COUNT), as RFC 5322 spells
+ * it. */
+const char *mime_cache_field_name(unsigned int id);
 
 /* The stored fields of a record, read in place (nothing is copied: the
  * record must outlive it). */
@@ -87,6 +94,14 @@ struct mime_cache_fields {
 int mime_cache_fields_open(const void *data, size_t len, size_t message_size,
 			   struct mime_cache_fields *fields_r,
 			   const char **error_r);
+
+/* The length of the head of a record (its version, message size and
+ * fields), which mime_cache_fields_open() reads alone as well as in the
+ * whole record: what a mailbox keeps apart from the rest for header
+ * searches (mbox_new_message's fields_size).  0 for a record without
+ * fields (version 1) or one that is not good as far as its fields go. */
+size_t mime_cache_fields_size(const void *data, size_t len,
+			      size_t message_size);
 
 /* The next stored field, in header order: false at the end. */
 bool mime_cache_fields_next(struct mime_cache_fields *fields,

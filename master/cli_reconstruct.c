@@ -46,7 +46,8 @@ static void recon_cache_build(const char *data, size_t size, struct buf *out)
 	mime_part_free(&root);
 }
 
-static bool recon_cache_check(const void *data, size_t len, uint64_t size)
+static bool recon_cache_check(const void *data, size_t len, uint64_t size,
+			      size_t *fields_size_r)
 {
 	struct mime_cache *cache = NULL;
 	const char *error;
@@ -55,6 +56,8 @@ static bool recon_cache_check(const void *data, size_t len, uint64_t size)
 		mime_cache_read(data, len, (size_t)size, &cache, &error) == 0;
 
 	mime_cache_free(&cache);
+	*fields_size_r = ok ? mime_cache_fields_size(data, len, (size_t)size) :
+		0;
 	return ok;
 }
 
@@ -86,6 +89,9 @@ static void recon_print(struct recon_run *run, const char *name,
 		buf_printf(&what, ", %u sizes fixed", r->resized);
 	if (r->recached)
 		buf_printf(&what, ", %u cache entries rebuilt", r->recached);
+	if (r->refielded)
+		buf_printf(&what, ", %u header field entries written",
+			   r->refielded);
 	if (r->header_fixed)
 		buf_printf(&what, ", index rebuilt");
 	if (what.len == 0) {

@@ -1,7 +1,9 @@
 /* Unit tests for libmail/mbox_cache_window.c: every entry read through a
  * window is the one mbox_cache_read() gives, entries larger than a window
  * and at its edges included; a damaged entry is refused and its
- * neighbours are not. */
+ * neighbours are not.  The same for the fields entries (the head of each
+ * cache entry, stored apart), whose offsets the index packs beside the
+ * cache's. */
 #include "tap.h"
 #include "buf.h"
 #include "mbox.h"
@@ -17,6 +19,42 @@
 static char root[] = "/tmp/sealpost-cache-window-test-XXXXXX";
 
 #define COUNT 400
+
+/* The bytes of entry i's head stored apart: none for some. */
+static size_t fields_size(size_t i, size_t size)
+{
+	return i % 3 == 1 ? 0 : size / 3 + (i % 2);
+}
+
+/* Whether every fields entry reads through `w` as written, in the
+ * order of `step` (1 or -1). */
+static bool fields_same(struct mbox *mb, const struct mbox_view *view,
+			struct mbox_cache_window *w, const struct buf *blobs,
+			int step)
+{
+	struct buf one = BUF_INIT;
+	const char *err, *data;
+	size_t len, want;
+	bool same = true;
+
+	for (size_t n = 0; n < COUNT; n++) {
+		size_t i = step > 0 ? n : COUNT - 1 - n;
+
+		want = blobs[i].len > 0 ? fields_size(i, blobs[i].len) : 0;
+		if (mbox_fields_window_read(mb, &view->records[i], w, &data,
+					    &len, &err) < 0 || len != want ||
+		    (len > 0 && memcmp(data, blobs[i].data, len) != 0) ||
+		    mbox_fields_read(mb, &view->records[i], &one, &err) < 0 ||
+		    one.len != want ||
+		    (want > 0 && memcmp(one.data, blobs[i].data, want) != 0) ||
+		    (mbox_record_fields_offset(&view->records[i]) != 0) !=
+		    (want > 0) ||
+		    mbox_record_fields_offset(&view->records[i]) % 8 != 0)
+			same = false;
+	}
+	buf_free(&one);
+	return same;
+}
 
 int main(void)
 {
@@ -59,6 +97,7 @@ int main(void)
 		m.internal_date = 1700000000;
 		m.cache = size > 0 ? blobs[i].data : NULL;
 		m.cache_size = size;
+		m.fields_size = size > 0 ? fields_size(i, size) : 0;
 		mbox_append_add(a, &m);
 	}
 	if (mbox_append_commit(&a, res, &err) < 0 ||
@@ -84,6 +123,27 @@ int main(void)
 			same = false;
 	}
 	ok(same, "and backwards, the same as mbox_cache_read()");
+	ok(fields_same(mb, &view, &w, blobs, 1),
+	   "every fields entry as written, apart from the cache");
+	ok(fields_same(mb, &view, &w, blobs, -1), "and backwards");
+	same = true;
+	for (i = 0; i < COUNT; i++) {
+		struct mbox_record r = view.records[i];
+
+		/* The two offsets share bits: setting one keeps the other. */
+		mbox_record_set_fields_offset(&r, MBOX_FIELDS_MAX_OFFSET - 8);
+		mbox_record_set_cache_offset(&r, (UINT64_C(1) << 48) - 1);
+		if (mbox_record_fields_offset(&r) != MBOX_FIELDS_MAX_OFFSET - 8 ||
+		    mbox_record_cache_offset(&r) != (UINT64_C(1) << 48) - 1)
+			same = false;
+		mbox_record_set_cache_offset(
+			&r, mbox_record_cache_offset(&view.records[i]));
+		mbox_record_set_fields_offset(
+			&r, mbox_record_fields_offset(&view.records[i]));
+		if (memcmp(&r, &view.records[i], sizeof(r)) != 0)
+			same = false;
+	}
+	ok(same, "cache and fields offsets are set apart");
 
 	/* One byte of entry 5 damaged on disk: a window read before holds
 	 * the entry as it was (entries are never rewritten in place; the
@@ -91,7 +151,8 @@ int main(void)
 	 * 6 still reads. */
 	snprintf(path, sizeof(path), "%s/cache", dir);
 	fd = open(path, O_WRONLY);
-	ok(fd >= 0 && pwrite(fd, "#", 1, (off_t)view.records[5].cache_offset +
+	ok(fd >= 0 && pwrite(fd, "#", 1,
+			     (off_t)mbox_record_cache_offset(&view.records[5]) +
 			     8 + 10) == 1, "entry damaged");
 	if (fd >= 0)
 		close(fd);
@@ -108,6 +169,28 @@ int main(void)
 	ok(mbox_cache_window_read(mb, &view.records[0], &w, &data, &len,
 				  &err) == 0 && len == 0 && data == NULL,
 	   "a message without an entry has none");
+
+	/* The same for a fields entry: entry 2's length damaged so that it
+	 * claims more than it has. */
+	snprintf(path, sizeof(path), "%s/fields", dir);
+	fd = open(path, O_WRONLY);
+	ok(fd >= 0 && pwrite(fd, "\x7f", 1,
+			     (off_t)mbox_record_fields_offset(&view.records[2])) == 1,
+	   "fields entry damaged");
+	if (fd >= 0)
+		close(fd);
+	mbox_cache_window_free(&w);
+	ok(mbox_fields_window_read(mb, &view.records[2], &w, &data, &len,
+				   &err) < 0 && strstr(err, "bad entry") != NULL,
+	   "the damaged fields entry is refused");
+	ok(mbox_fields_read(mb, &view.records[2], &want, &err) < 0 &&
+	   want.len == 0, "by mbox_fields_read() too");
+	ok(mbox_fields_window_read(mb, &view.records[3], &w, &data, &len,
+				   &err) == 0 && len == fields_size(3, blobs[3].len) &&
+	   memcmp(data, blobs[3].data, len) == 0, "its neighbour is not");
+	ok(mbox_fields_window_read(mb, &view.records[1], &w, &data, &len,
+				   &err) == 0 && len == 0,
+	   "a message stored without one has none");
 
 	mbox_cache_window_free(&w);
 	mbox_view_free(&view);

@@ -208,6 +208,41 @@ static void test_fields(void)
 	ok(mime_cache_read(rec.data, rec.len, sizeof(msg) - 1, &cache,
 			   &error) == 0, "the whole record still reads");
 	mime_cache_free(&cache);
+
+	/* The head stored apart (the mailbox's fields file) is a record for
+	 * mime_cache_fields_open() on its own, with the same fields. */
+	{
+		size_t head = mime_cache_fields_size(rec.data, rec.len,
+						     sizeof(msg) - 1);
+		struct mime_cache_fields whole, part;
+		const char *v2;
+		size_t len2;
+		unsigned int id2;
+		bool alike = true;
+
+		ok(head > 0 && head < rec.len, "the head is part of the record");
+		ok(mime_cache_fields_open(rec.data, head, sizeof(msg) - 1,
+					  &part, &error) == 0 &&
+		   mime_cache_fields_open(rec.data, rec.len, sizeof(msg) - 1,
+					  &whole, &error) == 0 &&
+		   part.covered == whole.covered, "and opens alone");
+		while (mime_cache_fields_next(&whole, &id, &value, &len)) {
+			if (!mime_cache_fields_next(&part, &id2, &v2, &len2) ||
+			    id2 != id || len2 != len ||
+			    memcmp(v2, value, len) != 0)
+				alike = false;
+		}
+		ok(alike && !mime_cache_fields_next(&part, &id2, &v2, &len2),
+		   "with the same fields");
+		ok(mime_cache_fields_open(rec.data, head - 1, sizeof(msg) - 1,
+					  &part, &error) < 0,
+		   "a head cut short is refused");
+		is_int((int)mime_cache_fields_size(rec.data, rec.len, 5), 0,
+		       "no head for another message size");
+		is_int((int)mime_cache_fields_size(rec.data, head - 1,
+						   sizeof(msg) - 1), 0,
+		       "nor for a record cut short");
+	}
 	is_int(mime_cache_field_id("message-id", 10),
 	       MIME_CACHE_FIELD_MESSAGE_ID, "names ignore case");
 	is_int(mime_cache_field_id("Received", 8), -1, "other names have none");
@@ -270,6 +305,8 @@ static void test_fields(void)
 	ok(mime_cache_fields_open(v1.data, v1.len, 12, &f, &error) == 0 &&
 	   f.covered == 0 && !mime_cache_fields_next(&f, &id, &value, &len),
 	   "with no fields stored");
+	is_int((int)mime_cache_fields_size(v1.data, v1.len, 12), 0,
+	       "and no head to store apart");
 	buf_free(&rec);
 	buf_free(&big);
 	buf_free(&v1);
