@@ -52,10 +52,10 @@ int imap_message_structure_from(struct imap_message *m, const void *record,
 				size_t len, const char **error_r);
 void imap_message_deinit(struct imap_message *m);
 
-/* Asks the kernel to start reading a message file into the page cache
- * (posix_fadvise WILLNEED), so that a later imap_message_data() finds it
- * there.  A file that is gone is ignored. */
-void imap_message_prefetch(struct mbox *mbox, uint32_t uid);
+/* How many message files this process found not to be in the page cache
+ * when it read them (since it started): a SEARCH compares the count before
+ * and after a message to know it came from the disk. */
+uint64_t imap_message_cold_reads(void);
 
 /* The section a FETCH BODY[...]/BINARY[...] names (imap_fetch_parse.h). */
 struct imap_fetch_body;
