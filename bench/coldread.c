@@ -18,14 +18,17 @@
  *   uring:D           io_uring, D files in flight: OPENAT, then READ, the
  *                     submissions of a round in one io_uring_enter
  *   uring-read:D      opens synchronous, the READs through io_uring
- *   uring-ahead:K     a reader opens and reads each file in order, with K
- *                     files ahead read through io_uring into a scratch
- *                     buffer (opened synchronously, submitted K / 4 at once)
+ *   prefetch:K        a reader opens and reads each file in order, with K
+ *                     files ahead read by libmail's file_prefetch (io_uring,
+ *                     K / 4 submitted at once), as imapd's SEARCH does
+ *   prefetch-fadvise:K the same with file_prefetch's posix_fadvise fallback
  *   stat-first        fstatat of every file first (inodes), then serial
  *
  * Prints one JSON object per strategy: files, bytes, seconds, files/s,
  * and the device's read requests and merges (from /sys/block) meanwhile.
  */
+#include "file_prefetch.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -432,82 +435,40 @@ static uint64_t cr_uring(unsigned int depth, int sync_open)
 	return bytes;
 }
 
-/* io_uring as a read-ahead only: K files ahead of a reader that opens and
- * reads each in order (as a search does), their READs into one scratch
- * buffer whose contents are thrown away, submitted in batches of K / 4. */
-static uint64_t cr_uring_ahead(unsigned int k)
+/* What imapd's SEARCH does (libmail/file_prefetch.c): K files ahead of a
+ * reader that opens and reads each in order, a quarter of K submitted at
+ * once, their bytes thrown away. */
+static uint64_t cr_prefetch(unsigned int k, enum file_prefetch_method method)
 {
-	struct cr_ring r;
-	char *buf = cr_alloc(CR_BUF), *scratch = cr_alloc(CR_BUF);
-	int *fds = cr_alloc(cr_count * sizeof(*fds));
-	size_t ahead = 0, inflight = 0;
+	struct file_prefetch *p = file_prefetch_new(k, method);
+	char *buf = cr_alloc(CR_BUF);
 	unsigned int batch = k / 4 > 0 ? k / 4 : 1;
+	size_t ahead = 0;
 	uint64_t bytes = 0;
 	ssize_t n;
 
-	cr_ring_init(&r, k);
 	for (size_t i = 0; i < cr_count; i++) {
-		unsigned int head;
+		size_t end = i + k < cr_count ? i + k : cr_count;
+		unsigned int room;
 
-		/* Reap what completed. */
-		head = *r.cq_head;
-		while (head != __atomic_load_n(r.cq_tail, __ATOMIC_ACQUIRE)) {
-			close(fds[r.cqes[head & *r.cq_mask].user_data]);
-			inflight--;
-			head++;
-		}
-		__atomic_store_n(r.cq_head, head, __ATOMIC_RELEASE);
 		if (ahead <= i)
 			ahead = i + 1;
-		if (inflight + batch <= k && ahead + batch <= i + k) {
-			for (; ahead < cr_count && ahead < i + k &&
-			       inflight < k; ahead++) {
-				struct io_uring_sqe *sqe;
+		room = file_prefetch_room(p);
+		if (ahead < end && (ahead + batch <= end || end == cr_count) &&
+		    (room >= batch || room >= end - ahead)) {
+			for (; ahead < end && room > 0; ahead++, room--) {
+				int fd = openat(cr_dir_fd, cr_names[ahead],
+						O_RDONLY | O_CLOEXEC);
 
-				fds[ahead] = openat(cr_dir_fd, cr_names[ahead],
-						    O_RDONLY | O_CLOEXEC);
-				if (fds[ahead] < 0)
-					continue;
-				sqe = cr_ring_sqe(&r);
-				sqe->opcode = IORING_OP_READ;
-				sqe->fd = fds[ahead];
-				sqe->addr = (uint64_t)(uintptr_t)scratch;
-				sqe->len = CR_BUF;
-				sqe->user_data = ahead;
-				inflight++;
+				if (fd >= 0)
+					file_prefetch_add(p, fd, CR_BUF);
 			}
-			if (r.pending > 0) {
-				unsigned int m = r.pending;
-
-				__atomic_store_n(r.sq_tail, *r.sq_tail + m,
-						 __ATOMIC_RELEASE);
-				r.pending = 0;
-				if (syscall(__NR_io_uring_enter, r.fd, m, 0, 0,
-					    NULL, 0) < 0)
-					cr_die("io_uring_enter");
-			}
+			file_prefetch_submit(p);
 		}
 		if ((n = cr_read_file(i, buf)) > 0)
 			bytes += (uint64_t)n;
 	}
-	while (inflight > 0) {
-		unsigned int head;
-
-		if (syscall(__NR_io_uring_enter, r.fd, 0, 1,
-			    IORING_ENTER_GETEVENTS, NULL, 0) < 0 &&
-		    errno != EINTR)
-			cr_die("io_uring_enter");
-		head = *r.cq_head;
-		while (head != __atomic_load_n(r.cq_tail, __ATOMIC_ACQUIRE)) {
-			close(fds[r.cqes[head & *r.cq_mask].user_data]);
-			inflight--;
-			head++;
-		}
-		__atomic_store_n(r.cq_head, head, __ATOMIC_RELEASE);
-	}
-	close(r.fd);
-	free(fds);
-	free(scratch);
+	file_prefetch_free(&p);
 	free(buf);
 	return bytes;
 }
@@ -538,8 +499,10 @@ static void cr_run(const char *strategy)
 		bytes = cr_threads(arg, 1);
 	else if (strncmp(strategy, "uring", len) == 0 && arg > 0)
 		bytes = cr_uring(arg, 0);
-	else if (strncmp(strategy, "uring-ahead", len) == 0 && arg > 0)
-		bytes = cr_uring_ahead(arg);
+	else if (strncmp(strategy, "prefetch", len) == 0 && arg > 0)
+		bytes = cr_prefetch(arg, FILE_PREFETCH_AUTO);
+	else if (strncmp(strategy, "prefetch-fadvise", len) == 0 && arg > 0)
+		bytes = cr_prefetch(arg, FILE_PREFETCH_FADVISE);
 	else if (strncmp(strategy, "uring-read", len) == 0 && arg > 0)
 		bytes = cr_uring(arg, 1);
 	else {

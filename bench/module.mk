@@ -5,7 +5,8 @@ mailload_BENCH_SRCS := bench/mailload.c bench/bench_proc.c
 mailload_BENCH_LIBS := -lpthread
 fsyncprobe_BENCH_SRCS := bench/fsyncprobe.c
 coldread_BENCH_SRCS := bench/coldread.c
-coldread_BENCH_LIBS := -lpthread
+# (libmail for file_prefetch: `make bench` builds it first)
+coldread_BENCH_LIBS = $(LIBMAIL) -lpthread
 imapidle_BENCH_SRCS := bench/imapidle.c bench/bench_proc.c
 imapidle_BENCH_LIBS := -lssl -lcrypto
 imapload_BENCH_SRCS := bench/imapload.c bench/bench_proc.c
