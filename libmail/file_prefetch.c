@@ -61,6 +61,12 @@ static void file_prefetch_unmap(struct file_prefetch *p)
 	p->ring_fd = -1;
 }
 
+/* A field of a mapped ring, at the offset the kernel gave. */
+static unsigned int *file_prefetch_at(void *map, uint32_t offset)
+{
+	return (unsigned int *)(void *)((char *)map + offset);
+}
+
 static int file_prefetch_setup(struct file_prefetch *p)
 {
 	struct io_uring_params params;
@@ -106,16 +112,13 @@ static int file_prefetch_setup(struct file_prefetch *p)
 		file_prefetch_unmap(p);
 		return -1;
 	}
-	p->sq_head = (unsigned int *)((char *)p->sq_map + params.sq_off.head);
-	p->sq_tail = (unsigned int *)((char *)p->sq_map + params.sq_off.tail);
-	p->sq_mask = (unsigned int *)((char *)p->sq_map +
-				      params.sq_off.ring_mask);
-	p->sq_array = (unsigned int *)((char *)p->sq_map +
-				       params.sq_off.array);
-	p->cq_head = (unsigned int *)((char *)p->cq_map + params.cq_off.head);
-	p->cq_tail = (unsigned int *)((char *)p->cq_map + params.cq_off.tail);
-	p->cq_mask = (unsigned int *)((char *)p->cq_map +
-				      params.cq_off.ring_mask);
+	p->sq_head = file_prefetch_at(p->sq_map, params.sq_off.head);
+	p->sq_tail = file_prefetch_at(p->sq_map, params.sq_off.tail);
+	p->sq_mask = file_prefetch_at(p->sq_map, params.sq_off.ring_mask);
+	p->sq_array = file_prefetch_at(p->sq_map, params.sq_off.array);
+	p->cq_head = file_prefetch_at(p->cq_map, params.cq_off.head);
+	p->cq_tail = file_prefetch_at(p->cq_map, params.cq_off.tail);
+	p->cq_mask = file_prefetch_at(p->cq_map, params.cq_off.ring_mask);
 	p->cqes = (struct io_uring_cqe *)((char *)p->cq_map +
 					  params.cq_off.cqes);
 	return 0;
