@@ -93,10 +93,11 @@ struct search_ctx {
 
 /* Messages looked at between two looks at the clock. */
 #define SEARCH_CLOCK_EVERY 16
-/* A message whose file was not in the page cache, or that took this long
- * (microseconds), was read from the disk; reading ahead starts after a
- * few more slow messages than fast ones (one alone may have been a file
- * evicted by chance, or a busy CPU's doing). */
+/* A message whose file was not in the page cache was read from the disk;
+ * where the kernel cannot tell (no RWF_NOWAIT), one that took this long
+ * (microseconds).  Reading ahead starts after a few more slow messages
+ * than fast ones (one alone may have been a file evicted by chance, or a
+ * busy CPU's doing). */
 #define SEARCH_SLOW_MESSAGE_US 500
 #define SEARCH_SLOW_MESSAGES 4
 
@@ -228,8 +229,11 @@ static void search_run(struct imap_client *c)
 		s->next++;
 		match = imap_search_eval(sel, s->search, i, &s->window);
 		if (watch && !s->reading_ahead) {
-			if (imap_message_cold_reads() != cold0 ||
-			    search_now_us() - t0 >= SEARCH_SLOW_MESSAGE_US)
+			bool slow = imap_message_cold_known() ?
+				imap_message_cold_reads() != cold0 :
+				search_now_us() - t0 >= SEARCH_SLOW_MESSAGE_US;
+
+			if (slow)
 				s->reading_ahead =
 					++s->slow >= SEARCH_SLOW_MESSAGES;
 			else if (s->slow > 0)

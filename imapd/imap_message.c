@@ -67,6 +67,11 @@ uint64_t imap_message_cold_reads(void)
 	return imap_message_cold;
 }
 
+bool imap_message_cold_known(void)
+{
+	return !imap_message_no_nowait;
+}
+
 /* Reads what the page cache holds of the file, without waiting for the
  * disk (RWF_NOWAIT), then the rest, if any, with a pread() that waits: a
  * cached file costs the one call it costs anyway, and a file (or its

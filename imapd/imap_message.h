@@ -56,6 +56,10 @@ void imap_message_deinit(struct imap_message *m);
  * when it read them (since it started): a SEARCH compares the count before
  * and after a message to know it came from the disk. */
 uint64_t imap_message_cold_reads(void);
+/* Whether that count can be trusted: false once the kernel or the file
+ * system refused to read without waiting (RWF_NOWAIT), when only the time
+ * a read took tells. */
+bool imap_message_cold_known(void);
 
 /* The section a FETCH BODY[...]/BINARY[...] names (imap_fetch_parse.h). */
 struct imap_fetch_body;
