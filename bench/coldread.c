@@ -141,6 +141,11 @@ static void cr_load_names(const char *dir)
 		cr_names[cr_count++] = strdup(de->d_name);
 	}
 	closedir(d);
+	if (cr_count == 0) {
+		fprintf(stderr, "coldread: %s: no file named by a number\n",
+			dir);
+		exit(2);
+	}
 	qsort(cr_names, cr_count, sizeof(*cr_names), cr_cmp_num);
 }
 
