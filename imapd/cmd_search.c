@@ -89,6 +89,7 @@ struct search_ctx {
 	size_t ahead;		/* messages below this were asked for */
 	struct file_prefetch *prefetch;
 	size_t prefetched;	/* files asked for */
+	unsigned int warm_batches;	/* read at once, in a row */
 };
 
 /* Messages looked at between two looks at the clock. */
@@ -100,6 +101,10 @@ struct search_ctx {
  * busy CPU's doing). */
 #define SEARCH_SLOW_MESSAGE_US 500
 #define SEARCH_SLOW_MESSAGES 4
+/* Reading ahead stops after this many batches in a row were read as soon
+ * as they were submitted (they were in the page cache: the cold part of a
+ * mailbox is behind), and starts again as above. */
+#define SEARCH_WARM_BATCHES 2
 
 static void search_ctx_free(struct imap_client *c)
 {
@@ -165,6 +170,20 @@ static void search_read_ahead(struct search_ctx *s,
 		room--;
 	}
 	file_prefetch_submit(s->prefetch);
+	/* A read of cached pages is done inside the submitting call, one
+	 * from the disk is not: nothing left in flight means the files were
+	 * cached (posix_fadvise() cannot tell, so it reads ahead to the
+	 * end). */
+	if (file_prefetch_uses_uring(s->prefetch) &&
+	    file_prefetch_in_flight(s->prefetch) == 0) {
+		if (++s->warm_batches >= SEARCH_WARM_BATCHES) {
+			s->reading_ahead = false;
+			s->slow = 0;
+			s->warm_batches = 0;
+		}
+	} else {
+		s->warm_batches = 0;
+	}
 }
 
 static void search_finish(struct imap_client *c, const struct imap_command *cmd)
@@ -238,7 +257,7 @@ static void search_run(struct imap_client *c)
 					++s->slow >= SEARCH_SLOW_MESSAGES;
 			else if (s->slow > 0)
 				s->slow--;
-			if (s->reading_ahead)
+			if (s->reading_ahead && s->prefetch == NULL)
 				s->prefetch = file_prefetch_new(depth,
 							FILE_PREFETCH_AUTO);
 		}

@@ -235,8 +235,10 @@ void file_prefetch_submit(struct file_prefetch *p)
 	p->pending = 0;
 }
 
-unsigned int file_prefetch_in_flight(const struct file_prefetch *p)
+unsigned int file_prefetch_in_flight(struct file_prefetch *p)
 {
+	if (p->uring)
+		file_prefetch_reap(p);
 	return p->in_flight;
 }
 

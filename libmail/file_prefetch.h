@@ -53,8 +53,10 @@ void file_prefetch_add(struct file_prefetch *p, int fd, size_t len);
 /* Submits the files added since the last call, all at once. */
 void file_prefetch_submit(struct file_prefetch *p);
 
-/* Reads submitted and not yet seen finished. */
-unsigned int file_prefetch_in_flight(const struct file_prefetch *p);
+/* Reads submitted and not yet finished (those that finished are counted
+ * off first).  Right after file_prefetch_submit(), 0 means every read was
+ * done inside it: its files were in the page cache. */
+unsigned int file_prefetch_in_flight(struct file_prefetch *p);
 /* Whether the reads go through io_uring. */
 bool file_prefetch_uses_uring(const struct file_prefetch *p);
 

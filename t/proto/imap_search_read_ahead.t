@@ -2,10 +2,11 @@
 # cache reads the next imap_search_read_ahead files ahead (through
 # io_uring where the kernel allows it, else posix_fadvise), logs it once
 # at its end, and answers exactly as from a warm cache; a warm SEARCH
-# reads nothing ahead; with imap_search_read_ahead 0 nothing is read
-# ahead.  The files are dropped from the page cache with dd's
-# iflag=nocache (posix_fadvise DONTNEED), so the test folder must be on
-# a disk, not on tmpfs.
+# reads nothing ahead, and one that is cold only in part stops reading
+# ahead where the files turn out cached; with imap_search_read_ahead 0
+# nothing is read ahead.  The files are dropped from the page cache with
+# dd's iflag=nocache (posix_fadvise DONTNEED), so the test folder must be
+# on a disk, not on tmpfs.
 use strict;
 use warnings;
 use Test::More;
@@ -34,13 +35,15 @@ sub fill {
 	return (\@body, \@subject);
 }
 
-# The message files of alice's INBOX, written back and dropped from the
-# page cache.
+# The message files of alice's INBOX (the first $first of them), written
+# back and dropped from the page cache.
 sub drop_cache {
-	my ($sp) = @_;
+	my ($sp, $first) = @_;
 	my ($dir) = grep { -e "$_/index" } map { (my $d = $_) =~ s{/1$}{}; $d }
 	    glob($sp->dir . '/state/store/alice/*/1');
-	my @files = grep { m{/\d+$} } glob("$dir/*");
+	my @files = sort { ($a =~ m{/(\d+)$})[0] <=> ($b =~ m{/(\d+)$})[0] }
+	    grep { m{/\d+$} } glob("$dir/*");
+	splice(@files, $first) if defined $first && $first < @files;
 	system('sync', @files) == 0 or die "sync failed\n";
 	for my $f (@files) {
 		system('dd', "if=$f", 'iflag=nocache', 'count=0', 'status=none') == 0
@@ -70,6 +73,19 @@ is($method, $uring ? 'io_uring' : 'fadvise', 'through io_uring where allowed');
 is($one->cmd('a2 UID SEARCH BODY zebra'), "* SEARCH @$body\na2 OK SEARCH completed",
     'warm: the same answer');
 is(read_ahead_lines($sp), 1, '... and nothing read ahead');
+
+# Only the first quarter cold: reading ahead stops once the files it
+# asks for are found cached (io_uring tells; posix_fadvise cannot).
+drop_cache($sp, 100);
+is($one->cmd('a21 UID SEARCH BODY zebra'), "* SEARCH @$body\na21 OK SEARCH completed",
+    'a quarter cold: the same answer');
+my $from = index($sp->log_text, $line) + length($line);
+my $part = $sp->wait_log(qr/search_read_ahead /, from => $from, timeout => 5) // '';
+my ($part_count) = $part =~ /count=(\d+)/;
+ok(defined $part_count && $part_count > 0, 'it read ahead') or diag($part);
+ok(!$uring || (defined $part_count && $part_count < 200),
+    '... and stopped in the warm part') or diag($part);
+$line = $part;
 
 # Messages expunged by another session: the search skips their files.
 my $two = Sealpost::IMAP->login_new($sp, 'alice');

@@ -1,9 +1,9 @@
 /* Unit tests for libmail/file_prefetch.c: files dropped from the page
  * cache are in it again once their reads are seen finished, by io_uring
  * (where the kernel allows it) and by posix_fadvise(); never more reads
- * in flight than the depth; no descriptor kept, whether the reads
- * finished, are still in flight when the prefetch is freed, or were never
- * submitted. */
+ * in flight than the depth; cached files are read inside the submitting
+ * call; no descriptor kept, whether the reads finished, are still in
+ * flight when the prefetch is freed, or were never submitted. */
 #include "tap.h"
 #include "buf.h"
 #include "file_prefetch.h"
@@ -139,6 +139,19 @@ int main(void)
 	file_prefetch_free(&p);
 	ok(p == NULL, "freed");
 	is_int(open_fds(), fds, "no descriptor kept");
+
+	/* Cached now: io_uring reads them inside the submitting call. */
+	p = file_prefetch_new(DEPTH, FILE_PREFETCH_AUTO);
+	for (i = 0; i < DEPTH / 2; i++) {
+		fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			abort();
+		file_prefetch_add(p, fd, FILE_SIZE);
+	}
+	file_prefetch_submit(p);
+	is_int(file_prefetch_in_flight(p), 0,
+	       "cached files: nothing left in flight after the submission");
+	file_prefetch_free(&p);
 
 	ok(drop_all(), "dropped again");
 	p = file_prefetch_new(DEPTH, FILE_PREFETCH_FADVISE);
