@@ -94,13 +94,17 @@ struct search_ctx {
 
 /* Messages looked at between two looks at the clock. */
 #define SEARCH_CLOCK_EVERY 16
-/* A message whose file was not in the page cache was read from the disk;
- * where the kernel cannot tell (no RWF_NOWAIT), one that took this long
- * (microseconds).  Reading ahead starts after a few more slow messages
+/* A message whose file was not in the page cache was read from the disk
+ * (one message in SEARCH_COLD_SAMPLE is asked); where the kernel cannot
+ * tell (no RWF_NOWAIT), one that took this long (microseconds).  Reading ahead starts after a few more slow messages
  * than fast ones (one alone may have been a file evicted by chance, or a
  * busy CPU's doing). */
 #define SEARCH_SLOW_MESSAGE_US 500
 #define SEARCH_SLOW_MESSAGES 4
+/* Where the kernel tells, one message in this many is asked whether its
+ * file was cached: the asking read costs a little more than a plain one,
+ * and a cold mailbox is found all the same after a few dozen messages. */
+#define SEARCH_COLD_SAMPLE 8
 /* Reading ahead stops after this many batches in a row were read as soon
  * as they were submitted (they were in the page cache: the cold part of a
  * mailbox is behind), and starts again as above. */
@@ -234,7 +238,7 @@ static void search_run(struct imap_client *c)
 	unsigned int depth = c->daemon->set.imap_search_read_ahead;
 	uint64_t start = search_now_us(), t0 = 0, cold0 = 0;
 	size_t done = 0;
-	bool match, watch = s->reads_files && depth > 0;
+	bool match, watch = s->reads_files && depth > 0, known = false;
 
 	while (s->next < sel->count) {
 		size_t i = s->next;
@@ -242,13 +246,21 @@ static void search_run(struct imap_client *c)
 		if (s->reading_ahead)
 			search_read_ahead(s, sel, depth);
 		if (watch && !s->reading_ahead) {
-			t0 = search_now_us();
-			cold0 = imap_message_cold_reads();
+			known = imap_message_cold_known();
+			if (known) {
+				cold0 = imap_message_cold_reads();
+				imap_message_check_cold(
+					i % SEARCH_COLD_SAMPLE == 0);
+			} else {
+				t0 = search_now_us();
+			}
 		}
 		s->next++;
 		match = imap_search_eval(sel, s->search, i, &s->window);
-		if (watch && !s->reading_ahead) {
-			bool slow = imap_message_cold_known() ?
+		imap_message_check_cold(false);
+		if (watch && !s->reading_ahead &&
+		    (!known || i % SEARCH_COLD_SAMPLE == 0)) {
+			bool slow = known ?
 				imap_message_cold_reads() != cold0 :
 				search_now_us() - t0 >= SEARCH_SLOW_MESSAGE_US;
 

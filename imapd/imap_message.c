@@ -61,6 +61,13 @@ static int imap_message_fail(struct imap_message *m, const char *what,
 static uint64_t imap_message_cold;
 /* The kernel or file system refuses RWF_NOWAIT: plain pread() only. */
 static bool imap_message_no_nowait;
+/* The next file read is to tell whether it was cached. */
+static bool imap_message_check;
+
+void imap_message_check_cold(bool on)
+{
+	imap_message_check = on;
+}
 
 uint64_t imap_message_cold_reads(void)
 {
@@ -72,24 +79,28 @@ bool imap_message_cold_known(void)
 	return !imap_message_no_nowait;
 }
 
-/* Reads what the page cache holds of the file, without waiting for the
- * disk (RWF_NOWAIT), then the rest, if any, with a pread() that waits: a
- * cached file costs the one call it costs anyway, and a file (or its
- * tail) that had to come from the disk is counted, so that a SEARCH
- * knows for certain to read ahead. */
+/* When asked to tell (imap_message_check_cold()): reads what the page
+ * cache holds of the file, without waiting for the disk (RWF_NOWAIT),
+ * then the rest, if any, with a pread() that waits, and counts a file (or
+ * its tail) that had to come from the disk, so that a SEARCH knows for
+ * certain to read ahead.  A cached file costs one call either way, but
+ * preadv2() a little more than pread(): only the reads asked to tell use
+ * it. */
 static ssize_t imap_message_pread(int fd, char *data, size_t len,
 				  size_t expect)
 {
 	struct iovec iov = { data, len };
 	ssize_t n = -1, more;
+	bool check = imap_message_check && !imap_message_no_nowait;
 
-	if (!imap_message_no_nowait) {
-		n = preadv2(fd, &iov, 1, 0, RWF_NOWAIT);
-		if (n < 0 && errno != EAGAIN) {
-			if (errno != EOPNOTSUPP && errno != EINVAL)
-				return -1;
-			imap_message_no_nowait = true;
-		}
+	imap_message_check = false;
+	if (!check)
+		return pread(fd, data, len, 0);
+	n = preadv2(fd, &iov, 1, 0, RWF_NOWAIT);
+	if (n < 0 && errno != EAGAIN) {
+		if (errno != EOPNOTSUPP && errno != EINVAL)
+			return -1;
+		imap_message_no_nowait = true;
 	}
 	if (n >= 0 && (size_t)n >= expect)
 		return n;

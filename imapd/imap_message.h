@@ -52,9 +52,12 @@ int imap_message_structure_from(struct imap_message *m, const void *record,
 				size_t len, const char **error_r);
 void imap_message_deinit(struct imap_message *m);
 
-/* How many message files this process found not to be in the page cache
- * when it read them (since it started): a SEARCH compares the count before
- * and after a message to know it came from the disk. */
+/* Whether the next file read by imap_message_data() is to tell if it was
+ * in the page cache (reset by that read). */
+void imap_message_check_cold(bool on);
+/* How many message files this process, asked to tell, found not to be in
+ * the page cache when it read them (since it started): a SEARCH compares
+ * the count before and after a message to know it came from the disk. */
 uint64_t imap_message_cold_reads(void);
 /* Whether that count can be trusted: false once the kernel or the file
  * system refused to read without waiting (RWF_NOWAIT), when only the time

@@ -96,12 +96,14 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/%u", dir, view.records[1].uid);
 	ok(page_cache_drop(path), "a file dropped from the page cache");
 	cold = imap_message_cold_reads();
+	imap_message_check_cold(true);
 	imap_message_init(&m1, mb, &view.records[1]);
 	ok(imap_message_data(&m1, &err) == 0 && m1.size == other.len &&
 	   memcmp(m1.data, other.data, other.len) == 0, "is read whole");
 	imap_message_deinit(&m1);
 	ok(imap_message_cold_reads() == cold + 1, "counted as a cold read");
 	ok(imap_message_cold_known(), "the kernel tells (RWF_NOWAIT)");
+	imap_message_check_cold(true);
 	imap_message_init(&m1, mb, &view.records[1]);
 	ok(imap_message_data(&m1, &err) == 0 &&
 	   memcmp(m1.data, other.data, other.len) == 0 &&
