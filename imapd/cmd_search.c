@@ -12,6 +12,8 @@
 #include "imapd/imapd.h"
 
 #include "event.h"
+#include "file_prefetch.h"
+#include "log.h"
 #include "mbox_cache_window.h"
 
 #include <stdlib.h>
@@ -85,23 +87,28 @@ struct search_ctx {
 	bool reading_ahead;
 	unsigned int slow;	/* slow messages, less the fast ones since */
 	size_t ahead;		/* messages below this were asked for */
+	struct file_prefetch *prefetch;
+	size_t prefetched;	/* files asked for */
+	unsigned int warm_batches;	/* read at once, in a row */
 };
 
 /* Messages looked at between two looks at the clock. */
 #define SEARCH_CLOCK_EVERY 16
-/* Message files asked for ahead of the one being read, when reading from
- * the disk: enough to keep a disk's queue busy, few enough that the pages
- * are still cached when their turn comes.  A constant: 512 was no faster
- * than 32 on a BODY search of 100,000 files on a virtio disk, where each
- * file's read is a request of its own (files are not merged across
- * posix_fadvise() calls) and submitting them, not the queue's depth,
- * bounds the search. */
-#define SEARCH_READ_AHEAD 32
-/* A message that took this long (microseconds) was read from the disk;
- * reading ahead starts after a few more slow messages than fast ones (one
- * slow message alone may have been a busy CPU's doing). */
+/* A message whose file was not in the page cache was read from the disk
+ * (one message in SEARCH_COLD_SAMPLE is asked); where the kernel cannot
+ * tell (no RWF_NOWAIT), one that took this long (microseconds).  Reading ahead starts after a few more slow messages
+ * than fast ones (one alone may have been a file evicted by chance, or a
+ * busy CPU's doing). */
 #define SEARCH_SLOW_MESSAGE_US 500
 #define SEARCH_SLOW_MESSAGES 4
+/* Where the kernel tells, one message in this many is asked whether its
+ * file was cached: the asking read costs a little more than a plain one,
+ * and a cold mailbox is found all the same after a few dozen messages. */
+#define SEARCH_COLD_SAMPLE 8
+/* Reading ahead stops after this many batches in a row were read as soon
+ * as they were submitted (they were in the page cache: the cold part of a
+ * mailbox is behind), and starts again as above. */
+#define SEARCH_WARM_BATCHES 2
 
 static void search_ctx_free(struct imap_client *c)
 {
@@ -110,6 +117,7 @@ static void search_ctx_free(struct imap_client *c)
 	if (s == NULL)
 		return;
 	event_timer_remove(&s->timer);
+	file_prefetch_free(&s->prefetch);
 	mbox_cache_window_free(&s->window);
 	free(s->res);
 	imap_search_free(&s->search);
@@ -126,22 +134,59 @@ static uint64_t search_now_us(void)
 }
 
 /* A BODY search of a mailbox that is not in the page cache waits for the
- * disk one file at a time; asking the kernel for the next files keeps
- * several reads in flight.  It starts only once a message was slow to
- * read, so a search of a cached mailbox pays nothing for it. */
+ * disk one file at a time; reading the next files ahead (`depth` of them,
+ * imap_search_read_ahead) keeps many reads in flight.  It starts only
+ * once messages were slow to read, so a search of a cached mailbox pays
+ * nothing for it.  Files are asked for a quarter of the depth at a time:
+ * reads submitted together reach the disk merged into few requests (the
+ * files of a mailbox written in order lie mostly in order), one at a time
+ * each is a request of its own, and on a virtual disk every request costs
+ * the CPU more than the disk. */
 static void search_read_ahead(struct search_ctx *s,
-			      const struct imap_selected *sel)
+			      const struct imap_selected *sel,
+			      unsigned int depth)
 {
-	size_t end = s->next + SEARCH_READ_AHEAD;
+	size_t end = s->next + depth, want;
+	unsigned int batch = depth / 4 > 0 ? depth / 4 : 1, room;
 
 	if (end > sel->count)
 		end = sel->count;
 	if (s->ahead <= s->next)
 		s->ahead = s->next + 1;
-	for (; s->ahead < end; s->ahead++) {
-		if (!(sel->state[s->ahead] & IMAP_MSG_EXPUNGED))
-			imap_message_prefetch(sel->mbox,
-					      sel->msgs[s->ahead].uid);
+	if (s->ahead >= end)
+		return;
+	want = end - s->ahead;
+	if (want < batch && end < sel->count)
+		return;
+	room = file_prefetch_room(s->prefetch);
+	if (room < batch && room < want)
+		return;
+	for (; s->ahead < end && room > 0; s->ahead++) {
+		int fd;
+
+		if (sel->state[s->ahead] & IMAP_MSG_EXPUNGED)
+			continue;
+		fd = mbox_message_open(sel->mbox, sel->msgs[s->ahead].uid);
+		if (fd < 0)
+			continue;	/* gone: its turn will say so */
+		file_prefetch_add(s->prefetch, fd, IMAP_MESSAGE_READ_MAX);
+		s->prefetched++;
+		room--;
+	}
+	file_prefetch_submit(s->prefetch);
+	/* A read of cached pages is done inside the submitting call, one
+	 * from the disk is not: nothing left in flight means the files were
+	 * cached (posix_fadvise() cannot tell, so it reads ahead to the
+	 * end). */
+	if (file_prefetch_uses_uring(s->prefetch) &&
+	    file_prefetch_in_flight(s->prefetch) == 0) {
+		if (++s->warm_batches >= SEARCH_WARM_BATCHES) {
+			s->reading_ahead = false;
+			s->slow = 0;
+			s->warm_batches = 0;
+		}
+	} else {
+		s->warm_batches = 0;
 	}
 }
 
@@ -152,6 +197,11 @@ static void search_finish(struct imap_client *c, const struct imap_command *cmd)
 	unsigned int returns;
 	size_t i;
 
+	if (s->prefetch != NULL)
+		log_info("search_read_ahead", "mailbox=%s count=%zu method=%s",
+			 sel->info.name, s->prefetched,
+			 file_prefetch_uses_uring(s->prefetch) ?
+			 "io_uring" : "fadvise");
 	returns = s->search->has_return ? s->search->returns :
 		IMAP_SEARCH_RETURN_ALL;
 	if (returns & IMAP_SEARCH_RETURN_SAVE)
@@ -185,25 +235,43 @@ static void search_run(struct imap_client *c)
 	struct imap_selected *sel = c->sel;
 	const struct imap_command *cmd = c->cmd;
 	uint64_t slice = (uint64_t)c->daemon->set.imap_search_slice_ms * 1000;
-	uint64_t start = search_now_us(), t0 = 0;
+	unsigned int depth = c->daemon->set.imap_search_read_ahead;
+	uint64_t start = search_now_us(), t0 = 0, cold0 = 0;
 	size_t done = 0;
-	bool match;
+	bool match, watch = s->reads_files && depth > 0, known = false;
 
 	while (s->next < sel->count) {
 		size_t i = s->next;
 
 		if (s->reading_ahead)
-			search_read_ahead(s, sel);
-		if (s->reads_files && !s->reading_ahead)
-			t0 = search_now_us();
+			search_read_ahead(s, sel, depth);
+		if (watch && !s->reading_ahead) {
+			known = imap_message_cold_known();
+			if (known) {
+				cold0 = imap_message_cold_reads();
+				imap_message_check_cold(
+					i % SEARCH_COLD_SAMPLE == 0);
+			} else {
+				t0 = search_now_us();
+			}
+		}
 		s->next++;
 		match = imap_search_eval(sel, s->search, i, &s->window);
-		if (s->reads_files && !s->reading_ahead) {
-			if (search_now_us() - t0 >= SEARCH_SLOW_MESSAGE_US)
+		imap_message_check_cold(false);
+		if (watch && !s->reading_ahead &&
+		    (!known || i % SEARCH_COLD_SAMPLE == 0)) {
+			bool slow = known ?
+				imap_message_cold_reads() != cold0 :
+				search_now_us() - t0 >= SEARCH_SLOW_MESSAGE_US;
+
+			if (slow)
 				s->reading_ahead =
 					++s->slow >= SEARCH_SLOW_MESSAGES;
 			else if (s->slow > 0)
 				s->slow--;
+			if (s->reading_ahead && s->prefetch == NULL)
+				s->prefetch = file_prefetch_new(depth,
+							FILE_PREFETCH_AUTO);
 		}
 		if (match) {
 			s->res[s->n++] = cmd->uid ? sel->msgs[i].uid :

@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static char imap_message_error[256];
@@ -57,6 +58,61 @@ static int imap_message_fail(struct imap_message *m, const char *what,
 	return -1;
 }
 
+/* Files found not to be in the page cache (see imap_message_read()). */
+static uint64_t imap_message_cold;
+/* The kernel or file system refuses RWF_NOWAIT: plain pread() only. */
+static bool imap_message_no_nowait;
+/* The next file read is to tell whether it was cached. */
+static bool imap_message_check;
+
+void imap_message_check_cold(bool on)
+{
+	imap_message_check = on;
+}
+
+uint64_t imap_message_cold_reads(void)
+{
+	return imap_message_cold;
+}
+
+bool imap_message_cold_known(void)
+{
+	return !imap_message_no_nowait;
+}
+
+/* When asked to tell (imap_message_check_cold()): reads what the page
+ * cache holds of the file, without waiting for the disk (RWF_NOWAIT),
+ * then the rest, if any, with a pread() that waits, and counts a file (or
+ * its tail) that had to come from the disk, so that a SEARCH knows for
+ * certain to read ahead.  A cached file costs one call either way, but
+ * preadv2() a little more than pread(): only the reads asked to tell use
+ * it. */
+static ssize_t imap_message_pread(int fd, char *data, size_t len,
+				  size_t expect)
+{
+	struct iovec iov = { data, len };
+	ssize_t n = -1, more;
+	bool check = imap_message_check && !imap_message_no_nowait;
+
+	imap_message_check = false;
+	if (!check)
+		return pread(fd, data, len, 0);
+	n = preadv2(fd, &iov, 1, 0, RWF_NOWAIT);
+	if (n < 0 && errno != EAGAIN) {
+		if (errno != EOPNOTSUPP && errno != EINVAL)
+			return -1;
+		imap_message_no_nowait = true;
+	}
+	if (n >= 0 && (size_t)n >= expect)
+		return n;
+	if (!imap_message_no_nowait)
+		imap_message_cold++;
+	if (n < 0)
+		n = 0;
+	more = pread(fd, data + n, len - (size_t)n, n);
+	return more < 0 ? -1 : n + more;
+}
+
 /* A file of the size the index gives, read whole: asking for one byte
  * more shows the size is right without an fstat(). */
 static bool imap_message_read(struct imap_message *m)
@@ -65,7 +121,8 @@ static bool imap_message_read(struct imap_message *m)
 	ssize_t n;
 
 	buf_reserve(b, (size_t)m->rec.size + 1);
-	n = pread(m->fd, b->data, (size_t)m->rec.size + 1, 0);
+	n = imap_message_pread(m->fd, b->data, (size_t)m->rec.size + 1,
+			       (size_t)m->rec.size);
 	if (n < 0 || (uint64_t)n != m->rec.size) {
 		imap_message_buf_give(b);
 		return false;
@@ -194,16 +251,6 @@ void imap_message_deinit(struct imap_message *m)
 	mime_cache_free(&m->cache);
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
-}
-
-void imap_message_prefetch(struct mbox *mbox, uint32_t uid)
-{
-	int fd = mbox_message_open(mbox, uid);
-
-	if (fd < 0)
-		return;
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
-	close(fd);
 }
 
 static bool imap_message_field_listed(const char *name, size_t len,

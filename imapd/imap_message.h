@@ -64,10 +64,17 @@ bool imap_message_cached_fields(struct mbox *mbox,
 				struct mbox_cache_window *w,
 				struct mime_cache_fields *fields_r);
 
-/* Asks the kernel to start reading a message file into the page cache
- * (posix_fadvise WILLNEED), so that a later imap_message_data() finds it
- * there.  A file that is gone is ignored. */
-void imap_message_prefetch(struct mbox *mbox, uint32_t uid);
+/* Whether the next file read by imap_message_data() is to tell if it was
+ * in the page cache (reset by that read). */
+void imap_message_check_cold(bool on);
+/* How many message files this process, asked to tell, found not to be in
+ * the page cache when it read them (since it started): a SEARCH compares
+ * the count before and after a message to know it came from the disk. */
+uint64_t imap_message_cold_reads(void);
+/* Whether that count can be trusted: false once the kernel or the file
+ * system refused to read without waiting (RWF_NOWAIT), when only the time
+ * a read took tells. */
+bool imap_message_cold_known(void);
 
 /* The section a FETCH BODY[...]/BINARY[...] names (imap_fetch_parse.h). */
 struct imap_fetch_body;

@@ -1,10 +1,12 @@
 /* Unit tests for imapd/imap_message.c: small files are read into memory
  * (one shared buffer, or a buffer of their own while it is held), big ones
- * mapped, and a file whose size is not the index's is still read whole. */
+ * mapped, and a file whose size is not the index's is still read whole; a
+ * file read from the disk, not the page cache, is counted as such. */
 #include "tap.h"
 #include "buf.h"
 #include "mbox.h"
 #include "imapd/imap_message.h"
+#include "page_cache.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -48,6 +50,7 @@ int main(void)
 	struct mbox *mb;
 	char dir[300], spool[300], path[400];
 	const char *err, *first;
+	uint64_t cold;
 	int fd;
 
 	if (mkdtemp(root) == NULL)
@@ -86,6 +89,26 @@ int main(void)
 	ok(imap_message_data(&m1, &err) == 0 && m1.data == first &&
 	   memcmp(m1.data, other.data, other.len) == 0,
 	   "the shared buffer is used again once given back");
+	imap_message_deinit(&m1);
+
+	/* Dropped from the page cache, the file is read all the same, and
+	 * counted as read from the disk; once cached again, not. */
+	snprintf(path, sizeof(path), "%s/%u", dir, view.records[1].uid);
+	ok(page_cache_drop(path), "a file dropped from the page cache");
+	cold = imap_message_cold_reads();
+	imap_message_check_cold(true);
+	imap_message_init(&m1, mb, &view.records[1]);
+	ok(imap_message_data(&m1, &err) == 0 && m1.size == other.len &&
+	   memcmp(m1.data, other.data, other.len) == 0, "is read whole");
+	imap_message_deinit(&m1);
+	ok(imap_message_cold_reads() == cold + 1, "counted as a cold read");
+	ok(imap_message_cold_known(), "the kernel tells (RWF_NOWAIT)");
+	imap_message_check_cold(true);
+	imap_message_init(&m1, mb, &view.records[1]);
+	ok(imap_message_data(&m1, &err) == 0 &&
+	   memcmp(m1.data, other.data, other.len) == 0 &&
+	   imap_message_cold_reads() == cold + 1,
+	   "read again from the page cache: not counted");
 	imap_message_deinit(&m1);
 
 	imap_message_init(&m3, mb, &view.records[2]);

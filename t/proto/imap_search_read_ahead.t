@@ -1,0 +1,121 @@
+# imapd: a SEARCH that reads message files and finds them not in the page
+# cache reads the next imap_search_read_ahead files ahead (through
+# io_uring where the kernel allows it, else posix_fadvise), logs it once
+# at its end, and answers exactly as from a warm cache; a warm SEARCH
+# reads nothing ahead, and one that is cold only in part stops reading
+# ahead where the files turn out cached; with imap_search_read_ahead 0
+# nothing is read ahead.  The files are dropped from the page cache with
+# dd's iflag=nocache (posix_fadvise DONTNEED), so the test folder must be
+# on a disk, not on tmpfs.
+use strict;
+use warnings;
+use Test::More;
+use Sealpost::Test;
+use Sealpost::IMAP;
+
+my $uring = (`cat /proc/sys/kernel/io_uring_disabled 2>/dev/null` // '') =~ /^0/;
+
+# Appends $n messages to alice's INBOX in one MULTIAPPEND: every 7th has
+# "zebra" in its body, every 11th in its subject only.  Returns the UIDs
+# of each kind.
+sub fill {
+	my ($imap, $n) = @_;
+	my (@body, @subject);
+	my $cmd = 'm APPEND INBOX';
+	for my $i (1 .. $n) {
+		my $words = $i % 7 == 0 ? 'a striped zebra' : 'a plain horse';
+		my $s = $i % 11 == 0 ? 'zebra crossing' : "message $i";
+		push @body, $i if $i % 7 == 0;
+		push @subject, $i if $i % 11 == 0;
+		my $m = "From: x$i\@example.org\r\nSubject: $s\r\n\r\n"
+		    . "line one\r\n$words number $i\r\n" . ("filler text\r\n" x ($i % 40));
+		$cmd .= ' {' . length($m) . "+}\r\n$m";
+	}
+	like($imap->cmd($cmd), qr/^m OK/m, "$n messages appended");
+	return (\@body, \@subject);
+}
+
+# The message files of alice's INBOX (the first $first of them), written
+# back and dropped from the page cache.
+sub drop_cache {
+	my ($sp, $first) = @_;
+	my ($dir) = grep { -e "$_/index" } map { (my $d = $_) =~ s{/1$}{}; $d }
+	    glob($sp->dir . '/state/store/alice/*/1');
+	my @files = sort { ($a =~ m{/(\d+)$})[0] <=> ($b =~ m{/(\d+)$})[0] }
+	    grep { m{/\d+$} } glob("$dir/*");
+	splice(@files, $first) if defined $first && $first < @files;
+	system('sync', @files) == 0 or die "sync failed\n";
+	for my $f (@files) {
+		system('dd', "if=$f", 'iflag=nocache', 'count=0', 'status=none') == 0
+		    or die "dd failed\n";
+	}
+	return scalar @files;
+}
+
+sub read_ahead_lines { my ($sp) = @_; return () = $sp->log_text =~ /search_read_ahead /g }
+
+my $sp = Sealpost::Test->new(set => { imap_workers => 1,
+    imap_search_read_ahead => 8 });
+my $n = 400;
+my $one = Sealpost::IMAP->login_new($sp, 'alice');
+my ($body, $subject) = fill($one, $n);
+like($one->cmd('s SELECT INBOX'), qr/^\* $n EXISTS/m, 'selected');
+
+is(drop_cache($sp), $n, 'the message files dropped from the page cache');
+is($one->cmd('a1 UID SEARCH BODY zebra'), "* SEARCH @$body\na1 OK SEARCH completed",
+    'a cold BODY search finds every match');
+my $line = $sp->wait_log(qr/search_read_ahead /, timeout => 5) // '';
+my ($count, $method) = $line =~ /mailbox=INBOX count=(\d+) method=(\S+)/;
+ok(defined $count && $count > 0 && $count < $n,
+    'it read files ahead, once a few came from the disk') or diag($line);
+is($method, $uring ? 'io_uring' : 'fadvise', 'through io_uring where allowed');
+
+is($one->cmd('a2 UID SEARCH BODY zebra'), "* SEARCH @$body\na2 OK SEARCH completed",
+    'warm: the same answer');
+is(read_ahead_lines($sp), 1, '... and nothing read ahead');
+
+# Only the first quarter cold: reading ahead stops once the files it
+# asks for are found cached (io_uring tells; posix_fadvise cannot).
+drop_cache($sp, 100);
+is($one->cmd('a21 UID SEARCH BODY zebra'), "* SEARCH @$body\na21 OK SEARCH completed",
+    'a quarter cold: the same answer');
+my $from = index($sp->log_text, $line) + length($line);
+my $part = $sp->wait_log(qr/search_read_ahead /, from => $from, timeout => 5) // '';
+my ($part_count) = $part =~ /count=(\d+)/;
+ok(defined $part_count && $part_count > 0, 'it read ahead') or diag($part);
+ok(!$uring || (defined $part_count && $part_count < 200),
+    '... and stopped in the warm part') or diag($part);
+$line = $part;
+
+# Messages expunged by another session: the search skips their files.
+my $two = Sealpost::IMAP->login_new($sp, 'alice');
+$two->cmd('s SELECT INBOX');
+my @gone = grep { $_ % 5 == 0 } 1 .. $n;
+like($two->cmd('b3 UID STORE ' . join(',', @gone) . ' +FLAGS.SILENT (\Deleted)'),
+    qr/^b3 OK/m, 'every fifth flagged');
+like($two->cmd('b4 EXPUNGE'), qr/^b4 OK/m, 'and expunged');
+like($one->cmd('a3 NOOP'), qr/^\* \d+ EXPUNGE/m, 'the searching session learns of it');
+drop_cache($sp);
+my %gone = map { $_ => 1 } @gone;
+my %text = map { $_ => 1 } grep { !$gone{$_} } @$body, @$subject;
+my @text = sort { $a <=> $b } keys %text;
+is($one->cmd('a4 UID SEARCH TEXT zebra'), "* SEARCH @text\na4 OK SEARCH completed",
+    'a cold TEXT search after expunges finds every match');
+ok($sp->wait_log(qr/search_read_ahead .*count=/, from => index($sp->log_text, $line)
+    + length($line)), 'and read ahead again');
+$one->cmd('z LOGOUT');
+$two->cmd('z LOGOUT');
+unlike($sp->log_text, qr/ panic|imap_error/, 'nothing went wrong in imapd');
+$sp->stop;
+
+# imap_search_read_ahead 0: a cold search reads one file at a time.
+$sp = Sealpost::Test->new(set => { imap_search_read_ahead => 0 });
+$one = Sealpost::IMAP->login_new($sp, 'alice');
+($body) = fill($one, 60);
+$one->cmd('s SELECT INBOX');
+drop_cache($sp);
+is($one->cmd('a1 UID SEARCH BODY zebra'), "* SEARCH @$body\na1 OK SEARCH completed",
+    'without read-ahead: the same answer');
+is(read_ahead_lines($sp), 0, '... and nothing read ahead');
+$one->cmd('z LOGOUT');
+done_testing;
