@@ -6,12 +6,18 @@
 # ahead where the files turn out cached; with imap_search_read_ahead 0
 # nothing is read ahead.  The files are dropped from the page cache with
 # dd's iflag=nocache (posix_fadvise DONTNEED), so the test folder must be
-# on a disk, not on tmpfs.
+# on a disk: where $TMPDIR (or /tmp) is a tmpfs, it goes to /var/tmp.
 use strict;
 use warnings;
 use Test::More;
 use Sealpost::Test;
 use Sealpost::IMAP;
+
+{
+	my $tmp = $ENV{TMPDIR} // '/tmp';
+	chomp(my $fs = `stat -f -c %T '$tmp' 2>/dev/null` // '');
+	$ENV{TMPDIR} = '/var/tmp' if $fs eq 'tmpfs';
+}
 
 my $uring = (`cat /proc/sys/kernel/io_uring_disabled 2>/dev/null` // '') =~ /^0/;
 

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static char root[] = "/tmp/sealpost-file-prefetch-test-XXXXXX";
+static char root[300];
 
 #define FILES 300
 #define DEPTH 16
@@ -108,7 +108,8 @@ int main(void)
 	double deadline;
 	FILE *f;
 
-	if (mkdtemp(root) == NULL)
+	if (!page_cache_test_dir("sealpost-file-prefetch-test", root,
+				sizeof(root)))
 		abort();
 	memset(data, 'm', sizeof(data));
 	for (i = 0; i < FILES; i++) {

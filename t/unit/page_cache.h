@@ -9,9 +9,29 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <linux/magic.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+/* Makes a fresh folder named after `name` for such files, in $TMPDIR (or
+ * /tmp) unless that is a tmpfs, whose pages cannot be dropped, and then
+ * in /var/tmp, which lives on a disk.  Its path goes to `path`; false on
+ * an error. */
+static inline bool page_cache_test_dir(const char *name, char *path,
+				       size_t size)
+{
+	const char *base = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+	struct statfs fs;
+
+	if (statfs(base, &fs) == 0 && fs.f_type == TMPFS_MAGIC)
+		base = "/var/tmp";
+	if ((size_t)snprintf(path, size, "%s/%s-XXXXXX", base, name) >= size)
+		return false;
+	return mkdtemp(path) != NULL;
+}
 
 /* Written back and dropped: true when none of its pages stayed. */
 static inline bool page_cache_drop(const char *path);
