@@ -1,11 +1,15 @@
-/* Syncs in parallel (see sync_many.h).  Threads are made per call: a call
- * syncs a batch of deliveries, whose syncs cost far more than starting a
- * few threads, and no thread lingers between batches. */
+/* Syncs in parallel (see sync_many.h).  The helping threads are made once
+ * per process and kept: a delivery's batch is small, and making and
+ * joining a few threads for each (a clone, a stack mapped and unmapped)
+ * cost lmtpd, smtpd and qmgr more CPU than the rest of their system calls
+ * for it.  One caller at a time has the kept threads; a second caller at
+ * the same moment (imapd syncs on two lanes) makes its own, as all did. */
 #include "sync_many.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <unistd.h>
 
 struct sync_many_ctx {
@@ -14,9 +18,8 @@ struct sync_many_ctx {
 	atomic_size_t next;
 };
 
-static void *sync_many_worker(void *arg)
+static void sync_many_worker(struct sync_many_ctx *c)
 {
-	struct sync_many_ctx *c = arg;
 	size_t i;
 
 	while ((i = atomic_fetch_add(&c->next, 1)) < c->n) {
@@ -25,14 +28,123 @@ static void *sync_many_worker(void *arg)
 
 		it->error = ret < 0 ? errno : 0;
 	}
+}
+
+static void *sync_many_thread(void *arg)
+{
+	sync_many_worker(arg);
 	return NULL;
+}
+
+/* The kept threads.  `gen` counts the jobs handed out: a thread waits for
+ * it to move past the last job it took, helps with the new one, and says
+ * it is done; the caller waits for every thread before its job (on its
+ * stack) goes away. */
+static struct {
+	pthread_mutex_t job;	/* held by the caller using the threads */
+	pthread_mutex_t lock;
+	pthread_cond_t wake, done;
+	pid_t pid;		/* the process the threads run in */
+	unsigned int count;
+	unsigned int running;	/* threads still on the current job */
+	uint64_t gen;
+	struct sync_many_ctx *ctx;
+} sync_pool = {
+	.job = PTHREAD_MUTEX_INITIALIZER,
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.wake = PTHREAD_COND_INITIALIZER,
+	.done = PTHREAD_COND_INITIALIZER,
+};
+
+static void *sync_pool_thread(void *arg)
+{
+	uint64_t seen = (uint64_t)(uintptr_t)arg;
+
+	pthread_mutex_lock(&sync_pool.lock);
+	for (;;) {
+		struct sync_many_ctx *c;
+
+		while (sync_pool.gen == seen)
+			pthread_cond_wait(&sync_pool.wake, &sync_pool.lock);
+		seen = sync_pool.gen;
+		c = sync_pool.ctx;
+		pthread_mutex_unlock(&sync_pool.lock);
+		sync_many_worker(c);
+		pthread_mutex_lock(&sync_pool.lock);
+		if (--sync_pool.running == 0)
+			pthread_cond_signal(&sync_pool.done);
+	}
+	return NULL;
+}
+
+/* Called with the lock held: up to `want` threads in this process.  A
+ * fork's child has none of its parent's threads. */
+static void sync_pool_grow(unsigned int want)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	if (sync_pool.pid != getpid()) {
+		sync_pool.pid = getpid();
+		sync_pool.count = 0;
+	}
+	if (sync_pool.count >= want)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	while (sync_pool.count < want &&
+	       pthread_create(&thread, &attr, sync_pool_thread,
+			      (void *)(uintptr_t)sync_pool.gen) == 0)
+		sync_pool.count++;
+	pthread_attr_destroy(&attr);
+}
+
+static void sync_pool_run(struct sync_many_ctx *c, unsigned int want)
+{
+	pthread_mutex_lock(&sync_pool.lock);
+	sync_pool_grow(want);
+	sync_pool.ctx = c;
+	sync_pool.running = sync_pool.count;
+	sync_pool.gen++;
+	pthread_cond_broadcast(&sync_pool.wake);
+	pthread_mutex_unlock(&sync_pool.lock);
+	/* A thread that could not be made leaves its share to the others. */
+	sync_many_worker(c);
+	pthread_mutex_lock(&sync_pool.lock);
+	while (sync_pool.running > 0)
+		pthread_cond_wait(&sync_pool.done, &sync_pool.lock);
+	pthread_mutex_unlock(&sync_pool.lock);
+}
+
+/* The busy case: threads of this call's own. */
+static void sync_own_threads(struct sync_many_ctx *c, unsigned int want)
+{
+	pthread_t threads[SYNC_MANY_THREADS];
+	unsigned int i, started = 0;
+
+	while (started < want &&
+	       pthread_create(&threads[started], NULL, sync_many_thread,
+			      c) == 0)
+		started++;
+	sync_many_worker(c);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+}
+
+unsigned int sync_many_kept_threads(void)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&sync_pool.lock);
+	n = sync_pool.pid == getpid() ? sync_pool.count : 0;
+	pthread_mutex_unlock(&sync_pool.lock);
+	return n;
 }
 
 int sync_many(struct sync_many_item *items, size_t n)
 {
 	struct sync_many_ctx c;
-	pthread_t threads[SYNC_MANY_THREADS];
-	size_t i, started = 0, want = n > 0 ? n - 1 : 0;
+	size_t i, want = n > 0 ? n - 1 : 0;
 
 	c.items = items;
 	c.n = n;
@@ -42,14 +154,12 @@ int sync_many(struct sync_many_item *items, size_t n)
 	/* A file and its folder (a lone delivery) gain nothing from a
 	 * thread but its cost. */
 	if (n <= 2)
-		want = 0;
-	/* A thread that cannot be made leaves its share to the others. */
-	while (started < want &&
-	       pthread_create(&threads[started], NULL, sync_many_worker, &c) == 0)
-		started++;
-	sync_many_worker(&c);
-	for (i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
+		sync_many_worker(&c);
+	else if (pthread_mutex_trylock(&sync_pool.job) == 0) {
+		sync_pool_run(&c, (unsigned int)want);
+		pthread_mutex_unlock(&sync_pool.job);
+	} else
+		sync_own_threads(&c, (unsigned int)want);
 	for (i = 0; i < n; i++) {
 		if (items[i].error != 0)
 			return -1;

@@ -24,4 +24,8 @@ struct sync_many_item {
 /* Syncs every item; 0 when all succeeded, else -1 (see each error). */
 int sync_many(struct sync_many_item *items, size_t n);
 
+/* The helping threads this process keeps for sync_many() (made by the
+ * first calls that needed them, at most SYNC_MANY_THREADS). */
+unsigned int sync_many_kept_threads(void);
+
 #endif

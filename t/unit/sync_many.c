@@ -3,12 +3,43 @@
 #include "tap.h"
 #include "sync_many.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+static int thread_count(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL)
+		abort();
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Twenty items (19 files and their folder) for a second caller. */
+static struct sync_many_item other[20];
+
+static void *other_caller(void *arg)
+{
+	int *result = arg;
+
+	for (int round = 0; round < 50; round++) {
+		if (sync_many(other, 20) < 0)
+			*result = -1;
+	}
+	return NULL;
+}
 
 int main(void)
 {
@@ -37,6 +68,46 @@ int main(void)
 	for (i = 0; i < 20; i++)
 		ok_all = ok_all && items[i].error == 0;
 	ok(ok_all, "and each says so");
+	/* The helping threads are kept, not made for each call. */
+	is_int(sync_many_kept_threads(), SYNC_MANY_THREADS,
+	       "the helping threads are kept");
+	is_int(thread_count(), 1 + SYNC_MANY_THREADS, "and only they");
+	for (i = 0; i < 20; i++)
+		ok_all = sync_many(items, 20) == 0 && ok_all;
+	ok(ok_all, "twenty calls more succeed");
+	is_int(thread_count(), 1 + SYNC_MANY_THREADS, "on the same threads");
+	/* Two callers at once: one has the kept threads, the other makes
+	 * its own for the call; both get every sync done. */
+	{
+		pthread_t t;
+		int other_result = 0, mine = 0;
+
+		memcpy(other, items, sizeof(other));
+		if (pthread_create(&t, NULL, other_caller, &other_result) != 0)
+			abort();
+		for (int round = 0; round < 50; round++) {
+			if (sync_many(items, 20) < 0)
+				mine = -1;
+		}
+		pthread_join(t, NULL);
+		ok(mine == 0 && other_result == 0,
+		   "two callers at once both succeed");
+	}
+	/* A fork's child has none of the parent's threads: it makes its
+	 * own and they work. */
+	{
+		pid_t pid;
+		int status;
+
+		fflush(stdout);
+		if ((pid = fork()) == 0)
+			_exit(sync_many(items, 20) == 0 &&
+			      sync_many_kept_threads() == SYNC_MANY_THREADS &&
+			      thread_count() == 1 + SYNC_MANY_THREADS ? 0 : 1);
+		ok(pid > 0 && waitpid(pid, &status, 0) == pid &&
+		   WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		   "a child of fork() syncs on threads of its own");
+	}
 	/* One that fails does not hide the others' outcome. */
 	close(items[7].fd);
 	items[7].fd = -1;
