@@ -5,6 +5,7 @@
  * call; no descriptor kept, whether the reads finished, are still in
  * flight when the prefetch is freed, or were never submitted. */
 #include "tap.h"
+#include "proc_self.h"
 #include "buf.h"
 #include "file_prefetch.h"
 #include "page_cache.h"
@@ -24,20 +25,6 @@ static char root[300];
 #define FILE_SIZE 6000	/* two pages */
 
 static char paths[FILES][400];
-
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	if (d == NULL)
-		abort();
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n - 1;	/* the one opendir() holds */
-}
 
 static double now(void)
 {

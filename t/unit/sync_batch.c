@@ -5,6 +5,7 @@
  * told once, from an event loop.  The test's own fdatasync() stands in
  * for the C library's, so that one file's sync can be held. */
 #include "tap.h"
+#include "proc_self.h"
 #include "sync_batch.h"
 #include "sync_many.h"
 #include "event.h"
@@ -42,21 +43,6 @@ int fdatasync(int fd)
 		pthread_mutex_unlock(&hold_lock);
 	}
 	return (int)syscall(SYS_fdatasync, fd);
-}
-
-/* The threads of this process, the main one included. */
-static int thread_count(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *de;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
 }
 
 /* Runs one batch syncing `fd` on the sync thread, as a commit does. */

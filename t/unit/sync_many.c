@@ -1,6 +1,7 @@
 /* Unit tests for libmail/sync_many.c: many syncs at once, each one's
  * outcome reported on its own item.  (Off an event loop: sync_batch.c.) */
 #include "tap.h"
+#include "proc_self.h"
 #include "sync_many.h"
 
 #include <dirent.h>
@@ -12,20 +13,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static int thread_count(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *de;
-	int n = 0;
-
-	if (d == NULL)
-		abort();
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 /* Twenty items (19 files and their folder) for a second caller. */
 static struct sync_many_item other[20];
