@@ -247,8 +247,11 @@ static int master_setup_all(struct master *m, struct master_listener *old,
 }
 
 /* In the child, between fork and exec: listeners to fds 3.., everything
- * else closed, default signal state, privileges dropped. */
-static void master_child_exec(struct master *m, struct master_service *svc)
+ * else closed, default signal state, privileges dropped.  `master_pid` is
+ * the master's, taken before the fork: a getppid() here would say 1 if
+ * the master died meanwhile, and the worker would bind its life to init. */
+static void master_child_exec(struct master *m, struct master_service *svc,
+			      pid_t master_pid)
 {
 	struct buf names = BUF_INIT, path = BUF_INIT;
 	char **argv = xcalloc((size_t)m->nsets * 2 + 4, sizeof(*argv));
@@ -285,11 +288,10 @@ static void master_child_exec(struct master *m, struct master_service *svc)
 	setenv("SEALPOST_LISTENERS", buf_cstr(&names), 1);
 	/* The worker binds its life to ours (worker_drop_privileges()). */
 	{
-		char master_pid[24];
+		char pid_text[24];
 
-		snprintf(master_pid, sizeof(master_pid), "%ld",
-			 (long)getppid());
-		setenv("SEALPOST_MASTER_PID", master_pid, 1);
+		snprintf(pid_text, sizeof(pid_text), "%ld", (long)master_pid);
+		setenv("SEALPOST_MASTER_PID", pid_text, 1);
 	}
 	if (m->am_root && svc->def->drops_itself) {
 		setenv("SEALPOST_RUN_AS", svc->user, 1);
@@ -323,7 +325,7 @@ static void master_restart_timeout(void *ctx)
 static void master_worker_start(struct master_worker *w)
 {
 	struct master *m = w->master;
-	pid_t pid;
+	pid_t master_pid = getpid(), pid;
 
 	pid = fork();
 	if (pid < 0) {
@@ -336,7 +338,7 @@ static void master_worker_start(struct master_worker *w)
 		return;
 	}
 	if (pid == 0)
-		master_child_exec(m, w->service);
+		master_child_exec(m, w->service, master_pid);
 	w->pid = pid;
 	w->started_ms = event_loop_now_ms(m->loop);
 	log_info("worker_started", "service=%s pid=%ld",
