@@ -98,7 +98,15 @@ my @left = grep { alive($_) } @kids;
 is(scalar(@left), 0, 'every worker died with its master')
     or diag(join "\n", map { "left: $_ " . (`cat /proc/$_/cmdline 2>/dev/null` =~ tr/\0/ /r) } @left);
 $mark = $sp->log_size;
-ok(eval { $sp->restart; 1 }, 'the post office starts again on the same ports') or diag $@;
+# On a machine whose disk is saturated (the full suite's crash tests) the
+# recovery after the kill can outlast sealpost dev's 30 s wait: one more
+# try, with what the log said the first time.
+my $up = eval { $sp->restart; 1 };
+if (!$up) {
+	diag("first restart: $@" . substr($sp->log_text, -2000));
+	$up = eval { $sp->restart; 1 };
+}
+ok($up, 'the post office starts again on the same ports') or diag $@ . substr($sp->log_text, -2000);
 isnt($sp->master_pid, $master, 'with a new master');
 # The master is up before its workers are: wait for the auth worker.
 ok($sp->wait_log(qr/worker_started service=auth/, from => $mark), 'its auth worker starts');
