@@ -115,14 +115,17 @@ int cli_master(int argc, char **argv)
 	m = master_new(loop, cfg, sets, nsets);
 	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
 		sigs[i] = event_signal_add(loop, signals[i], master_on_signal, m);
+	/* A start that failed bound nothing for good and started no worker:
+	 * there is nothing to run the loop for, and a stop asked for before
+	 * event_loop_run() would not end it (the run begins afresh). */
 	if (master_start(m) < 0) {
 		log_error("start_failed", "reason=%s", "see the lines above");
 		master_stop(m);
 		ret = 1;
 	} else {
 		log_info("started", "pid=%ld", (long)getpid());
+		event_loop_run(loop);
 	}
-	event_loop_run(loop);
 	log_info("stopped", NULL);
 	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
 		event_signal_remove(&sigs[i]);

@@ -74,12 +74,13 @@ my $host = $sp->env('SEALPOST_HOST');
 # A write to a session the server has closed must fail, not kill the test.
 $SIG{PIPE} = 'IGNORE';
 sub imap_connect {
-	return Mail::IMAPClient->new(Server => '127.0.0.1',
+	my $imap = Mail::IMAPClient->new(Server => '127.0.0.1',
 	    Port => $sp->env('SEALPOST_IMAP_PORT'), Starttls => [ SSL_ca_file =>
 	    $sp->env('SEALPOST_CA_FILE'), SSL_verifycn_name => $host,
 	    SSL_hostname => $host ], User => 'alice',
-	    Password => $sp->password('alice'), Uid => 1, Peek => 1, Timeout => 300)
-	    or BAIL_OUT("Mail::IMAPClient: $@");
+	    Password => $sp->password('alice'), Uid => 1, Peek => 1, Timeout => 300);
+	return $imap if $imap;
+	BAIL_OUT("Mail::IMAPClient: $@");
 }
 my $imap = imap_connect();
 

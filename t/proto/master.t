@@ -5,6 +5,7 @@ use warnings;
 use Test::More;
 use Sealpost::Test;
 use File::Temp qw(tempdir);
+use IO::Socket::INET;
 
 my $tmp = tempdir(CLEANUP => 1);
 chmod 0755, $tmp;
@@ -79,5 +80,20 @@ my $stop_log = substr($sp->log_text, $mark);
 # crash on the way out.
 unlike($stop_log, qr/worker_stopped service=\S+ status="signal (?:6|11)"/, 'no daemon aborted or crashed on SIGTERM');
 unlike($stop_log, qr/\bpanic\b/, 'and none panicked on the way out');
+
+# A master that cannot bind a listener exits at once with the reason; it
+# used to stay up with nothing bound.  `timeout` bounds the hang.
+my $port = $sp->env('SEALPOST_SMTP_PORT');
+my $squatter = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port,
+    Proto => 'tcp', ReuseAddr => 1, Listen => 1) or die "port $port: $!";
+$mark = $sp->log_size;
+($rc, $out, $err) = Sealpost::Test::run_cmd('timeout', '60', $sealpost, 'master',
+    '--config', $sp->config_path);
+is($rc, 1, 'a master whose port is taken exits 1');
+like($err . substr($sp->log_text, $mark),
+    qr/listen_failed service=smtp address=\S+:$port reason=".*Address already in use"/,
+    '... naming the address and the reason');
+ok(!-e $sp->dir . '/state/master.pid', '... and leaves no pid file');
+close $squatter;
 
 done_testing;

@@ -44,10 +44,31 @@ sub _ports_free {
 	return 1;
 }
 
+# Bases lie below the kernel's range of ephemeral ports: a client's
+# outgoing connection there could take one of an instance's ports while
+# it is stopped, and its restart would fail to bind.  An instance keeps its
+# base reserved by a lock for its whole life, stops and restarts included,
+# so that no other test picks the base in between.
+my $BASE_FIRST = 10000;
+my $BASE_SPAN = 1200;		# the offsets reach 1109
+
+sub _ephemeral_low {
+	open my $fh, '<', '/proc/sys/net/ipv4/ip_local_port_range' or return 32768;
+	my ($low) = split ' ', scalar(<$fh>) // '';
+	return $low && $low =~ /^\d+$/ ? $low : 32768;
+}
+
 sub _pick_base {
+	my ($self) = @_;
+	my $count = int((_ephemeral_low() - $BASE_FIRST) / $BASE_SPAN);
+	$count = 30 if $count < 4;	# an odd range: take our chances above it
 	for (1 .. 50) {
-		my $base = 20000 + 1200 * int(rand(30));
-		return $base if _ports_free($base);
+		my $base = $BASE_FIRST + $BASE_SPAN * int(rand($count));
+		open my $lock, '>>', File::Spec->tmpdir . "/sealpost-test-ports-$base.lock"
+		    or croak "port lock: $!";
+		next unless flock($lock, LOCK_EX | LOCK_NB) && _ports_free($base);
+		$self->{port_lock} = $lock;
+		return $base;
 	}
 	croak "no free port range for a sealpost instance";
 }
@@ -83,7 +104,7 @@ sub start {
 	    or croak "start lock: $!";
 	flock($lock, LOCK_EX) or croak "start lock: $!";
 	for my $try (1 .. 3) {
-		$self->{port_base} = _pick_base();
+		$self->{port_base} = $self->_pick_base;
 		my @set = map { ('--set', "$_=$self->{set}{$_}") }
 		    sort keys %{$self->{set}};
 		my ($rc, $out, $stderr) = run_cmd($self->bin('sealpost'), 'dev',
