@@ -5,6 +5,7 @@
  * (the main one included) and its open descriptors. */
 
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* The entries of a folder of /proc/self, "." and ".." aside. */
@@ -25,6 +26,39 @@ static inline int proc_self_count(const char *folder)
 static inline int thread_count(void)
 {
 	return proc_self_count("/proc/self/task");
+}
+
+/* Each thread's ID and voluntary context switches (a thread that slept
+ * and was woken has more); returns how many threads, at most `max`. */
+static inline int thread_switches(long *tids, long *switches, int max)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	char path[300], line[128];
+	int n = 0;
+
+	if (d == NULL)
+		abort();
+	while ((de = readdir(d)) != NULL && n < max) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status",
+			 de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		tids[n] = atol(de->d_name);
+		switches[n] = -1;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "voluntary_ctxt_switches: %ld",
+				   &switches[n]) == 1)
+				break;
+		fclose(f);
+		n++;
+	}
+	closedir(d);
+	return n;
 }
 
 /* Not counting the one the count itself holds open. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Twenty items (19 files and their folder) for a second caller. */
@@ -63,6 +64,40 @@ int main(void)
 		ok_all = sync_many(items, 20) == 0 && ok_all;
 	ok(ok_all, "twenty calls more succeed");
 	is_int(thread_count(), 1 + SYNC_MANY_THREADS, "on the same threads");
+	/* A batch of three files wants two helpers: the other kept
+	 * threads sleep through it. */
+	{
+		long tid0[16], sw0[16], tid1[16], sw1[16];
+		int n0, n1, a, b, woken = 0;
+
+		/* The helpers of the last call may still be on their way
+		 * back to sleep: wait until two looks agree. */
+		n0 = thread_switches(tid0, sw0, 16);
+		for (int tries = 0; tries < 1000; tries++) {
+			struct timespec ms = { 0, 1000000 };
+
+			nanosleep(&ms, NULL);
+			n1 = thread_switches(tid1, sw1, 16);
+			if (n1 == n0 && memcmp(sw0, sw1, sizeof(long) * n0) == 0)
+				break;
+			n0 = thread_switches(tid0, sw0, 16);
+		}
+		ok_all = sync_many(items, 3) == 0;
+		n1 = thread_switches(tid1, sw1, 16);
+		for (a = 0; a < n1; a++) {
+			if (tid1[a] == (long)getpid())
+				continue;
+			for (b = 0; b < n0; b++)
+				woken += tid0[b] == tid1[a] && sw0[b] != sw1[a];
+		}
+		ok(ok_all && n0 == n1, "a batch of three succeeds");
+		if (!ok(woken <= 2, "and wakes at most two helpers")) {
+			char msg[64];
+
+			snprintf(msg, sizeof(msg), "woke %d", woken);
+			tap_diag(msg);
+		}
+	}
 	/* Two callers at once: one has the kept threads, the other makes
 	 * its own for the call; both get every sync done. */
 	{
