@@ -18,6 +18,14 @@ my $sp = Sealpost::Test->new(set => { lmtp_workers => 2, restart_backoff_max => 
 my $socket = $sp->env('SEALPOST_LMTP_SOCKET');
 my @users = qw(alice bob carol);
 
+# Dies unless the reply matches, saying what was refused and how.
+sub expect {
+	my ($reply, $re, $what) = @_;
+	return if defined $reply && $reply =~ $re;
+	die "$what: " . (length($reply // '') ? $reply : '(no reply: closed or timed out)')
+	    . "\n";
+}
+
 # A client: delivers its messages one by one, reconnecting and sending a
 # message again until it gets a 250; writes the IDs it got 250 for.
 sub client {
@@ -26,28 +34,34 @@ sub client {
 	my $c;
 	my $i = 0;
 	my $progress = Sealpost::Test::now();
+	my $last_error = '';
 	while ($i < $per_client) {
 		# A bounded test: no progress for a minute is a failure, not a
 		# reason to spin.
-		exit 1 if Sealpost::Test::now() - $progress > 60;
+		if (Sealpost::Test::now() - $progress > 60) {
+			print STDERR "# client $k: no 250 for 60 s on message $i; "
+			    . "last error: $last_error";
+			exit 1;
+		}
 		my $ok = eval {
 			if (!$c) {
 				$c = Sealpost::Wire->new(path => $socket, timeout => 60);
-				$c->read_reply =~ /^220/ or die "no greeting\n";
-				$c->cmd('LHLO crash') =~ /^250 /m or die "LHLO\n";
+				expect($c->read_reply, qr/^220/, 'greeting');
+				expect($c->cmd('LHLO crash'), qr/^250 /m, 'LHLO');
 			}
 			my $user = $users[($k + $i) % @users];
-			$c->cmd('MAIL FROM:<crash@example.org>') =~ /^250/ or die "MAIL\n";
-			$c->cmd("RCPT TO:<$user\@sealpost.test>") =~ /^250/ or die "RCPT\n";
-			$c->cmd('DATA') =~ /^354/ or die "DATA\n";
+			expect($c->cmd('MAIL FROM:<crash@example.org>'), qr/^250/, 'MAIL');
+			expect($c->cmd("RCPT TO:<$user\@sealpost.test>"), qr/^250/, 'RCPT');
+			expect($c->cmd('DATA'), qr/^354/, 'DATA');
 			$c->send_raw("Subject: crash $k $i\r\nMessage-ID: <c$k.$i\@crash.test>\r\n\r\n"
 			    . ("line of text\r\n" x (1 + $i % 50)) . ".\r\n");
-			$c->read_reply =~ /^250/ or die "reply\n";
+			expect($c->read_reply, qr/^250/, 'the message');
 			print $acked "$user c$k.$i\n";
 			$acked->flush;
 			1;
 		};
-		if ($ok) { $i++; $progress = Sealpost::Test::now() } else { $c = undef }
+		if ($ok) { $i++; $progress = Sealpost::Test::now() }
+		else { $c = undef; $last_error = $@ }
 	}
 	$c->cmd('QUIT') if $c;
 	exit 0;
@@ -81,7 +95,8 @@ while (keys %done < @pids) {
 	$kills++;
 	$sp->wait_log(qr/lmtpd\[\d+\]: started/, from => $mark, timeout => 60);
 }
-is_deeply([values %done], [(0) x @pids], 'every client finished');
+is_deeply([values %done], [(0) x @pids], 'every client finished')
+    or diag("the log's end:\n" . join("\n", (split /\n/, $sp->log_text)[-40 .. -1]));
 ok($kills >= 3, "lmtpd was killed $kills times");
 
 my %acked;
