@@ -445,6 +445,16 @@ static void mbox_append_undo(struct mbox_append *a)
 	mbox_unlock(mb);
 }
 
+static int mbox_link_message(struct mbox *mb, const char *from,
+			     const char *name)
+{
+	if (linkat(AT_FDCWD, from, mb->dir_fd, name, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno != EEXIST || unlinkat(mb->dir_fd, name, 0) < 0)
+		return -1;
+	return linkat(AT_FDCWD, from, mb->dir_fd, name, AT_SYMLINK_FOLLOW);
+}
+
 /* Takes the lock, finds the duplicates, gives out UIDs, links the files
  * under them, appends their cache entries and counts the usage.  0 with
  * the lock held (a->uid == a->first_uid when all were duplicates: nothing
@@ -500,13 +510,12 @@ static int mbox_append_prepare(struct mbox_append *a,
 				      &rec.keywords, error_r) < 0)
 			goto fail;
 		snprintf(name, sizeof(name), "%u", rec.uid);
-		/* A file under this UID can only be the remains of a commit
-		 * that never reached the log. */
-		(void)unlinkat(mb->dir_fd, name, 0);
 		/* Following the link: the path may be /proc/self/fd/N of a
-		 * file made with O_TMPFILE (the same for a plain file). */
-		if (linkat(AT_FDCWD, p->path, mb->dir_fd, name,
-			   AT_SYMLINK_FOLLOW) < 0) {
+		 * file made with O_TMPFILE (the same for a plain file).  A
+		 * file already under this UID can only be the remains of a
+		 * commit that never reached the log: it goes, and the link
+		 * is tried again (rare, so not a call before every link). */
+		if (mbox_link_message(mb, p->path, name) < 0) {
 			mbox_fail(error_r, "%s/%s: link from %s: %s", mb->dir,
 				  name, p->path, strerror(errno));
 			goto fail;

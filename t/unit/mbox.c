@@ -534,6 +534,32 @@ int main(void)
 		mbox_close(&s2);
 	}
 
+	/* A file already under the next UID (a commit that died before its
+	 * log record) is replaced by the message that gets the UID. */
+	{
+		static const char *const fresh[] = { "Subject: fresh\r\n\r\nnew\r\n" };
+		struct mbox_view v;
+		char stray[300];
+		uint32_t uid;
+
+		is_int(mbox_view_load(mb, &v, &err), 0, "the mailbox loads");
+		snprintf(stray, sizeof(stray), "%s/%u", dir, v.uidnext);
+		fd = open(stray, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || write(fd, "stale", 5) != 5)
+			abort();
+		close(fd);
+		is_int(append_texts(mb, fresh, 1, &uid), 0,
+		       "an append over a stray file commits");
+		is_int(uid, v.uidnext, "under the stray file's UID");
+		fd = mbox_message_open(mb, uid);
+		i = fd >= 0 ? (int)read(fd, text, sizeof(text) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		text[i > 0 ? i : 0] = '\0';
+		is_str(text, fresh[0], "and the file is the new message");
+		mbox_view_free(&v);
+	}
+
 	mbox_view_free(&view2);
 	mbox_close(&mb);
 	mbox_close(&mb2);
