@@ -56,6 +56,7 @@ int lmtpd_run(int argc, char **argv)
 	if (store_open(ms.state_dir, &srv.st, &error) < 0)
 		log_fatal("%s", error);
 	store_set_settings(srv.st, &store_set);
+	store_keep_mailboxes(srv.st, set.lmtp_mailboxes_kept);
 	store_clean_tmp(srv.st, lmtpd_tmp_prefixes);
 	srv.loop = event_loop_new();
 	store_watch(srv.st, srv.loop);

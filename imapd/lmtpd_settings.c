@@ -47,6 +47,13 @@ static const struct config_key lmtpd_keys[] = {
 	  "250 is sent once the batch is durable.  More waiting "
 	  "transactions go in the next round.  1: each transaction is "
 	  "committed on its own." },
+	{ "lmtp_mailboxes_kept", CONFIG_UINT, "32", 0, 1000,
+	  F(lmtp_mailboxes_kept),
+	  "How many mailboxes each lmtpd process keeps open between "
+	  "deliveries, the last used first, so that mail for recent "
+	  "recipients opens none of their mailbox's files again.  Each "
+	  "holds up to six descriptors.  0: every delivery opens the "
+	  "mailbox and closes it." },
 	{ "lmtp_quota_temporary", CONFIG_BOOL, "no", 0, 0,
 	  F(lmtp_quota_temporary),
 	  "A delivery that would exceed the recipient's quota fails with "

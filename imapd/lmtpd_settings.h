@@ -16,6 +16,7 @@ struct lmtpd_settings {
 	unsigned int lmtp_timeout;
 	unsigned int lmtp_dedup_window;
 	unsigned int lmtp_commit_max;
+	unsigned int lmtp_mailboxes_kept;
 	bool lmtp_quota_temporary;
 	const char *recipient_delimiter;
 	const char *bb_address_prefix;

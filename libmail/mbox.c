@@ -462,13 +462,73 @@ int mbox_open(const char *dir, struct mbox **mb_r, const char **error_r)
 }
 
 /* The mailboxes opened by mbox_open_shared(); few (one per mailbox
- * selected in this process), so a list. */
+ * selected in this process, or kept), so a list. */
 static struct mbox *mbox_shared_list;
-/* The last shared mailbox whose last holder closed it, kept open (in the
- * list, with no references) with its snapshot: a client that selects a
- * mailbox again, or logs in again to check for mail, finds it loaded.
- * One at most, so what it holds is bounded. */
-static struct mbox *mbox_shared_kept;
+/* The shared mailboxes whose last holder closed them, kept open (in the
+ * list, with no references, a snapshot kept too), the last closed first:
+ * a client that selects a mailbox again, or logs in again to check for
+ * mail, finds it loaded, and a delivery to a recent recipient opens no
+ * file.  At most mbox_kept_max, so what they hold is bounded. */
+static struct mbox *mbox_kept;
+static unsigned int mbox_kept_count, mbox_kept_max = 1;
+
+static void mbox_free(struct mbox *mb);
+
+static void mbox_kept_remove(struct mbox *mb)
+{
+	struct mbox **p;
+
+	for (p = &mbox_kept; *p != NULL; p = &(*p)->kept_next) {
+		if (*p == mb) {
+			*p = mb->kept_next;
+			mb->kept_next = NULL;
+			mbox_kept_count--;
+			return;
+		}
+	}
+}
+
+/* Closes kept mailboxes, the longest kept first, down to `max`. */
+static void mbox_kept_trim(unsigned int max)
+{
+	while (mbox_kept_count > max) {
+		struct mbox *mb = mbox_kept, *oldest = NULL;
+
+		for (; mb != NULL; mb = mb->kept_next)
+			oldest = mb;
+		mbox_kept_remove(oldest);
+		mbox_free(oldest);
+	}
+}
+
+void mbox_shared_keep(unsigned int max)
+{
+	mbox_kept_max = max;
+	mbox_kept_trim(max);
+}
+
+/* Whether the folder at a kept mailbox's path is still the one it holds
+ * open: a folder put in its place (a restore, say) is another mailbox. */
+static bool mbox_kept_current(struct mbox *mb)
+{
+	struct stat a, b;
+
+	return stat(mb->dir, &a) == 0 && fstat(mb->dir_fd, &b) == 0 &&
+		a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+void mbox_shared_sweep(void)
+{
+	struct mbox *mb = mbox_kept, *next;
+
+	for (; mb != NULL; mb = next) {
+		next = mb->kept_next;
+		if (!mbox_kept_current(mb)) {
+			mbox_kept_remove(mb);
+			mbox_free(mb);
+		}
+	}
+}
 
 int mbox_open_shared(const char *dir, struct mbox **mb_r,
 		     const char **error_r)
@@ -476,13 +536,18 @@ int mbox_open_shared(const char *dir, struct mbox **mb_r,
 	struct mbox *mb;
 
 	for (mb = mbox_shared_list; mb != NULL; mb = mb->shared_next) {
-		if (strcmp(mb->dir, dir) == 0) {
-			if (mb == mbox_shared_kept)
-				mbox_shared_kept = NULL;
-			mb->refs++;
-			*mb_r = mb;
-			return 0;
+		if (strcmp(mb->dir, dir) != 0)
+			continue;
+		if (mb->refs == 0) {
+			mbox_kept_remove(mb);
+			if (!mbox_kept_current(mb)) {
+				mbox_free(mb);
+				break;
+			}
 		}
+		mb->refs++;
+		*mb_r = mb;
+		return 0;
 	}
 	if (mbox_open(dir, &mb, error_r) < 0)
 		return -1;
@@ -516,16 +581,19 @@ void mbox_close(struct mbox **mbp)
 		mb->refs--;
 		return;
 	}
-	if (mb->shared && mb->refs == 1) {
-		struct mbox *old = mbox_shared_kept;
-
+	if (mb->shared && mb->refs == 1 && mbox_kept_max > 0) {
 		mb->refs = 0;
-		mbox_shared_kept = mb;
-		if (old == NULL)
-			return;
-		/* The one kept before goes now. */
-		mb = old;
+		mb->kept_next = mbox_kept;
+		mbox_kept = mb;
+		mbox_kept_count++;
+		mbox_kept_trim(mbox_kept_max);
+		return;
 	}
+	mbox_free(mb);
+}
+
+static void mbox_free(struct mbox *mb)
+{
 	if (mb->shared)
 		mbox_shared_remove(mb);
 	if (mb->snapshot != NULL) {
@@ -544,7 +612,6 @@ void mbox_close(struct mbox **mbp)
 	free(mb->dir);
 	free(mb->log_path);
 	free(mb);
-	*mbp = NULL;
 }
 
 const char *mbox_dir(const struct mbox *mb)

@@ -165,6 +165,15 @@ void mbox_close(struct mbox **mb);
 int mbox_open_shared(const char *dir, struct mbox **mb_r,
 		     const char **error_r);
 
+/* How many shared mailboxes with no holder left this process keeps open
+ * (1 unless it says otherwise; 0: none).  Each holds up to six
+ * descriptors and its last snapshot. */
+void mbox_shared_keep(unsigned int max);
+
+/* Closes the kept mailboxes whose folder was deleted or replaced, so that
+ * their files' space is not held until they would have been let go. */
+void mbox_shared_sweep(void);
+
 const char *mbox_dir(const struct mbox *mb);
 
 /* The log's path: what IDLE watches (inotify) to hear of changes. */

@@ -32,6 +32,7 @@ struct mbox {
 	unsigned int refs;
 	bool shared;
 	struct mbox *shared_next;
+	struct mbox *kept_next;	/* kept with no holder (mbox.c) */
 	/* A shared mailbox's last snapshot, brought up to date from the
 	 * log for the next mbox_view_load() instead of reading the index;
 	 * NULL until the first. */

@@ -147,6 +147,8 @@ static void store_watch_tick(void *ctx)
 	struct store *st = ctx;
 	const char *error = "the environment was panicked";
 
+	if (st->keep_mailboxes)
+		mbox_shared_sweep();
 	if (db_env_failchk(st->env, &error) == 0 &&
 	    !db_env_needs_reopen(st->env))
 		return;
@@ -687,9 +689,16 @@ int store_mailbox_open(struct store *st, const char *user, const char *name,
 	if (ret <= 0)
 		return ret;
 	dir = store_mailbox_dir(st, user, info.id);
-	ret = mbox_open(dir, mb_r, error_r) < 0 ? -1 : 1;
+	ret = (st->keep_mailboxes ? mbox_open_shared(dir, mb_r, error_r) :
+	       mbox_open(dir, mb_r, error_r)) < 0 ? -1 : 1;
 	free(dir);
 	return ret;
+}
+
+void store_keep_mailboxes(struct store *st, unsigned int n)
+{
+	st->keep_mailboxes = n > 0;
+	mbox_shared_keep(n);
 }
 
 /* Listing collects inside the transaction and calls back after it, so a

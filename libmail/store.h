@@ -174,6 +174,11 @@ char *store_mailbox_dir(const struct store *st, const char *user,
 /* Opens a mailbox by name.  1 opened, 0 no such mailbox, -1 error. */
 int store_mailbox_open(struct store *st, const char *user, const char *name,
 		       struct mbox **mb_r, const char **error_r);
+/* From now on store_mailbox_open() hands out shared handles, and up to
+ * `n` mailboxes with no holder stay open (mbox_shared_keep()): for a
+ * process that opens the same few mailboxes over and over, each for one
+ * call (lmtpd).  0: each open is the mailbox's own, closed with it. */
+void store_keep_mailboxes(struct store *st, unsigned int n);
 
 /* Subscriptions (RFC 9051 section 6.3.7): a set of names per user, which
  * need not name existing mailboxes.  Names are checked and normalised as

@@ -29,6 +29,7 @@ struct store {
 	struct event_timer *watch;
 	struct quota_defaults quota_defaults;
 	unsigned int acl_max_entries;	/* acl_max_entries */
+	bool keep_mailboxes;	/* store_keep_mailboxes() */
 	/* Users whose quota warning is due (store_quota_warning_due()),
 	 * each name followed by a NUL: a group commit may make several. */
 	struct buf warn_users;

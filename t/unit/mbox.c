@@ -2,6 +2,7 @@
  * follow other writers, flags, expunges, recovery from every kind of crash
  * a writer can leave behind, compaction, concurrent writers. */
 #include "tap.h"
+#include "proc_self.h"
 #include "buf.h"
 #include "mbox.h"
 #include "mbox_format.h"
@@ -532,6 +533,42 @@ int main(void)
 		is_int(v1.uidvalidity, 12345, "its own again");
 		mbox_view_free(&v1);
 		mbox_close(&s2);
+
+		/* Keeping more: the last closed stay open, the longest kept
+		 * goes first, and 0 keeps none. */
+		{
+			char dir3[300], moved[300];
+			int fds;
+
+			snprintf(dir3, sizeof(dir3), "%s/box3", root);
+			is_int(mbox_create(dir3, 888, &err), 0, "a third mailbox");
+			mbox_shared_keep(0);
+			fds = open_fds();
+			mbox_shared_keep(2);
+			is_int(mbox_open_shared(dir, &s1, &err), 0, "three open");
+			is_int(mbox_open_shared(dir2, &s2, &err), 0, "...");
+			is_int(mbox_open_shared(dir3, &s3, &err), 0, "...");
+			mbox_close(&s1);
+			mbox_close(&s2);
+			mbox_close(&s3);
+			is_int(open_fds() - fds, 8,
+			       "two kept: the last two, four descriptors each");
+			is_int(mbox_open_shared(dir3, &s3, &err), 0, "one kept again");
+			is_int(open_fds() - fds, 8, "opens no file");
+			mbox_close(&s3);
+			/* A folder put in a kept one's place is another mailbox. */
+			snprintf(moved, sizeof(moved), "%s/box3.old", root);
+			ok(rename(dir3, moved) == 0 &&
+			   mbox_create(dir3, 999, &err) == 0, "box3 replaced");
+			is_int(mbox_open_shared(dir3, &s3, &err), 0, "opened");
+			is_int(mbox_view_load(s3, &v1, &err), 0, "loads");
+			is_int(v1.uidvalidity, 999, "the new folder's, not the kept");
+			mbox_view_free(&v1);
+			mbox_close(&s3);
+			mbox_shared_keep(0);
+			is_int(open_fds(), fds, "keeping none closes them all");
+			mbox_shared_keep(1);
+		}
 	}
 
 	/* A file already under the next UID (a commit that died before its
