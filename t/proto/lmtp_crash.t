@@ -75,22 +75,41 @@ for my $k (1 .. $clients) {
 }
 
 # Kill lmtpd workers of this instance at random moments until the clients
-# are done.  Only a worker that has finished starting is a target, so the
-# attack never outpaces the restarts (a slow start, as under ASan, would
-# otherwise starve the clients).
+# are done.  Only a worker that has finished starting is a target, and
+# only after some progress since the last kill (below).
 my $kills = 0;
 my %done;
+my $acked_at_kill = -1;
+
+# How many deliveries the clients have had acknowledged so far.
+sub acked_count {
+	my $n = 0;
+	for my $k (1 .. $clients) {
+		open my $fh, '<', $sp->dir . "/acked.$k" or next;
+		local $/;
+		$n += (<$fh> // '') =~ tr/\n//;
+	}
+	return $n;
+}
 while (keys %done < @pids) {
 	for my $pid (@pids) {
 		$done{$pid} = $? if !exists $done{$pid} && waitpid($pid, WNOHANG) == $pid;
 	}
+	# The pace of the attack, not a wait for anything.
+	select(undef, undef, undef, 0.02 + rand(0.15));
+	# Each kill waits for a delivery acknowledged since the last one:
+	# the attack is on what a crash leaves behind, and must not outpace
+	# the work (a restart can take seconds under the sanitizers on a
+	# loaded machine).  A server that stops making progress then fails
+	# the clients' deadline instead of being rescued by the next kill.
+	my $acked = acked_count();
+	next if $acked <= $acked_at_kill;
 	my %started = map { $_ => 1 } $sp->log_text =~ /lmtpd\[(\d+)\]: started/g;
 	my @lmtpd = grep { $started{$_} && kill 0, $_ }
 	    $sp->log_text =~ /worker_started service=lmtp pid=(\d+)/g;
-	# The pace of the attack, not a wait for anything.
-	select(undef, undef, undef, 0.05 + rand(0.3));
 	next unless @lmtpd;
 	my $mark = $sp->log_size;
+	$acked_at_kill = $acked;
 	kill 'KILL', $lmtpd[rand @lmtpd];
 	$kills++;
 	$sp->wait_log(qr/lmtpd\[\d+\]: started/, from => $mark, timeout => 60);
