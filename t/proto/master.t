@@ -82,12 +82,13 @@ unlike($stop_log, qr/worker_stopped service=\S+ status="signal (?:6|11)"/, 'no d
 unlike($stop_log, qr/\bpanic\b/, 'and none panicked on the way out');
 
 # A master that cannot bind a listener exits at once with the reason; it
-# used to stay up with nothing bound.  `timeout` bounds the hang.
+# used to stay up with nothing bound, deaf to SIGTERM: `timeout` ends
+# such a hang with SIGKILL.
 my $port = $sp->env('SEALPOST_SMTP_PORT');
 my $squatter = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port,
     Proto => 'tcp', ReuseAddr => 1, Listen => 1) or die "port $port: $!";
 $mark = $sp->log_size;
-($rc, $out, $err) = Sealpost::Test::run_cmd('timeout', '60', $sealpost, 'master',
+($rc, $out, $err) = Sealpost::Test::run_cmd('timeout', '-k', '5', '60', $sealpost, 'master',
     '--config', $sp->config_path);
 is($rc, 1, 'a master whose port is taken exits 1');
 like($err . substr($sp->log_text, $mark),
