@@ -116,8 +116,10 @@ static void sync_pool_run(struct sync_many_ctx *c, unsigned int want)
 	sync_pool.slots = want < sync_pool.count ? want : sync_pool.count;
 	sync_pool.running = sync_pool.slots;
 	sync_pool.gen++;
-	/* Every kept thread is waiting (the last job waited for its own),
-	 * so each signal wakes one that takes a slot. */
+	/* A kept thread is either waiting, and a signal wakes it, or on its
+	 * way back to wait (woken for a job already staffed), and then it
+	 * sees this one itself: at least `slots` threads look, and exactly
+	 * `slots` take one. */
 	for (i = 0; i < sync_pool.slots; i++)
 		pthread_cond_signal(&sync_pool.wake);
 	pthread_mutex_unlock(&sync_pool.lock);
