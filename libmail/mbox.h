@@ -442,10 +442,17 @@ struct mbox_status {
 };
 int mbox_status(struct mbox *mb, struct mbox_status *st, const char **error_r);
 
-/* Writes a checkpoint: the index is fsync'ed and marked as reflecting the
- * whole log, and expunged records are dropped when they are many.  Run by
- * writers now and then and by reconstruct. */
+/* Writes a checkpoint: the log is synced, the index fsync'ed and marked
+ * as reflecting the whole log, so an open after a machine crash replays
+ * the log only from here; and the index is rewritten without the records
+ * of expunged messages when they are many (30% of its records).  Every
+ * writer makes one before it unlocks once the log has grown by the bytes
+ * of mbox_set_checkpoint_bytes() since the last. */
 int mbox_checkpoint(struct mbox *mb, const char **error_r);
+#define MBOX_CHECKPOINT_BYTES_DEFAULT (1024 * 1024)
+/* The log growth between two checkpoints of the writers of this process
+ * (store key mailbox_checkpoint_log_bytes); 0 turns them off. */
+void mbox_set_checkpoint_bytes(uint64_t bytes);
 
 /* ---- reconstruct ---- */
 

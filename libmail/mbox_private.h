@@ -80,5 +80,11 @@ ssize_t mbox_index_find(struct mbox *mb, uint32_t uid,
 int mbox_index_apply(void *ctx, const struct mbox_log_record *rec,
 		     const void *payload, size_t size);
 int mbox_recover_locked(struct mbox *mb, const char **error_r);
+/* Calls `fn` for every record of the index, tombstones included, in UID
+ * order, reading the index a few thousand records at a time; the caller
+ * holds the lock. */
+int mbox_index_walk(struct mbox *mb,
+		    void (*fn)(void *ctx, const struct mbox_record *rec),
+		    void *ctx, const char **error_r);
 
 #endif

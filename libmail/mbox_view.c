@@ -74,11 +74,9 @@ static void mbox_view_keywords(struct mbox_view *view,
 	}
 }
 
-/* Calls `fn` for every record of the index, tombstones included, in UID
- * order; the caller holds the lock. */
-static int mbox_index_walk(struct mbox *mb,
-			   void (*fn)(void *ctx, const struct mbox_record *rec),
-			   void *ctx, const char **error_r)
+int mbox_index_walk(struct mbox *mb,
+		    void (*fn)(void *ctx, const struct mbox_record *rec),
+		    void *ctx, const char **error_r)
 {
 	struct mbox_record *chunk;
 	uint32_t i = 0;

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A checkpoint rewrites the index without its tombstones when they are
+ * this share of its records or more. */
 #define MBOX_COMPACT_PERCENT 30
 
 struct mbox_pending {
@@ -89,6 +91,7 @@ int mbox_usage_flush(const char **error_r)
 }
 
 static bool mbox_defer(enum mbox_defer_kind kind, int fd, const char *name);
+static void mbox_checkpoint_if_due(struct mbox *mb);
 
 /* Whether the usage hook's change may be written without its flush, the
  * defer hook flushing it before any log it syncs. */
@@ -557,6 +560,8 @@ static void mbox_append_applied(struct mbox_append *a, uint64_t end)
 		/* Durable in the log: the next writer replays it. */
 		log_warn("mbox_index_update_failed", "path=%s reason=%s",
 			 a->mb->dir, error);
+	} else {
+		mbox_checkpoint_if_due(a->mb);
 	}
 	mbox_unlock(a->mb);
 }
@@ -872,6 +877,8 @@ int mbox_store(struct mbox *mb, const uint32_t *uids, size_t count,
 		if (ret == 0 && mbox_index_update(mb, &records, end, error_r) < 0)
 			log_warn("mbox_index_update_failed", "path=%s reason=%s",
 				 mb->dir, *error_r);
+		else if (ret == 0)
+			mbox_checkpoint_if_due(mb);
 	}
 out:
 	mbox_unlock(mb);
@@ -887,6 +894,7 @@ int mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t count,
 	int64_t bytes = 0, messages = 0;
 	size_t i;
 	int ret = 0;
+	bool due = false;
 	char name[16];
 
 	if (mbox_write_lock(mb, error_r) < 0)
@@ -908,6 +916,8 @@ int mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t count,
 		if (ret == 0 && mbox_index_update(mb, &records, end, error_r) < 0)
 			log_warn("mbox_index_update_failed", "path=%s reason=%s",
 				 mb->dir, *error_r);
+		else if (ret == 0)
+			due = true;
 		/* Under the lock, so a concurrent expunge of the same
 		 * messages finds them gone and counts nothing. */
 		if (ret == 0)
@@ -921,81 +931,177 @@ int mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t count,
 		if (!mbox_defer(MBOX_DEFER_UNLINK, mb->dir_fd, name))
 			(void)unlinkat(mb->dir_fd, name, 0);
 	}
+	if (due)
+		mbox_checkpoint_if_due(mb);
 	mbox_unlock(mb);
 	buf_free(&records);
 	return ret;
 }
 
-/* Rewrites the index without tombstones: new file, fsync, rename. */
+static void mbox_count_tombstone(void *ctx, const struct mbox_record *rec)
+{
+	uint32_t *count = ctx;
+
+	if (rec->flags & MBOX_EXPUNGED)
+		(*count)++;
+}
+
+/* Writing the index again without its tombstones, a chunk at a time. */
+struct mbox_compact {
+	int fd;
+	uint32_t kept;
+	struct buf chunk;
+	bool failed;
+};
+
+#define MBOX_COMPACT_CHUNK (64 * 1024)
+
+static void mbox_compact_flush(struct mbox_compact *c)
+{
+	off_t pos = mbox_record_pos(c->kept) - (off_t)c->chunk.len;
+
+	if (!c->failed && c->chunk.len > 0 &&
+	    pwrite(c->fd, c->chunk.data, c->chunk.len, pos) !=
+	    (ssize_t)c->chunk.len)
+		c->failed = true;
+	buf_clear(&c->chunk);
+}
+
+static void mbox_compact_record(void *ctx, const struct mbox_record *rec)
+{
+	struct mbox_compact *c = ctx;
+
+	if (rec->flags & MBOX_EXPUNGED)
+		return;
+	buf_append(&c->chunk, rec, sizeof(*rec));
+	c->kept++;
+	if (c->chunk.len >= MBOX_COMPACT_CHUNK)
+		mbox_compact_flush(c);
+}
+
+/* Rewrites the index without tombstones: a new file, fsync'ed, renamed
+ * over the old one, the folder fsync'ed.  Other processes find the new
+ * file at their next lock (mbox_lock()); the log is the same, so readers
+ * following it notice nothing. */
 static int mbox_compact_locked(struct mbox *mb, const char **error_r)
 {
 	char *tmp = mbox_path(mb, "index.new"), *path = mbox_path(mb, "index");
 	struct mbox_index_header hdr = mb->hdr;
 	unsigned char pad[MBOX_INDEX_HEADER_SIZE];
-	struct mbox_record rec;
-	uint32_t i, kept = 0;
-	int fd, ret = -1;
+	struct mbox_compact c;
+	struct stat st;
+	int ret = -1;
 
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
+	memset(&c, 0, sizeof(c));
+	c.fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (c.fd < 0)
 		goto out;
-	for (i = 0; i < mb->hdr.record_count; i++) {
-		if (pread(mb->index_fd, &rec, sizeof(rec), mbox_record_pos(i)) !=
-		    sizeof(rec))
-			goto out;
-		if (rec.flags & MBOX_EXPUNGED)
-			continue;
-		if (pwrite(fd, &rec, sizeof(rec), mbox_record_pos(kept)) !=
-		    sizeof(rec))
-			goto out;
-		kept++;
+	if (mbox_index_walk(mb, mbox_compact_record, &c, error_r) < 0) {
+		errno = EIO;
+		goto out;
 	}
-	hdr.record_count = kept;
+	mbox_compact_flush(&c);
+	if (c.failed)
+		goto out;
+	hdr.record_count = c.kept;
 	hdr.checkpoint_offset = hdr.applied_offset;
 	memset(pad, 0, sizeof(pad));
 	memcpy(pad, &hdr, sizeof(hdr));
-	if (pwrite(fd, pad, sizeof(pad), 0) != sizeof(pad) || fsync(fd) < 0 ||
-	    rename(tmp, path) < 0 || fsync(mb->dir_fd) < 0)
+	if (pwrite(c.fd, pad, sizeof(pad), 0) != sizeof(pad) ||
+	    fsync(c.fd) < 0 || rename(tmp, path) < 0 || fsync(mb->dir_fd) < 0)
 		goto out;
 	close(mb->index_fd);
-	mb->index_fd = fd;
-	fd = -1;
+	mb->index_fd = c.fd;
+	c.fd = -1;
+	if (fstat(mb->index_fd, &st) == 0)
+		mb->index_ino = st.st_ino;
 	mb->hdr = hdr;
 	ret = 0;
 out:
 	if (ret < 0)
 		mbox_fail(error_r, "%s: compacting: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	if (c.fd >= 0) {
+		close(c.fd);
+		(void)unlink(tmp);
+	}
+	buf_free(&c.chunk);
 	free(tmp);
 	free(path);
 	return ret;
 }
 
+/* Log bytes after which a writer makes a checkpoint (0: never). */
+static uint64_t mbox_checkpoint_bytes = MBOX_CHECKPOINT_BYTES_DEFAULT;
+
+void mbox_set_checkpoint_bytes(uint64_t bytes)
+{
+	mbox_checkpoint_bytes = bytes;
+}
+
+/*
+ * A checkpoint, with the exclusive lock held.  The log is synced first:
+ * under a defer hook its last records may not be durable yet, and an
+ * index marked as reflecting the log up to an offset must never be ahead
+ * of the log on disk.  Then either the index is rewritten without its
+ * tombstones, when they are MBOX_COMPACT_PERCENT of its records or more,
+ * or its records are fsync'ed and its header marked.
+ */
+static int mbox_checkpoint_locked(struct mbox *mb, const char **error_r)
+{
+	uint32_t expunged = 0, before = mb->hdr.record_count;
+	uint64_t covered = mb->hdr.applied_offset - mb->hdr.checkpoint_offset;
+
+	if (fdatasync(mb->log_fd) < 0)
+		return mbox_fail_errno(mb, error_r, "log");
+	if (mbox_index_walk(mb, mbox_count_tombstone, &expunged, error_r) < 0)
+		return -1;
+	if (expunged > 0 &&
+	    (uint64_t)expunged * 100 >=
+	    (uint64_t)mb->hdr.record_count * MBOX_COMPACT_PERCENT) {
+		if (mbox_compact_locked(mb, error_r) < 0)
+			return -1;
+		log_info("mbox_compacted", "path=%s count=%u size=%llu",
+			 mb->dir, before - mb->hdr.record_count,
+			 (unsigned long long)covered);
+		return 0;
+	}
+	if (fsync(mb->index_fd) < 0)
+		return mbox_fail_errno(mb, error_r, "index");
+	mb->hdr.checkpoint_offset = mb->hdr.applied_offset;
+	if (mbox_write_header(mb, error_r) < 0)
+		return -1;
+	if (fdatasync(mb->index_fd) < 0)
+		return mbox_fail_errno(mb, error_r, "index");
+	log_info("mbox_checkpoint", "path=%s size=%llu", mb->dir,
+		 (unsigned long long)covered);
+	return 0;
+}
+
+/* Called by every writer just before it unlocks, with the index brought
+ * up to its change: a checkpoint once the log has grown by
+ * mbox_checkpoint_bytes since the last.  The change itself is durable
+ * already, so a failure is only logged. */
+static void mbox_checkpoint_if_due(struct mbox *mb)
+{
+	const char *error;
+
+	if (mbox_checkpoint_bytes == 0 ||
+	    mb->hdr.applied_offset < mb->hdr.checkpoint_offset ||
+	    mb->hdr.applied_offset - mb->hdr.checkpoint_offset <
+	    mbox_checkpoint_bytes)
+		return;
+	if (mbox_checkpoint_locked(mb, &error) < 0)
+		log_warn("mbox_checkpoint_failed", "path=%s reason=%s",
+			 mb->dir, error);
+}
+
 int mbox_checkpoint(struct mbox *mb, const char **error_r)
 {
-	struct mbox_record rec;
-	uint32_t i, expunged = 0;
-	int ret = 0;
+	int ret;
 
 	if (mbox_write_lock(mb, error_r) < 0)
 		return -1;
-	for (i = 0; i < mb->hdr.record_count; i++) {
-		if (pread(mb->index_fd, &rec, sizeof(rec), mbox_record_pos(i)) ==
-		    sizeof(rec) && (rec.flags & MBOX_EXPUNGED))
-			expunged++;
-	}
-	if (expunged > 0 &&
-	    expunged * 100 >= mb->hdr.record_count * MBOX_COMPACT_PERCENT) {
-		ret = mbox_compact_locked(mb, error_r);
-	} else if (fsync(mb->index_fd) < 0) {
-		ret = mbox_fail_errno(mb, error_r, "index");
-	} else {
-		mb->hdr.checkpoint_offset = mb->hdr.applied_offset;
-		ret = mbox_write_header(mb, error_r);
-		if (ret == 0 && fdatasync(mb->index_fd) < 0)
-			ret = mbox_fail_errno(mb, error_r, "index");
-	}
+	ret = mbox_checkpoint_locked(mb, error_r);
 	mbox_unlock(mb);
 	return ret;
 }

@@ -140,6 +140,7 @@ void store_set_settings(struct store *st, const struct store_settings *set)
 	st->quota_defaults.messages = set->quota_default_messages;
 	st->quota_defaults.warn_percent = set->quota_warn_percent;
 	st->acl_max_entries = set->acl_max_entries;
+	mbox_set_checkpoint_bytes(set->mailbox_checkpoint_log_bytes);
 }
 
 static void store_watch_tick(void *ctx)

@@ -28,6 +28,18 @@ static const struct config_key store_keys[] = {
 	  "refused (IMAP: NO [LIMIT]).  A list already longer, after this "
 	  "was lowered, keeps its entries and may still shrink or change.  "
 	  "At most 32, the bound of the stored list." },
+	{ "mailbox_checkpoint_log_bytes", CONFIG_SIZE, "1m", 0, 1ULL << 30,
+	  F(mailbox_checkpoint_log_bytes),
+	  "A mailbox's changes are made durable in its change log; its "
+	  "index is brought up to date without fsync and made durable at a "
+	  "checkpoint, which the writer makes once the log has grown this "
+	  "much since the last.  A mailbox opened after a machine crash "
+	  "replays its log from the last checkpoint, so this bounds that "
+	  "work; each checkpoint costs three syncs.  At a checkpoint the "
+	  "index is also rewritten without the records kept of expunged "
+	  "messages (for QRESYNC) when they are 30% of its records or "
+	  "more.  0: no checkpoints (the replay after a crash grows with the "
+	  "log, and the index keeps every expunged message's record)." },
 };
 
 const struct config_table store_config_table = {

@@ -10,6 +10,7 @@ struct store_settings {
 	unsigned int quota_default_messages;
 	unsigned int quota_warn_percent;
 	unsigned int acl_max_entries;
+	size_t mailbox_checkpoint_log_bytes;
 };
 
 extern const struct config_table store_config_table;

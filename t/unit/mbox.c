@@ -597,6 +597,80 @@ int main(void)
 		mbox_view_free(&v);
 	}
 
+	/* Writers make a checkpoint on their own once the log has grown by
+	 * mbox_set_checkpoint_bytes() (appends, flag changes, expunges), and
+	 * compact the index when it is mostly tombstones. */
+	{
+		static const char *const one[] = { "Subject: cp\r\n\r\nx\r\n" };
+		const char *texts[10];
+		struct mbox_index_header h, h0;
+		struct mbox_view v;
+		uint32_t n, last, *all;
+
+		for (i = 0; i < 10; i++)
+			texts[i] = one[0];
+		mbox_set_checkpoint_bytes(MBOX_CHECKPOINT_BYTES_DEFAULT);
+		is_int(append_texts(mb, one, 1, &first), 0, "an append");
+		read_header(&h0);
+		ok(h0.checkpoint_offset < h0.applied_offset,
+		   "a small change makes no checkpoint");
+		mbox_set_checkpoint_bytes(h0.applied_offset -
+					  h0.checkpoint_offset + 1);
+		is_int(append_texts(mb, one, 1, &last), 0,
+		       "an append past the limit");
+		read_header(&h);
+		is_int(h.checkpoint_offset, h.applied_offset,
+		       "makes a checkpoint");
+		is_int(h.applied_offset, log_size(), "at the end of the log");
+		is_int(h.record_count, h0.record_count + 1,
+		       "without compacting a mailbox of few tombstones");
+
+		mbox_set_checkpoint_bytes(1);
+		uids[0] = last;
+		is_int(mbox_store(mb, uids, 1, MBOX_FLAGS_ADD, MBOX_FLAGGED, NULL,
+				  0, NULL, &err), 0, "a flag change");
+		read_header(&h);
+		ok(h.checkpoint_offset == h.applied_offset &&
+		   h.applied_offset == (uint64_t)log_size(),
+		   "makes one too");
+
+		mbox_set_checkpoint_bytes(0);
+		is_int(append_texts(mb, one, 1, &first), 0, "with none asked for");
+		read_header(&h);
+		ok(h.checkpoint_offset < h.applied_offset, "there is none");
+
+		/* Expunging most of the mailbox: the expunge's own checkpoint
+		 * drops the tombstones, and a reader following the log
+		 * from before sees the same messages. */
+		is_int(append_texts(mb, texts, 10, &first), 0, "ten more");
+		is_int(mbox_view_load(mb, &v, &err), 0, "a view");
+		read_header(&h0);
+		mbox_set_checkpoint_bytes(1);
+		all = calloc(v.count, sizeof(*all));
+		for (n = 0; n < v.count; n++)
+			all[n] = v.records[n].uid;
+		is_int(mbox_expunge(mb, all, v.count - 2, &err), 0,
+		       "expunge all but two");
+		read_header(&h);
+		is_int(h.record_count, 2, "the index holds the two alone");
+		is_int(h.checkpoint_offset, h.applied_offset,
+		       "and is checkpointed");
+		ok(!file_exists(all[0]) && file_exists(all[v.count - 1]),
+		   "the expunged files went, the others stayed");
+		memset(&seen, 0, sizeof(seen));
+		ok(mbox_sync(mb2, &view2, on_change, &seen, &err) >= 0,
+		   "another handle follows across the compaction");
+		mbox_view_free(&view2);
+		is_int(mbox_view_load(mb2, &view2, &err), 0,
+		       "and loads the compacted index");
+		ok(view2.count == 2 && view2.records[0].uid == all[v.count - 2] &&
+		   view2.records[1].uid == all[v.count - 1],
+		   "... with the two messages");
+		free(all);
+		mbox_view_free(&v);
+		mbox_set_checkpoint_bytes(MBOX_CHECKPOINT_BYTES_DEFAULT);
+	}
+
 	mbox_view_free(&view2);
 	mbox_close(&mb);
 	mbox_close(&mb2);
