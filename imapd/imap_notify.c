@@ -129,18 +129,18 @@ void imap_notify_free(struct imap_notify **np)
 	*np = NULL;
 }
 
-struct imap_notify_watch *imap_notify_add(struct imap_notify *n,
-					  const char *path, imap_notify_fn *fn,
-					  void *ctx)
+/* A watch of `path` on the process's descriptor, or -1 with the file
+ * polled instead when the kernel refuses one. */
+static int imap_notify_watch_path(struct imap_notify *n, const char *path)
 {
-	struct imap_notify_watch *w;
 	int wd = -1;
 
 	/* The same file gives the same descriptor to every session.
 	 * IN_ATTRIB comes when the file is unlinked: its mailbox was
-	 * deleted, which an IDLE session must hear of too.  When the
-	 * kernel refuses (its per-user limits), the watch is polled: a
-	 * change then reaches IDLE within a second instead of at once. */
+	 * deleted, or the log replaced, which an IDLE session must hear of
+	 * too.  When the kernel refuses (its per-user limits), the watch is
+	 * polled: a change then reaches IDLE within a second instead of at
+	 * once. */
 	if (n->fd >= 0)
 		wd = inotify_add_watch(n->fd, path, IN_MODIFY | IN_ATTRIB);
 	if (wd < 0) {
@@ -156,9 +156,34 @@ struct imap_notify_watch *imap_notify_add(struct imap_notify *n,
 		else
 			event_timer_reset(n->poll_timer);
 	}
+	return wd;
+}
+
+/* Drops the kernel's watch `wd` unless another watch of the list shares
+ * it. */
+static void imap_notify_unwatch(struct imap_notify *n,
+				const struct imap_notify_watch *except, int wd)
+{
+	const struct imap_notify_watch *o;
+
+	if (wd < 0)
+		return;
+	for (o = n->watches; o != NULL; o = o->next) {
+		if (o != except && o->wd == wd)
+			return;
+	}
+	(void)inotify_rm_watch(n->fd, wd);
+}
+
+struct imap_notify_watch *imap_notify_add(struct imap_notify *n,
+					  const char *path, imap_notify_fn *fn,
+					  void *ctx)
+{
+	struct imap_notify_watch *w;
+
 	w = xcalloc(1, sizeof(*w));
 	w->n = n;
-	w->wd = wd;
+	w->wd = imap_notify_watch_path(n, path);
 	w->fn = fn;
 	w->ctx = ctx;
 	w->next = n->watches;
@@ -166,20 +191,32 @@ struct imap_notify_watch *imap_notify_add(struct imap_notify *n,
 	return w;
 }
 
+void imap_notify_rewatch(struct imap_notify_watch *w, const char *path)
+{
+	int old;
+
+	if (w == NULL || w->wd < 0)
+		return;		/* polled, by path */
+	/* A mailbox deleted meanwhile has no log any more: the session
+	 * finds that out by itself, and the old watch is as good as any. */
+	if (access(path, F_OK) < 0)
+		return;
+	old = w->wd;
+	w->wd = imap_notify_watch_path(w->n, path);
+	if (w->wd != old)
+		imap_notify_unwatch(w->n, w, old);
+}
+
 void imap_notify_remove(struct imap_notify_watch **wp)
 {
-	struct imap_notify_watch *w = *wp, **pp, *o;
-	bool shared = false;
+	struct imap_notify_watch *w = *wp, **pp;
 
 	if (w == NULL)
 		return;
 	for (pp = &w->n->watches; *pp != w; pp = &(*pp)->next)
 		;
 	*pp = w->next;
-	for (o = w->n->watches; o != NULL; o = o->next)
-		shared |= o->wd == w->wd;
-	if (!shared && w->wd >= 0)
-		(void)inotify_rm_watch(w->n->fd, w->wd);
+	imap_notify_unwatch(w->n, NULL, w->wd);
 	free(w);
 	*wp = NULL;
 }

@@ -26,6 +26,11 @@ void imap_notify_free(struct imap_notify **n);
 struct imap_notify_watch *imap_notify_add(struct imap_notify *n,
 					  const char *path, imap_notify_fn *fn,
 					  void *ctx);
+/* The file at `path` was replaced by another (reconstruct writes a new
+ * change log): `w` watches the new one from now on.  Call it before
+ * reading the new file, so that no write after the read goes unheard.
+ * NULL is allowed. */
+void imap_notify_rewatch(struct imap_notify_watch *w, const char *path);
 /* Safe from inside any notify callback.  NULL is allowed. */
 void imap_notify_remove(struct imap_notify_watch **w);
 

@@ -280,6 +280,9 @@ int imap_selected_sync(struct imap_selected *sel, const char **error_r)
 		return 0;
 	log_info("mailbox_reload", "mailbox=%s reason=%s", sel->info.name,
 		 *error_r);
+	/* A replaced log is a new file, which the watch of the old one
+	 * never hears of: watch it first, then read it. */
+	imap_notify_rewatch(sel->watch, mbox_log_path(sel->mbox));
 	return imap_selected_reload(sel, error_r);
 }
 
