@@ -205,27 +205,34 @@ static int mbox_reopen(struct mbox *mb, const char *name, int *fd,
 	return 0;
 }
 
-int mbox_lock(struct mbox *mb, int how, const char **error_r)
+int mbox_refresh_locked(struct mbox *mb, const char **error_r)
 {
 	int old_log_fd = mb->log_fd;
 	ino_t old_log_ino = mb->log_ino;
 
-	while (flock(mb->lock_fd, how) < 0) {
-		if (errno != EINTR)
-			return mbox_fail_errno(mb, error_r, "lock");
-	}
 	if (mbox_reopen(mb, "index", &mb->index_fd, &mb->index_ino, O_RDWR,
 			error_r) < 0 ||
 	    mbox_reopen(mb, "log", &mb->log_fd, &mb->log_ino,
 			O_RDWR, error_r) < 0 ||
-	    mbox_read_header(mb, error_r) < 0) {
+	    mbox_read_header(mb, error_r) < 0)
+		return -1;
+	/* A new log comes with a new cache and fields file (reconstruct,
+	 * a rewrite): entries appended to the old ones would be lost. */
+	if (old_log_fd >= 0 && mb->log_ino != old_log_ino)
+		mbox_cache_close(mb);
+	return 0;
+}
+
+int mbox_lock(struct mbox *mb, int how, const char **error_r)
+{
+	while (flock(mb->lock_fd, how) < 0) {
+		if (errno != EINTR)
+			return mbox_fail_errno(mb, error_r, "lock");
+	}
+	if (mbox_refresh_locked(mb, error_r) < 0) {
 		flock(mb->lock_fd, LOCK_UN);
 		return -1;
 	}
-	/* A new log comes with a new cache and fields file (reconstruct):
-	 * entries appended to the old ones would be lost. */
-	if (old_log_fd >= 0 && mb->log_ino != old_log_ino)
-		mbox_cache_close(mb);
 	return 0;
 }
 
@@ -383,12 +390,21 @@ int mbox_recover_locked(struct mbox *mb, const char **error_r)
 
 	if (mbox_log_check_header(mb->log_fd, error_r) < 0)
 		return -1;
-	/* A crash in the middle of a reconstruct can leave an index of one
-	 * generation beside a log of another: never mix them. */
-	if (pread(mb->log_fd, &lh, sizeof(lh), 0) != sizeof(lh) ||
-	    lh.log_seq != mb->hdr.log_seq)
-		return mbox_fail(error_r, "%s: index and log disagree: run "
-				 "sealpost reconstruct", mb->dir);
+	/* A crash in the middle of replacing the files (a reconstruct, a
+	 * rewrite) leaves a new log beside the old index: the replacement
+	 * is finished when its new index is there; otherwise the two are
+	 * never mixed. */
+	if (pread(mb->log_fd, &lh, sizeof(lh), 0) != sizeof(lh))
+		return mbox_fail_errno(mb, error_r, "log");
+	if (lh.log_seq != mb->hdr.log_seq) {
+		int done = mbox_files_finish(mb, lh.log_seq, error_r);
+
+		if (done < 0)
+			return -1;
+		if (done == 0 || lh.log_seq != mb->hdr.log_seq)
+			return mbox_fail(error_r, "%s: index and log disagree: "
+					 "run sealpost reconstruct", mb->dir);
+	}
 	mbox_boot_id(boot);
 	from = memcmp(boot, mb->hdr.boot_id, 16) == 0 ?
 		mb->hdr.applied_offset : mb->hdr.checkpoint_offset;

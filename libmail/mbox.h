@@ -445,7 +445,9 @@ int mbox_status(struct mbox *mb, struct mbox_status *st, const char **error_r);
 /* Writes a checkpoint: the log is synced, the index fsync'ed and marked
  * as reflecting the whole log, so an open after a machine crash replays
  * the log only from here; and the index is rewritten without the records
- * of expunged messages when they are many (30% of its records).  Every
+ * of expunged messages when they are many (30% of its records), or every
+ * file is written again for the live messages, with a new log, when the
+ * cache or the log has grown large (mbox_files_rewrite_locked()).  Every
  * writer makes one before it unlocks once the log has grown by the bytes
  * of mbox_set_checkpoint_bytes() since the last. */
 int mbox_checkpoint(struct mbox *mb, const char **error_r);

@@ -28,14 +28,26 @@ void mbox_fields_header_init(struct mbox_fields_header *hdr)
 	hdr->version = MBOX_FIELDS_VERSION;
 }
 
-void mbox_fields_entry_append(struct buf *out, const void *data, size_t len)
+uint32_t mbox_entry_crc(uint32_t uid, const void *data, size_t len)
+{
+	return crc32c(uid, data, len);
+}
+
+bool mbox_entry_crc_ok(uint32_t uid, const void *data, size_t len,
+		       uint32_t crc)
+{
+	return crc32c(uid, data, len) == crc || crc32c(0, data, len) == crc;
+}
+
+void mbox_fields_entry_append(struct buf *out, uint32_t uid, const void *data,
+			      size_t len)
 {
 	static const char zeros[8];
 	uint32_t head[2];
 	size_t start = out->len;
 
 	head[0] = (uint32_t)len;
-	head[1] = crc32c(0, data, len);
+	head[1] = mbox_entry_crc(uid, data, len);
 	buf_append(out, head, sizeof(head));
 	buf_append(out, data, len);
 	buf_append(out, zeros, (8 - (out->len - start) % 8) % 8);
@@ -172,7 +184,8 @@ static int span_entry(struct mbox *mb, int fd, const char *name,
 			p = s->buf.data + (offset - s->offset);
 			memcpy(head, p, sizeof(head));
 			if (head[0] == len &&
-			    crc32c(0, p + sizeof(head), len) == head[1]) {
+			    mbox_entry_crc_ok(uid, p + sizeof(head), len,
+					      head[1])) {
 				*data_r = p + sizeof(head);
 				*len_r = len;
 				return 0;
@@ -234,7 +247,7 @@ int mbox_fields_read(struct mbox *mb, const struct mbox_record *rec,
 	buf_reserve(out, head[0]);
 	if (pread(mb->fields_fd, out->data, head[0],
 		  (off_t)(offset + sizeof(head))) != (ssize_t)head[0] ||
-	    crc32c(0, out->data, head[0]) != head[1])
+	    !mbox_entry_crc_ok(rec->uid, out->data, head[0], head[1]))
 		goto bad;
 	out->len = head[0];
 	out->data[out->len] = '\0';

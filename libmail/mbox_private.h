@@ -60,11 +60,23 @@ int mbox_cache_open(struct mbox *mb, const char **error_r);
  * torn: hold the lock).  -1 when there is none or its header is not of
  * this version; the caller reads or writes the cache alone. */
 int mbox_fields_open(struct mbox *mb, bool write, const char **error_r);
+/*
+ * The CRC-32C of a cache or fields entry of message `uid`.  It starts from
+ * the UID, so an entry checked for another message fails: a reader whose
+ * offsets come from an index older than the file it reads (one rewritten
+ * since by a compaction or reconstruct) finds a bad entry and parses the
+ * message instead, never another message's entry of the same length.
+ * Entries written before this started from 0; they are still taken.
+ */
+uint32_t mbox_entry_crc(uint32_t uid, const void *data, size_t len);
+bool mbox_entry_crc_ok(uint32_t uid, const void *data, size_t len,
+		       uint32_t crc);
 /* The header of a new fields file. */
 void mbox_fields_header_init(struct mbox_fields_header *hdr);
 /* Appends a fields entry of `data` to `out`: length, CRC-32C, the data,
  * zero padding to a multiple of 8 bytes. */
-void mbox_fields_entry_append(struct buf *out, const void *data, size_t len);
+void mbox_fields_entry_append(struct buf *out, uint32_t uid, const void *data,
+			      size_t len);
 /* Closes the cache and fields files, to be opened again when next used
  * (they were replaced). */
 void mbox_cache_close(struct mbox *mb);
@@ -72,6 +84,26 @@ void mbox_cache_close(struct mbox *mb);
 /* Takes the lock (LOCK_SH or LOCK_EX), reopening the index and log if
  * they were replaced, and reads the index header. */
 int mbox_lock(struct mbox *mb, int how, const char **error_r);
+/* The same, with the lock held already: after the files were replaced. */
+int mbox_refresh_locked(struct mbox *mb, const char **error_r);
+
+/*
+ * Replacing the set of files (mbox_files.c).  The caller, holding the
+ * exclusive lock, has written log.new (the next log_seq), cache.new,
+ * fields.new and index.new (naming that log_seq) and made them durable;
+ * they are renamed in that order, the folder flushed after each, so a
+ * crash leaves either the old index with the old log or index.new beside
+ * the new log, which mbox_files_finish() completes.
+ */
+int mbox_files_switch(struct mbox *mb, const char **error_r);
+/* With the exclusive lock, when the log's `log_seq` is not the index's:
+ * finishes a switch a crash interrupted (1, the index reopened and its
+ * header read), or finds none to finish (0). */
+int mbox_files_finish(struct mbox *mb, uint64_t log_seq, const char **error_r);
+/* With the exclusive lock and the log synced: writes the mailbox's files
+ * again with only what its live messages use (their index records, cache
+ * and fields entries) and an empty log, and switches to them. */
+int mbox_files_rewrite_locked(struct mbox *mb, const char **error_r);
 void mbox_unlock(struct mbox *mb);
 
 off_t mbox_record_pos(uint32_t i);

@@ -241,7 +241,7 @@ static void recon_fields_add(struct recon_entry *e, const char *data,
 	    fields->len + 8 + len > MBOX_FIELDS_MAX_OFFSET)
 		return;
 	mbox_record_set_fields_offset(&e->rec, fields->len);
-	mbox_fields_entry_append(fields, data, len);
+	mbox_fields_entry_append(fields, e->rec.uid, data, len);
 }
 
 /* Checks each kept record's cache and fields entries, rebuilding the bad
@@ -286,7 +286,7 @@ static void recon_cache(struct recon *r, struct recon_entry *e,
 	e->rec.cache_size = (uint32_t)blob.len;
 	if (blob.len > 0) {
 		head[0] = (uint32_t)blob.len;
-		head[1] = crc32c(0, blob.data, blob.len);
+		head[1] = mbox_entry_crc(e->rec.uid, blob.data, blob.len);
 		buf_append(cache, head, sizeof(head));
 		buf_append(cache, blob.data, blob.len);
 	} else {
@@ -311,12 +311,11 @@ static int recon_write_file(struct mbox *mb, const char *name,
 	return ret;
 }
 
-/* Writes the rebuilt files beside the old ones, then renames them in: the
- * log first (a new, empty one with the next sequence number), then the
- * cache and the fields file, then the index that names them.  An index
- * whose log_seq does not match its log is refused at open, so a crash
- * between the renames asks for another reconstruct instead of mixing
- * generations. */
+/* Writes the rebuilt files beside the old ones, then switches to them
+ * (mbox_files_switch()): the log first (a new, empty one with the next
+ * sequence number), then the cache and the fields file, then the index
+ * that names them.  A crash between the renames is finished at the next
+ * open (mbox_files_finish()); generations are never mixed. */
 static int recon_commit(struct recon *r, uint32_t uidvalidity,
 			uint64_t old_seq, const struct buf *cache,
 			const struct buf *fields, const char **error_r)
@@ -360,15 +359,8 @@ static int recon_commit(struct recon *r, uint32_t uidvalidity,
 	    recon_write_file(mb, "index.new", index.data, index.len,
 			     error_r) < 0)
 		goto out;
-	if (renameat(mb->dir_fd, "log.new", mb->dir_fd, "log") < 0 ||
-	    renameat(mb->dir_fd, "cache.new", mb->dir_fd, "cache") < 0 ||
-	    renameat(mb->dir_fd, "fields.new", mb->dir_fd, "fields") < 0 ||
-	    renameat(mb->dir_fd, "index.new", mb->dir_fd, "index") < 0 ||
-	    fsync(mb->dir_fd) < 0) {
-		mbox_fail(error_r, "%s: renaming the rebuilt files: %s",
-			  mb->dir, strerror(errno));
+	if (mbox_files_switch(mb, error_r) < 0)
 		goto out;
-	}
 	ret = 0;
 out:
 	free(log_new);

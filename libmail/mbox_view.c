@@ -482,7 +482,7 @@ int mbox_cache_read(struct mbox *mb, const struct mbox_record *rec,
 	if (pread(mb->cache_fd, out->data, head[0],
 		  (off_t)(mbox_record_cache_offset(rec) + sizeof(head))) !=
 	    (ssize_t)head[0] ||
-	    crc32c(0, out->data, head[0]) != head[1]) {
+	    !mbox_entry_crc_ok(rec->uid, out->data, head[0], head[1])) {
 		buf_clear(out);
 		return mbox_fail(error_r, "%s/cache: bad entry for uid %u",
 				 mb->dir, rec->uid);

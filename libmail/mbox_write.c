@@ -20,6 +20,9 @@
 /* A checkpoint rewrites the index without its tombstones when they are
  * this share of its records or more. */
 #define MBOX_COMPACT_PERCENT 30
+/* A mailbox's files are written again for its live messages alone when
+ * the log is this many checkpoint intervals long (mbox_rewrite_due()). */
+#define MBOX_REWRITE_LOG_CHECKPOINTS 16
 
 struct mbox_pending {
 	char *path;
@@ -346,7 +349,7 @@ static void mbox_fields_append(struct mbox *mb, struct mbox_pending *p,
 	    fstat(mb->fields_fd, &st) < 0)
 		return;
 	offset = ((uint64_t)st.st_size + 7) & ~(uint64_t)7;
-	mbox_fields_entry_append(&entry, p->cache, len);
+	mbox_fields_entry_append(&entry, rec->uid, p->cache, len);
 	if (offset >= MBOX_FIELDS_HEADER_SIZE &&
 	    offset + entry.len <= MBOX_FIELDS_MAX_OFFSET &&
 	    pwrite(mb->fields_fd, entry.data, entry.len, (off_t)offset) ==
@@ -380,7 +383,7 @@ static int mbox_cache_append(struct mbox *mb, struct mbox_pending *p,
 	if ((uint64_t)st.st_size >= UINT64_C(1) << MBOX_CACHE_OFFSET_BITS)
 		return 0;
 	head[0] = (uint32_t)p->msg.cache_size;
-	head[1] = crc32c(0, p->cache, p->msg.cache_size);
+	head[1] = mbox_entry_crc(rec->uid, p->cache, p->msg.cache_size);
 	if (pwrite(mb->cache_fd, head, sizeof(head), st.st_size) != sizeof(head) ||
 	    pwrite(mb->cache_fd, p->cache, p->msg.cache_size,
 		   st.st_size + (off_t)sizeof(head)) != (ssize_t)p->msg.cache_size)
@@ -938,12 +941,20 @@ int mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t count,
 	return ret;
 }
 
-static void mbox_count_tombstone(void *ctx, const struct mbox_record *rec)
+/* What a checkpoint looks at to choose what to do. */
+struct mbox_usage_scan {
+	uint32_t expunged;
+	uint64_t live_cache;	/* bytes of the live messages' cache entries */
+};
+
+static void mbox_scan_record(void *ctx, const struct mbox_record *rec)
 {
-	uint32_t *count = ctx;
+	struct mbox_usage_scan *u = ctx;
 
 	if (rec->flags & MBOX_EXPUNGED)
-		(*count)++;
+		u->expunged++;
+	else if (rec->cache_size > 0)
+		u->live_cache += 8 + (uint64_t)rec->cache_size;
 }
 
 /* Writing the index again without its tombstones, a chunk at a time. */
@@ -1038,25 +1049,76 @@ void mbox_set_checkpoint_bytes(uint64_t bytes)
 	mbox_checkpoint_bytes = bytes;
 }
 
+/* Whether the mailbox's files are worth writing again: the cache holds
+ * more than one checkpoint interval beyond twice what its live messages
+ * use (the fields file follows it, a fraction of its size), or the log
+ * has grown to MBOX_REWRITE_LOG_CHECKPOINTS intervals.  A rewrite makes
+ * every reader read the index again, so it is rare; one setting scales
+ * both, so that tests can make rewrites frequent. */
+static bool mbox_rewrite_due(struct mbox *mb, const struct mbox_usage_scan *u)
+{
+	uint64_t interval = mbox_checkpoint_bytes > 0 ? mbox_checkpoint_bytes :
+		MBOX_CHECKPOINT_BYTES_DEFAULT;
+	struct stat st;
+
+	if (fstat(mb->log_fd, &st) < 0)
+		return false;
+	if ((uint64_t)st.st_size / MBOX_REWRITE_LOG_CHECKPOINTS >= interval)
+		return true;
+	return fstatat(mb->dir_fd, "cache", &st, 0) == 0 &&
+		(uint64_t)st.st_size > 2 * u->live_cache + interval;
+}
+
+/* The bytes of the index, log, cache and fields files. */
+static uint64_t mbox_files_size(struct mbox *mb)
+{
+	static const char *const names[] = { "index", "log", "cache",
+					     "fields" };
+	uint64_t total = 0;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (fstatat(mb->dir_fd, names[i], &st, 0) == 0)
+			total += (uint64_t)st.st_size;
+	}
+	return total;
+}
+
 /*
  * A checkpoint, with the exclusive lock held.  The log is synced first:
  * under a defer hook its last records may not be durable yet, and an
  * index marked as reflecting the log up to an offset must never be ahead
- * of the log on disk.  Then either the index is rewritten without its
- * tombstones, when they are MBOX_COMPACT_PERCENT of its records or more,
- * or its records are fsync'ed and its header marked.
+ * of the log on disk.  Then, when what expunged messages left behind (or
+ * the log) has grown large, every file is written again for the live
+ * messages alone (mbox_files_rewrite_locked()); else the index is
+ * rewritten without its tombstones, when they are MBOX_COMPACT_PERCENT of
+ * its records or more; else its records are fsync'ed and its header
+ * marked.
  */
 static int mbox_checkpoint_locked(struct mbox *mb, const char **error_r)
 {
-	uint32_t expunged = 0, before = mb->hdr.record_count;
+	struct mbox_usage_scan u = { 0, 0 };
+	uint32_t before = mb->hdr.record_count;
 	uint64_t covered = mb->hdr.applied_offset - mb->hdr.checkpoint_offset;
 
 	if (fdatasync(mb->log_fd) < 0)
 		return mbox_fail_errno(mb, error_r, "log");
-	if (mbox_index_walk(mb, mbox_count_tombstone, &expunged, error_r) < 0)
+	if (mbox_index_walk(mb, mbox_scan_record, &u, error_r) < 0)
 		return -1;
-	if (expunged > 0 &&
-	    (uint64_t)expunged * 100 >=
+	if (mbox_rewrite_due(mb, &u)) {
+		uint64_t size = mbox_files_size(mb), after;
+
+		if (mbox_files_rewrite_locked(mb, error_r) < 0)
+			return -1;
+		after = mbox_files_size(mb);
+		log_info("mbox_rewritten", "path=%s count=%u size=%llu",
+			 mb->dir, mb->hdr.record_count,
+			 (unsigned long long)(size > after ? size - after : 0));
+		return 0;
+	}
+	if (u.expunged > 0 &&
+	    (uint64_t)u.expunged * 100 >=
 	    (uint64_t)mb->hdr.record_count * MBOX_COMPACT_PERCENT) {
 		if (mbox_compact_locked(mb, error_r) < 0)
 			return -1;

@@ -38,8 +38,12 @@ static const struct config_key store_keys[] = {
 	  "work; each checkpoint costs three syncs.  At a checkpoint the "
 	  "index is also rewritten without the records kept of expunged "
 	  "messages (for QRESYNC) when they are 30% of its records or "
-	  "more.  0: no checkpoints (the replay after a crash grows with the "
-	  "log, and the index keeps every expunged message's record)." },
+	  "more, and all of the mailbox's files are written again for its "
+	  "live messages, with a new log, when the log has grown to 16 "
+	  "times this or the cache holds more than this beyond twice what "
+	  "the live messages use.  0: no checkpoints (the replay after a "
+	  "crash grows with the log, and the index keeps every expunged "
+	  "message's record)." },
 };
 
 const struct config_table store_config_table = {
