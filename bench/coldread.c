@@ -18,6 +18,9 @@
  *   uring:D           io_uring, D files in flight: OPENAT, then READ, the
  *                     submissions of a round in one io_uring_enter
  *   uring-read:D      opens synchronous, the READs through io_uring
+ *   uring-direct:D    the same with the files opened O_DIRECT: the disk
+ *                     reads into the caller's (aligned) buffers, past the
+ *                     page cache
  *   prefetch:K        a reader opens and reads each file in order, with K
  *                     files ahead read by libmail's file_prefetch (io_uring,
  *                     K / 4 submitted at once), as imapd's SEARCH does
@@ -350,6 +353,8 @@ struct cr_slot {
 	char *buf;
 };
 
+static int cr_open_flags = O_RDONLY | O_CLOEXEC;
+
 static void cr_uring_submit_read(struct cr_ring *r, struct cr_slot *sl,
 				 uint64_t tag)
 {
@@ -385,12 +390,14 @@ static uint64_t cr_uring(unsigned int depth, int sync_open)
 
 	cr_ring_init(&r, depth * 2);
 	for (unsigned int j = 0; j < depth && next < cr_count; j++) {
-		slots[j].buf = cr_alloc(CR_BUF);
+		/* O_DIRECT wants the buffer aligned to the block size. */
+		if (posix_memalign((void **)&slots[j].buf, 4096, CR_BUF) != 0)
+			cr_die("posix_memalign");
 		slots[j].file = next++;
 		active++;
 		if (sync_open) {
 			slots[j].fd = openat(cr_dir_fd, cr_names[slots[j].file],
-					     O_RDONLY | O_CLOEXEC);
+					     cr_open_flags);
 			cr_uring_submit_read(&r, &slots[j], (uint64_t)j << 1 | 1);
 		} else {
 			cr_uring_submit_open(&r, &slots[j], (uint64_t)j << 1);
@@ -418,7 +425,7 @@ static uint64_t cr_uring(unsigned int depth, int sync_open)
 					if (sync_open) {
 						sl->fd = openat(cr_dir_fd,
 							cr_names[sl->file],
-							O_RDONLY | O_CLOEXEC);
+							cr_open_flags);
 						cr_uring_submit_read(&r, sl,
 							(uint64_t)j << 1 | 1);
 					} else {
@@ -510,6 +517,11 @@ static void cr_run(const char *strategy)
 		bytes = cr_prefetch(arg, FILE_PREFETCH_FADVISE);
 	else if (strncmp(strategy, "uring-read", len) == 0 && arg > 0)
 		bytes = cr_uring(arg, 1);
+	else if (strncmp(strategy, "uring-direct", len) == 0 && arg > 0) {
+		cr_open_flags |= O_DIRECT;
+		bytes = cr_uring(arg, 1);
+		cr_open_flags &= ~O_DIRECT;
+	}
 	else {
 		fprintf(stderr, "coldread: unknown strategy %s\n", strategy);
 		exit(2);
