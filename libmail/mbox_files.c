@@ -243,9 +243,12 @@ int mbox_files_rewrite_locked(struct mbox *mb, const char **error_r)
 		ret = -1;
 	}
 	switching = true;
-	if (mbox_files_switch(mb, error_r) < 0)
+	if (mbox_files_switch(mb, error_r) < 0 ||
+	    mbox_refresh_locked(mb, error_r) < 0) {
+		ret = -2;
 		goto out;
-	ret = mbox_refresh_locked(mb, error_r);
+	}
+	ret = 0;
 out:
 	/* New files not switched to are removed.  Once the switch began,
 	 * those not renamed yet are what mbox_files_finish() completes it

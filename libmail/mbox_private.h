@@ -102,7 +102,9 @@ int mbox_files_switch(struct mbox *mb, const char **error_r);
 int mbox_files_finish(struct mbox *mb, uint64_t log_seq, const char **error_r);
 /* With the exclusive lock and the log synced: writes the mailbox's files
  * again with only what its live messages use (their index records, cache
- * and fields entries) and an empty log, and switches to them. */
+ * and fields entries) and an empty log, and switches to them.  -1 when
+ * it failed before the switch (nothing changed), -2 when the switch
+ * failed (the next lock finishes it). */
 int mbox_files_rewrite_locked(struct mbox *mb, const char **error_r);
 void mbox_unlock(struct mbox *mb);
 

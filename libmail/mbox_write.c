@@ -1108,14 +1108,23 @@ static int mbox_checkpoint_locked(struct mbox *mb, const char **error_r)
 		return -1;
 	if (mbox_rewrite_due(mb, &u)) {
 		uint64_t size = mbox_files_size(mb), after;
+		int ret = mbox_files_rewrite_locked(mb, error_r);
 
-		if (mbox_files_rewrite_locked(mb, error_r) < 0)
+		if (ret == 0) {
+			after = mbox_files_size(mb);
+			log_info("mbox_rewritten", "path=%s count=%u size=%llu",
+				 mb->dir, mb->hdr.record_count,
+				 (unsigned long long)(size > after ?
+						      size - after : 0));
+			return 0;
+		}
+		if (ret == -2)
 			return -1;
-		after = mbox_files_size(mb);
-		log_info("mbox_rewritten", "path=%s count=%u size=%llu",
-			 mb->dir, mb->hdr.record_count,
-			 (unsigned long long)(size > after ? size - after : 0));
-		return 0;
+		/* Nothing changed (a full disk, say): the checkpoint is
+		 * made as usual, so the next try waits for the next one
+		 * instead of coming with every write. */
+		log_warn("mbox_rewrite_failed", "path=%s reason=%s", mb->dir,
+			 *error_r);
 	}
 	if (u.expunged > 0 &&
 	    (uint64_t)u.expunged * 100 >=

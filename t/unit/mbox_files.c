@@ -254,6 +254,28 @@ int main(void)
 	mbox_view_free(&old);
 	mbox_view_free(&view);
 
+	/* A rewrite that cannot be made (here cache.new cannot be created;
+	 * a full disk, say) changes nothing, and the checkpoint is made as
+	 * usual, so the next try waits for the next checkpoint. */
+	first = append_many(mb, 30, 65536);
+	for (i = 0; i < 30; i++)
+		uids[i] = first + (uint32_t)i;
+	is_int(mbox_expunge(mb, uids, 30, &err), 0, "30 more expunged");
+	ok(mkdir(path_of("cache.new"), 0700) == 0, "cache.new is in the way");
+	log_ino = ino_of("log");
+	is_int(mbox_checkpoint(mb, &err), 0, "the checkpoint is made");
+	read_header("index", &h);
+	ok(ino_of("log") == log_ino && h.checkpoint_offset == h.applied_offset &&
+	   h.applied_offset == (uint64_t)size_of("log"),
+	   "on the same log, without the rewrite");
+	ok(access(path_of("index.new"), F_OK) < 0 &&
+	   access(path_of("fields.new"), F_OK) < 0 &&
+	   access(path_of("log.new"), F_OK) < 0, "leaving no new file");
+	ok(rmdir(path_of("cache.new")) == 0, "out of the way again");
+	is_int(mbox_view_load(mb, &view, &err), 0, "the mailbox loads");
+	is_int(view.count, 5, "with its five messages");
+	mbox_view_free(&view);
+
 	/* A crash between the switch's renames: the new log is in place,
 	 * the new index is still index.new.  The next open finishes the
 	 * switch. */
