@@ -3,6 +3,7 @@
  * mapped, and a file whose size is not the index's is still read whole; a
  * file read from the disk, not the page cache, is counted as such. */
 #include "tap.h"
+#include <stdbool.h>
 #include "buf.h"
 #include "mbox.h"
 #include "imapd/imap_message.h"
@@ -92,15 +93,34 @@ int main(void)
 	imap_message_deinit(&m1);
 
 	/* Dropped from the page cache, the file is read all the same, and
-	 * counted as read from the disk; once cached again, not. */
+	 * counted as read from the disk; once cached again, not.  The
+	 * kernel starts reading a missing page before it answers a
+	 * RWF_NOWAIT read with EAGAIN, so a process preempted between the
+	 * two (on a loaded machine) finds the page there and the read is
+	 * not counted: a few tries are allowed.  Code that never counts
+	 * fails them all. */
 	snprintf(path, sizeof(path), "%s/%u", dir, view.records[1].uid);
-	ok(page_cache_drop(path), "a file dropped from the page cache");
-	cold = imap_message_cold_reads();
-	imap_message_check_cold(true);
-	imap_message_init(&m1, mb, &view.records[1]);
-	ok(imap_message_data(&m1, &err) == 0 && m1.size == other.len &&
-	   memcmp(m1.data, other.data, other.len) == 0, "is read whole");
-	imap_message_deinit(&m1);
+	{
+		bool dropped = true, whole = true;
+		int tries;
+
+		for (tries = 0; tries < 5; tries++) {
+			dropped &= page_cache_drop(path);
+			cold = imap_message_cold_reads();
+			imap_message_check_cold(true);
+			imap_message_init(&m1, mb, &view.records[1]);
+			whole &= imap_message_data(&m1, &err) == 0 &&
+				m1.size == other.len &&
+				memcmp(m1.data, other.data, other.len) == 0;
+			imap_message_deinit(&m1);
+			if (imap_message_cold_reads() == cold + 1)
+				break;
+		}
+		ok(dropped, "a file dropped from the page cache");
+		ok(whole, "is read whole");
+		if (tries > 0)
+			printf("# counted at try %d\n", tries + 1);
+	}
 	ok(imap_message_cold_reads() == cold + 1, "counted as a cold read");
 	ok(imap_message_cold_known(), "the kernel tells (RWF_NOWAIT)");
 	imap_message_check_cold(true);
