@@ -167,8 +167,11 @@ int main(void)
 		if (i == DEPTH / 2 - 1)
 			file_prefetch_submit(p);
 	}
-	ok(file_prefetch_room(p) == 0 || !file_prefetch_uses_uring(p),
-	   "no room left at the depth");
+	/* Reads of the submitted half may have finished already (a loaded
+	 * machine, a fast disk); the half added and not submitted always
+	 * counts against the depth. */
+	ok(file_prefetch_room(p) <= DEPTH / 2 || !file_prefetch_uses_uring(p),
+	   "the files not yet submitted count against the depth");
 	fd = open(paths[DEPTH], O_RDONLY | O_CLOEXEC);
 	file_prefetch_add(p, fd, FILE_SIZE);	/* over the depth: fadvise */
 	file_prefetch_free(&p);
