@@ -454,14 +454,20 @@ int mbox_open(const char *dir, struct mbox **mb_r, const char **error_r)
 		mbox_close(&mb);
 		return -1;
 	}
-	/* Most opens find the index current and need no exclusive lock. */
+	/* Most opens find the index current and need no exclusive lock:
+	 * the log ends where the index says, in this boot, and is the log
+	 * of the index's sequence (a switch a crash interrupted is finished
+	 * by the recovery below). */
 	ret = fstat(mb->log_fd, &st) == 0 &&
 		(uint64_t)st.st_size == mb->hdr.applied_offset;
 	if (ret) {
 		unsigned char boot[16];
+		struct mbox_log_header lh;
 
 		mbox_boot_id(boot);
-		ret = memcmp(boot, mb->hdr.boot_id, 16) == 0;
+		ret = memcmp(boot, mb->hdr.boot_id, 16) == 0 &&
+			pread(mb->log_fd, &lh, sizeof(lh), 0) == sizeof(lh) &&
+			lh.log_seq == mb->hdr.log_seq;
 	}
 	mbox_unlock(mb);
 	if (!ret) {

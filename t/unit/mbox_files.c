@@ -298,6 +298,25 @@ int main(void)
 	is_int(view.count, 5, "with its five messages");
 	ok(caches_read(mb, &view), "and their cache");
 	mbox_view_free(&view);
+
+	/* The same crash right after a switch, when the old index's log
+	 * offset is the log's header size, as the new log's length is: the
+	 * open still finishes the switch rather than take the old index as
+	 * current. */
+	mbox_close(&mb);
+	read_header("index", &h);
+	ok(h.applied_offset == MBOX_LOG_HEADER_SIZE, "an index just switched to");
+	copy_file("index", "index.new");
+	copy_file("cache", "cache.new");
+	copy_file("fields", "fields.new");
+	h.log_seq++;
+	write_header("index.new", &h);
+	is_int(mbox_log_create(path_of("log.new"), 42, h.log_seq, &err), 0,
+	       "another new log");
+	ok(rename_in("log") == 0, "renamed in");
+	is_int(mbox_open(dir, &mb, &err), 0, "the open");
+	ok(access(path_of("index.new"), F_OK) < 0,
+	   "finishes that switch too");
 	append_many(mb, 1, 100);
 	mbox_close(&mb);
 
