@@ -26,8 +26,9 @@ void imap_notify_free(struct imap_notify **n);
 struct imap_notify_watch *imap_notify_add(struct imap_notify *n,
 					  const char *path, imap_notify_fn *fn,
 					  void *ctx);
-/* The file at `path` was replaced by another (reconstruct writes a new
- * change log): `w` watches the new one from now on.  Call it before
+/* The file at `path` was replaced by another (reconstruct, or a
+ * checkpoint's rewrite, puts a new change log in place): `w` watches the
+ * new one from now on.  Call it before
  * reading the new file, so that no write after the read goes unheard.
  * NULL is allowed. */
 void imap_notify_rewatch(struct imap_notify_watch *w, const char *path);

@@ -21,7 +21,10 @@
  * CRC-32C of the data, the data (what mbox_new_message's fields_size
  * names), zero padding.  Like the cache it is appended without fsync:
  * a lost or torn entry fails its CRC and the search reads the cache
- * entry instead.
+ * entry instead.  A cache entry is the same without the padding.  The
+ * CRC of both starts from the message's UID (mbox_entry_crc()), so an
+ * entry read for another message fails it; entries written before that
+ * started from 0 and are still accepted.
  */
 
 #include "mbox.h"
