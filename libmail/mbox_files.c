@@ -1,6 +1,7 @@
-/* Replacing a mailbox's whole set of files (index, log, cache, fields):
- * the switch to new ones, its completion after a crash, and the rewrite
- * that drops what expunged messages left in them. */
+/* Replacing a mailbox's files: the index alone without its tombstones,
+ * or the whole set (index, log, cache, fields) without what expunged
+ * messages left in them; the switch to a new set and its completion
+ * after a crash. */
 #include "mbox_private.h"
 #include "log.h"
 #include "mbox_log.h"
@@ -144,6 +145,78 @@ static void new_file_close(struct mbox *mb, struct mbox_new_file *f,
 	f->fd = -1;
 }
 
+/* What a new index starts with, its header written over it at the end
+ * (new_file_index_header()). */
+static const unsigned char index_header_zeros[MBOX_INDEX_HEADER_SIZE];
+
+/* Writes the index header `hdr` over the zeros the file starts with,
+ * once the records after it are written out. */
+static void new_file_index_header(struct mbox_new_file *index,
+				  const struct mbox_index_header *hdr)
+{
+	unsigned char pad[MBOX_INDEX_HEADER_SIZE];
+
+	new_file_flush(index);
+	memset(pad, 0, sizeof(pad));
+	memcpy(pad, hdr, sizeof(*hdr));
+	if (!index->failed &&
+	    pwrite(index->fd, pad, sizeof(pad), 0) != (ssize_t)sizeof(pad))
+		index->failed = true;
+}
+
+struct compact_ctx {
+	struct mbox_new_file *index;
+	uint32_t kept;
+};
+
+static void compact_record(void *ctx, const struct mbox_record *rec)
+{
+	struct compact_ctx *c = ctx;
+
+	if (rec->flags & MBOX_EXPUNGED)
+		return;
+	new_file_write(c->index, rec, sizeof(*rec));
+	c->kept++;
+}
+
+int mbox_index_compact_locked(struct mbox *mb, const char **error_r)
+{
+	struct mbox_index_header hdr = mb->hdr;
+	struct mbox_new_file index;
+	struct compact_ctx c = { &index, 0 };
+	struct stat st;
+	int ret = -1;
+
+	memset(&index, 0, sizeof(index));
+	index.fd = -1;
+	if (new_file_open(mb, &index, "index.new", error_r) < 0)
+		goto out;
+	new_file_write(&index, index_header_zeros, sizeof(index_header_zeros));
+	if (mbox_index_walk(mb, compact_record, &c, error_r) < 0)
+		goto out;
+	hdr.record_count = c.kept;
+	hdr.checkpoint_offset = hdr.applied_offset;
+	new_file_index_header(&index, &hdr);
+	if (new_file_finish(mb, &index, error_r) < 0)
+		goto out;
+	if (renameat(mb->dir_fd, "index.new", mb->dir_fd, "index") < 0 ||
+	    fsync(mb->dir_fd) < 0) {
+		mbox_fail(error_r, "%s/index: compacting: %s", mb->dir,
+			  strerror(errno));
+		goto out;
+	}
+	close(mb->index_fd);
+	mb->index_fd = index.fd;
+	index.fd = -1;
+	if (fstat(mb->index_fd, &st) == 0)
+		mb->index_ino = st.st_ino;
+	mb->hdr = hdr;
+	ret = 0;
+out:
+	new_file_close(mb, &index, ret < 0);
+	return ret;
+}
+
 static void rewrite_collect(void *ctx, const struct mbox_record *rec)
 {
 	if (!(rec->flags & MBOX_EXPUNGED))
@@ -192,7 +265,6 @@ int mbox_files_rewrite_locked(struct mbox *mb, const char **error_r)
 	struct mbox_index_header hdr = mb->hdr;
 	struct mbox_fields_header fh;
 	struct buf live = BUF_INIT, entry = BUF_INIT, out = BUF_INIT;
-	unsigned char pad[MBOX_INDEX_HEADER_SIZE];
 	struct mbox_record *recs;
 	size_t i, count;
 	bool switching = false;
@@ -213,8 +285,7 @@ int mbox_files_rewrite_locked(struct mbox *mb, const char **error_r)
 		goto out;
 	mbox_fields_header_init(&fh);
 	new_file_write(&fields, &fh, sizeof(fh));
-	memset(pad, 0, sizeof(pad));
-	new_file_write(&index, pad, sizeof(pad));
+	new_file_write(&index, index_header_zeros, sizeof(index_header_zeros));
 	for (i = 0; i < count; i++) {
 		rewrite_entries(mb, &recs[i], &cache, &fields, &entry, &out);
 		new_file_write(&index, &recs[i], sizeof(recs[i]));
@@ -223,11 +294,7 @@ int mbox_files_rewrite_locked(struct mbox *mb, const char **error_r)
 	hdr.log_seq++;
 	hdr.applied_offset = hdr.checkpoint_offset = MBOX_LOG_HEADER_SIZE;
 	mbox_boot_id(hdr.boot_id);
-	new_file_flush(&index);
-	memcpy(pad, &hdr, sizeof(hdr));
-	if (!index.failed &&
-	    pwrite(index.fd, pad, sizeof(pad), 0) != (ssize_t)sizeof(pad))
-		index.failed = true;
+	new_file_index_header(&index, &hdr);
 	if (new_file_finish(mb, &cache, error_r) < 0 ||
 	    new_file_finish(mb, &fields, error_r) < 0 ||
 	    new_file_finish(mb, &index, error_r) < 0)

@@ -100,6 +100,12 @@ int mbox_files_switch(struct mbox *mb, const char **error_r);
  * finishes a switch a crash interrupted (1, the index reopened and its
  * header read), or finds none to finish (0). */
 int mbox_files_finish(struct mbox *mb, uint64_t log_seq, const char **error_r);
+/* With the exclusive lock and the log synced: writes the index again
+ * without the records of expunged messages (new file, fsync, rename,
+ * folder fsync) and marks it as reflecting the whole log.  Other
+ * processes find the new file at their next lock; the log is the same,
+ * so readers following it notice nothing. */
+int mbox_index_compact_locked(struct mbox *mb, const char **error_r);
 /* With the exclusive lock and the log synced: writes the mailbox's files
  * again with only what its live messages use (their index records, cache
  * and fields entries) and an empty log, and switches to them.  -1 when

@@ -957,90 +957,6 @@ static void mbox_scan_record(void *ctx, const struct mbox_record *rec)
 		u->live_cache += 8 + (uint64_t)rec->cache_size;
 }
 
-/* Writing the index again without its tombstones, a chunk at a time. */
-struct mbox_compact {
-	int fd;
-	uint32_t kept;
-	struct buf chunk;
-	bool failed;
-};
-
-#define MBOX_COMPACT_CHUNK (64 * 1024)
-
-static void mbox_compact_flush(struct mbox_compact *c)
-{
-	off_t pos = mbox_record_pos(c->kept) - (off_t)c->chunk.len;
-
-	if (!c->failed && c->chunk.len > 0 &&
-	    pwrite(c->fd, c->chunk.data, c->chunk.len, pos) !=
-	    (ssize_t)c->chunk.len)
-		c->failed = true;
-	buf_clear(&c->chunk);
-}
-
-static void mbox_compact_record(void *ctx, const struct mbox_record *rec)
-{
-	struct mbox_compact *c = ctx;
-
-	if (rec->flags & MBOX_EXPUNGED)
-		return;
-	buf_append(&c->chunk, rec, sizeof(*rec));
-	c->kept++;
-	if (c->chunk.len >= MBOX_COMPACT_CHUNK)
-		mbox_compact_flush(c);
-}
-
-/* Rewrites the index without tombstones: a new file, fsync'ed, renamed
- * over the old one, the folder fsync'ed.  Other processes find the new
- * file at their next lock (mbox_lock()); the log is the same, so readers
- * following it notice nothing. */
-static int mbox_compact_locked(struct mbox *mb, const char **error_r)
-{
-	char *tmp = mbox_path(mb, "index.new"), *path = mbox_path(mb, "index");
-	struct mbox_index_header hdr = mb->hdr;
-	unsigned char pad[MBOX_INDEX_HEADER_SIZE];
-	struct mbox_compact c;
-	struct stat st;
-	int ret = -1;
-
-	memset(&c, 0, sizeof(c));
-	c.fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (c.fd < 0)
-		goto out;
-	if (mbox_index_walk(mb, mbox_compact_record, &c, error_r) < 0) {
-		errno = EIO;
-		goto out;
-	}
-	mbox_compact_flush(&c);
-	if (c.failed)
-		goto out;
-	hdr.record_count = c.kept;
-	hdr.checkpoint_offset = hdr.applied_offset;
-	memset(pad, 0, sizeof(pad));
-	memcpy(pad, &hdr, sizeof(hdr));
-	if (pwrite(c.fd, pad, sizeof(pad), 0) != sizeof(pad) ||
-	    fsync(c.fd) < 0 || rename(tmp, path) < 0 || fsync(mb->dir_fd) < 0)
-		goto out;
-	close(mb->index_fd);
-	mb->index_fd = c.fd;
-	c.fd = -1;
-	if (fstat(mb->index_fd, &st) == 0)
-		mb->index_ino = st.st_ino;
-	mb->hdr = hdr;
-	ret = 0;
-out:
-	if (ret < 0)
-		mbox_fail(error_r, "%s: compacting: %s", path, strerror(errno));
-	if (c.fd >= 0) {
-		close(c.fd);
-		(void)unlink(tmp);
-	}
-	buf_free(&c.chunk);
-	free(tmp);
-	free(path);
-	return ret;
-}
-
 /* Log bytes after which a writer makes a checkpoint (0: never). */
 static uint64_t mbox_checkpoint_bytes = MBOX_CHECKPOINT_BYTES_DEFAULT;
 
@@ -1129,7 +1045,7 @@ static int mbox_checkpoint_locked(struct mbox *mb, const char **error_r)
 	if (u.expunged > 0 &&
 	    (uint64_t)u.expunged * 100 >=
 	    (uint64_t)mb->hdr.record_count * MBOX_COMPACT_PERCENT) {
-		if (mbox_compact_locked(mb, error_r) < 0)
+		if (mbox_index_compact_locked(mb, error_r) < 0)
 			return -1;
 		log_info("mbox_compacted", "path=%s count=%u size=%llu",
 			 mb->dir, before - mb->hdr.record_count,
