@@ -41,14 +41,23 @@ static ino_t ino_of(const char *name)
 	return stat(path_of(name), &st) == 0 ? st.st_ino : 0;
 }
 
+/* Renames the mailbox's file `from` to `to`. */
+static int rename_file(const char *from, const char *to)
+{
+	char a[300], b[300];
+
+	snprintf(a, sizeof(a), "%s/%s", dir, from);
+	snprintf(b, sizeof(b), "%s/%s", dir, to);
+	return rename(a, b);
+}
+
 /* Renames NAME.new over NAME. */
 static int rename_in(const char *name)
 {
-	char from[300], to[300];
+	char from[64];
 
-	snprintf(from, sizeof(from), "%s/%s.new", dir, name);
-	snprintf(to, sizeof(to), "%s/%s", dir, name);
-	return rename(from, to);
+	snprintf(from, sizeof(from), "%s.new", name);
+	return rename_file(from, name);
 }
 
 static void copy_file(const char *from, const char *to)
@@ -276,6 +285,35 @@ int main(void)
 	is_int(view.count, 5, "with its five messages");
 	mbox_view_free(&view);
 
+	/* A switch that fails half-way (here the fields file cannot be
+	 * replaced): the checkpoint fails, the new files not yet renamed
+	 * stay, and the next writer's lock finishes the switch once it
+	 * can. */
+	first = append_many(mb, 30, 65536);
+	for (i = 0; i < 30; i++)
+		uids[i] = first + (uint32_t)i;
+	is_int(mbox_expunge(mb, uids, 30, &err), 0, "30 more expunged");
+	ok(rename_file("fields", "fields.kept") == 0 &&
+	   mkdir(path_of("fields"), 0700) == 0 &&
+	   mkdir(path_of("fields/x"), 0700) == 0,
+	   "a full folder where the fields file goes");
+	log_ino = ino_of("log");
+	ok(mbox_checkpoint(mb, &err) < 0 && strstr(err, "fields") != NULL,
+	   "the checkpoint's switch fails at the fields file");
+	ok(ino_of("log") != log_ino && access(path_of("index.new"), F_OK) == 0 &&
+	   access(path_of("fields.new"), F_OK) == 0,
+	   "after the log and cache, with the rest left for later");
+	ok(rmdir(path_of("fields/x")) == 0 && rmdir(path_of("fields")) == 0 &&
+	   unlink(path_of("fields.kept")) == 0, "the way is clear again");
+	first = append_many(mb, 1, 100);
+	ok(access(path_of("index.new"), F_OK) < 0 &&
+	   access(path_of("fields.new"), F_OK) < 0,
+	   "the next writer finishes the switch");
+	is_int(mbox_view_load(mb, &view, &err), 0, "the mailbox loads");
+	is_int(view.count, 6, "with its six messages");
+	ok(caches_read(mb, &view), "and their cache");
+	mbox_view_free(&view);
+
 	/* A crash between the switch's renames: the new log is in place,
 	 * the new index is still index.new.  The next open finishes the
 	 * switch. */
@@ -295,7 +333,7 @@ int main(void)
 	ok(access(path_of("index.new"), F_OK) < 0 &&
 	   access(path_of("cache.new"), F_OK) < 0, "renaming the rest in");
 	is_int(mbox_view_load(mb, &view, &err), 0, "the mailbox loads");
-	is_int(view.count, 5, "with its five messages");
+	is_int(view.count, 6, "with its six messages");
 	ok(caches_read(mb, &view), "and their cache");
 	mbox_view_free(&view);
 
