@@ -39,6 +39,17 @@ bool mbox_entry_crc_ok(uint32_t uid, const void *data, size_t len,
 	return crc32c(uid, data, len) == crc || crc32c(0, data, len) == crc;
 }
 
+void mbox_cache_entry_append(struct buf *out, uint32_t uid, const void *data,
+			     size_t len)
+{
+	uint32_t head[2];
+
+	head[0] = (uint32_t)len;
+	head[1] = mbox_entry_crc(uid, data, len);
+	buf_append(out, head, sizeof(head));
+	buf_append(out, data, len);
+}
+
 void mbox_fields_entry_append(struct buf *out, uint32_t uid, const void *data,
 			      size_t len)
 {

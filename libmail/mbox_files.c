@@ -14,38 +14,47 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int mbox_files_switch(struct mbox *mb, const char **error_r)
+/* The order of a switch: the log first, the index that names it last. */
+static const char *const switch_order[] = { "log", "cache", "fields",
+					    "index" };
+#define SWITCH_FILES (sizeof(switch_order) / sizeof(switch_order[0]))
+
+/* Renames NAME.new over NAME for the files of the switch from `first` on,
+ * flushing the folder after each: on a file system that does not keep
+ * their order (ext4 without a journal), the index could otherwise be
+ * switched before the log.  With `done_ok`, a NAME.new already gone was
+ * renamed before a crash. */
+static int switch_rename(struct mbox *mb, size_t first, bool done_ok,
+			 const char **error_r)
 {
-	static const char *const names[] = { "log", "cache", "fields",
-					     "index" };
 	char from[16];
 	size_t i;
 
-	/* The new files' names first: a rename must never be on disk
-	 * before the file it names. */
-	if (fsync(mb->dir_fd) < 0)
-		return mbox_fail_errno(mb, error_r, ".");
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(from, sizeof(from), "%s.new", names[i]);
-		/* Each rename flushed before the next: on a file system that
-		 * does not keep their order (ext4 without a journal), the
-		 * index could otherwise be switched before the log. */
-		if (renameat(mb->dir_fd, from, mb->dir_fd, names[i]) < 0 ||
-		    fsync(mb->dir_fd) < 0)
+	for (i = first; i < SWITCH_FILES; i++) {
+		snprintf(from, sizeof(from), "%s.new", switch_order[i]);
+		if ((renameat(mb->dir_fd, from, mb->dir_fd,
+			      switch_order[i]) < 0 &&
+		     !(done_ok && errno == ENOENT)) || fsync(mb->dir_fd) < 0)
 			return mbox_fail(error_r, "%s/%s: switching to the new "
-					 "files: %s", mb->dir, names[i],
+					 "files: %s", mb->dir, switch_order[i],
 					 strerror(errno));
 	}
 	return 0;
 }
 
+int mbox_files_switch(struct mbox *mb, const char **error_r)
+{
+	/* The new files' names first: a rename must never be on disk
+	 * before the file it names. */
+	if (fsync(mb->dir_fd) < 0)
+		return mbox_fail_errno(mb, error_r, ".");
+	return switch_rename(mb, 0, false, error_r);
+}
+
 int mbox_files_finish(struct mbox *mb, uint64_t log_seq, const char **error_r)
 {
-	static const char *const names[] = { "cache", "fields", "index" };
 	struct mbox_index_header hdr;
-	char from[16];
 	bool ours;
-	size_t i;
 	int fd;
 
 	fd = openat(mb->dir_fd, "index.new", O_RDONLY | O_CLOEXEC);
@@ -60,14 +69,9 @@ int mbox_files_finish(struct mbox *mb, uint64_t log_seq, const char **error_r)
 	close(fd);
 	if (!ours)
 		return 0;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(from, sizeof(from), "%s.new", names[i]);
-		if ((renameat(mb->dir_fd, from, mb->dir_fd, names[i]) < 0 &&
-		     errno != ENOENT) || fsync(mb->dir_fd) < 0)
-			return mbox_fail(error_r, "%s/%s: finishing the switch "
-					 "to new files: %s", mb->dir, names[i],
-					 strerror(errno));
-	}
+	/* The log is in place: the rest, those not renamed already. */
+	if (switch_rename(mb, 1, true, error_r) < 0)
+		return -1;
 	log_warn("mbox_switch_finished", "path=%s", mb->dir);
 	return mbox_refresh_locked(mb, error_r) < 0 ? -1 : 1;
 }
@@ -233,15 +237,14 @@ static void rewrite_entries(struct mbox *mb, struct mbox_record *rec,
 			    struct buf *out)
 {
 	const char *error;
-	uint32_t head[2];
 
 	if (rec->cache_size > 0 &&
 	    mbox_cache_read(mb, rec, entry, &error) == 0 && entry->len > 0) {
-		head[0] = (uint32_t)entry->len;
-		head[1] = mbox_entry_crc(rec->uid, entry->data, entry->len);
+		buf_clear(out);
+		mbox_cache_entry_append(out, rec->uid, entry->data,
+					entry->len);
 		mbox_record_set_cache_offset(rec, cache->size);
-		new_file_write(cache, head, sizeof(head));
-		new_file_write(cache, entry->data, entry->len);
+		new_file_write(cache, out->data, out->len);
 	} else {
 		mbox_record_set_cache_offset(rec, 0);
 		rec->cache_size = 0;
@@ -268,6 +271,7 @@ int mbox_files_rewrite_locked(struct mbox *mb, const char **error_r)
 	struct mbox_record *recs;
 	size_t i, count;
 	bool switching = false;
+	char *log_new = mbox_path(mb, "log.new");
 	int ret = -1;
 
 	memset(&cache, 0, sizeof(cache));
@@ -278,7 +282,7 @@ int mbox_files_rewrite_locked(struct mbox *mb, const char **error_r)
 		goto out;
 	recs = (struct mbox_record *)(void *)live.data;
 	count = live.len / sizeof(*recs);
-	(void)unlinkat(mb->dir_fd, "log.new", 0);
+	(void)unlink(log_new);
 	if (new_file_open(mb, &cache, "cache.new", error_r) < 0 ||
 	    new_file_open(mb, &fields, "fields.new", error_r) < 0 ||
 	    new_file_open(mb, &index, "index.new", error_r) < 0)
@@ -297,18 +301,10 @@ int mbox_files_rewrite_locked(struct mbox *mb, const char **error_r)
 	new_file_index_header(&index, &hdr);
 	if (new_file_finish(mb, &cache, error_r) < 0 ||
 	    new_file_finish(mb, &fields, error_r) < 0 ||
-	    new_file_finish(mb, &index, error_r) < 0)
+	    new_file_finish(mb, &index, error_r) < 0 ||
+	    mbox_log_create(log_new, hdr.uidvalidity, hdr.log_seq,
+			    error_r) < 0)
 		goto out;
-	{
-		char *log_new = mbox_path(mb, "log.new");
-
-		ret = mbox_log_create(log_new, hdr.uidvalidity, hdr.log_seq,
-				      error_r);
-		free(log_new);
-		if (ret < 0)
-			goto out;
-		ret = -1;
-	}
 	switching = true;
 	if (mbox_files_switch(mb, error_r) < 0 ||
 	    mbox_refresh_locked(mb, error_r) < 0) {
@@ -324,7 +320,8 @@ out:
 	new_file_close(mb, &fields, ret < 0 && !switching);
 	new_file_close(mb, &index, ret < 0 && !switching);
 	if (ret < 0 && !switching)
-		(void)unlinkat(mb->dir_fd, "log.new", 0);
+		(void)unlink(log_new);
+	free(log_new);
 	buf_free(&live);
 	buf_free(&entry);
 	buf_free(&out);

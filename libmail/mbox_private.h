@@ -77,6 +77,10 @@ void mbox_fields_header_init(struct mbox_fields_header *hdr);
  * zero padding to a multiple of 8 bytes. */
 void mbox_fields_entry_append(struct buf *out, uint32_t uid, const void *data,
 			      size_t len);
+/* Appends a cache entry of `data` for message `uid` to `out`: length,
+ * CRC-32C, the data (as delivery writes it, unpadded). */
+void mbox_cache_entry_append(struct buf *out, uint32_t uid, const void *data,
+			     size_t len);
 /* Closes the cache and fields files, to be opened again when next used
  * (they were replaced). */
 void mbox_cache_close(struct mbox *mb);

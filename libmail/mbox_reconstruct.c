@@ -253,7 +253,6 @@ static void recon_cache(struct recon *r, struct recon_entry *e,
 {
 	struct buf blob = BUF_INIT;
 	const char *error;
-	uint32_t head[2];
 	size_t fields_size = 0;
 	bool good;
 
@@ -285,10 +284,7 @@ static void recon_cache(struct recon *r, struct recon_entry *e,
 	mbox_record_set_cache_offset(&e->rec, cache->len);
 	e->rec.cache_size = (uint32_t)blob.len;
 	if (blob.len > 0) {
-		head[0] = (uint32_t)blob.len;
-		head[1] = mbox_entry_crc(e->rec.uid, blob.data, blob.len);
-		buf_append(cache, head, sizeof(head));
-		buf_append(cache, blob.data, blob.len);
+		mbox_cache_entry_append(cache, e->rec.uid, blob.data, blob.len);
 	} else {
 		e->rec.cache_size = 0;
 	}

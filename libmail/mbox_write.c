@@ -942,14 +942,14 @@ int mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t count,
 }
 
 /* What a checkpoint looks at to choose what to do. */
-struct mbox_usage_scan {
+struct mbox_checkpoint_scan {
 	uint32_t expunged;
 	uint64_t live_cache;	/* bytes of the live messages' cache entries */
 };
 
 static void mbox_scan_record(void *ctx, const struct mbox_record *rec)
 {
-	struct mbox_usage_scan *u = ctx;
+	struct mbox_checkpoint_scan *u = ctx;
 
 	if (rec->flags & MBOX_EXPUNGED)
 		u->expunged++;
@@ -971,7 +971,7 @@ void mbox_set_checkpoint_bytes(uint64_t bytes)
  * has grown to MBOX_REWRITE_LOG_CHECKPOINTS intervals.  A rewrite makes
  * every reader read the index again, so it is rare; one setting scales
  * both, so that tests can make rewrites frequent. */
-static bool mbox_rewrite_due(struct mbox *mb, const struct mbox_usage_scan *u)
+static bool mbox_rewrite_due(struct mbox *mb, const struct mbox_checkpoint_scan *u)
 {
 	uint64_t interval = mbox_checkpoint_bytes > 0 ? mbox_checkpoint_bytes :
 		MBOX_CHECKPOINT_BYTES_DEFAULT;
@@ -1014,7 +1014,7 @@ static uint64_t mbox_files_size(struct mbox *mb)
  */
 static int mbox_checkpoint_locked(struct mbox *mb, const char **error_r)
 {
-	struct mbox_usage_scan u = { 0, 0 };
+	struct mbox_checkpoint_scan u = { 0, 0 };
 	uint32_t before = mb->hdr.record_count;
 	uint64_t covered = mb->hdr.applied_offset - mb->hdr.checkpoint_offset;
 
