@@ -57,6 +57,7 @@ void qmgr_msg_remove(struct qmgr *q, struct qmgr_msg *m)
 	for (pp = &q->msgs; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == m) {
 			*pp = m->next;
+			qmgr_park_forget(q, m);
 			while (m->waits != NULL) {
 				struct qmgr_wait *w = m->waits;
 
@@ -75,6 +76,9 @@ int qmgr_msg_move(struct qmgr *q, struct qmgr_msg *m, enum queue_folder to)
 	char *dest = queue_path(q->queue_dir, to, m->id);
 	int ret = rename(from, dest);
 
+	/* Out of active/ (held, say): no longer waiting for a relay. */
+	if (ret == 0 && to != QUEUE_ACTIVE)
+		qmgr_park_forget(q, m);
 	if (ret < 0)
 		log_error("queue_error", "path=%s reason=\"rename: %s\"", from,
 			  strerror(errno));
@@ -180,7 +184,7 @@ static void qmgr_clean_tmp(struct qmgr *q)
 
 static bool qmgr_due(const struct qmgr_msg *m, time_t now)
 {
-	if (m->busy)
+	if (m->busy || m->parked_on != NULL)
 		return false;
 	if (m->folder == QUEUE_INCOMING || m->folder == QUEUE_ACTIVE)
 		return true;
@@ -271,6 +275,9 @@ static void qmgr_on_tick(void *ctx)
 
 	if (q->inotify_fd < 0)
 		qmgr_rescan_incoming(q);
+	/* Wakes are made as jobs end; this catches a woken message that
+	 * went away before it was taken up, and a suspension that ran out. */
+	qmgr_park_wake(q);
 	qmgr_schedule(q);
 }
 
@@ -355,6 +362,7 @@ void qmgr_deinit(struct qmgr *q)
 		qmgr_msg_remove(q, q->msgs);
 	server_free(&q->server);
 	qmgr_stats_deinit(q);
+	qmgr_park_deinit(q);
 	qmgr_relay_deinit(q);
 	qmgr_lmtp_deinit(q);
 	event_timer_remove(&q->tick);

@@ -65,8 +65,32 @@ struct qmgr_msg {
 	enum queue_folder folder;
 	time_t next_attempt;	/* deferred: when to try again */
 	bool busy;		/* a delivery is running */
+	/* Parked: left in active/, unread, until `parked_on` has room for
+	 * another relay job (qmgr_park.c); `park_next` links the
+	 * destination's parked messages.  Woken: let go of the park and
+	 * counted against `woken_for`'s room until its delivery starts. */
+	struct qmgr_dest *parked_on, *woken_for;
+	struct qmgr_msg *park_next;
 	enum qmgr_action action;	/* to do when it ends */
 	struct qmgr_wait *waits;
+};
+
+/* A relay destination: a recipient domain, or the relayhost
+ * (qmgr_relay.c). */
+struct qmgr_dest {
+	struct qmgr_dest *next;
+	char *name;
+	unsigned int active;	/* jobs holding a session */
+	unsigned int waiting;	/* jobs waiting for one */
+	time_t dead_until;
+	char *dead_reason;
+	/* A session kept after its message, for the next one. */
+	struct qmgr_smtp *idle;
+	struct event_timer *idle_timer;
+	/* Messages parked until it has room, oldest first, and how many
+	 * were woken and not yet taken up again (qmgr_park.c). */
+	struct qmgr_msg *parked, *parked_tail;
+	unsigned int woken;
 };
 
 /* Counters since qmgr started, for the stats endpoint (qmgr_stats.c). */
@@ -115,6 +139,11 @@ struct qmgr {
 	struct qmgr_dest *dests;
 	struct qmgr_relay *relay_waiting;
 	unsigned int smtp_active;
+	unsigned int relay_waiting_count;
+	/* Parking (qmgr_park.c): messages parked in all, woken ones not yet
+	 * taken up, and the timer that runs the schedule after a wake. */
+	unsigned int parked_count, woken_count;
+	struct event_timer *wake_timer;
 	/* DKIM signing keys of the relay (qmgr_dkim.c). */
 	struct dkim_sign_key *dkim_keys;
 	size_t dkim_key_count;
@@ -185,6 +214,21 @@ struct qmgr_relay *qmgr_relay_start(struct qmgr *q, struct queue_file *qf,
 				    size_t count, qmgr_relay_rcpt_fn *rcpt_fn,
 				    qmgr_relay_done_fn *done_fn, void *ctx);
 void qmgr_relay_free(struct qmgr_relay **r);
+/* The destination of mail for `domain`: the relayhost when there is one. */
+struct qmgr_dest *qmgr_relay_dest(struct qmgr *q, const char *domain);
+
+/* ---- qmgr_park.c ---- */
+/* Whether a relay job for `d` may start now (or wait in memory for a
+ * session), rather than its message being parked. */
+bool qmgr_park_has_room(const struct qmgr *q, const struct qmgr_dest *d);
+/* Parks `m` (in active/, not busy) until `d` has room. */
+void qmgr_park(struct qmgr *q, struct qmgr_msg *m, struct qmgr_dest *d);
+/* `m` is being taken up, moved or removed: drops its park or wake. */
+void qmgr_park_forget(struct qmgr *q, struct qmgr_msg *m);
+/* A relay job stopped waiting or ended: wakes the parked messages that
+ * now have room, and schedules them. */
+void qmgr_park_wake(struct qmgr *q);
+void qmgr_park_deinit(struct qmgr *q);
 
 /* ---- qmgr_dkim.c ---- */
 void qmgr_dkim_init(struct qmgr *q);

@@ -36,6 +36,11 @@ struct qmgr_delivery {
 	 * _RELAYED) for NOTIFY=SUCCESS, decided in this attempt. */
 	char *success;
 	bool write_failed;
+	/* Recipients not tried, their destination having no room, and the
+	 * first such destination, where the message is parked once the
+	 * rest of the attempt is over (qmgr_park.c). */
+	size_t parked;
+	struct qmgr_dest *park_on;
 };
 
 static void qmgr_lmtp_kick(struct qmgr *q);
@@ -308,6 +313,9 @@ static void qmgr_finish(struct qmgr_delivery *d)
 	if (qmgr_admin_attempt_over(q, &d->m, d->qf,
 				    d->write_failed || pending > 0)) {
 		/* Held or deleted by the postmaster meanwhile. */
+	} else if (!d->write_failed && pending > 0 && pending == d->parked) {
+		/* Only recipients that were not tried: no backoff. */
+		qmgr_park(q, m, d->park_on);
 	} else if (d->write_failed || pending > 0) {
 		qmgr_defer(d, now);
 	} else if (failed > 0 && !qmgr_has_origin(q, m->id) &&
@@ -381,7 +389,9 @@ static void qmgr_lmtp_queue(struct qmgr_delivery *d)
 	qmgr_lmtp_kick(d->q);
 }
 
-/* One relay job per domain (or one for everything, via a relayhost). */
+/* One relay job per domain (or one for everything, via a relayhost),
+ * for the destinations that have room; the others' recipients wait for
+ * the message's next attempt, from the park. */
 static void qmgr_relay_queue(struct qmgr_delivery *d, size_t *remote,
 			     size_t count)
 {
@@ -394,6 +404,7 @@ static void qmgr_relay_queue(struct qmgr_delivery *d, size_t *remote,
 
 	d->relays = xcalloc(count, sizeof(*d->relays));
 	for (i = 0; i < count; i++) {
+		struct qmgr_dest *dest;
 		const char *dom;
 
 		if (taken[i])
@@ -407,6 +418,13 @@ static void qmgr_relay_queue(struct qmgr_delivery *d, size_t *remote,
 				taken[j] = true;
 				group[n++] = remote[j];
 			}
+		}
+		dest = qmgr_relay_dest(q, dom);
+		if (!qmgr_park_has_room(q, dest)) {
+			d->parked += n;
+			if (d->park_on == NULL)
+				d->park_on = dest;
+			continue;
 		}
 		d->jobs++;
 		d->relays[d->relay_count++] = qmgr_relay_start(
@@ -524,15 +542,46 @@ static void qmgr_open_failed(struct qmgr *q, struct qmgr_msg *m,
 	log_set_ctx(NULL);
 }
 
+/* Whether every pending recipient of `qf` is one to relay to a
+ * destination without room (the first of which goes in *dest): then the
+ * message is parked without an attempt. */
+static bool qmgr_all_parked(struct qmgr *q, const struct queue_file *qf,
+			    struct qmgr_dest **dest)
+{
+	size_t i;
+
+	*dest = NULL;
+	for (i = 0; i < qf->env.rcpt_count; i++) {
+		const struct queue_rcpt *r = &qf->env.rcpts[i];
+		const char *at = strrchr(r->address, '@');
+		struct qmgr_dest *rd;
+
+		if (r->state != QUEUE_RCPT_PENDING)
+			continue;
+		if ((r->flags & QUEUE_RCPT_FLAG_LOOP) || at == NULL ||
+		    at[1] == '\0' || qmgr_domain_is_local(q, at + 1))
+			return false;
+		rd = qmgr_relay_dest(q, at + 1);
+		if (qmgr_park_has_room(q, rd))
+			return false;
+		if (*dest == NULL)
+			*dest = rd;
+	}
+	return *dest != NULL;
+}
+
 void qmgr_deliver(struct qmgr *q, struct qmgr_msg *m)
 {
 	struct qmgr_delivery *d;
 	struct queue_file *qf;
+	struct qmgr_dest *park_on;
 	const char *error;
 	char *path = queue_path(q->queue_dir, QUEUE_ACTIVE, m->id);
 	bool corrupt;
 	size_t i, *remote, remote_count = 0;
 
+	/* Woken from the park, or not: its place is its own from here. */
+	qmgr_park_forget(q, m);
 	if (queue_file_open(path, true, NULL, &qf, &corrupt, &error) < 0) {
 		int e = errno;
 
@@ -542,6 +591,11 @@ void qmgr_deliver(struct qmgr *q, struct qmgr_msg *m)
 		return;
 	}
 	free(path);
+	if (qmgr_all_parked(q, qf, &park_on)) {
+		queue_file_close(&qf);
+		qmgr_park(q, m, park_on);
+		return;
+	}
 	d = xcalloc(1, sizeof(*d));
 	d->q = q;
 	d->m = m;

@@ -34,17 +34,6 @@
 
 #define QMGR_RELAY_NAME_SIZE (DNS_NAME_SIZE + 64)
 
-struct qmgr_dest {
-	struct qmgr_dest *next;
-	char *name;
-	unsigned int active;
-	time_t dead_until;
-	char *dead_reason;
-	/* A session kept after its message, for the next one. */
-	struct qmgr_smtp *idle;
-	struct event_timer *idle_timer;
-};
-
 struct qmgr_relay {
 	struct qmgr *q;
 	struct qmgr_relay *wait_next;
@@ -95,6 +84,12 @@ static struct qmgr_dest *qmgr_dest_get(struct qmgr *q, const char *name)
 	d->next = q->dests;
 	q->dests = d;
 	return d;
+}
+
+struct qmgr_dest *qmgr_relay_dest(struct qmgr *q, const char *domain)
+{
+	return qmgr_dest_get(q, q->relay.relayhost[0] != '\0' ?
+			     q->relay.relayhost : domain);
 }
 
 static void qmgr_dest_on_idle(void *ctx)
@@ -542,6 +537,24 @@ static void qmgr_relay_route(struct qmgr_relay *r)
 
 /* ---- scheduling ---- */
 
+/* Marks a job as waiting for a session, or no longer waiting: the
+ * counts the park's room is measured by (qmgr_park.c). */
+static void qmgr_relay_wait(struct qmgr_relay *r, bool waiting)
+{
+	struct qmgr *q = r->q;
+
+	if (r->waiting == waiting)
+		return;
+	r->waiting = waiting;
+	if (waiting) {
+		r->dest->waiting++;
+		q->relay_waiting_count++;
+	} else {
+		r->dest->waiting--;
+		q->relay_waiting_count--;
+	}
+}
+
 static void qmgr_relay_begin(struct qmgr_relay *r)
 {
 	struct qmgr_dest *d = r->dest;
@@ -575,7 +588,7 @@ static void qmgr_relay_kick_once(struct qmgr *q, struct qmgr_relay **pp,
 
 		if (d->dead_until > now) {
 			*pp = r->wait_next;
-			r->waiting = false;
+			qmgr_relay_wait(r, false);
 			qmgr_relay_fail_allf(r, 'T', "451 4.4.1 delivery "
 					     "temporarily suspended: %s",
 					     d->dead_reason);
@@ -589,7 +602,7 @@ static void qmgr_relay_kick_once(struct qmgr *q, struct qmgr_relay **pp,
 			continue;
 		}
 		*pp = r->wait_next;
-		r->waiting = false;
+		qmgr_relay_wait(r, false);
 		r->holding = true;
 		d->active++;
 		q->smtp_active++;
@@ -617,6 +630,7 @@ static void qmgr_relay_kick(struct qmgr *q)
 		qmgr_relay_kick_once(q, pp, now);
 	} while (again);
 	kicking = false;
+	qmgr_park_wake(q);
 }
 
 struct qmgr_relay *qmgr_relay_start(struct qmgr *q, struct queue_file *qf,
@@ -637,12 +651,11 @@ struct qmgr_relay *qmgr_relay_start(struct qmgr *q, struct queue_file *qf,
 	r->done_fn = done_fn;
 	r->ctx = ctx;
 	str_copy(r->domain, sizeof(r->domain), domain);
-	r->dest = qmgr_dest_get(q, q->relay.relayhost[0] != '\0' ?
-				q->relay.relayhost : domain);
+	r->dest = qmgr_relay_dest(q, domain);
 	for (pp = &q->relay_waiting; *pp != NULL; pp = &(*pp)->wait_next)
 		;
 	*pp = r;
-	r->waiting = true;
+	qmgr_relay_wait(r, true);
 	qmgr_relay_kick(q);
 	return r;
 }
@@ -662,11 +675,13 @@ void qmgr_relay_free(struct qmgr_relay **rp)
 				break;
 			}
 		}
+		qmgr_relay_wait(r, false);
 	}
 	if (r->holding) {
 		r->dest->active--;
 		r->q->smtp_active--;
 	}
+	qmgr_park_wake(r->q);
 	dns_cancel(&r->req);
 	qmgr_relay_connect_cleanup(r);
 	if (r->fd >= 0)

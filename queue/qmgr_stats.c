@@ -95,6 +95,8 @@ void qmgr_stats_format(const struct qmgr *q, struct buf *out)
 	for (i = 0; i < QUEUE_CORRUPT; i++)
 		buf_printf(out, "queue.%s %llu\n",
 			   queue_folder_name((enum queue_folder)i), folders[i]);
+	/* Of active: waiting for a relay destination's room (qmgr_park.c). */
+	buf_printf(out, "queue.parked %u\n", q->parked_count);
 	buf_printf(out, "total.received %llu\ntotal.delivered %llu\n"
 		   "total.deferred %llu\ntotal.bounced %llu\n"
 		   "total.removed %llu\ntotal.held %llu\n"
@@ -145,6 +147,10 @@ static void qmgr_stats_prometheus(const struct qmgr *q, struct buf *out)
 	for (i = 0; i < QUEUE_CORRUPT; i++)
 		buf_printf(out, "sealpost_queue_messages{queue=\"%s\"} %llu\n",
 			   queue_folder_name((enum queue_folder)i), folders[i]);
+	buf_printf(out, "# HELP sealpost_queue_parked Messages of the active "
+		   "queue parked until their relay destination has room.\n"
+		   "# TYPE sealpost_queue_parked gauge\nsealpost_queue_parked "
+		   "%u\n", q->parked_count);
 	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		const unsigned long long *v = (const void *)
 			((const char *)&q->counters + counters[i].offset);

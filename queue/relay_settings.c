@@ -46,6 +46,16 @@ static const struct config_key relay_keys[] = {
 	  F(smtp_destination_concurrency_limit),
 	  "How many connections the relay opens at once to one destination "
 	  "(a recipient domain, or the relayhost)." },
+	{ "smtp_destination_waiting_limit", CONFIG_UINT, "20", 0, 100000,
+	  F(smtp_destination_waiting_limit),
+	  "How many messages may wait in the queue manager for a connection "
+	  "to one destination, beyond those being sent.  Further messages "
+	  "for it are parked: left in the queue, unread, until it catches "
+	  "up, so a slow or tarpitting destination cannot take the places "
+	  "of qmgr_message_active_limit that local mail and other "
+	  "destinations need.  The relay as a whole (messages being sent, "
+	  "waiting or woken from the park) never takes more than half of "
+	  "qmgr_message_active_limit." },
 	{ "smtp_concurrency_limit", CONFIG_UINT, "50", 1, 10000,
 	  F(smtp_concurrency_limit),
 	  "How many SMTP connections the relay has open at once in all." },

@@ -17,6 +17,7 @@ struct relay_settings {
 	const char *smtp_tls_ca_file;
 	const char *smtp_sasl_password_file;
 	unsigned int smtp_destination_concurrency_limit;
+	unsigned int smtp_destination_waiting_limit;
 	unsigned int smtp_concurrency_limit;
 	unsigned int smtp_connection_cache_time;
 	unsigned int smtp_connect_timeout;
