@@ -19,76 +19,6 @@
 
 #define QMGR_TMP_MAX_AGE (24 * 3600)
 
-struct qmgr_msg *qmgr_msg_find(struct qmgr *q, const char *id)
-{
-	struct qmgr_msg *m;
-
-	for (m = q->msgs; m != NULL; m = m->next) {
-		if (strcmp(m->id, id) == 0)
-			return m;
-	}
-	return NULL;
-}
-
-struct qmgr_msg *qmgr_msg_add(struct qmgr *q, const char *id,
-			      enum queue_folder folder, time_t next_attempt)
-{
-	struct qmgr_msg *m = qmgr_msg_find(q, id), **pp;
-
-	if (m != NULL)
-		return m;
-	m = xcalloc(1, sizeof(*m));
-	str_copy(m->id, sizeof(m->id), id);
-	m->folder = folder;
-	m->next_attempt = next_attempt;
-	/* Sorted by ID, which is by arrival: older mail goes first. */
-	for (pp = &q->msgs; *pp != NULL && strcmp((*pp)->id, id) < 0;
-	     pp = &(*pp)->next)
-		;
-	m->next = *pp;
-	*pp = m;
-	return m;
-}
-
-void qmgr_msg_remove(struct qmgr *q, struct qmgr_msg *m)
-{
-	struct qmgr_msg **pp;
-
-	for (pp = &q->msgs; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == m) {
-			*pp = m->next;
-			qmgr_park_forget(q, m);
-			while (m->waits != NULL) {
-				struct qmgr_wait *w = m->waits;
-
-				m->waits = w->next;
-				free(w);
-			}
-			free(m);
-			return;
-		}
-	}
-}
-
-int qmgr_msg_move(struct qmgr *q, struct qmgr_msg *m, enum queue_folder to)
-{
-	char *from = queue_path(q->queue_dir, m->folder, m->id);
-	char *dest = queue_path(q->queue_dir, to, m->id);
-	int ret = rename(from, dest);
-
-	/* Out of active/ (held, say): no longer waiting for a relay. */
-	if (ret == 0 && to != QUEUE_ACTIVE)
-		qmgr_park_forget(q, m);
-	if (ret < 0)
-		log_error("queue_error", "path=%s reason=\"rename: %s\"", from,
-			  strerror(errno));
-	else
-		m->folder = to;
-	free(from);
-	free(dest);
-	return ret;
-}
-
 bool qmgr_has_origin(const struct qmgr *q, const char *id)
 {
 	size_t i;
@@ -182,26 +112,15 @@ static void qmgr_clean_tmp(struct qmgr *q)
 	buf_free(&dir);
 }
 
-static bool qmgr_due(const struct qmgr_msg *m, time_t now)
-{
-	if (m->busy || m->parked_on != NULL)
-		return false;
-	if (m->folder == QUEUE_INCOMING || m->folder == QUEUE_ACTIVE)
-		return true;
-	return m->folder == QUEUE_DEFERRED && m->next_attempt <= now;
-}
-
 void qmgr_schedule(struct qmgr *q)
 {
-	struct qmgr_msg *m, *next;
+	struct qmgr_msg *m;
 	time_t now = time(NULL);
 
-	for (m = q->msgs; m != NULL; m = next) {
-		next = m->next;
-		if (q->running >= q->set.qmgr_message_active_limit)
-			break;
-		if (!qmgr_due(m, now))
-			continue;
+	while (q->running < q->set.qmgr_message_active_limit &&
+	       (m = qmgr_msg_next_ready(q)) != NULL) {
+		if (!qmgr_msg_due(m, now))
+			continue;	/* queued again when it is */
 		if (m->folder != QUEUE_ACTIVE &&
 		    qmgr_msg_move(q, m, QUEUE_ACTIVE) < 0) {
 			/* Gone (deleted by the postmaster) or unreadable. */
@@ -210,6 +129,12 @@ void qmgr_schedule(struct qmgr *q)
 		}
 		qmgr_deliver(q, m);
 	}
+}
+
+void qmgr_schedule_all(struct qmgr *q)
+{
+	qmgr_msgs_sweep(q);
+	qmgr_schedule(q);
 }
 
 /* Takes up the files of incoming/ not yet known: after the kernel's
@@ -278,7 +203,7 @@ static void qmgr_on_tick(void *ctx)
 	/* Wakes are made as jobs end; this catches a woken message that
 	 * went away before it was taken up, and a suspension that ran out. */
 	qmgr_park_wake(q);
-	qmgr_schedule(q);
+	qmgr_schedule_all(q);
 }
 
 static void qmgr_shutdown(void *ctx)
@@ -339,10 +264,12 @@ void qmgr_init(struct qmgr *q, struct worker *w, struct event_loop *loop)
 					     qmgr_on_inotify, q);
 	buf_free(&dir);
 	qmgr_clean_tmp(q);
+	q->msgs_unsorted = true;
 	qmgr_scan_folder(q, QUEUE_ACTIVE);
 	qmgr_scan_folder(q, QUEUE_INCOMING);
 	qmgr_scan_folder(q, QUEUE_DEFERRED);
 	qmgr_scan_folder(q, QUEUE_HOLD);
+	qmgr_msgs_sorted(q);
 	qmgr_relay_init(q);
 	q->tick = event_timer_add(loop, 1000, 1, qmgr_on_tick, q);
 	q->server = server_new(loop, w, NULL, NULL, qmgr_control_accept,
@@ -358,8 +285,7 @@ void qmgr_deinit(struct qmgr *q)
 	sync_batch_loop_free(&q->commit_sync);
 	free(q->commit_items);
 	q->commit_items = NULL;
-	while (q->msgs != NULL)
-		qmgr_msg_remove(q, q->msgs);
+	qmgr_msgs_deinit(q);
 	server_free(&q->server);
 	qmgr_stats_deinit(q);
 	qmgr_park_deinit(q);

@@ -60,7 +60,11 @@ struct qmgr_wait {
 };
 
 struct qmgr_msg {
-	struct qmgr_msg *next;
+	/* In ID order; in the hash table's chain; in the ready queue
+	 * (qmgr_msgs.c). */
+	struct qmgr_msg *next, *prev, *hash_next;
+	struct qmgr_msg *ready_next, *ready_prev;
+	bool ready;
 	char id[QUEUE_ID_SIZE];
 	enum queue_folder folder;
 	time_t next_attempt;	/* deferred: when to try again */
@@ -113,7 +117,13 @@ struct qmgr {
 	char *queue_dir;
 	char *lmtp_socket;
 	struct aliases *aliases;
-	struct qmgr_msg *msgs;
+	/* The messages (qmgr_msgs.c): in ID order, by ID, and those due,
+	 * oldest first.  Unsorted while the start-up scan runs. */
+	struct qmgr_msg *msgs, *msgs_tail;
+	struct qmgr_msg **msg_hash;
+	size_t msg_hash_size, msg_count;
+	struct qmgr_msg *ready, *ready_tail;
+	bool msgs_unsorted;
 	/* Queue IDs whose bounce already exists (see above). */
 	char (*origins)[QUEUE_ID_SIZE];
 	size_t origin_count;
@@ -158,15 +168,31 @@ struct qmgr {
 /* ---- qmgr.c ---- */
 void qmgr_init(struct qmgr *q, struct worker *w, struct event_loop *loop);
 void qmgr_deinit(struct qmgr *q);
-/* Starts whatever deliveries are due, within the concurrency limit. */
+/* Starts deliveries of the ready queue, within the concurrency limit. */
 void qmgr_schedule(struct qmgr *q);
-/* A new file in `folder` (incoming/ or active/): track it. */
+/* The same after a sweep of every message (the postmaster changed some,
+ * or a deferral ran out). */
+void qmgr_schedule_all(struct qmgr *q);
+
+/* ---- qmgr_msgs.c ---- */
+/* A file in `folder`: track it (the one known, if it is). */
 struct qmgr_msg *qmgr_msg_add(struct qmgr *q, const char *id,
 			      enum queue_folder folder, time_t next_attempt);
 void qmgr_msg_remove(struct qmgr *q, struct qmgr_msg *m);
 struct qmgr_msg *qmgr_msg_find(struct qmgr *q, const char *id);
 /* Moves a file between folders (rename; the caller decides on fsync). */
 int qmgr_msg_move(struct qmgr *q, struct qmgr_msg *m, enum queue_folder to);
+/* Whether a delivery of `m` may start now. */
+bool qmgr_msg_due(const struct qmgr_msg *m, time_t now);
+/* Queues `m` for the schedule if it is due and not queued yet. */
+void qmgr_msg_ready(struct qmgr *q, struct qmgr_msg *m, time_t now);
+/* Takes the oldest of the ready queue, or NULL. */
+struct qmgr_msg *qmgr_msg_next_ready(struct qmgr *q);
+/* Queues every message that is due. */
+void qmgr_msgs_sweep(struct qmgr *q);
+/* The start-up scan is over: sorts the list and queues what is due. */
+void qmgr_msgs_sorted(struct qmgr *q);
+void qmgr_msgs_deinit(struct qmgr *q);
 bool qmgr_has_origin(const struct qmgr *q, const char *id);
 void qmgr_add_origin(struct qmgr *q, const char *id);
 bool qmgr_domain_is_local(const struct qmgr *q, const char *domain);

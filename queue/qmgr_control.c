@@ -342,7 +342,7 @@ static void qmgr_client_action(struct qmgr_client *c, enum qmgr_verb verb,
 		}
 	}
 	buf_free(&addr);
-	qmgr_schedule(q);
+	qmgr_schedule_all(q);
 	if (c->waiting == 0)
 		qmgr_client_close(c, buf_cstr(&c->answer));
 	else
@@ -387,7 +387,7 @@ static void qmgr_client_command(struct qmgr_client *c, char *line)
 	} else if (strcmp(line, "FLUSH") == 0) {
 		for (m = q->msgs; m != NULL; m = m->next)
 			m->next_attempt = 0;
-		qmgr_schedule(q);
+		qmgr_schedule_all(q);
 		buf_append_str(&b, "OK\n");
 	} else if (strcmp(line, "SUBMIT") == 0) {
 		c->state = QMGR_CLIENT_ENVELOPE;

@@ -155,6 +155,7 @@ void qmgr_park_wake(struct qmgr *q)
 			m->woken_for = d;
 			d->woken++;
 			q->woken_count++;
+			qmgr_msg_ready(q, m, time(NULL));
 			woke = true;
 		}
 	} while (woke && q->parked_count > 0);
