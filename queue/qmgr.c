@@ -203,6 +203,7 @@ static void qmgr_on_tick(void *ctx)
 	/* Wakes are made as jobs end; this catches a woken message that
 	 * went away before it was taken up, and a suspension that ran out. */
 	qmgr_park_wake(q);
+	qmgr_relay_tidy(q);
 	qmgr_schedule_all(q);
 }
 

@@ -242,6 +242,8 @@ struct qmgr_relay *qmgr_relay_start(struct qmgr *q, struct queue_file *qf,
 void qmgr_relay_free(struct qmgr_relay **r);
 /* The destination of mail for `domain`: the relayhost when there is one. */
 struct qmgr_dest *qmgr_relay_dest(struct qmgr *q, const char *domain);
+/* Frees the destinations no job, message or session refers to. */
+void qmgr_relay_tidy(struct qmgr *q);
 
 /* ---- qmgr_park.c ---- */
 /* Whether a relay job for `d` may start now (or wait in memory for a

@@ -37,10 +37,10 @@ struct qmgr_delivery {
 	char *success;
 	bool write_failed;
 	/* Recipients not tried, their destination having no room, and the
-	 * first such destination, where the message is parked once the
-	 * rest of the attempt is over (qmgr_park.c). */
-	size_t parked;
-	struct qmgr_dest *park_on;
+	 * first of them: its destination is where the message is parked
+	 * once the rest of the attempt is over (qmgr_park.c).  Looked up
+	 * again then, since an unused destination may be freed meanwhile. */
+	size_t parked, park_rcpt;
 };
 
 static void qmgr_lmtp_kick(struct qmgr *q);
@@ -315,7 +315,8 @@ static void qmgr_finish(struct qmgr_delivery *d)
 		/* Held or deleted by the postmaster meanwhile. */
 	} else if (!d->write_failed && pending > 0 && pending == d->parked) {
 		/* Only recipients that were not tried: no backoff. */
-		qmgr_park(q, m, d->park_on);
+		qmgr_park(q, m, qmgr_relay_dest(q, strrchr(
+			env->rcpts[d->park_rcpt].address, '@') + 1));
 	} else if (d->write_failed || pending > 0) {
 		qmgr_defer(d, now);
 	} else if (failed > 0 && !qmgr_has_origin(q, m->id) &&
@@ -421,9 +422,9 @@ static void qmgr_relay_queue(struct qmgr_delivery *d, size_t *remote,
 		}
 		dest = qmgr_relay_dest(q, dom);
 		if (!qmgr_park_has_room(q, dest)) {
+			if (d->parked == 0)
+				d->park_rcpt = group[0];
 			d->parked += n;
-			if (d->park_on == NULL)
-				d->park_on = dest;
 			continue;
 		}
 		d->jobs++;

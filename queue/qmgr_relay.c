@@ -100,17 +100,43 @@ static void qmgr_dest_on_idle(void *ctx)
 	event_timer_remove(&d->idle_timer);
 }
 
+static void qmgr_dest_free(struct qmgr_dest *d)
+{
+	qmgr_smtp_free(&d->idle);
+	event_timer_remove(&d->idle_timer);
+	free(d->name);
+	free(d->dead_reason);
+	free(d);
+}
+
 static void qmgr_dest_free_all(struct qmgr *q)
 {
 	while (q->dests != NULL) {
 		struct qmgr_dest *d = q->dests;
 
 		q->dests = d->next;
-		qmgr_smtp_free(&d->idle);
-		event_timer_remove(&d->idle_timer);
-		free(d->name);
-		free(d->dead_reason);
-		free(d);
+		qmgr_dest_free(d);
+	}
+}
+
+void qmgr_relay_tidy(struct qmgr *q)
+{
+	struct qmgr_dest **pp = &q->dests, *d;
+	time_t now = time(NULL);
+
+	/* A destination nothing refers to any more (no job, no parked or
+	 * woken message, no kept session) and not suspended: without this
+	 * every domain ever relayed to stayed in the list, and each job's
+	 * lookup walked them all. */
+	while ((d = *pp) != NULL) {
+		if (d->active == 0 && d->waiting == 0 && d->woken == 0 &&
+		    d->parked == NULL && d->idle == NULL &&
+		    d->dead_until <= now) {
+			*pp = d->next;
+			qmgr_dest_free(d);
+		} else {
+			pp = &d->next;
+		}
 	}
 }
 
