@@ -38,7 +38,9 @@ static const struct config_key lmtpd_keys[] = {
 	  "A message delivered again to the same mailbox within this time "
 	  "(same Message-ID, or the same bytes when it has none) is not "
 	  "stored twice, but still acknowledged: so a delivery repeated after "
-	  "a crash lands exactly once.  0 turns this off." },
+	  "a crash lands exactly once.  The queue manager counts on it to "
+	  "remove a locally delivered message's queue file without syncing "
+	  "its outcomes first.  0 turns this off (and qmgr syncs them)." },
 	{ "lmtp_commit_max", CONFIG_UINT, "64", 1, 10000, F(lmtp_commit_max),
 	  "At most this many LMTP transactions are delivered together in "
 	  "one group commit: the transactions an lmtpd process finishes in "

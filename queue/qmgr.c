@@ -236,6 +236,9 @@ void qmgr_init(struct qmgr *q, struct worker *w, struct event_loop *loop)
 	v = config_get(w->config, "lmtp_socket");
 	q->lmtp_socket = worker_path(w, v != NULL && *v != '\0' ? v :
 				     "lmtp.sock");
+	v = config_get(w->config, "lmtp_dedup_window");
+	if (v == NULL || config_parse_time(v, &q->lmtp_dedup_window) < 0)
+		q->lmtp_dedup_window = 0;	/* unknown: sync every outcome */
 	if (queue_dirs_create(q->queue_dir, &error) < 0)
 		log_fatal("queue: %s", error);
 	path = worker_path(w, q->mail.aliases_file);

@@ -116,6 +116,9 @@ struct qmgr {
 	char hostname[256];
 	char *queue_dir;
 	char *lmtp_socket;
+	/* lmtpd's de-duplication window (seconds; 0: off): whether a
+	 * delivery repeated after a crash is stored once (qmgr_deliver.c). */
+	unsigned long long lmtp_dedup_window;
 	struct aliases *aliases;
 	/* The messages (qmgr_msgs.c): in ID order, by ID, and those due,
 	 * oldest first.  Unsorted while the start-up scan runs. */

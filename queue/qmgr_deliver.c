@@ -180,7 +180,9 @@ static void qmgr_defer(struct qmgr_delivery *d, time_t now)
  * came back after a crash would send it again, since only the file's
  * absence says it went.  Otherwise a file that comes back holds only
  * final recipients, durable since qmgr_finish, and is removed again
- * without a delivery, so the sync would buy nothing. */
+ * without a delivery, or local ones whose outcomes were not synced
+ * (qmgr_outcomes_need_sync), which lmtpd de-duplicates: the sync would
+ * buy nothing. */
 static void qmgr_remove(struct qmgr_delivery *d, bool sync_dir)
 {
 	struct qmgr *q = d->q;
@@ -507,11 +509,42 @@ static void qmgr_commit_run(void *ctx)
 		qmgr_commit_done(q, b, sync_batch_run(b));
 }
 
+/*
+ * Whether an attempt's outcomes must be durable before it goes on.  Not
+ * when it delivered every recipient the message has left over LMTP, and
+ * owes no notice: the file is then removed without a sync (qmgr_remove),
+ * and if a crash brings it back with those recipients still pending,
+ * the repeated delivery finds lmtpd's record of the first within
+ * lmtp_dedup_window and stores nothing twice.  That saves a write and a
+ * sync of the queue file for nearly every local message.  Mail relayed
+ * (a remote server would take it twice), failed or held keeps the sync.
+ */
+static bool qmgr_outcomes_need_sync(const struct qmgr_delivery *d)
+{
+	const struct queue_envelope *env = &d->qf->env;
+	size_t i;
+
+	if (d->write_failed || d->q->lmtp_dedup_window == 0 ||
+	    d->relay_count > 0 || d->parked > 0 || d->local_count == 0 ||
+	    d->m == NULL || d->m->action != QMGR_ACTION_NONE)
+		return true;
+	for (i = 0; i < env->rcpt_count; i++) {
+		if (env->rcpts[i].state != QUEUE_RCPT_DELIVERED ||
+		    d->success[i] != QMGR_DSN_NONE)
+			return true;
+	}
+	return false;
+}
+
 static void qmgr_on_finish(void *ctx)
 {
 	struct qmgr_delivery *d = ctx;
 	struct qmgr *q = d->q;
 
+	if (!qmgr_outcomes_need_sync(d)) {
+		qmgr_finish(d);
+		return;
+	}
 	d->finish_next = q->finishing;
 	q->finishing = d;
 	/* A timer armed in a round fires in the next one: every attempt

@@ -400,7 +400,8 @@ sub lmtp_close {
 # (RFC 3461), SMTPUTF8, BODY=8BITMIME.  Returns the queue ID.
 #   from => 'a@b', rcpts => [ 'x@y' | { to, notify => 'SUCCESS,DELAY',
 #   orcpt => 'rfc822;x@y' } ], message => "...\r\n", ret => 'hdrs',
-#   envid => 'X', smtputf8 => 1, body => '8bitmime', arrival => time
+#   envid => 'X', smtputf8 => 1, body => '8bitmime', arrival => time,
+#   file_r => \my $text (the queue file as written)
 my @B32 = split //, '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 my %NOTIFY = (NEVER => 1, SUCCESS => 2, FAILURE => 4, DELAY => 8);
 sub _xtext {
@@ -434,6 +435,8 @@ sub inject {
 		$env .= 'rcpt ' . _xtext($r->{to}) . ' ' . _xtext($r->{to}) . " $n $orcpt -\n";
 	}
 	$env .= sprintf("message %012d\n", length $msg) . $msg . "end\n";
+	# The file as written, for a test that brings it back later.
+	${ $m{file_r} } = $env if $m{file_r};
 	my $q = "$self->{dir}/state/queue";
 	# The queue manager makes its folders when it starts.
 	my $deadline = now() + 30;
