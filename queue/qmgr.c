@@ -200,8 +200,9 @@ static void qmgr_on_tick(void *ctx)
 
 	if (q->inotify_fd < 0)
 		qmgr_rescan_incoming(q);
-	/* Wakes are made as jobs end; this catches a woken message that
-	 * went away before it was taken up, and a suspension that ran out. */
+	/* Wakes are made as jobs end and deliveries start; this one
+	 * catches the room a woken message left when the postmaster held
+	 * or deleted it before it was taken up. */
 	qmgr_park_wake(q);
 	qmgr_relay_tidy(q);
 	qmgr_schedule_all(q);

@@ -167,6 +167,11 @@ int qmgr_admin_requeue(struct qmgr *q, struct qmgr_msg *m, struct buf *result)
 		buf_append_str(result, "being delivered now");
 		return 0;
 	}
+	if (m->parked_on != NULL) {
+		/* Trying it sooner would only park it again. */
+		buf_printf(result, "waiting for room at %s", m->parked_on->name);
+		return 0;
+	}
 	if (m->folder == QUEUE_DEFERRED) {
 		m->next_attempt = 0;
 		qmgr_admin_touch(q, m, time(NULL));

@@ -294,6 +294,7 @@ static void qmgr_finish(struct qmgr_delivery *d)
 	size_t i, pending = 0, failed = 0, notices = 0;
 	const char *error;
 	struct qmgr_msg *m = d->m;
+	struct qmgr_dest *park = NULL;
 
 	log_set_ctx(&d->log);
 	lifetime = env->sender[0] == '\0' ? q->set.bounce_queue_lifetime :
@@ -316,9 +317,11 @@ static void qmgr_finish(struct qmgr_delivery *d)
 				    d->write_failed || pending > 0)) {
 		/* Held or deleted by the postmaster meanwhile. */
 	} else if (!d->write_failed && pending > 0 && pending == d->parked) {
-		/* Only recipients that were not tried: no backoff. */
-		qmgr_park(q, m, qmgr_relay_dest(q, strrchr(
-			env->rcpts[d->park_rcpt].address, '@') + 1));
+		/* Only recipients that were not tried: no backoff.  Parked
+		 * once the attempt is over and the message no longer busy,
+		 * so that a wake at once can take it up again. */
+		park = qmgr_relay_dest(q, strrchr(
+			env->rcpts[d->park_rcpt].address, '@') + 1);
 	} else if (d->write_failed || pending > 0) {
 		qmgr_defer(d, now);
 	} else if (failed > 0 && !qmgr_has_origin(q, m->id) &&
@@ -329,6 +332,8 @@ static void qmgr_finish(struct qmgr_delivery *d)
 		qmgr_remove(d, failed > 0 || notices > 0);
 	}
 	qmgr_delivery_free(d);
+	if (park != NULL)
+		qmgr_park(q, m, park);
 	qmgr_schedule(q);
 }
 
@@ -582,9 +587,14 @@ static void qmgr_open_failed(struct qmgr *q, struct qmgr_msg *m,
 static bool qmgr_all_parked(struct qmgr *q, const struct queue_file *qf,
 			    struct qmgr_dest **dest)
 {
+	time_t lifetime = qf->env.sender[0] == '\0' ?
+		q->set.bounce_queue_lifetime : q->set.maximal_queue_lifetime;
 	size_t i;
 
 	*dest = NULL;
+	/* Past its lifetime: the attempt bounces what is left. */
+	if (time(NULL) - qf->env.arrival >= lifetime)
+		return false;
 	for (i = 0; i < qf->env.rcpt_count; i++) {
 		const struct queue_rcpt *r = &qf->env.rcpts[i];
 		const char *at = strrchr(r->address, '@');
@@ -675,4 +685,7 @@ void qmgr_deliver(struct qmgr *q, struct qmgr_msg *m)
 	free(remote);
 	qmgr_job_done(d);
 	log_set_ctx(NULL);
+	/* A woken message that started no job for its destination leaves
+	 * the room it was counted against to the next parked one. */
+	qmgr_park_wake(q);
 }

@@ -25,8 +25,8 @@
  * another, and the schedule runs.  A woken message counts against its
  * destination's room until its delivery starts, so one free place wakes
  * one message, not the whole list.  A destination that is suspended
- * (every host failed) always has room: its messages are deferred at once
- * without a connection, as before.
+ * (every host failed) always has room, and its woken messages are not
+ * counted: they are deferred at once without a connection, as before.
  */
 #include "qmgr.h"
 #include "buf.h"
@@ -138,6 +138,7 @@ static void qmgr_park_on_wake(void *ctx)
 void qmgr_park_wake(struct qmgr *q)
 {
 	struct qmgr_dest *d;
+	time_t now = time(NULL);
 	bool woke;
 
 	if (q->parked_count == 0)
@@ -152,10 +153,14 @@ void qmgr_park_wake(struct qmgr *q)
 			if (m == NULL || !qmgr_park_has_room(q, d))
 				continue;
 			qmgr_park_unlink(q, m);
-			m->woken_for = d;
-			d->woken++;
-			q->woken_count++;
-			qmgr_msg_ready(q, m, time(NULL));
+			/* A suspended destination's messages are deferred at
+			 * once, without a session: they take no room. */
+			if (d->dead_until <= now) {
+				m->woken_for = d;
+				d->woken++;
+				q->woken_count++;
+			}
+			qmgr_msg_ready(q, m, now);
 			woke = true;
 		}
 	} while (woke && q->parked_count > 0);

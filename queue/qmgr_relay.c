@@ -37,6 +37,8 @@
 struct qmgr_relay {
 	struct qmgr *q;
 	struct qmgr_relay *wait_next;
+	/* Only while the job waits or holds a session: once it finished,
+	 * qmgr_relay_tidy() may free the destination. */
 	struct qmgr_dest *dest;
 	bool waiting, holding, reused, finished;
 	struct queue_file *qf;

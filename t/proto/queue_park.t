@@ -85,6 +85,11 @@ my $s = decode_json($out);
 is($s->{queue}{parked}, scalar @parked, 'stats: the parked messages');
 cmp_ok($s->{queue}{active}, '>=', scalar @parked, 'stats: counted as active');
 
+# A requeue cannot make room: it says what the message waits for.
+($rc, $out) = qc('requeue', $parked[2]);
+is($rc, 0, 'requeue a parked message');
+like($out, qr/^$parked[2]: waiting for room at slow\.test$/m, 'requeue: it waits for room');
+
 # The postmaster acts on parked messages at once: none is running.
 ($rc, $out) = qc('hold', $parked[0]);
 is($rc, 0, 'hold a parked message');
