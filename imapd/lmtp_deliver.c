@@ -113,22 +113,73 @@ static void lmtp_copy_release(struct buf *path, int *keep_fd)
 	buf_clear(path);
 }
 
+/* The cache record of the copy: the structure is that of the message
+ * shifted by the two header lines, so it is parsed from the copy's own
+ * bytes, `len` of them at `bytes`. */
+static void lmtp_cache_parse(const char *bytes, size_t len, struct buf *cache)
+{
+	struct mime_part *root = mime_parse(bytes, len, NULL, NULL);
+
+	mime_cache_write(root, bytes, len, cache);
+	mime_part_free(&root);
+}
+
+/* The same, read back from the file written, for a copy too large to
+ * have been put together in memory. */
+static void lmtp_cache_from_file(const char *path, size_t size,
+				 struct buf *cache)
+{
+	void *map;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return;
+	lmtp_cache_parse(map, size, cache);
+	munmap(map, size);
+}
+
+static int lmtp_write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /* Writes the recipient's copy: its own Return-Path and Delivered-To, then
- * the message.  With `sync` fdatasync'ed, for mbox_append_commit() (the
- * mailbox only links it); without, for mbox_append_commit_many(), which
- * makes a whole batch durable at once.  `dir` is the mailbox's folder;
- * the caller releases the copy with lmtp_copy_release() once committed,
- * also after a failure here. */
+ * the message, and makes its cache record.  With `sync` fdatasync'ed, for
+ * mbox_append_commit() (the mailbox only links it); without, for
+ * mbox_append_commit_many(), which makes a whole batch durable at once.
+ * `dir` is the mailbox's folder; the caller releases the copy with
+ * lmtp_copy_release() once committed, also after a failure here.
+ *
+ * A copy of at most LMTP_COPY_INLINE_MAX is
+ * put together in memory, written at once and parsed from there; a larger
+ * one is written in two parts and parsed from the file (mapped), so as
+ * not to hold the message twice.  Reading every copy back through a
+ * mapping cost lmtpd an open, a mmap, page faults and a munmap per copy,
+ * and the munmap a TLB flush on every core its threads ran on. */
+#define LMTP_COPY_INLINE_MAX (1024 * 1024)
 static int lmtp_write_copy(struct lmtp_delivery *d, const struct lmtp_rcpt *r,
 			   const char *dir, const char *sender,
 			   const char *data, size_t size, bool sync,
-			   struct buf *path, int *keep_fd,
+			   struct buf *path, int *keep_fd, struct buf *cache,
 			   size_t *size_r, const char **error_r)
 {
 	struct buf head = BUF_INIT;
-	size_t done = 0;
-	int fd, ret = 0;
+	bool inline_copy;
+	int fd, ret;
 
+	buf_clear(cache);
 	buf_printf(&head, "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
 		   sender, r->address);
 	fd = lmtp_copy_create(d, dir, path, keep_fd);
@@ -137,15 +188,16 @@ static int lmtp_write_copy(struct lmtp_delivery *d, const struct lmtp_rcpt *r,
 		buf_free(&head);
 		return -1;
 	}
-	if (write(fd, head.data, head.len) != (ssize_t)head.len)
-		ret = -1;
-	while (ret == 0 && done < size) {
-		ssize_t n = write(fd, data + done, size - done);
-
-		if (n <= 0)
-			ret = -1;
-		else
-			done += (size_t)n;
+	inline_copy = head.len + size <= LMTP_COPY_INLINE_MAX;
+	if (inline_copy) {
+		buf_append(&head, data, size);
+		ret = lmtp_write_all(fd, head.data, head.len);
+		*size_r = head.len;
+	} else {
+		ret = lmtp_write_all(fd, head.data, head.len);
+		if (ret == 0)
+			ret = lmtp_write_all(fd, data, size);
+		*size_r = head.len + size;
 	}
 	if (ret == 0 && sync && fdatasync(fd) < 0)
 		ret = -1;
@@ -153,30 +205,12 @@ static int lmtp_write_copy(struct lmtp_delivery *d, const struct lmtp_rcpt *r,
 		*error_r = strerror(errno);
 	if (fd != *keep_fd)
 		close(fd);
-	*size_r = head.len + size;
+	if (ret == 0 && inline_copy)
+		lmtp_cache_parse(head.data, head.len, cache);
+	else if (ret == 0)
+		lmtp_cache_from_file(buf_cstr(path), *size_r, cache);
 	buf_free(&head);
 	return ret;
-}
-
-/* The cache record of the copy: the structure is that of the message
- * shifted by the two header lines, so it is parsed from the copy. */
-static void lmtp_cache(const char *path, size_t size, struct buf *cache)
-{
-	struct mime_part *root;
-	void *map;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	buf_clear(cache);
-	if (fd < 0)
-		return;
-	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return;
-	root = mime_parse(map, size, NULL, NULL);
-	mime_cache_write(root, map, size, cache);
-	mime_part_free(&root);
-	munmap(map, size);
 }
 
 /* Writes the recipient's copy of `data` and appends it to `mailbox`:
@@ -200,13 +234,12 @@ static int lmtp_store_copy(struct lmtp_delivery *d, struct lmtp_rcpt *r,
 		*error_r = "no such mailbox";
 	if (ret <= 0 ||
 	    lmtp_write_copy(d, r, mbox_dir(mb), sender, data, data_size, true,
-			    &path, &keep_fd, size_r, error_r) < 0) {
+			    &path, &keep_fd, &cache, size_r, error_r) < 0) {
 		lmtp_copy_release(&path, &keep_fd);
 		mbox_close(&mb);
 		buf_free(&path);
 		return -1;
 	}
-	lmtp_cache(buf_cstr(&path), *size_r, &cache);
 	memset(&msg, 0, sizeof(msg));
 	msg.path = buf_cstr(&path);
 	msg.size = *size_r;
@@ -384,7 +417,7 @@ static void lmtp_job_prepare(struct lmtp_job *j, const char *data,
 	j->keep_fd = -1;
 	if (store_mailbox_open(d->st, j->r->user, j->mailbox, &mb, &error) <= 0 ||
 	    lmtp_write_copy(d, j->r, mbox_dir(mb), d->sender, data, d->size,
-			    false, &j->path, &j->keep_fd, &j->size,
+			    false, &j->path, &j->keep_fd, &j->cache, &j->size,
 			    &error) < 0) {
 		lmtp_copy_release(&j->path, &j->keep_fd);
 		mbox_close(&mb);
@@ -408,7 +441,6 @@ static void lmtp_job_prepare(struct lmtp_job *j, const char *data,
 		mbox_close(&mb);
 	}
 	g = &(*groups)[i];
-	lmtp_cache(buf_cstr(&j->path), j->size, &j->cache);
 	memset(msg, 0, sizeof(*msg));
 	msg->path = buf_cstr(&j->path);
 	msg->size = j->size;

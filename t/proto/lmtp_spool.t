@@ -90,6 +90,12 @@ my $seen = 0;
 ok($seen, 'a message past lmtp_spool_memory goes to a spool file');
 like($_, qr/^250 2\.0\.0 Ok: delivered to INBOX as uid \d+$/, 'large: 250') for @r;
 
+# One past the bound up to which lmtpd puts each copy together in memory
+# (1 MiB): written in two parts, its cache record parsed from the file.
+my $huge = message('huge', 1_200_000);
+@r = deliver($huge, sub {}, qw(alice bob));
+like($_, qr/^250 2\.0\.0 Ok: delivered to INBOX as uid \d+$/, 'huge: 250') for @r;
+
 # And a small one after it, in memory again.
 @r = deliver(message('small2', 100), $none, qw(alice));
 is($files, 0, 'second small: no spool file while it is received');
@@ -118,8 +124,8 @@ for my $u (qw(alice bob)) {
 	    or BAIL_OUT("Mail::IMAPClient: $@");
 	ok($imap->select('INBOX'), "$u: SELECT INBOX");
 	my @uids = sort { $a <=> $b } @{ $imap->messages };
-	my @want = $u eq 'alice' ? ($small, $edge, $large, message('small2', 100))
-	    : ($small, $large);
+	my @want = $u eq 'alice' ? ($small, $edge, $large, $huge, message('small2', 100))
+	    : ($small, $large, $huge);
 	is(scalar @uids, scalar @want, "$u: every message once");
 	my $head = "Return-Path: <sender\@example.org>\r\nDelivered-To: $u\@sealpost.test\r\n";
 	for my $i (0 .. $#want) {
@@ -131,5 +137,11 @@ for my $u (qw(alice bob)) {
 	}
 	$imap->logout;
 }
+
+# Every copy's cache record was written, and is what a rebuild makes:
+# in memory for the small ones, from the file for the huge one.
+my ($rc, $out) = $sp->run_sealpost('reconstruct', '--check', 'alice', 'bob');
+is($rc, 0, 'reconstruct --check') or diag($out);
+like($out, qr{^$_/INBOX: ok$}m, "$_: every cache entry as a rebuild makes it") for qw(alice bob);
 
 done_testing;
