@@ -181,8 +181,13 @@ int queue_list_show(struct qmgr *q, struct qmgr_msg *m, struct buf *out)
 		return -1;
 	env = &qf->env;
 	buf_printf(out, "%-16s%s\n", "queue_id:", m->id);
-	buf_printf(out, "%-16s%s%s\n", "queue:", queue_folder_name(m->folder),
-		   m->busy ? " (being delivered)" : "");
+	buf_printf(out, "%-16s%s", "queue:", queue_folder_name(m->folder));
+	if (m->busy)
+		buf_append_str(out, " (being delivered)");
+	else if (m->parked_on != NULL)
+		buf_printf(out, " (parked: waiting for room at %s)",
+			   m->parked_on->name);
+	buf_append_char(out, '\n');
 	queue_list_time(out, "arrival:", env->arrival);
 	buf_printf(out, "%-16s<%s>\n", "sender:", env->sender);
 	if (env->auth_user != NULL)

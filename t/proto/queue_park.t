@@ -85,6 +85,9 @@ my $s = decode_json($out);
 is($s->{queue}{parked}, scalar @parked, 'stats: the parked messages');
 cmp_ok($s->{queue}{active}, '>=', scalar @parked, 'stats: counted as active');
 
+($rc, $out) = qc('show', $parked[2]);
+like($out, qr/^queue: +active \(parked: waiting for room at slow\.test\)$/m, 'show: parked, and where');
+
 # A requeue cannot make room: it says what the message waits for.
 ($rc, $out) = qc('requeue', $parked[2]);
 is($rc, 0, 'requeue a parked message');
