@@ -586,7 +586,9 @@ void event_loop_run(struct event_loop *loop)
 	if (loop->running)
 		log_panic("event_loop_run is not reentrant");
 	loop->running = true;
-	loop->stop = false;
+	/* A stop asked for before the run (a callback that a start
+	 * function called at once, before the caller ran the loop) ends it
+	 * at once: clearing it here made such a run wait forever. */
 	loop->now_ms = event_clock_ms();
 	while (!loop->stop)
 		event_loop_round(loop);

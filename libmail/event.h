@@ -47,7 +47,8 @@ void event_loop_free(struct event_loop **loop);
 /* Runs until event_loop_stop() is called from a callback.  Not reentrant:
  * calling it from a callback of the same loop is a panic. */
 void event_loop_run(struct event_loop *loop);
-/* Makes event_loop_run() return after the current round's callbacks. */
+/* Makes event_loop_run() return after the current round's callbacks; asked
+ * for outside a run, makes the next run return at once. */
 void event_loop_stop(struct event_loop *loop);
 
 /* Milliseconds on the monotonic clock, cached once per loop iteration (read

@@ -116,8 +116,7 @@ int cli_master(int argc, char **argv)
 	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
 		sigs[i] = event_signal_add(loop, signals[i], master_on_signal, m);
 	/* A start that failed bound nothing for good and started no worker:
-	 * there is nothing to run the loop for, and a stop asked for before
-	 * event_loop_run() would not end it (the run begins afresh). */
+	 * there is nothing to run the loop for. */
 	if (master_start(m) < 0) {
 		log_error("start_failed", "reason=%s", "see the lines above");
 		master_stop(m);

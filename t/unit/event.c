@@ -431,9 +431,35 @@ static void panic_reenter(void)
 	event_loop_run(l);
 }
 
+/* ---- a stop before the run ---- */
+
+static int early_fired;
+
+static void early_fire(void *ctx)
+{
+	early_fired++;
+	event_loop_stop(loop);
+}
+
+static void test_stop_before_run(void)
+{
+	struct event_timer *t = event_timer_add(loop, 10, 0, early_fire, NULL);
+
+	/* As when a start function finishes at once and its callback stops
+	 * the loop before the caller runs it: the run must not wait. */
+	event_loop_stop(loop);
+	event_loop_run(loop);
+	is_int(early_fired, 0, "a stop asked for before the run ends it at once");
+	/* That stop was used up: the next run waits for the timer. */
+	event_loop_run(loop);
+	is_int(early_fired, 1, "and only that run: the next one runs");
+	event_timer_remove(&t);
+}
+
 int main(void)
 {
 	loop = event_loop_new();
+	test_stop_before_run();
 	test_io();
 	test_timer_order();
 	test_many_timers();
