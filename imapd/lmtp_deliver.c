@@ -162,12 +162,12 @@ static int lmtp_write_all(int fd, const char *p, size_t len)
  * `dir` is the mailbox's folder; the caller releases the copy with
  * lmtp_copy_release() once committed, also after a failure here.
  *
- * A copy of at most LMTP_COPY_INLINE_MAX is
- * put together in memory, written at once and parsed from there; a larger
- * one is written in two parts and parsed from the file (mapped), so as
- * not to hold the message twice.  Reading every copy back through a
- * mapping cost lmtpd an open, a mmap, page faults and a munmap per copy,
- * and the munmap a TLB flush on every core its threads ran on. */
+ * A copy of at most LMTP_COPY_INLINE_MAX is put together in memory,
+ * written at once and parsed from there; a larger one is written in two
+ * parts and parsed from the file (mapped), so as not to hold the message
+ * twice.  Reading every copy back through a mapping cost lmtpd an open, a
+ * mmap, page faults and a munmap per copy, and the munmap a TLB flush on
+ * every core its threads ran on. */
 #define LMTP_COPY_INLINE_MAX (1024 * 1024)
 static int lmtp_write_copy(struct lmtp_delivery *d, const struct lmtp_rcpt *r,
 			   const char *dir, const char *sender,
@@ -175,29 +175,29 @@ static int lmtp_write_copy(struct lmtp_delivery *d, const struct lmtp_rcpt *r,
 			   struct buf *path, int *keep_fd, struct buf *cache,
 			   size_t *size_r, const char **error_r)
 {
-	struct buf head = BUF_INIT;
+	struct buf copy = BUF_INIT;	/* the header lines, then the message */
 	bool inline_copy;
 	int fd, ret;
 
 	buf_clear(cache);
-	buf_printf(&head, "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
+	buf_printf(&copy, "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
 		   sender, r->address);
 	fd = lmtp_copy_create(d, dir, path, keep_fd);
 	if (fd < 0) {
 		*error_r = strerror(errno);
-		buf_free(&head);
+		buf_free(&copy);
 		return -1;
 	}
-	inline_copy = head.len + size <= LMTP_COPY_INLINE_MAX;
+	inline_copy = copy.len + size <= LMTP_COPY_INLINE_MAX;
 	if (inline_copy) {
-		buf_append(&head, data, size);
-		ret = lmtp_write_all(fd, head.data, head.len);
-		*size_r = head.len;
+		buf_append(&copy, data, size);
+		ret = lmtp_write_all(fd, copy.data, copy.len);
+		*size_r = copy.len;
 	} else {
-		ret = lmtp_write_all(fd, head.data, head.len);
+		ret = lmtp_write_all(fd, copy.data, copy.len);
 		if (ret == 0)
 			ret = lmtp_write_all(fd, data, size);
-		*size_r = head.len + size;
+		*size_r = copy.len + size;
 	}
 	if (ret == 0 && sync && fdatasync(fd) < 0)
 		ret = -1;
@@ -206,10 +206,10 @@ static int lmtp_write_copy(struct lmtp_delivery *d, const struct lmtp_rcpt *r,
 	if (fd != *keep_fd)
 		close(fd);
 	if (ret == 0 && inline_copy)
-		lmtp_cache_parse(head.data, head.len, cache);
+		lmtp_cache_parse(copy.data, copy.len, cache);
 	else if (ret == 0)
 		lmtp_cache_from_file(buf_cstr(path), *size_r, cache);
-	buf_free(&head);
+	buf_free(&copy);
 	return ret;
 }
 

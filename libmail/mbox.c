@@ -249,9 +249,8 @@ off_t mbox_record_pos(uint32_t i)
 
 /* Finds `uid` among the index's records (sorted by UID); returns its
  * position or -1.  The last record is read first: an append looks up a
- * UID above every record's, and the newest messages are the ones most
- * flagged and expunged, so most lookups end there after one read instead
- * of a binary search's log2(n). */
+ * UID above every record's, and ends there after one read instead of a
+ * binary search's log2(n). */
 ssize_t mbox_index_find(struct mbox *mb, uint32_t uid,
 			       struct mbox_record *rec_r)
 {
