@@ -12,13 +12,14 @@
  *
  * So a relay job is started only while its destination has room: fewer
  * than smtp_destination_concurrency_limit + smtp_destination_waiting_limit
- * jobs sending or waiting, and the relay as a whole under half of
- * qmgr_message_active_limit.  When there is none, the recipients for that
- * destination are not tried in this attempt and, once the rest of the
- * attempt is over, the message is parked: its file stays in active/, it
- * is not read again and it takes no active place, in a list per
- * destination, oldest first.  Nothing about parking is written to disk:
- * after a restart every file in active/ is simply due again.
+ * jobs sending or waiting, and the relay as a whole under
+ * qmgr_relay_active_limit (by default half of qmgr_message_active_limit).
+ * When there is none, the recipients for that destination are not tried
+ * in this attempt and, once the rest of the attempt is over, the message
+ * is parked: its file stays in active/, it is not read again and it takes
+ * no active place, in a list per destination, oldest first.  Nothing
+ * about parking is written to disk: after a restart every file in active/
+ * is simply due again.
  *
  * Whenever a relay job stops waiting or ends, the parked messages that
  * now have room are woken, oldest first and one destination after
@@ -34,12 +35,17 @@
 
 #include <string.h>
 
-/* The relay's share of the active places: the rest is always left for
- * local mail. */
+/* The relay's share of the active places (qmgr_relay_active_limit, by
+ * default half): the rest is always left for local mail. */
 static unsigned int qmgr_park_relay_share(const struct qmgr *q)
 {
-	unsigned int share = q->set.qmgr_message_active_limit / 2;
+	unsigned int all = q->set.qmgr_message_active_limit;
+	unsigned int share = q->set.qmgr_relay_active_limit;
 
+	if (share == 0)
+		share = all / 2;
+	if (share > all)
+		share = all;
 	return share > 0 ? share : 1;
 }
 

@@ -37,6 +37,13 @@ static const struct config_key queue_keys[] = {
 	  F(qmgr_message_active_limit),
 	  "How many messages the queue manager works on at once; each "
 	  "destination's own limit applies inside it." },
+	{ "qmgr_relay_active_limit", CONFIG_UINT, "0", 0, 100000,
+	  F(qmgr_relay_active_limit),
+	  "How many of those the relay may take at once (messages being "
+	  "sent, waiting for a connection, or woken from the park; see "
+	  "smtp_destination_waiting_limit): the other places stay for local "
+	  "mail.  0: half of qmgr_message_active_limit.  Above "
+	  "qmgr_message_active_limit it is that limit." },
 	{ "queue_run_delay", CONFIG_TIME, "300s", 1, 86400,
 	  F(queue_run_delay),
 	  "How often the queue manager looks for deferred messages whose "

@@ -15,6 +15,7 @@ struct queue_settings {
 	unsigned int queue_run_delay;
 	unsigned int delay_warning_time;
 	unsigned int qmgr_message_active_limit;
+	unsigned int qmgr_relay_active_limit;
 	unsigned int lmtp_destination_concurrency_limit;
 	unsigned int lmtp_timeout;
 	unsigned int lmtp_connection_idle_timeout;

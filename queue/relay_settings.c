@@ -54,8 +54,8 @@ static const struct config_key relay_keys[] = {
 	  "up, so a slow or tarpitting destination cannot take the places "
 	  "of qmgr_message_active_limit that local mail and other "
 	  "destinations need.  The relay as a whole (messages being sent, "
-	  "waiting or woken from the park) never takes more than half of "
-	  "qmgr_message_active_limit." },
+	  "waiting or woken from the park) never takes more than "
+	  "qmgr_relay_active_limit." },
 	{ "smtp_concurrency_limit", CONFIG_UINT, "50", 1, 10000,
 	  F(smtp_concurrency_limit),
 	  "How many SMTP connections the relay has open at once in all." },

@@ -159,6 +159,12 @@ static void test_park(struct qmgr *q)
 	q->smtp_active = 2;
 	ok(!qmgr_park_has_room(q, e), "none when the relay as a whole holds "
 	   "half of the active places");
+	q->set.qmgr_relay_active_limit = 3;
+	ok(qmgr_park_has_room(q, e), "qmgr_relay_active_limit gives it more");
+	q->set.qmgr_relay_active_limit = 100;
+	q->smtp_active = 4;
+	ok(!qmgr_park_has_room(q, e), "never more than every active place");
+	q->set.qmgr_relay_active_limit = 0;
 	q->smtp_active = 0;
 
 	/* Parked oldest first, whatever the order they come in. */
