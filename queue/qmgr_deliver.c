@@ -286,22 +286,31 @@ static void qmgr_notices(struct qmgr_delivery *d, time_t now, size_t pending)
 		qmgr_delay_notice(d, now);
 }
 
+/* Whether a message has been in the queue past its lifetime (a bounce's
+ * own is shorter): its pending recipients then fail for good. */
+static bool qmgr_expired(const struct qmgr *q,
+			 const struct queue_envelope *env, time_t now)
+{
+	time_t lifetime = env->sender[0] == '\0' ?
+		q->set.bounce_queue_lifetime : q->set.maximal_queue_lifetime;
+
+	return now - env->arrival >= lifetime;
+}
+
 static void qmgr_finish(struct qmgr_delivery *d)
 {
 	struct qmgr *q = d->q;
 	struct queue_envelope *env = &d->qf->env;
-	time_t now = time(NULL), lifetime;
+	time_t now = time(NULL);
 	size_t i, pending = 0, failed = 0, notices = 0;
 	const char *error;
 	struct qmgr_msg *m = d->m;
 	struct qmgr_dest *park = NULL;
 
 	log_set_ctx(&d->log);
-	lifetime = env->sender[0] == '\0' ? q->set.bounce_queue_lifetime :
-		q->set.maximal_queue_lifetime;
 	for (i = 0; i < env->rcpt_count; i++)
 		pending += env->rcpts[i].state == QUEUE_RCPT_PENDING;
-	if (!d->write_failed && pending > 0 && now - env->arrival >= lifetime) {
+	if (!d->write_failed && pending > 0 && qmgr_expired(q, env, now)) {
 		qmgr_expire(d);
 		pending = 0;
 		if (queue_file_sync(d->qf, &error) < 0)
@@ -581,31 +590,40 @@ static void qmgr_open_failed(struct qmgr *q, struct qmgr_msg *m,
 	log_set_ctx(NULL);
 }
 
+/* The domain a recipient is relayed to, or NULL for one that lmtpd
+ * takes (no domain, or one of ours). */
+static const char *qmgr_relay_domain(const struct qmgr *q,
+				     const struct queue_rcpt *r)
+{
+	const char *at = strrchr(r->address, '@');
+
+	if (at == NULL || at[1] == '\0' || qmgr_domain_is_local(q, at + 1))
+		return NULL;
+	return at + 1;
+}
+
 /* Whether every pending recipient of `qf` is one to relay to a
  * destination without room (the first of which goes in *dest): then the
  * message is parked without an attempt. */
 static bool qmgr_all_parked(struct qmgr *q, const struct queue_file *qf,
 			    struct qmgr_dest **dest)
 {
-	time_t lifetime = qf->env.sender[0] == '\0' ?
-		q->set.bounce_queue_lifetime : q->set.maximal_queue_lifetime;
 	size_t i;
 
 	*dest = NULL;
 	/* Past its lifetime: the attempt bounces what is left. */
-	if (time(NULL) - qf->env.arrival >= lifetime)
+	if (qmgr_expired(q, &qf->env, time(NULL)))
 		return false;
 	for (i = 0; i < qf->env.rcpt_count; i++) {
 		const struct queue_rcpt *r = &qf->env.rcpts[i];
-		const char *at = strrchr(r->address, '@');
+		const char *domain = qmgr_relay_domain(q, r);
 		struct qmgr_dest *rd;
 
 		if (r->state != QUEUE_RCPT_PENDING)
 			continue;
-		if ((r->flags & QUEUE_RCPT_FLAG_LOOP) || at == NULL ||
-		    at[1] == '\0' || qmgr_domain_is_local(q, at + 1))
+		if ((r->flags & QUEUE_RCPT_FLAG_LOOP) || domain == NULL)
 			return false;
-		rd = qmgr_relay_dest(q, at + 1);
+		rd = qmgr_relay_dest(q, domain);
 		if (qmgr_park_has_room(q, rd))
 			return false;
 		if (*dest == NULL)
@@ -657,7 +675,6 @@ void qmgr_deliver(struct qmgr *q, struct qmgr_msg *m)
 	remote = xcalloc(qf->env.rcpt_count, sizeof(*remote));
 	for (i = 0; i < qf->env.rcpt_count; i++) {
 		const struct queue_rcpt *r = &qf->env.rcpts[i];
-		const char *at = strrchr(r->address, '@');
 
 		if (r->state != QUEUE_RCPT_PENDING)
 			continue;
@@ -665,8 +682,7 @@ void qmgr_deliver(struct qmgr *q, struct qmgr_msg *m)
 			qmgr_record(d, i, 'F', "554 5.4.6 Mail loop: the "
 				    "aliases for this address form a cycle",
 				    "none", NULL);
-		else if (at == NULL || at[1] == '\0' ||
-			 qmgr_domain_is_local(q, at + 1))
+		else if (qmgr_relay_domain(q, r) == NULL)
 			d->local[d->local_count++] = i;
 		else
 			remote[remote_count++] = i;
