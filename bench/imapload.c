@@ -22,6 +22,12 @@
  * are realistic in shape: threads (In-Reply-To, References), plain text,
  * multipart/alternative, attachments in base64.  Prints one JSON object:
  * commands per second and per command count, p50 and p99 in ms.
+ *
+ * Besides the commands, two waits of every session are timed apart: the
+ * greeting (from connect() to the server's "* OK", where a server that
+ * starts a process per connection spends its time) and the TLS set-up
+ * (STARTTLS to the end of the handshake).  "all" is the commands alone;
+ * "waits" is every wait a user has, greetings and set-ups included.
  */
 #include "bench_proc.h"
 
@@ -62,11 +68,11 @@ enum il_phase {
 /* The kinds of command whose latency is kept apart. */
 enum il_kind {
 	K_LOGIN, K_SELECT, K_FETCH, K_STORE, K_SEARCH, K_APPEND, K_EXPUNGE,
-	K_LOGOUT, K_CONNECT, K_SCRIPT, K_COUNT,
+	K_LOGOUT, K_GREETING, K_CONNECT, K_SCRIPT, K_COUNT,
 };
 static const char *const kind_names[K_COUNT] = {
 	"login", "select", "fetch", "store", "search", "append", "expunge",
-	"logout", "connect_tls", "script",
+	"logout", "greeting", "starttls", "script",
 };
 
 struct il_buf {
@@ -120,8 +126,9 @@ static const char *cmds[IL_MAX_CMDS];
 static unsigned int cmd_count;
 static struct il_samples samples[K_COUNT];
 static struct il_samples script_samples[IL_MAX_CMDS];
-/* Every command of the mix, whatever its kind. */
-static struct il_samples all_samples;
+/* Every command of the mix, whatever its kind; and every wait of a
+ * session: the commands, its greeting and its TLS set-up. */
+static struct il_samples all_samples, wait_samples;
 static enum il_mode mode = IL_MIX;
 static unsigned int port, corpus = 500, session_ops = 20, passes = 1;
 static unsigned int fill_count, fill_small;
@@ -644,8 +651,10 @@ static void il_done(struct il_client *c, const char *line)
 
 		if (ok) {
 			il_sample(s, t);
-			if (kind != K_CONNECT && kind != K_SCRIPT)
+			if (kind != K_CONNECT && kind != K_SCRIPT) {
 				il_sample(&all_samples, t);
+				il_sample(&wait_samples, t);
+			}
 		} else
 			s->failures++;
 	}
@@ -705,6 +714,12 @@ static void il_line(struct il_client *c, char *line, size_t len)
 	switch (c->phase) {
 	case IL_GREETING:
 		if (strncmp(line, "* OK", 4) == 0) {
+			if (measuring || mode != IL_MIX) {
+				double t = il_now() - c->started;
+
+				il_sample(&samples[K_GREETING], t);
+				il_sample(&wait_samples, t);
+			}
 			il_send(c, K_CONNECT, "STARTTLS");
 			c->phase = IL_STARTTLS;
 		} else if (line[0] != '*') {
@@ -792,8 +807,12 @@ static void il_handshake(struct il_client *c)
 
 	if (r == 1) {
 		c->phase = IL_COMMAND;
-		if (measuring || mode != IL_MIX)
-			il_sample(&samples[K_CONNECT], il_now() - c->started);
+		if (measuring || mode != IL_MIX) {
+			double t = il_now() - c->started;
+
+			il_sample(&samples[K_CONNECT], t);
+			il_sample(&wait_samples, t);
+		}
 		il_login(c);
 		return;
 	}
@@ -1079,7 +1098,7 @@ int main(int argc, char **argv)
 	unsigned long commands = 0;
 
 	for (i = 0; i < K_COUNT; i++)
-		if (i != K_CONNECT && i != K_SCRIPT)
+		if (i != K_GREETING && i != K_CONNECT && i != K_SCRIPT)
 			commands += samples[i].n;
 	printf("{\"label\":");
 	il_json_string(label);
@@ -1098,6 +1117,8 @@ int main(int argc, char **argv)
 	}
 	putchar(',');
 	il_json_samples("all", &all_samples);
+	putchar(',');
+	il_json_samples("waits", &wait_samples);
 	printf("},\"script\":[");
 	for (i = 0; i < cmd_count; i++) {
 		if (i)
