@@ -2,7 +2,7 @@
 # loop round together (one group commit): several LMTP deliveries whose
 # last replies arrive at once are each recorded, each queue file removed
 # exactly once, and none of them is delivered again after a restart.
-# With the default lmtp_destination_concurrency_limit (16), more than the
+# With the default lmtp_destination_concurrency_limit (64), more than the
 # old four messages are handed to lmtpd at once.
 use strict;
 use warnings;
