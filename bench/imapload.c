@@ -1071,8 +1071,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	t0 = il_now();
-	/* The clients connect one after another over the first tenth of a
-	 * second, not all in the same instant. */
+	/* Every client connects at once, at the start (a burst of TLS
+	 * set-ups that each side takes in its own way: in the greeting and
+	 * STARTTLS rows); paced, their commands are then spread out. */
 	deadline = t0 + seconds;
 	if (rate > 0) {
 		/* Client i's first command is due i/R after the start, so
