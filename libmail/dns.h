@@ -141,8 +141,10 @@ struct dns_req *dns_lookup_addr(struct dns *dns, const char *name,
 
 /* Looks up the records of one type at `name`.  The recursive server
  * follows CNAMEs; the records of the asked type anywhere in the answer are
- * returned.  Positive answers are cached for their TTL (at most
- * DNS_CACHE_TTL_MAX); a cached answer is still delivered from the loop.
+ * returned.  Positive answers are cached for their TTL, and NXDOMAIN or
+ * NODATA answers for the lesser of their SOA's TTL and MINIMUM (RFC 2308;
+ * not at all without an SOA), both at most DNS_CACHE_TTL_MAX; a cached
+ * answer is still delivered from the loop.
  * Never fails to start. */
 struct dns_req *dns_lookup_rr(struct dns *dns, const char *name,
 			      enum dns_type type, dns_rr_fn *fn, void *ctx);

@@ -1,7 +1,8 @@
 /*
  * The answers of typed lookups, kept for their TTL so that SPF and DMARC
  * checks of the same domains (a mailing list's every message, an include
- * shared by many records) do not ask the network again.  Bounded: at most
+ * shared by many records) do not ask the network again; negative answers
+ * too, for the time their SOA gives (dns_rr.c).  Bounded: at most
  * DNS_CACHE_ENTRIES answers, each for at most DNS_CACHE_TTL_MAX seconds;
  * when full, expired answers go first, then the one nearest to expiry.
  */

@@ -96,6 +96,12 @@ enum dns_status dns_status_from_ares(int status);
 int dns_answer_start(const unsigned char *abuf, int alen,
 		     const unsigned char **p_r, unsigned int *an_r);
 
+/* dns_rr.c: how long a negative answer may be kept (RFC 2308 section 5):
+ * the lesser of the TTL and the MINIMUM of the SOA record in its
+ * authority section.  0, or -1 when it has none (then it is not kept) or
+ * is malformed. */
+int dns_negative_ttl(const unsigned char *abuf, int alen,
+		     unsigned int *ttl_r);
 /* dns_rr.c: delivers a typed request's result. */
 void dns_rr_deliver(struct dns_req *r);
 void dns_rrset_free(struct dns_rrset **set);

@@ -113,6 +113,29 @@ static int dns_rr_take(struct dns_rrset *set, enum dns_type type,
 	return 0;
 }
 
+/* The fixed part of the resource record at *pp: its owner is skipped,
+ * its type, TTL and data length read, and *pp left at its data, which is
+ * checked to lie inside the answer.  0 or -1. */
+struct dns_rr_head {
+	unsigned int type, ttl, rdlen;
+};
+
+static int dns_rr_head(const unsigned char **pp, const unsigned char *abuf,
+		       int alen, struct dns_rr_head *h)
+{
+	const unsigned char *end = abuf + alen, *p;
+	char owner[DNS_NAME_SIZE];
+
+	if (dns_name_at(pp, abuf, alen, owner) < 0 || end - *pp < RRFIXEDSZ)
+		return -1;
+	p = *pp;
+	h->type = dns_u16_at(p);
+	h->ttl = dns_u32_at(p + 4);
+	h->rdlen = dns_u16_at(p + 8);
+	*pp = p + RRFIXEDSZ;
+	return (size_t)(end - *pp) < h->rdlen ? -1 : 0;
+}
+
 /*
  * Walks the answer section, checking every length against the answer's
  * end, and keeps the records of the asked type.  CNAMEs are not followed
@@ -122,36 +145,81 @@ static int dns_rr_take(struct dns_rrset *set, enum dns_type type,
 static int dns_rr_parse(struct dns_rrset *set, enum dns_type type,
 			const unsigned char *abuf, int alen)
 {
-	const unsigned char *end = abuf + alen, *p;
-	char owner[DNS_NAME_SIZE];
+	const unsigned char *p;
 	unsigned int an, i;
 	bool have_ttl = false;
 
 	if (dns_answer_start(abuf, alen, &p, &an) < 0)
 		return -1;
 	for (i = 0; i < an; i++) {
-		unsigned int rtype, ttl, rdlen;
+		struct dns_rr_head h;
 
-		if (dns_name_at(&p, abuf, alen, owner) < 0 ||
-		    end - p < RRFIXEDSZ)
+		if (dns_rr_head(&p, abuf, alen, &h) < 0)
 			return -1;
-		rtype = dns_u16_at(p);
-		ttl = dns_u32_at(p + 4);
-		rdlen = dns_u16_at(p + 8);
-		p += RRFIXEDSZ;
-		if ((size_t)(end - p) < rdlen)
-			return -1;
-		if (rtype == (unsigned int)type || rtype == ns_t_cname) {
-			if (!have_ttl || ttl < set->ttl)
-				set->ttl = ttl;
+		if (h.type == (unsigned int)type || h.type == ns_t_cname) {
+			if (!have_ttl || h.ttl < set->ttl)
+				set->ttl = h.ttl;
 			have_ttl = true;
 		}
-		if (rtype == (unsigned int)type &&
-		    dns_rr_take(set, type, p, rdlen, abuf, alen) < 0)
+		if (h.type == (unsigned int)type &&
+		    dns_rr_take(set, type, p, h.rdlen, abuf, alen) < 0)
 			return -1;
-		p += rdlen;
+		p += h.rdlen;
 	}
 	return 0;
+}
+
+int dns_negative_ttl(const unsigned char *abuf, int alen,
+		     unsigned int *ttl_r)
+{
+	const unsigned char *p;
+	char name[DNS_NAME_SIZE];
+	unsigned int an, ns, i;
+
+	if (dns_answer_start(abuf, alen, &p, &an) < 0)
+		return -1;
+	ns = dns_u16_at(abuf + 8);	/* inside the header checked above */
+	for (i = 0; i < an + ns; i++) {
+		struct dns_rr_head h;
+		const unsigned char *rd;
+		unsigned int minimum;
+
+		if (dns_rr_head(&p, abuf, alen, &h) < 0)
+			return -1;
+		if (i >= an && h.type == ns_t_soa) {
+			/* MNAME, RNAME, then SERIAL, REFRESH, RETRY, EXPIRE
+			 * and MINIMUM, 32 bits each. */
+			rd = p;
+			if (dns_name_at(&rd, abuf, alen, name) < 0 ||
+			    dns_name_at(&rd, abuf, alen, name) < 0 ||
+			    rd > p + h.rdlen || p + h.rdlen - rd < 20)
+				return -1;
+			minimum = dns_u32_at(rd + 16);
+			*ttl_r = h.ttl < minimum ? h.ttl : minimum;
+			return 0;
+		}
+		p += h.rdlen;
+	}
+	return -1;
+}
+
+/* A negative answer with the SOA that says for how long: kept, so that
+ * the next lookup of the name (a sender domain with no DMARC record, for
+ * every message it sends) is not asked again meanwhile. */
+static void dns_rr_keep_negative(struct dns_req *r, enum dns_status status,
+				 const unsigned char *abuf, int alen)
+{
+	struct dns_rrset *set = r->rrset;
+	unsigned int ttl;
+
+	if (abuf == NULL || dns_negative_ttl(abuf, alen, &ttl) < 0)
+		return;
+	set->status = status;
+	set->ttl = ttl;
+	set->count = 0;
+	buf_clear(&set->text);
+	dns_cache_put(r->dns->cache, event_loop_now_ms(r->dns->loop),
+		      r->rr_type, r->name, set);
 }
 
 static void dns_rr_cb(void *arg, int status, int timeouts,
@@ -166,8 +234,11 @@ static void dns_rr_cb(void *arg, int status, int timeouts,
 		return;
 	}
 	if (status != ARES_SUCCESS) {
-		dns_req_complete(r, dns_status_from_ares(status),
-				 ares_strerror(status));
+		enum dns_status st = dns_status_from_ares(status);
+
+		if (st == DNS_NXDOMAIN || st == DNS_NODATA)
+			dns_rr_keep_negative(r, st, abuf, alen);
+		dns_req_complete(r, st, ares_strerror(status));
 		return;
 	}
 	if (dns_rr_parse(set, r->rr_type, abuf, alen) < 0) {
@@ -208,7 +279,11 @@ struct dns_req *dns_lookup_rr(struct dns *dns, const char *name,
 			    r->name);
 	if (hit != NULL) {
 		dns_rrset_copy(r->rrset, hit);
-		dns_req_complete(r, hit->status, hit->error);
+		dns_req_complete(r, hit->status,
+				 hit->status == DNS_NXDOMAIN ?
+				 "no such name (cached)" :
+				 hit->status == DNS_NODATA ?
+				 "no records of the type (cached)" : NULL);
 		return r;
 	}
 	r->in_ares++;

@@ -30,6 +30,7 @@ sub new {
 	my $self = bless {
 		owner => $$,
 		ttl => $args{ttl} // 0,
+		zone => $args{zone},
 		log_queries => $args{log_queries} // $ENV{SEALPOST_DNS_DEBUG},
 		records => [],
 		failures => [],
@@ -273,6 +274,11 @@ sub _dnsmasq_args {
 	push @args, '--user=root', '--group=' . (getgrgid(0) // 'root')
 		if $> == 0;
 	push @args, '--log-queries=extra' if $self->{log_queries};
+	# Authoritative for one zone: its negative answers carry its SOA.
+	if (my $zone = $self->{zone}) {
+		push @args, "--auth-server=ns.$zone,$ADDRESS", "--auth-zone=$zone",
+		    "--auth-soa=1,hostmaster.$zone";
+	}
 	for my $f (@{ $self->{failures} }) {
 		my ($name, $how) = @$f;
 		push @args, $how eq 'REFUSED' ? "--server=/$name/#"
@@ -429,6 +435,11 @@ dropping to C<nobody>, because changing user would clear the parent-death
 signal below).  It is stopped by C<stop>, when the object is destroyed, in
 an C<END> block, and, if the test process is killed outright, by the kernel
 (C<PR_SET_PDEATHSIG>).  A child of C<fork> never stops its parent's server.
+With C<< zone => NAME >> the server is authoritative for that zone: its
+NXDOMAIN and empty answers carry the zone's SOA record, from which a
+resolver learns how long to keep them (RFC 2308); names outside the zone
+are then REFUSED.
+
 What dnsmasq prints is shown when it fails to start.  Set C<log_queries>
 (or C<SEALPOST_DNS_DEBUG>) to have it log every query to a file that stays
 after the test, named by C<log_path>.
