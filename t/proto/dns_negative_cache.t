@@ -41,6 +41,7 @@ open(my $fh, "<", $dns->log_path) or die "dnsmasq log: $!";
 # Queries inside the zone are logged as auth[TXT].
 my @queries = grep { /(?:query|auth)\[TXT\]/ } <$fh>;
 close $fh;
+unlink $dns->log_path;
 is(scalar(grep { /\[TXT\] neg\.test / } @queries), 1,
    'the SPF record of neg.test asked once')
     or diag explain \@queries;
