@@ -141,7 +141,6 @@ void dns_cache_put(struct dns_cache *cache, uint64_t now_ms,
 	e->expires_ms = now_ms + (uint64_t)ttl * 1000;
 	(void)str_copy(e->name, sizeof(e->name), name);
 	dns_rrset_copy(&e->set, set);
-	e->set.error = NULL;
 	h = dns_cache_hash(type, name);
 	e->next = cache->buckets[h];
 	cache->buckets[h] = e;

@@ -14,7 +14,7 @@
  * live in one buffer, so a set is copied with two allocations. */
 struct dns_rrset {
 	enum dns_status status;
-	const char *error;
+	const char *error;	/* static text, or NULL; kept by the cache */
 	unsigned int ttl;
 	bool truncated;
 	size_t count;

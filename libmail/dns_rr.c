@@ -207,7 +207,8 @@ int dns_negative_ttl(const unsigned char *abuf, int alen,
  * the next lookup of the name (a sender domain with no DMARC record, for
  * every message it sends) is not asked again meanwhile. */
 static void dns_rr_keep_negative(struct dns_req *r, enum dns_status status,
-				 const unsigned char *abuf, int alen)
+				 const char *error, const unsigned char *abuf,
+				 int alen)
 {
 	struct dns_rrset *set = r->rrset;
 	unsigned int ttl;
@@ -215,6 +216,7 @@ static void dns_rr_keep_negative(struct dns_req *r, enum dns_status status,
 	if (abuf == NULL || dns_negative_ttl(abuf, alen, &ttl) < 0)
 		return;
 	set->status = status;
+	set->error = error;
 	set->ttl = ttl;
 	set->count = 0;
 	buf_clear(&set->text);
@@ -237,7 +239,8 @@ static void dns_rr_cb(void *arg, int status, int timeouts,
 		enum dns_status st = dns_status_from_ares(status);
 
 		if (st == DNS_NXDOMAIN || st == DNS_NODATA)
-			dns_rr_keep_negative(r, st, abuf, alen);
+			dns_rr_keep_negative(r, st, ares_strerror(status),
+					     abuf, alen);
 		dns_req_complete(r, st, ares_strerror(status));
 		return;
 	}
@@ -279,11 +282,7 @@ struct dns_req *dns_lookup_rr(struct dns *dns, const char *name,
 			    r->name);
 	if (hit != NULL) {
 		dns_rrset_copy(r->rrset, hit);
-		dns_req_complete(r, hit->status,
-				 hit->status == DNS_NXDOMAIN ?
-				 "no such name (cached)" :
-				 hit->status == DNS_NODATA ?
-				 "no records of the type (cached)" : NULL);
+		dns_req_complete(r, hit->status, hit->error);
 		return r;
 	}
 	r->in_ares++;

@@ -130,6 +130,18 @@ int main(void)
 	ok(cache == NULL, "free clears the pointer");
 
 	/* Negative answers. */
+	cache = dns_cache_new();
+	memset(&set, 0, sizeof(set));
+	set.status = DNS_NXDOMAIN;
+	set.error = "Domain name not found";
+	set.ttl = 300;
+	dns_cache_put(cache, 0, DNS_TYPE_TXT, "_dmarc.none.example", &set);
+	hit = dns_cache_get(cache, 0, DNS_TYPE_TXT, "_dmarc.none.example");
+	ok(hit != NULL && hit->status == DNS_NXDOMAIN && hit->count == 0 &&
+	   hit->error != NULL && strcmp(hit->error, set.error) == 0,
+	   "a negative answer is kept with its status and its text");
+	buf_free(&set.text);
+	dns_cache_free(&cache);
 	{
 		unsigned char a[512];
 		unsigned int ttl = 0;
