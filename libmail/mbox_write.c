@@ -577,7 +577,7 @@ static void mbox_append_free(struct mbox_append **ap)
 }
 
 static int mbox_files_durable(struct mbox_append **live, size_t n,
-			      const char **error_r);
+			      bool with_usage, const char **error_r);
 
 /* The names a prepared append linked durable now: with a defer hook set,
  * the files too, with the folder, at once (sync_many()); else the caller
@@ -585,7 +585,7 @@ static int mbox_files_durable(struct mbox_append **live, size_t n,
 static int mbox_new_files_durable(struct mbox_append *a, const char **error_r)
 {
 	if (mbox_defer_hook != NULL)
-		return mbox_files_durable(&a, 1, error_r);
+		return mbox_files_durable(&a, 1, false, error_r);
 	if (fsync(a->mb->dir_fd) < 0)
 		return mbox_fail_errno(a->mb, error_r, ".");
 	return 0;
@@ -636,15 +636,36 @@ static int mbox_append_cmp_dir(const void *x, const void *y)
 	return strcmp((*a)->mb->dir, (*b)->mb->dir);
 }
 
-/* Runs the syncs and reports the first failure. */
+/* The usage hook's flush, run beside a batch's syncs. */
+struct mbox_usage_flush_call {
+	const char *error;
+};
+
+static int mbox_usage_flush_beside(void *arg)
+{
+	struct mbox_usage_flush_call *u = arg;
+
+	return mbox_usage_flush(&u->error);
+}
+
+/* Runs the syncs, and the usage flush beside them when `usage` is set;
+ * reports the first failure. */
 static int mbox_sync_items(struct mbox_append **live,
 			   struct sync_many_item *items, size_t n,
+			   struct mbox_usage_flush_call *usage,
 			   const char **error_r)
 {
 	size_t i;
 
-	if (sync_many(items, n) == 0)
+	if (usage != NULL)
+		usage->error = NULL;
+	if (sync_many_beside(items, n, usage != NULL ?
+			     mbox_usage_flush_beside : NULL, usage) == 0)
 		return 0;
+	if (usage != NULL && usage->error != NULL) {
+		*error_r = usage->error;
+		return -1;
+	}
 	for (i = 0; i < n && items[i].error == 0; i++)
 		;
 	errno = items[i].error;
@@ -655,13 +676,18 @@ static int mbox_sync_items(struct mbox_append **live,
  * together before any log record names them.  The files' fdatasyncs and
  * the folders' fsyncs run at once (sync_many()), at most
  * MBOX_SYNC_FILES open files at a time, so that a batch of many copies
- * does not run out of descriptors. */
+ * does not run out of descriptors.  With `with_usage`, the usage hook's
+ * flush (the quota counters the batch changed) runs at the same time on
+ * the caller's thread: it too must be durable before any log record, and
+ * before any file only for nothing, so it need not wait for them nor
+ * they for it. */
 #define MBOX_SYNC_FILES 256
 
 static int mbox_files_durable(struct mbox_append **live, size_t n,
-			      const char **error_r)
+			      bool with_usage, const char **error_r)
 {
 	struct sync_many_item *items;
+	struct mbox_usage_flush_call usage;
 	size_t i, j, count = 0, k;
 	int ret = 0;
 	char name[16];
@@ -678,7 +704,7 @@ static int mbox_files_durable(struct mbox_append **live, size_t n,
 			if (p->uid == 0 || p->msg.durable)
 				continue;
 			if (count == MBOX_SYNC_FILES) {
-				ret = mbox_sync_items(live, items, count,
+				ret = mbox_sync_items(live, items, count, NULL,
 						      error_r);
 				for (k = 0; k < count; k++)
 					close(items[k].fd);
@@ -702,7 +728,8 @@ static int mbox_files_durable(struct mbox_append **live, size_t n,
 		items[k++].data_only = false;
 	}
 	if (ret == 0)
-		ret = mbox_sync_items(live, items, k, error_r);
+		ret = mbox_sync_items(live, items, k,
+				      with_usage ? &usage : NULL, error_r);
 	for (i = 0; i < count; i++)
 		close(items[i].fd);
 	free(items);
@@ -721,7 +748,7 @@ static int mbox_logs_durable(struct mbox_append **live, size_t n,
 		items[i].fd = live[i]->mb->log_fd;
 		items[i].data_only = true;
 	}
-	ret = mbox_sync_items(live, items, n, error_r);
+	ret = mbox_sync_items(live, items, n, NULL, error_r);
 	free(items);
 	return ret;
 }
@@ -765,9 +792,8 @@ int mbox_append_commit_many(struct mbox_append **as, size_t n,
 	if (nlive == 0)
 		goto out;
 	/* The usage counted for the batch is durable before any log
-	 * record: one flush for all its mailboxes. */
-	if (mbox_usage_flush(error_r) < 0 ||
-	    mbox_files_durable(live, nlive, error_r) < 0)
+	 * record: one flush for all its mailboxes, beside the files'. */
+	if (mbox_files_durable(live, nlive, true, error_r) < 0)
 		goto fail_all;
 	nsync = 0;
 	for (i = 0; i < nlive; i++) {

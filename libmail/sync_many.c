@@ -16,6 +16,9 @@ struct sync_many_ctx {
 	struct sync_many_item *items;
 	size_t n;
 	atomic_size_t next;
+	int (*beside)(void *arg);	/* the caller's own work, or NULL */
+	void *beside_arg;
+	int beside_ret;
 };
 
 static void sync_many_worker(struct sync_many_ctx *c)
@@ -28,6 +31,15 @@ static void sync_many_worker(struct sync_many_ctx *c)
 
 		it->error = ret < 0 ? errno : 0;
 	}
+}
+
+/* The caller's thread: its own work first, while the helping threads
+ * start on the items, then a share of the items. */
+static void sync_many_caller(struct sync_many_ctx *c)
+{
+	if (c->beside != NULL)
+		c->beside_ret = c->beside(c->beside_arg);
+	sync_many_worker(c);
 }
 
 static void *sync_many_thread(void *arg)
@@ -124,7 +136,7 @@ static void sync_pool_run(struct sync_many_ctx *c, unsigned int want)
 		pthread_cond_signal(&sync_pool.wake);
 	pthread_mutex_unlock(&sync_pool.lock);
 	/* A thread that could not be made leaves its share to the others. */
-	sync_many_worker(c);
+	sync_many_caller(c);
 	pthread_mutex_lock(&sync_pool.lock);
 	while (sync_pool.running > 0)
 		pthread_cond_wait(&sync_pool.done, &sync_pool.lock);
@@ -141,7 +153,7 @@ static void sync_own_threads(struct sync_many_ctx *c, unsigned int want)
 	       pthread_create(&threads[started], NULL, sync_many_thread,
 			      c) == 0)
 		started++;
-	sync_many_worker(c);
+	sync_many_caller(c);
 	for (i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 }
@@ -156,20 +168,25 @@ unsigned int sync_many_kept_threads(void)
 	return n;
 }
 
-int sync_many(struct sync_many_item *items, size_t n)
+int sync_many_beside(struct sync_many_item *items, size_t n,
+		     int (*beside)(void *arg), void *arg)
 {
 	struct sync_many_ctx c;
-	size_t i, want = n > 0 ? n - 1 : 0;
+	size_t i, want;
 
 	c.items = items;
 	c.n = n;
 	atomic_init(&c.next, 0);
+	c.beside = beside;
+	c.beside_arg = arg;
+	c.beside_ret = 0;
+	/* The caller takes an item of its own only when it has nothing
+	 * else to do. */
+	want = beside != NULL ? n : n > 0 ? n - 1 : 0;
 	if (want > SYNC_MANY_THREADS)
 		want = SYNC_MANY_THREADS;
-	/* A file and its folder (a lone delivery) gain nothing from a
-	 * thread but its cost. */
-	if (n <= 2)
-		sync_many_worker(&c);
+	if (want == 0)
+		sync_many_caller(&c);
 	else if (pthread_mutex_trylock(&sync_pool.job) == 0) {
 		sync_pool_run(&c, (unsigned int)want);
 		pthread_mutex_unlock(&sync_pool.job);
@@ -179,5 +196,10 @@ int sync_many(struct sync_many_item *items, size_t n)
 		if (items[i].error != 0)
 			return -1;
 	}
-	return 0;
+	return c.beside_ret < 0 ? -1 : 0;
+}
+
+int sync_many(struct sync_many_item *items, size_t n)
+{
+	return sync_many_beside(items, n, NULL, NULL);
 }

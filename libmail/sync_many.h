@@ -21,8 +21,16 @@ struct sync_many_item {
 	int error;		/* out: 0, or the errno of the call */
 };
 
-/* Syncs every item; 0 when all succeeded, else -1 (see each error). */
+/* Syncs every item; 0 when all succeeded, else -1 (see each error).
+ * Two or more items are synced at once, a file and its folder too. */
 int sync_many(struct sync_many_item *items, size_t n);
+/* The same, while the caller's own thread runs beside(arg) (work that
+ * must stay on that thread, such as a flush through a library handle
+ * that is not shared between threads); -1 also when beside() returned a
+ * value below 0.  The items are synced by the helping threads meanwhile,
+ * and by the caller's thread once beside() is done. */
+int sync_many_beside(struct sync_many_item *items, size_t n,
+		     int (*beside)(void *arg), void *arg);
 
 /* The helping threads this process keeps for sync_many() (made by the
  * first calls that needed them, at most SYNC_MANY_THREADS). */

@@ -15,6 +15,23 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The work sync_many_beside() ran beside the syncs: on which thread, how
+ * often, and what it returned. */
+struct beside {
+	pthread_t thread;
+	int calls;
+	int ret;
+};
+
+static int beside_fn(void *arg)
+{
+	struct beside *b = arg;
+
+	b->thread = pthread_self();
+	b->calls++;
+	return b->ret;
+}
+
 /* Twenty items (19 files and their folder) for a second caller. */
 static struct sync_many_item other[20];
 
@@ -129,6 +146,34 @@ int main(void)
 		ok(pid > 0 && waitpid(pid, &status, 0) == pid &&
 		   WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		   "a child of fork() syncs on threads of its own");
+	}
+	/* Work of the caller's own beside the syncs: on the caller's
+	 * thread, once, and its failure fails the call. */
+	{
+		struct beside b = { .ret = 0 };
+
+		for (i = 0; i < 20; i++)
+			items[i].error = -1;
+		is_int(sync_many_beside(items, 20, beside_fn, &b), 0,
+		       "syncs beside the caller's work succeed");
+		ok_all = 1;
+		for (i = 0; i < 20; i++)
+			ok_all = ok_all && items[i].error == 0;
+		ok(ok_all && b.calls == 1 &&
+		   pthread_equal(b.thread, pthread_self()),
+		   "every item synced; the work ran once, on the caller's "
+		   "thread");
+		items[0].error = -1;
+		is_int(sync_many_beside(items, 1, beside_fn, &b), 0,
+		       "one item beside the work (a helper takes it)");
+		ok(items[0].error == 0 && b.calls == 2, "both done");
+		is_int(sync_many_beside(items, 0, beside_fn, &b), 0,
+		       "no item: only the work");
+		is_int(b.calls, 3, "which ran");
+		b.ret = -1;
+		is_int(sync_many_beside(items, 20, beside_fn, &b), -1,
+		       "work that fails fails the call");
+		is_int(items[19].error, 0, "the syncs still done");
 	}
 	/* One that fails does not hide the others' outcome. */
 	close(items[7].fd);
