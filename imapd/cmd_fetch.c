@@ -14,6 +14,7 @@
 #include "imapd/imap_seqset.h"
 #include "acl.h"
 #include "log.h"
+#include "mbox_cache_window.h"
 #include "mime_cache.h"
 #include "imapd/imap_objectid.h"
 
@@ -55,6 +56,8 @@ struct fetch_ctx {
 	bool first_item;
 	size_t item;
 	struct imap_message msg;
+	/* The cache entries of the messages, read many at a time. */
+	struct mbox_cache_window window;
 	struct buf owned;
 	const char *lit;
 	size_t lit_len;
@@ -71,6 +74,7 @@ static void fetch_ctx_free(struct imap_client *c)
 		return;
 	imap_fetch_free(&f->fetch);
 	imap_message_deinit(&f->msg);
+	mbox_cache_window_free(&f->window);
 	buf_free(&f->owned);
 	buf_free(&f->out);
 	free(f->idx);
@@ -300,6 +304,7 @@ static void fetch_run(struct imap_client *c)
 				continue;
 			}
 			imap_message_init(&f->msg, sel->mbox, &sel->msgs[i]);
+			f->msg.window = &f->window;
 			buf_append_str(&f->out, "* ");
 			buf_append_uint(&f->out, i + 1);
 			buf_append_str(&f->out, " FETCH (");

@@ -1,5 +1,6 @@
 #include "imapd/imap_copy.h"
 #include "buf.h"
+#include "mbox_cache_window.h"
 #include "mime_cache.h"
 
 #include <stdio.h>
@@ -13,14 +14,18 @@ int imap_copy_messages(struct mbox *src, const struct mbox_view *view,
 {
 	struct mbox_append *a = mbox_append_begin(dst);
 	struct mbox_append_result *results;
-	struct buf cache = BUF_INIT, path = BUF_INIT;
+	/* The cache entries, read many at a time (the new message copies
+	 * its own). */
+	struct mbox_cache_window window = MBOX_CACHE_WINDOW_INIT;
+	struct buf path = BUF_INIT;
 	const char *kw[MBOX_MAX_KEYWORDS + 1];
 	size_t i, k;
 	int ret;
 
 	for (i = 0; i < count; i++) {
 		struct mbox_new_message msg;
-		const char *cache_error;
+		const char *cache_error, *cache;
+		size_t cache_len;
 
 		memset(&msg, 0, sizeof(msg));
 		buf_clear(&path);
@@ -40,17 +45,18 @@ int imap_copy_messages(struct mbox *src, const struct mbox_view *view,
 		kw[ret] = NULL;
 		msg.keywords = kw;
 		/* A missing or damaged cache entry is rebuilt when read. */
-		if (mbox_cache_read(src, &recs[i], &cache, &cache_error) == 0 &&
-		    cache.len > 0) {
-			msg.cache = cache.data;
-			msg.cache_size = cache.len;
-			msg.fields_size = mime_cache_fields_size(cache.data,
-								 cache.len,
+		if (mbox_cache_window_read(src, &recs[i], &window, &cache,
+					   &cache_len, &cache_error) == 0 &&
+		    cache_len > 0) {
+			msg.cache = cache;
+			msg.cache_size = cache_len;
+			msg.fields_size = mime_cache_fields_size(cache,
+								 cache_len,
 								 recs[i].size);
 		}
 		mbox_append_add(a, &msg);
 	}
-	buf_free(&cache);
+	mbox_cache_window_free(&window);
 	buf_free(&path);
 	if (!count_quota)
 		mbox_append_no_quota(a);

@@ -209,11 +209,18 @@ int imap_message_structure_from(struct imap_message *m, const void *record,
 int imap_message_structure(struct imap_message *m, const char **error_r)
 {
 	struct buf record = BUF_INIT;
-	const char *error;
+	const char *error, *data;
+	size_t len;
 	int ret;
 
 	if (m->cache != NULL)
 		return 0;
+	if (m->window != NULL) {
+		if (mbox_cache_window_read(m->mbox, &m->rec, m->window, &data,
+					   &len, &error) < 0)
+			len = 0;
+		return imap_message_structure_from(m, data, len, error_r);
+	}
 	if (mbox_cache_read(m->mbox, &m->rec, &record, &error) < 0)
 		buf_clear(&record);
 	ret = imap_message_structure_from(m, record.data, record.len, error_r);

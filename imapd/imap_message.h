@@ -15,6 +15,8 @@
 #include "mbox.h"
 
 struct mbox_cache_window;
+
+struct mbox_cache_window;
 struct mime_cache;
 struct mime_cache_fields;
 struct mime_part;
@@ -37,6 +39,11 @@ struct imap_message {
 	bool mapped;		/* data is a mapping of the file */
 	struct buf *read_buf;	/* data is in this buffer (see .c) */
 	struct mime_cache *cache;
+	/* Where imap_message_structure() reads the cache entry: a window
+	 * a command going through many messages keeps (one read for the
+	 * entries of many messages), or NULL (two preads of its own).  Set
+	 * after imap_message_init(). */
+	struct mbox_cache_window *window;
 };
 
 void imap_message_init(struct imap_message *m, struct mbox *mbox,
