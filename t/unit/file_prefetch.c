@@ -121,8 +121,9 @@ int main(void)
 	   uring_allowed ? "io_uring is used" : "io_uring refused: fadvise");
 	most = run(p, &done);
 	ok(done, "every read seen finished");
-	ok(most > 0 && most <= DEPTH, "never more reads in flight than the "
-	   "depth");
+	/* A disk fast enough finishes every read inside its submission:
+	 * then none was ever seen in flight, which is no failure. */
+	ok(most <= DEPTH, "never more reads in flight than the depth");
 	is_int(cached_files(), FILES, "every file is in the page cache");
 	file_prefetch_free(&p);
 	ok(p == NULL, "freed");
