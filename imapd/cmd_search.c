@@ -12,10 +12,12 @@
 #include "imapd/imapd.h"
 
 #include "event.h"
+#include "file_batch.h"
 #include "file_prefetch.h"
 #include "log.h"
 #include "mbox_cache_window.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -73,6 +75,13 @@ void cmd_search_save(struct imap_selected *sel, const struct imap_command *cmd,
  * (man imapd.8, "Searching").  The session's own view (sequence numbers,
  * flags, expunges) changes only when the session syncs, which no command
  * does while a SEARCH runs, so every slice sees the same mailbox. */
+/* A cached mailbox's files are read this many at a time, each up to
+ * SEARCH_BATCH_MAX_SIZE bytes (a bigger one is read alone). */
+#define SEARCH_BATCH_FILES 32
+#define SEARCH_BATCH_MAX_SIZE (32 * 1024)
+/* ...once the files of this many messages in a row were needed. */
+#define SEARCH_BATCH_AFTER 8
+
 struct search_ctx {
 	struct imap_search *search;
 	uint32_t *res;
@@ -90,6 +99,18 @@ struct search_ctx {
 	struct file_prefetch *prefetch;
 	size_t prefetched;	/* files asked for */
 	unsigned int warm_batches;	/* read at once, in a row */
+	/* Files of a cached mailbox read many at a time (see
+	 * search_batch_read()): messages batch_first.. batch_first +
+	 * batch_n - 1. */
+	struct imap_search_files files;
+	const struct imap_selected *sel;
+	bool sampling;		/* this message's neighbours ask the cache */
+	struct file_batch *batch;
+	bool batch_refused;
+	size_t batch_first, batch_n;
+	size_t last_ask;	/* the last message whose file a key needed */
+	unsigned int asks_in_row;	/* ...and how many before it in a row */
+	char batch_names[SEARCH_BATCH_FILES][MBOX_MESSAGE_NAME_SIZE];
 };
 
 /* Messages looked at between two looks at the clock. */
@@ -118,6 +139,7 @@ static void search_ctx_free(struct imap_client *c)
 		return;
 	event_timer_remove(&s->timer);
 	file_prefetch_free(&s->prefetch);
+	file_batch_free(&s->batch);
 	mbox_cache_window_free(&s->window);
 	free(s->res);
 	imap_search_free(&s->search);
@@ -190,6 +212,58 @@ static void search_read_ahead(struct search_ctx *s,
 	}
 }
 
+/* The bytes of message i when a batch read them.  While the mailbox's
+ * files are in the page cache (no read-ahead running) and the search
+ * needs the file of message after message (SEARCH_BATCH_AFTER of them in
+ * a row: a search that needs few files, say `UID 5 BODY x`, reads no
+ * others), the files of the next SEARCH_BATCH_FILES messages are opened,
+ * read and closed through one system call (file_batch.h), where each
+ * would take three: on a machine that traps every system call, that was
+ * most of a cached BODY search.  Left out of a batch, and read as
+ * before: expunged messages, files above SEARCH_BATCH_MAX_SIZE, and,
+ * while `sampling`, the messages asked whether their file was cached
+ * (one in SEARCH_COLD_SAMPLE), so that a mailbox that turns out cold is
+ * still found.  NULL: read it alone. */
+static const char *search_batch_read(void *ctx, size_t i)
+{
+	struct search_ctx *s = ctx;
+	const struct imap_selected *sel = s->sel;
+	const char *names[SEARCH_BATCH_FILES];
+	size_t sizes[SEARCH_BATCH_FILES], k, n;
+
+	s->asks_in_row = s->asks_in_row > 0 && i == s->last_ask + 1 ?
+		s->asks_in_row + 1 : 1;
+	s->last_ask = i;
+	if (i >= s->batch_first && i < s->batch_first + s->batch_n)
+		return file_batch_data(s->batch,
+				       (unsigned int)(i - s->batch_first));
+	if (s->reading_ahead || s->batch_refused ||
+	    s->asks_in_row <= SEARCH_BATCH_AFTER)
+		return NULL;
+	if (s->batch == NULL &&
+	    (s->batch = file_batch_new(SEARCH_BATCH_FILES,
+				       SEARCH_BATCH_MAX_SIZE)) == NULL) {
+		s->batch_refused = true;
+		return NULL;
+	}
+	n = sel->count - i < SEARCH_BATCH_FILES ? sel->count - i :
+		SEARCH_BATCH_FILES;
+	for (k = 0; k < n; k++) {
+		size_t j = i + k;
+
+		mbox_message_name(sel->msgs[j].uid, s->batch_names[k]);
+		names[k] = s->batch_names[k];
+		sizes[k] = (sel->state[j] & IMAP_MSG_EXPUNGED) ||
+			(s->sampling && j % SEARCH_COLD_SAMPLE == 0) ?
+			SIZE_MAX : (size_t)sel->msgs[j].size;
+	}
+	file_batch_read(s->batch, mbox_dir_fd(sel->mbox), names, sizes,
+			(unsigned int)n);
+	s->batch_first = i;
+	s->batch_n = n;
+	return file_batch_data(s->batch, 0);
+}
+
 static void search_finish(struct imap_client *c, const struct imap_command *cmd)
 {
 	struct search_ctx *s = c->cmd_ctx;
@@ -256,7 +330,11 @@ static void search_run(struct imap_client *c)
 			}
 		}
 		s->next++;
-		match = imap_search_eval(sel, s->search, i, &s->window);
+		s->sel = sel;
+		s->sampling = watch;
+		match = imap_search_eval_files(sel, s->search, i, &s->window,
+					       s->reads_files ? &s->files :
+					       NULL);
 		imap_message_check_cold(false);
 		if (watch && !s->reading_ahead &&
 		    (!known || i % SEARCH_COLD_SAMPLE == 0)) {
@@ -345,6 +423,8 @@ void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 	s->want_modseq = imap_search_has_key(&search->root,
 					     IMAP_SEARCH_MODSEQ);
 	s->reads_files = imap_search_reads_files(search);
+	s->files.read = search_batch_read;
+	s->files.ctx = s;
 	if (s->want_modseq)
 		imap_condstore_enable(c);
 	s->res = xcalloc(sel->count + 1, sizeof(*s->res));

@@ -34,6 +34,7 @@ struct search_msg {
 	/* The message's cache record and the header fields it stores, read
 	 * once for every header key that they can answer. */
 	struct mbox_cache_window *window;
+	const struct imap_search_files *files;
 	struct buf record;
 	const char *record_data;	/* in `record` or the window */
 	size_t record_len;
@@ -146,6 +147,11 @@ static bool search_msg_open(struct search_msg *s)
 	s->tried = true;
 	if (s->sel->state[s->i] & IMAP_MSG_EXPUNGED)
 		return false;
+	/* Bytes the caller read already: imap_message_data() finds them
+	 * and opens no file; deinit leaves them alone. */
+	if (s->files != NULL &&
+	    (s->m.data = s->files->read(s->files->ctx, s->i)) != NULL)
+		s->m.size = (size_t)s->rec->size;
 	s->ok = imap_message_data(&s->m, &error) == 0;
 	return s->ok;
 }
@@ -567,6 +573,14 @@ bool imap_search_eval(const struct imap_selected *sel,
 		      const struct imap_search *search, size_t i,
 		      struct mbox_cache_window *window)
 {
+	return imap_search_eval_files(sel, search, i, window, NULL);
+}
+
+bool imap_search_eval_files(const struct imap_selected *sel,
+			    const struct imap_search *search, size_t i,
+			    struct mbox_cache_window *window,
+			    const struct imap_search_files *files)
+{
 	struct search_msg s;
 	bool match;
 
@@ -575,6 +589,7 @@ bool imap_search_eval(const struct imap_selected *sel,
 	s.i = i;
 	s.rec = &sel->msgs[i];
 	s.window = window;
+	s.files = files;
 	imap_message_init(&s.m, sel->mbox, s.rec);
 	match = search_key(&s, &search->root);
 	if (s.hdr_parsed)

@@ -25,6 +25,21 @@ struct mbox_cache_window;
 bool imap_search_eval(const struct imap_selected *sel,
 		      const struct imap_search *search, size_t i,
 		      struct mbox_cache_window *window);
+/* Where a search may find a message's bytes already read (a caller
+ * reading the files of many messages at once): read(ctx, i) is asked only
+ * when a key needs message i's file, and returns its bytes (NUL-
+ * terminated, as long as the index says) or NULL: then the file is read
+ * here. */
+struct imap_search_files {
+	const char *(*read)(void *ctx, size_t i);
+	void *ctx;
+};
+
+/* imap_search_eval() asking `files` (or NULL) for the files' bytes. */
+bool imap_search_eval_files(const struct imap_selected *sel,
+			    const struct imap_search *search, size_t i,
+			    struct mbox_cache_window *window,
+			    const struct imap_search_files *files);
 
 /* Does the search read message files whatever the cache holds (BODY,
  * TEXT, HEADER of a field the cache does not keep)? */

@@ -418,6 +418,11 @@ int mbox_expunge(struct mbox *mb, const uint32_t *uids, size_t count,
 
 /* Opens the message file read-only; -1 if it is gone (expunged). */
 int mbox_message_open(struct mbox *mb, uint32_t uid);
+/* The name of a message's file in the mailbox's folder, and that folder
+ * open (for openat() and the like: valid while the mailbox is open). */
+#define MBOX_MESSAGE_NAME_SIZE 16
+void mbox_message_name(uint32_t uid, char name[MBOX_MESSAGE_NAME_SIZE]);
+int mbox_dir_fd(const struct mbox *mb);
 
 /* Reads the cached parsed structure of a record into `out`. */
 int mbox_cache_read(struct mbox *mb, const struct mbox_record *rec,

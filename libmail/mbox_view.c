@@ -453,11 +453,21 @@ int mbox_sync(struct mbox *mb, struct mbox_view *view, mbox_change_fn *fn,
 	return s.changes;
 }
 
+void mbox_message_name(uint32_t uid, char name[MBOX_MESSAGE_NAME_SIZE])
+{
+	snprintf(name, MBOX_MESSAGE_NAME_SIZE, "%u", uid);
+}
+
+int mbox_dir_fd(const struct mbox *mb)
+{
+	return mb->dir_fd;
+}
+
 int mbox_message_open(struct mbox *mb, uint32_t uid)
 {
-	char name[16];
+	char name[MBOX_MESSAGE_NAME_SIZE];
 
-	snprintf(name, sizeof(name), "%u", uid);
+	mbox_message_name(uid, name);
 	return openat(mb->dir_fd, name, O_RDONLY | O_CLOEXEC);
 }
 
