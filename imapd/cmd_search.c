@@ -71,10 +71,6 @@ void cmd_search_save(struct imap_selected *sel, const struct imap_command *cmd,
 	}
 }
 
-/* A SEARCH running over the messages of the selection, a slice at a time
- * (man imapd.8, "Searching").  The session's own view (sequence numbers,
- * flags, expunges) changes only when the session syncs, which no command
- * does while a SEARCH runs, so every slice sees the same mailbox. */
 /* A cached mailbox's files are read this many at a time, each up to
  * SEARCH_BATCH_MAX_SIZE bytes (a bigger one is read alone). */
 #define SEARCH_BATCH_FILES 32
@@ -82,6 +78,10 @@ void cmd_search_save(struct imap_selected *sel, const struct imap_command *cmd,
 /* ...once the files of this many messages in a row were needed. */
 #define SEARCH_BATCH_AFTER 8
 
+/* A SEARCH running over the messages of the selection, a slice at a time
+ * (man imapd.8, "Searching").  The session's own view (sequence numbers,
+ * flags, expunges) changes only when the session syncs, which no command
+ * does while a SEARCH runs, so every slice sees the same mailbox. */
 struct search_ctx {
 	struct imap_search *search;
 	uint32_t *res;
@@ -104,7 +104,8 @@ struct search_ctx {
 	 * batch_n - 1. */
 	struct imap_search_files files;
 	const struct imap_selected *sel;
-	bool sampling;		/* this message's neighbours ask the cache */
+	bool sampling;		/* one message in SEARCH_COLD_SAMPLE asks the
+				 * page cache (search_run()'s `watch`) */
 	struct file_batch *batch;
 	bool batch_refused;
 	size_t batch_first, batch_n;
@@ -330,8 +331,6 @@ static void search_run(struct imap_client *c)
 			}
 		}
 		s->next++;
-		s->sel = sel;
-		s->sampling = watch;
 		match = imap_search_eval_files(sel, s->search, i, &s->window,
 					       s->reads_files ? &s->files :
 					       NULL);
@@ -425,6 +424,11 @@ void cmd_search(struct imap_client *c, const struct imap_command *cmd)
 	s->reads_files = imap_search_reads_files(search);
 	s->files.read = search_batch_read;
 	s->files.ctx = s;
+	s->sel = sel;
+	/* As search_run()'s `watch`: the cache is asked only while files
+	 * may be read ahead. */
+	s->sampling = s->reads_files &&
+		c->daemon->set.imap_search_read_ahead > 0;
 	if (s->want_modseq)
 		imap_condstore_enable(c);
 	s->res = xcalloc(sel->count + 1, sizeof(*s->res));
