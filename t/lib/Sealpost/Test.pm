@@ -15,7 +15,9 @@ use Fcntl qw(:flock);
 use File::Spec;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
+use IO::Select;
 use IPC::Open3 qw(open3);
+use POSIX ();
 use Symbol qw(gensym);
 use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 
@@ -23,6 +25,47 @@ use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 sub now { clock_gettime(CLOCK_MONOTONIC) }
 
 my @live;
+
+# A test file that hangs (a wedged daemon, a client waiting on a reply
+# that never comes) must fail on its own, not hold up the whole suite
+# until some outer limit kills everything.  A watchdog process waits on a
+# pipe whose other end only this test holds: EOF means the test is over.
+# After SEALPOST_TEST_TIMEOUT seconds (900 by default; 0 turns it off) it
+# sends SIGTERM, whose handler below fails the test and, through END,
+# stops its post offices; SIGKILL follows a minute later if that hangs
+# too.  The test's own children inherit the pipe but are short-lived;
+# programs it runs do not (Perl sets close-on-exec).
+my $watchdog_pipe;
+
+sub _start_watchdog {
+	my $limit = $ENV{SEALPOST_TEST_TIMEOUT} // 900;
+	return unless $limit > 0;
+	my $test = $$;
+	pipe(my $r, my $w) or return;
+	my $pid = fork;
+	return unless defined $pid;
+	if ($pid == 0) {
+		close $w;
+		my $over = IO::Select->new($r);
+		POSIX::_exit(0) if $over->can_read($limit);
+		print STDERR "# the test ran past $limit s (SEALPOST_TEST_TIMEOUT): "
+		    . "stopping it\n";
+		kill 'TERM', $test;
+		POSIX::_exit(0) if $over->can_read(60);
+		kill 'KILL', $test;
+		POSIX::_exit(0);
+	}
+	close $r;
+	$watchdog_pipe = $w;
+	$SIG{TERM} = sub {
+		# Only the test process itself: a client it forked that
+		# inherited this handler just goes.
+		POSIX::_exit(1) if $$ != $test;
+		print STDERR "# stopped by SIGTERM\n";
+		exit 1;
+	};
+}
+_start_watchdog();
 
 sub top_dir { abs_path(dirname(__FILE__) . '/../../..') }
 
@@ -241,19 +284,32 @@ sub log_text {
 }
 
 # Runs a command; returns (exit status, stdout, stderr).  `stdin` in the
-# options hash (a trailing hashref) is fed to it.
+# options hash (a trailing hashref) is fed to it.  A command still running
+# after `timeout` seconds (SEALPOST_CMD_TIMEOUT, 300 by default) is
+# killed and reported as exit status 124 with a line on its stderr, as
+# timeout(1) would: a wedged store fails the test that asked, instead of
+# hanging it.
 sub run_cmd {
 	my @cmd = @_;
 	my $opt = ref $cmd[-1] eq 'HASH' ? pop @cmd : {};
+	my $limit = $opt->{timeout} // $ENV{SEALPOST_CMD_TIMEOUT} // 300;
 	my $err = gensym;
 	my $pid = open3(my $in, my $out, $err, @cmd);
 	print $in $opt->{stdin} if defined $opt->{stdin};
 	close $in;
 	my ($o, $e) = ('', '');
+	my $deadline = now() + $limit;
 	# Read both to the end without deadlocking on a full pipe.
 	my $sel = IO::Select->new($out, $err);
 	while ($sel->count) {
-		for my $fh ($sel->can_read) {
+		my $left = $deadline - now();
+		my @ready = $left > 0 ? $sel->can_read($left) : ();
+		if (!@ready && now() >= $deadline) {
+			kill 'KILL', $pid;
+			waitpid($pid, 0);
+			return (124, $o, $e . "run_cmd: @cmd: killed after $limit s\n");
+		}
+		for my $fh (@ready) {
 			my $n = sysread($fh, my $chunk, 65536);
 			if (!$n) { $sel->remove($fh); next }
 			if ($fh == $out) { $o .= $chunk } else { $e .= $chunk }
@@ -351,7 +407,6 @@ END {
 	$_->stop for grep { defined } @live;
 }
 
-use IO::Select;
 
 # Delivers one message to one recipient through lmtpd, as the queue
 # manager would, and returns lmtpd's reply to DATA (or to RCPT when it
