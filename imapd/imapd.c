@@ -67,10 +67,9 @@ int imapd_run(struct worker *w)
 	worker_drop_privileges(w);
 	if (mkdir(d.sessions_dir, 0700) < 0 && errno != EEXIST)
 		log_fatal("%s: %s", d.sessions_dir, strerror(errno));
-	if (store_open(d.master.state_dir, &d.store, &error) < 0)
-		log_fatal("store: %s", error);
 	config_fill(w->config, &store_config_table, &store_set);
-	store_set_settings(d.store, &store_set);
+	if (store_open(d.master.state_dir, &store_set, &d.store, &error) < 0)
+		log_fatal("store: %s", error);
 	store_clean_tmp(d.store, imap_append_tmp_prefixes);
 	d.loop = event_loop_new();
 	store_watch(d.store, d.loop);

@@ -53,9 +53,8 @@ int lmtpd_run(int argc, char **argv)
 	srv.set = &set;
 	srv.store_set = &store_set;
 	srv.hostname = hostname;
-	if (store_open(ms.state_dir, &srv.st, &error) < 0)
+	if (store_open(ms.state_dir, &store_set, &srv.st, &error) < 0)
 		log_fatal("%s", error);
-	store_set_settings(srv.st, &store_set);
 	store_keep_mailboxes(srv.st, set.lmtp_mailboxes_kept);
 	store_clean_tmp(srv.st, lmtpd_tmp_prefixes);
 	srv.loop = event_loop_new();

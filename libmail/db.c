@@ -332,8 +332,10 @@ int db_env_open(const struct db_env_settings *set, struct db_env **env_r,
 		db_env_free(env);
 		return -1;
 	}
-	if ((ret = env->dbenv->open(env->dbenv, set->home, flags,
-				    (int)env->mode)) != 0) {
+	db_call_begin("DB_ENV->open");
+	ret = env->dbenv->open(env->dbenv, set->home, flags, (int)env->mode);
+	db_call_end();
+	if (ret != 0) {
 		*error_r = db_errorf(ret, "db_env_open %s", set->home);
 		(void)db_boot_end(env, false, stale, &error);
 		(void)env->dbenv->close(env->dbenv, 0);
@@ -412,7 +414,10 @@ void db_env_close(struct db_env **envp)
 	if (db_env_checkpoint(env, false, &error) < 0)
 		log_warn("db_checkpoint_failed", "home=%s detail=%s",
 			 env->home, error);
-	if ((ret = env->dbenv->close(env->dbenv, 0)) != 0 && !env->panicked)
+	db_call_begin("DB_ENV->close");
+	ret = env->dbenv->close(env->dbenv, 0);
+	db_call_end();
+	if (ret != 0 && !env->panicked)
 		log_warn("db_close_failed", "home=%s detail=%s", env->home,
 			 db_errorf(ret, "closing the environment"));
 	db_env_free(env);
@@ -448,9 +453,11 @@ int db_env_checkpoint(struct db_env *env, bool force, const char **error_r)
 
 	if (db_env_check(env, "db_env_checkpoint", error_r) < 0)
 		return -1;
+	db_call_begin("DB_ENV->txn_checkpoint");
 	ret = force ? env->dbenv->txn_checkpoint(env->dbenv, 0, 0, DB_FORCE) :
 		env->dbenv->txn_checkpoint(env->dbenv, DBW_CHECKPOINT_KBYTES,
 					   DBW_CHECKPOINT_MINUTES, 0);
+	db_call_end();
 	if (ret != 0) {
 		*error_r = db_env_errorf(env, ret, "db_env_checkpoint %s",
 					 env->home);
@@ -465,7 +472,10 @@ int db_env_flush(struct db_env *env, const char **error_r)
 
 	if (db_env_check(env, "db_env_flush", error_r) < 0)
 		return -1;
-	if ((ret = env->dbenv->log_flush(env->dbenv, NULL)) != 0) {
+	db_call_begin("DB_ENV->log_flush");
+	ret = env->dbenv->log_flush(env->dbenv, NULL);
+	db_call_end();
+	if (ret != 0) {
 		*error_r = db_env_errorf(env, ret, "db_env_flush %s",
 					 env->home);
 		return -1;
@@ -504,7 +514,9 @@ int db_env_failchk(struct db_env *env, const char **error_r)
 	env->failchk_skips = 0;
 	env->in_failchk = true;
 	env->alive_count = 0;
+	db_call_begin("DB_ENV->failchk");
 	ret = env->dbenv->failchk(env->dbenv, 0);
+	db_call_end();
 	env->in_failchk = false;
 	if (fd >= 0)
 		close(fd);	/* also drops the lock */
@@ -550,12 +562,15 @@ int db_open_file(struct db_env *env, const char *name, const char *file,
 			*error_r = db_env_errorf(env, ret, "db_open %s", name);
 			return -1;
 		}
+		db_call_begin("DB->open");
 		ret = dbp->open(dbp, NULL, file, NULL, DB_BTREE,
 				DB_CREATE | DB_AUTO_COMMIT, (int)env->mode);
+		if (ret != 0)
+			(void)dbp->close(dbp, 0);
+		db_call_end();
 		if (ret == 0)
 			break;
 		*error_r = db_env_errorf(env, ret, "db_open %s", name);
-		(void)dbp->close(dbp, 0);
 		if (!db_is_deadlock(ret) || attempt == DBW_RUN_ATTEMPTS_MAX)
 			return -1;
 		db_backoff(attempt);
@@ -614,10 +629,15 @@ void db_close(struct db **dbp)
 	 * be flushed here: checkpoints do that. */
 	/* Not in a child of fork(), nor on a panicked environment (see
 	 * db_env_close). */
-	if (env->pid == getpid() && !env->panicked &&
-	    (ret = db->dbp->close(db->dbp, DB_NOSYNC)) != 0)
-		log_warn("db_close_failed", "home=%s detail=%s", env->home,
-			 db_errorf(ret, "closing %s", db->name));
+	if (env->pid == getpid() && !env->panicked) {
+		db_call_begin("DB->close");
+		ret = db->dbp->close(db->dbp, DB_NOSYNC);
+		db_call_end();
+		if (ret != 0)
+			log_warn("db_close_failed", "home=%s detail=%s",
+				 env->home, db_errorf(ret, "closing %s",
+						      db->name));
+	}
 	free(db->name);
 	free(db);
 }

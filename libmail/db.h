@@ -137,6 +137,22 @@ int db_env_open(const struct db_env_settings *settings,
 		struct db_env **env_r, const char **error_r);
 
 /*
+ * The watch on stuck calls.  A process killed while it held one of the
+ * environment's mutexes leaves it held for ever, and the library waits on
+ * its mutexes without a bound, so a call (an open that must clean up after
+ * the dead process included) may never return.  After this, a thread of
+ * the process calls `fn` once a call into the library has been in
+ * progress for `timeout_s` seconds with no other call begun meanwhile,
+ * naming the call and the seconds waited.  `fn` runs on that thread while
+ * the call still blocks, so it must end the process (_exit) or arrange
+ * for another one to do so: nothing else frees the mutex.  Calls again
+ * replace the limit and handler; 0 or NULL turn the watch off.  A child
+ * of fork() calls it again to have its own thread.  In db_guard.c.
+ */
+typedef void db_stuck_fn(const char *call, unsigned int waited_s);
+void db_set_stuck_handler(unsigned int timeout_s, db_stuck_fn *fn);
+
+/*
  * Closes every database still open, checkpoints, and frees the handle; sets
  * *env to NULL.  NULL is a no-op.  Open transactions are a bug (panic).
  * After fork(), in the child, it only frees memory (see above), and so it

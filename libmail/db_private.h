@@ -93,6 +93,12 @@ const char *db_env_errorf(struct db_env *env, int ret, const char *fmt, ...)
  * child of fork(), fails when the environment must be reopened. */
 int db_env_check(struct db_env *env, const char *what, const char **error_r);
 
+/* Around every call into the library, for the watch on stuck calls
+ * (db_set_stuck_handler): `what` names the call, a static string.  In
+ * db_guard.c. */
+void db_call_begin(const char *what);
+void db_call_end(void);
+
 /* Whether a return is a lock conflict worth retrying. */
 bool db_is_deadlock(int ret);
 

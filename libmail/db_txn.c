@@ -72,7 +72,10 @@ int db_txn_begin(struct db_env *env, struct db_txn **txn_r,
 	*txn_r = NULL;
 	if (db_env_check(env, "db_txn_begin", error_r) < 0)
 		return -1;
-	if ((ret = env->dbenv->txn_begin(env->dbenv, NULL, &tid, 0)) != 0) {
+	db_call_begin("DB_ENV->txn_begin");
+	ret = env->dbenv->txn_begin(env->dbenv, NULL, &tid, 0);
+	db_call_end();
+	if (ret != 0) {
 		*error_r = db_env_errorf(env, ret, "db_txn_begin %s",
 					 env->home);
 		return -1;
@@ -107,14 +110,20 @@ static int db_txn_end(struct db_txn **txnp, u_int32_t flags,
 	/* A deadlocked transaction can only be aborted; committing it
 	 * would fail anyway, and this tells the caller why. */
 	if (txn->deadlocked) {
-		if ((ret = txn->tid->abort(txn->tid)) != 0)
+		db_call_begin("DB_TXN->abort");
+		ret = txn->tid->abort(txn->tid);
+		db_call_end();
+		if (ret != 0)
 			(void)db_env_errorf(env, ret, "abort");
 		*error_r = db_errorf(DB_LOCK_DEADLOCK, "%s %s", what,
 				     env->home);
 		free(txn);
 		return -1;
 	}
-	if ((ret = txn->tid->commit(txn->tid, flags)) != 0) {
+	db_call_begin("DB_TXN->commit");
+	ret = txn->tid->commit(txn->tid, flags);
+	db_call_end();
+	if (ret != 0) {
 		*error_r = db_env_errorf(env, ret, "%s %s", what, env->home);
 		free(txn);
 		return -1;
@@ -144,7 +153,10 @@ void db_txn_abort(struct db_txn **txnp)
 	txn = db_txn_take(txnp, "db_txn_abort");
 	/* Abort only fails when the environment is broken; the caller is
 	 * already on an error path and will see that on its next call. */
-	if ((ret = txn->tid->abort(txn->tid)) != 0 && ret != DB_RUNRECOVERY)
+	db_call_begin("DB_TXN->abort");
+	ret = txn->tid->abort(txn->tid);
+	db_call_end();
+	if (ret != 0 && ret != DB_RUNRECOVERY)
 		log_warn("db_abort_failed", "home=%s detail=%s",
 			 txn->env->home, db_strerror(ret));
 	if (ret == DB_RUNRECOVERY)
@@ -208,6 +220,7 @@ static int db_op_exec(struct db *db, struct db_txn *txn,
 	if (db_dbt_set(&key, op->key, op->key_len, error_r) < 0 ||
 	    db_dbt_set(&value, op->value, op->value_len, error_r) < 0)
 		return -1;
+	db_call_begin("DB->get, put or del");
 	switch (op->kind) {
 	case DBW_OP_GET:
 		ret = db->dbp->get(db->dbp, tid, &key, &value, op->flags);
@@ -225,6 +238,7 @@ static int db_op_exec(struct db *db, struct db_txn *txn,
 	default:
 		log_panic("db_op_exec: unknown operation %d", (int)op->kind);
 	}
+	db_call_end();
 	if (ret == 0)
 		return 1;
 	if (ret == DB_NOTFOUND || ret == DB_KEYEXIST)
@@ -345,7 +359,10 @@ int db_cursor_open(struct db *db, struct db_txn *txn, const void *prefix,
 		log_panic("db_cursor_open %s without a transaction", db->name);
 	if (db_env_check(db->env, "db_cursor_open", error_r) < 0)
 		return -1;
-	if ((ret = db->dbp->cursor(db->dbp, txn->tid, &dbc, 0)) != 0) {
+	db_call_begin("DB->cursor");
+	ret = db->dbp->cursor(db->dbp, txn->tid, &dbc, 0);
+	db_call_end();
+	if (ret != 0) {
 		if (db_is_deadlock(ret))
 			txn->deadlocked = true;
 		*error_r = db_env_errorf(db->env, ret, "db_cursor_open %s",
@@ -389,7 +406,9 @@ int db_cursor_next(struct db_cursor *cursor, struct buf *key_r,
 		key.data = cursor->prefix;
 		key.size = (u_int32_t)cursor->prefix_len;
 	}
+	db_call_begin("DBC->get");
 	ret = cursor->dbc->get(cursor->dbc, &key, &value, flags);
+	db_call_end();
 	if (ret == DB_NOTFOUND) {
 		cursor->done = true;
 		return 0;
@@ -421,7 +440,10 @@ int db_cursor_del(struct db_cursor *cursor, const char **error_r)
 		log_panic("db_cursor_del %s not on a record", cursor->db->name);
 	if (db_env_check(cursor->db->env, "db_cursor_del", error_r) < 0)
 		return -1;
-	if ((ret = cursor->dbc->del(cursor->dbc, 0)) != 0) {
+	db_call_begin("DBC->del");
+	ret = cursor->dbc->del(cursor->dbc, 0);
+	db_call_end();
+	if (ret != 0) {
 		if (db_is_deadlock(ret))
 			cursor->txn->deadlocked = true;
 		*error_r = db_env_errorf(cursor->db->env, ret,
@@ -441,8 +463,10 @@ void db_cursor_free(struct db_cursor **cursorp)
 	*cursorp = NULL;
 	/* Closing a cursor only fails when the transaction is already
 	 * doomed; the caller will abort it. */
-	if ((ret = cursor->dbc->close(cursor->dbc)) != 0 &&
-	    db_is_deadlock(ret))
+	db_call_begin("DBC->close");
+	ret = cursor->dbc->close(cursor->dbc);
+	db_call_end();
+	if (ret != 0 && db_is_deadlock(ret))
 		cursor->txn->deadlocked = true;
 	cursor->txn->cursors--;
 	free(cursor->prefix);

@@ -95,8 +95,28 @@ static int store_env_open(struct store *st, const struct db_env_settings *set,
 	return 0;
 }
 
-int store_open(const char *state_dir, struct store **st_r,
-	       const char **error_r)
+/* A call into the database waited database_stuck_timeout (store.h);
+ * on the watch's thread, while the call still blocks. */
+static void store_stuck(const char *call, unsigned int waited_s)
+{
+	log_error("store_stuck", "call=%s waited_s=%u reason=%s", call,
+		  waited_s, "a process may have died holding a database "
+		  "lock; exiting for the store to be recovered");
+	_exit(STORE_EXIT_RECOVERY);
+}
+
+static void store_set_settings(struct store *st,
+			       const struct store_settings *set)
+{
+	st->quota_defaults.storage_bytes = set->quota_default_storage;
+	st->quota_defaults.messages = set->quota_default_messages;
+	st->quota_defaults.warn_percent = set->quota_warn_percent;
+	st->acl_max_entries = set->acl_max_entries;
+	mbox_set_checkpoint_bytes(set->mailbox_checkpoint_log_bytes);
+}
+
+int store_open(const char *state_dir, const struct store_settings *settings,
+	       struct store **st_r, const char **error_r)
 {
 	struct store *st = xcalloc(1, sizeof(*st));
 	struct db_env_settings set;
@@ -114,6 +134,11 @@ int store_open(const char *state_dir, struct store **st_r,
 	set.schema_version = STORE_SCHEMA_VERSION;
 	set.upgrade = store_upgrade;
 	set.upgrade_ctx = st;
+	if (settings != NULL) {
+		store_set_settings(st, settings);
+		db_set_stuck_handler(settings->database_stuck_timeout,
+				     store_stuck);
+	}
 	if (store_mkdir(st->root, error_r) < 0 ||
 	    store_mkdir(st->tmp, error_r) < 0 ||
 	    store_env_open(st, &set, error_r) < 0 ||
@@ -132,15 +157,6 @@ int store_open(const char *state_dir, struct store **st_r,
 	buf_free(&path);
 	*st_r = st;
 	return 0;
-}
-
-void store_set_settings(struct store *st, const struct store_settings *set)
-{
-	st->quota_defaults.storage_bytes = set->quota_default_storage;
-	st->quota_defaults.messages = set->quota_default_messages;
-	st->quota_defaults.warn_percent = set->quota_warn_percent;
-	st->acl_max_entries = set->acl_max_entries;
-	mbox_set_checkpoint_bytes(set->mailbox_checkpoint_log_bytes);
 }
 
 static void store_watch_tick(void *ctx)

@@ -68,10 +68,13 @@ struct store_mailbox {
 /* Whether `owner` is STORE_SHARED_OWNER. */
 bool store_owner_is_shared(const char *owner);
 
-/* Opens the store in `state_dir`, creating the database and folders on
- * first use.  One per process. */
-int store_open(const char *state_dir, struct store **st_r,
-	       const char **error_r);
+struct store_settings;
+
+/* Opens the store in `state_dir` with the configuration's `set` (NULL:
+ * no default limits, no warnings, no watch on stuck database calls),
+ * creating the database and folders on first use.  One per process. */
+int store_open(const char *state_dir, const struct store_settings *set,
+	       struct store **st_r, const char **error_r);
 void store_close(struct store **st);
 
 struct event_loop;
@@ -88,6 +91,12 @@ struct event_loop;
  * store again runs recovery.  Without this an idle daemon would keep the
  * database open and every other process would wait for it for ever.
  * store_close() stops the watch.
+ *
+ * The same exit ends a process whose own call into the database has
+ * waited database_stuck_timeout (store_open() sets up that watch,
+ * db_set_stuck_handler): a call blocked on a dead process's lock never
+ * returns, and when every process using the store is blocked so, or the
+ * blocked one is the only one, nobody else's failchk would notice.
  */
 #define STORE_EXIT_RECOVERY 76
 void store_watch(struct store *st, struct event_loop *loop);
@@ -224,13 +233,9 @@ int store_user_usage(struct store *st, const char *user, uint64_t *bytes_r,
  * only leave them too high), with a deleted mailbox's contents, and are
  * recounted by store_quota_recount().  Reading them costs one lookup.
  */
-struct store_settings;
 struct quota_record;
 struct quota_limits;
 
-/* The defaults and warning level from the configuration; until called,
- * there are no default limits and no warnings. */
-void store_set_settings(struct store *st, const struct store_settings *set);
 /* The user's record and the limits in force.  1, 0 no such user, -1. */
 int store_quota_get(struct store *st, const char *user,
 		    struct quota_record *q_r, struct quota_limits *lim_r,

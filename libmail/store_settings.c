@@ -44,6 +44,17 @@ static const struct config_key store_keys[] = {
 	  "the live messages use.  0: no checkpoints (the replay after a "
 	  "crash grows with the log, and the index keeps every expunged "
 	  "message's record)." },
+	{ "database_stuck_timeout", CONFIG_TIME, "30s", 0, 3600,
+	  F(database_stuck_timeout),
+	  "A process killed while it held one of the store database's "
+	  "internal locks leaves the database unusable until every process "
+	  "has closed it and one recovers it, and a call waiting on such a "
+	  "lock never returns.  A call into the database still waiting after "
+	  "this long is taken for that: the daemon logs store_stuck and "
+	  "exits, the master restarts every daemon that uses the store, and "
+	  "the first to open it again recovers it (the sealpost command "
+	  "exits with status 76).  Calls take milliseconds; recovery after a "
+	  "crash, a few seconds.  0: wait for ever." },
 };
 
 const struct config_table store_config_table = {

@@ -11,6 +11,7 @@ struct store_settings {
 	unsigned int quota_warn_percent;
 	unsigned int acl_max_entries;
 	size_t mailbox_checkpoint_log_bytes;
+	unsigned int database_stuck_timeout;	/* seconds; 0: no watch */
 };
 
 extern const struct config_table store_config_table;

@@ -55,13 +55,12 @@ struct store *cli_open_store(struct config *cfg)
 		fprintf(stderr, "sealpost: %s\n", error);
 		return NULL;
 	}
-	if (store_open(ms.state_dir, &st, &error) < 0) {
+	config_fill(cfg, &store_config_table, &set);
+	if (store_open(ms.state_dir, &set, &st, &error) < 0) {
 		fprintf(stderr, "sealpost: the store in %s: %s\n", ms.state_dir,
 			error);
 		return NULL;
 	}
-	config_fill(cfg, &store_config_table, &set);
-	store_set_settings(st, &set);
 	return st;
 }
 

@@ -97,10 +97,9 @@ void pop3_server_start(struct pop3_server *srv, struct event_loop *loop)
 	char *path;
 
 	srv->loop = loop;
-	if (store_open(state_dir, &srv->store, &error) < 0)
-		log_fatal("store: %s", error);
 	config_fill(srv->worker->config, &store_config_table, &store_set);
-	store_set_settings(srv->store, &store_set);
+	if (store_open(state_dir, &store_set, &srv->store, &error) < 0)
+		log_fatal("store: %s", error);
 	store_watch(srv->store, loop);
 	path = worker_path(srv->worker, POP3_LOGIN_RATE_FILE);
 	if (pop3_login_rate_open(path, &srv->login_rate, &error) < 0)

@@ -4,6 +4,7 @@
 #include "event.h"
 #include "server.h"
 #include "store.h"
+#include "store_settings.h"
 #include "tls_settings.h"
 #include "worker.h"
 
@@ -47,6 +48,7 @@ void smtpd_init(struct smtpd *s, struct worker *w, struct event_loop *loop)
 	static const char *const names[] = { "smtp", "submission",
 					     "submissions", NULL };
 	struct server_limits limits;
+	struct store_settings store_set;
 	const char *error;
 	char *path;
 
@@ -67,8 +69,9 @@ void smtpd_init(struct smtpd *s, struct worker *w, struct event_loop *loop)
 	smtpd_mailauth_init(s);
 	if (queue_dirs_create(s->queue_dir, &error) < 0)
 		log_fatal("queue: %s", error);
-	if (store_open(config_get(w->config, "state_dir"), &s->store,
-		       &error) < 0)
+	config_fill(w->config, &store_config_table, &store_set);
+	if (store_open(config_get(w->config, "state_dir"), &store_set,
+		       &s->store, &error) < 0)
 		log_fatal("store: %s", error);
 	store_watch(s->store, loop);
 	path = worker_path(w, s->mail.aliases_file);

@@ -14,7 +14,13 @@ use POSIX qw(WNOHANG);
 $SIG{PIPE} = "IGNORE";
 my $clients = 4;
 my $per_client = int(($ENV{SEALPOST_CRASH_MESSAGES} // 1200) / $clients);
-my $sp = Sealpost::Test->new(set => { lmtp_workers => 2, restart_backoff_max => '1s' });
+my $sp = Sealpost::Test->new(set => {
+	lmtp_workers => 2, restart_backoff_max => '1s',
+	# A kill that lands while a daemon holds one of the database's own
+	# locks wedges it until every process lets go; the watch on stuck
+	# calls (store.h) must notice well inside the clients' deadline.
+	database_stuck_timeout => '10s',
+});
 my $socket = $sp->env('SEALPOST_LMTP_SOCKET');
 my @users = qw(alice bob carol);
 

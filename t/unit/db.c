@@ -1133,6 +1133,75 @@ static void test_log_removal(void)
 	db_env_close(&env);
 }
 
+/* The watch on stuck calls: a child holds a write lock and stops itself;
+ * this process's read of the same key then waits, and after the limit the
+ * handler is called, on the watch's thread, naming the call.  Here it
+ * lets the child go on (a daemon's handler exits instead), so the read
+ * returns once the child's transaction is gone. */
+static _Atomic unsigned int stuck_calls, stuck_waited;
+static _Atomic pid_t stuck_child;
+static char stuck_call[64];
+
+static void on_stuck(const char *call, unsigned int waited_s)
+{
+	(void)str_copy(stuck_call, sizeof(stuck_call), call);
+	stuck_waited = waited_s;
+	stuck_calls++;
+	kill(stuck_child, SIGCONT);
+}
+
+static void stuck_lock_child(void)
+{
+	struct db_env *env = open_env("stuck", 1);
+	struct db *db = env != NULL ? open_db(env, "held") : NULL;
+	struct db_txn *txn;
+	const char *error;
+
+	if (db == NULL || db_txn_begin(env, &txn, &error) < 0)
+		_exit(2);
+	if (put_str(db, txn, "k", "held") < 0)
+		_exit(3);
+	raise(SIGSTOP);
+	db_txn_abort(&txn);
+	db_env_close(&env);
+	_exit(0);
+}
+
+static void test_stuck_call(void)
+{
+	struct db_env *env = open_env("stuck", 1);
+	struct db *db = env != NULL ? open_db(env, "held") : NULL;
+	struct buf value = BUF_INIT;
+	int status;
+	pid_t pid;
+
+	if (db == NULL) {
+		ok(0, "open stuck");
+		return;
+	}
+	fflush(stdout);
+	if ((pid = fork()) == 0)
+		stuck_lock_child();
+	stuck_child = pid;
+	ok(waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status),
+	   "the child holds the key's lock, stopped");
+	db_set_stuck_handler(2, on_stuck);
+	is_int(get_str(db, NULL, "k", &value), 0,
+	       "the read waited for the lock, then found nothing committed");
+	is_int((int)stuck_calls, 1, "the watch called the handler once");
+	is_str(stuck_call, "DB->get, put or del", "naming the stuck call");
+	ok(stuck_waited >= 2, "after the limit of 2 s");
+	status = wait_child(pid);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "the child went on and closed");
+	is_int(put_str(db, NULL, "k", "mine"), 0, "calls go on quickly");
+	is_int(get_str(db, NULL, "k", &value), 1, "and find their data");
+	db_set_stuck_handler(0, NULL);
+	is_int((int)stuck_calls, 1, "no call was taken for stuck since");
+	buf_free(&value);
+	db_env_close(&env);
+}
+
 int main(void)
 {
 	struct db_env *env;
@@ -1180,6 +1249,7 @@ int main(void)
 	test_deadlock();
 	test_fork_rules();
 	test_log_removal();
+	test_stuck_call();
 
 	(void)nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();

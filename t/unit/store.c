@@ -93,7 +93,7 @@ int main(void)
 
 	if (mkdtemp(root) == NULL)
 		abort();
-	is_int(store_open(root, &st, &err), 0, "store opens");
+	is_int(store_open(root, NULL, &st, &err), 0, "store opens");
 	if (st == NULL) {
 		printf("# %s\n", err);
 		return tap_done();
@@ -342,7 +342,7 @@ int main(void)
 	is_int(store_user_add(st, "alice", &err), 0, "and can be added again");
 
 	store_close(&st);
-	is_int(store_open(root, &st, &err), 0, "store reopens");
+	is_int(store_open(root, NULL, &st, &err), 0, "store reopens");
 	is_str(list(st, "bob"), "Archive,Drafts,INBOX,Junk,Sent(sent),Trash",
 	       "state persists across close");
 	store_close(&st);

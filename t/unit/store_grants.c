@@ -66,7 +66,7 @@ static void test_maintenance(const char *root)
 	const char *err = "";
 	bool exists;
 
-	is_int(store_open(root, &st, &err), 0, "store opens");
+	is_int(store_open(root, NULL, &st, &err), 0, "store opens");
 	if (st == NULL)
 		return;
 	is_int(store_user_add(st, "alice", &err), 0, "alice");
@@ -148,7 +148,7 @@ static void test_maintenance(const char *root)
 	is_str(granted(st, "bob"), "", "inherits nothing");
 
 	store_close(&st);
-	is_int(store_open(root, &st, &err), 0, "store reopens");
+	is_int(store_open(root, NULL, &st, &err), 0, "store reopens");
 	is_str(granted(st, "anyone"), ".shared/news", "the index persists");
 	store_close(&st);
 }
@@ -204,11 +204,11 @@ static void test_upgrade_fails(const char *root)
 	   db_put(mailboxes, NULL, "zed\0INBOX", 9, "\0", 1, &err) == 0,
 	   "a schema 1 store with a damaged record");
 	db_env_close(&env);
-	is_int(store_open(root, &st, &err), -1, "the upgrade fails");
+	is_int(store_open(root, NULL, &st, &err), -1, "the upgrade fails");
 	ok(strstr(err, "upgrading the store from schema version 1 to 2") !=
 	   NULL, "saying so");
 	ok(st == NULL, "no store");
-	is_int(store_open(root, &st, &err), -1, "and fails again");
+	is_int(store_open(root, NULL, &st, &err), -1, "and fails again");
 	ok(db_env_open(&set, &env, &err) == 0,
 	   "the store is still at schema 1");
 	db_env_close(&env);
@@ -280,7 +280,7 @@ static void test_upgrade(const char *root)
 		       "anyone lrs") == 0, "mailbox records of schema 1");
 	db_env_close(&env);
 
-	is_int(store_open(root, &st, &err), 0, "the new program opens it");
+	is_int(store_open(root, NULL, &st, &err), 0, "the new program opens it");
 	if (st == NULL) {
 		tap_diag(err);
 	} else {
@@ -292,7 +292,7 @@ static void test_upgrade(const char *root)
 		       "and anyone's; not the default lists, not a damaged one");
 		store_close(&st);
 	}
-	is_int(store_open(root, &st, &err), 0, "opens again (no upgrade)");
+	is_int(store_open(root, NULL, &st, &err), 0, "opens again (no upgrade)");
 	if (st != NULL) {
 		is_str(granted(st, "dave"), "erin/Team", "same index");
 		store_close(&st);
