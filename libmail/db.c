@@ -114,6 +114,10 @@ static void db_event(DB_ENV *dbenv, u_int32_t event, void *info)
  * there?  A zombie still counts, so the master reaps before failchk; EPERM
  * means it exists under another user.  A recycled PID makes a dead process
  * look alive, which only delays the clean-up until the next recovery.
+ * PID 0 is nobody: a mutex records its holder only after taking it, so a
+ * process killed in between leaves a held mutex that names no one (or
+ * its previous holder), and kill(0, 0) would call that alive and have the
+ * library wait on it for ever; dead means recovery, which is always safe.
  */
 static int db_is_alive(DB_ENV *dbenv, pid_t pid, db_threadid_t tid,
 		       u_int32_t flags)
@@ -122,6 +126,8 @@ static int db_is_alive(DB_ENV *dbenv, pid_t pid, db_threadid_t tid,
 	unsigned int i;
 	bool alive;
 
+	if (pid <= 0)
+		return 0;
 	/* The handle's own PID rather than getpid(): a handle is only used
 	 * by the process that opened it (db_env_check). */
 	if (env == NULL)
