@@ -252,9 +252,8 @@ static void db_env_unlink_open(struct db_env *env)
 	}
 }
 
-static int db_env_configure(struct db_env *env,
-			    const struct db_env_settings *set,
-			    const char **error_r)
+int db_env_configure(struct db_env *env, const struct db_env_settings *set,
+		     const char **error_r)
 {
 	DB_ENV *dbenv = env->dbenv;
 	size_t cache = set->cache_size != 0 ? set->cache_size :
@@ -296,7 +295,7 @@ static void db_env_free(struct db_env *env)
 int db_env_open(const struct db_env_settings *set, struct db_env **env_r,
 		const char **error_r)
 {
-	const u_int32_t flags = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG |
+	u_int32_t flags = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG |
 		DB_INIT_MPOOL | DB_INIT_TXN | DB_REGISTER | DB_RECOVER |
 		DB_FAILCHK;
 	struct db_env *env;
@@ -338,6 +337,8 @@ int db_env_open(const struct db_env_settings *set, struct db_env **env_r,
 		db_env_free(env);
 		return -1;
 	}
+	if (env->dead_slots > 0 && !db_failchk_open_check(env, set, flags))
+		flags &= ~(u_int32_t)DB_FAILCHK;
 	db_call_begin("DB_ENV->open");
 	ret = env->dbenv->open(env->dbenv, set->home, flags, (int)env->mode);
 	db_call_end();

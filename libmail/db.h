@@ -27,7 +27,12 @@
  *     library (holding a region mutex), failchk gives up; then the library
  *     marks the environment panicked for everyone, runs full recovery, and
  *     the live processes get an error on their next call and must reopen
- *     (see db_env_needs_reopen()).
+ *     (see db_env_needs_reopen()).  Berkeley DB 5.3 can spin for ever in
+ *     that failchk when the dead process held a region mutex, so it runs
+ *     in a child first, under a deadline, and when that fails the open
+ *     goes straight to the recovery (db_failchk_open.c);
+ *   - every registered process is dead: start from fresh regions and run
+ *     full recovery (db_boot.c).
  *
  * The regions are files in the folder, so after a machine crash they are
  * still there but stale, and the registry still lists the processes of the

@@ -55,43 +55,50 @@ static void db_boot_path(const char *home, const char *file,
 }
 
 /*
- * Whether the environment was left by processes that all died without
- * closing it: the registry still names processes, and none holds its slot
- * (a live process keeps an fcntl lock on it).  Berkeley DB would then run
- * recovery by first tearing down the old regions, which waits for ever on
- * any mutex a killed process held; starting from no registry at all makes
- * it build fresh regions instead.  Called under the start-up lock, so no
- * process can join in between.
+ * Counts the registry's slots that name a process: those whose process
+ * still holds the slot's lock (a live process keeps an fcntl lock on the
+ * first byte of its line, which the kernel drops however it dies), and
+ * those nobody holds: a process that died without closing.  Called under
+ * the start-up lock, so no process joins or leaves the registry in
+ * between (leaving only clears a slot).
  */
-static bool db_boot_abandoned(const char *registry)
+static void db_boot_registry_scan(const char *registry, unsigned int *live_r,
+				  unsigned int *dead_r)
 {
-	struct flock fl;
-	char data[65536], *line;
+	char data[65536];
 	ssize_t n;
-	bool named = false;
+	size_t pos;
 	int fd = open(registry, O_RDWR | O_CLOEXEC);
 
+	*live_r = *dead_r = 0;
 	if (fd < 0)
-		return false;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_SETLK, &fl) < 0) {
-		close(fd);
-		return false;
-	}
-	/* The registry has one line per slot: a process ID, or blanks and
-	 * markers.  Any slot with an ID > 0 names a process. */
+		return;
+	/* One line of DBW_REGISTRY_LINE bytes per slot: a process ID, or
+	 * a marker and blanks. */
 	n = read(fd, data, sizeof(data) - 1);
 	data[n > 0 ? n : 0] = '\0';
-	for (line = data; !named && line != NULL && *line != '\0';
-	     line = strchr(line, '\n') != NULL ? strchr(line, '\n') + 1 : NULL) {
+	for (pos = 0; n > 0 && pos < (size_t)n; pos += DBW_REGISTRY_LINE) {
+		const char *line = data + pos;
+		struct flock fl;
+
 		while (*line == ' ')
 			line++;
-		named = strtol(line, NULL, 10) > 0;
+		if (strtol(line, NULL, 10) <= 0)
+			continue;
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = (off_t)pos;
+		fl.l_len = 1;
+		if (fcntl(fd, F_SETLK, &fl) < 0) {
+			(*live_r)++;
+			continue;
+		}
+		(*dead_r)++;
+		fl.l_type = F_UNLCK;
+		(void)fcntl(fd, F_SETLK, &fl);
 	}
-	close(fd);	/* also drops the lock */
-	return named;
+	close(fd);	/* also drops any lock left */
 }
 
 /* Removes the shared region files (__db.001, ...) of an environment nobody
@@ -155,7 +162,23 @@ int db_boot_begin(struct db_env *env, bool *stale_r, const char **error_r)
 			return -1;
 		}
 		log_info("db_new_boot", "home=%s", env->home);
-	} else if (db_boot_abandoned(buf_cstr(&path))) {
+	} else {
+		unsigned int live, dead;
+
+		db_boot_registry_scan(buf_cstr(&path), &live, &dead);
+		/* Processes died while others go on: the open will clean up
+		 * after them (see db_env_open). */
+		env->dead_slots = live > 0 ? dead : 0;
+		if (dead == 0 || live > 0) {
+			buf_free(&path);
+			buf_free(&want);
+			return 0;
+		}
+		/* Left by processes that all died without closing it: the
+		 * library would run recovery by first tearing down the old
+		 * regions, which waits for ever on any mutex a killed process
+		 * held; starting from no registry at all makes it build
+		 * fresh regions instead. */
 		*stale_r = true;
 		if (unlink(buf_cstr(&path)) < 0 && errno != ENOENT) {
 			*error_r = db_errorf(errno, "db_env_open: removing %s",

@@ -16,6 +16,12 @@
 
 /* The start-up lock and boot ID file in the environment's folder. */
 #define DBW_BOOT_FILE "sealpost.boot"
+/* The length of a line of the library's registry (__db.register): one
+ * slot, a process ID right-aligned and a newline. */
+#define DBW_REGISTRY_LINE 25
+/* How long an open that must clean up after dead processes may take
+ * before it is taken for stuck (see db_env_open), in milliseconds. */
+#define DBW_FAILCHK_OPEN_MS 5000
 /* failchk calls a process skips in a row while another holds the token. */
 #define DBW_FAILCHK_SKIPS 10
 /* Processes remembered alive during one failchk call (see struct
@@ -34,6 +40,9 @@ struct db_env {
 	unsigned int open_txns;
 	/* sealpost.boot, locked while the environment is being opened. */
 	int boot_fd;
+	/* Registry slots of dead processes found at open while others
+	 * live (db_boot_begin). */
+	unsigned int dead_slots;
 	/* Set from the library's panic event or a DB_RUNRECOVERY return. */
 	bool panicked;
 	/* failchk calls skipped in a row because another process held the
@@ -118,6 +127,18 @@ int db_open_file(struct db_env *env, const char *name, const char *file,
 int db_boot_begin(struct db_env *env, bool *stale_r, const char **error_r);
 int db_boot_end(struct db_env *env, bool opened, bool stale,
 		const char **error_r);
+
+/* Gives a new handle our callbacks and the settings' sizes.  In db.c. */
+int db_env_configure(struct db_env *env, const struct db_env_settings *set,
+		     const char **error_r);
+
+/* Before an open with env->dead_slots: makes the library's open with
+ * `flags` in a child first.  False when that did not finish in time or
+ * failed, and the open must leave out DB_FAILCHK, recovering the
+ * environment for everyone.  In db_failchk_open.c. */
+bool db_failchk_open_check(struct db_env *env,
+			   const struct db_env_settings *set,
+			   unsigned int flags);
 
 /* Opens the meta database and checks (writes, upgrades) the schema record;
  * sets env->schema_version.  In db_schema.c. */

@@ -1,0 +1,120 @@
+/*
+ * Cleaning up after dead processes at open, without waiting for ever.
+ *
+ * When the registry names processes that died without closing the
+ * environment while others still have it open, the library's open runs
+ * failchk (DB_FAILCHK): it releases what the dead held and the living
+ * carry on undisturbed.  But Berkeley DB 5.3 first enters the opening
+ * process in its thread table, which takes a region mutex, and when a
+ * dead process held that mutex its failchk-aware wait finds the holder
+ * dead, decides recovery is needed and tries the mutex again, for ever,
+ * spinning on a core.  So that open is tried first in a child process:
+ * when the child is done within DBW_FAILCHK_OPEN_MS, the dead are cleaned
+ * up and the real open joins as usual; when not, the child is killed and
+ * the real open leaves DB_FAILCHK out, which makes the library mark the
+ * environment panicked for everyone and recover it from fresh regions (the
+ * processes still using it get DB_RUNRECOVERY and reopen, see store.h).
+ *
+ * Only an open that found dead processes beside live ones pays for the
+ * child; with none dead, or all dead (db_boot.c), it is not needed.
+ */
+#include "db_private.h"
+#include "log.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The child: the open the parent would have made, then a close, which
+ * also clears the child's own registry slot.  The exit status says
+ * whether both went well. */
+static void db_failchk_child(const struct db_env *parent,
+			     const struct db_env_settings *set,
+			     unsigned int flags)
+{
+	struct db_env *env = xcalloc(1, sizeof(*env));
+	const char *error;
+	int ret;
+
+	env->home = xstrdup(parent->home);
+	env->pid = getpid();
+	env->dev = parent->dev;
+	env->ino = parent->ino;
+	env->mode = parent->mode;
+	env->boot_fd = -1;
+	if (db_env_create(&env->dbenv, 0) != 0 ||
+	    db_env_configure(env, set, &error) < 0)
+		_exit(2);
+	ret = env->dbenv->open(env->dbenv, set->home, flags, (int)env->mode);
+	if (ret == 0)
+		ret = env->dbenv->close(env->dbenv, 0);
+	_exit(ret == 0 ? 0 : 1);
+}
+
+/* Waits up to `ms` for the child to end; true with its status. */
+static bool db_failchk_wait(pid_t pid, int ms, int *status_r)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (fd >= 0) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int n;
+
+		while ((n = poll(&pfd, 1, ms)) < 0 && errno == EINTR)
+			;
+		close(fd);
+		if (n <= 0)
+			return false;
+	} else {
+		/* A kernel without pidfds (before 5.3): look every 10 ms. */
+		const struct timespec tick = { 0, 10 * 1000 * 1000 };
+		int waited;
+
+		for (waited = 0; waited < ms; waited += 10) {
+			if (waitpid(pid, status_r, WNOHANG) == pid)
+				return true;
+			(void)nanosleep(&tick, NULL);
+		}
+		return false;
+	}
+	return waitpid(pid, status_r, 0) == pid;
+}
+
+bool db_failchk_open_check(struct db_env *env,
+			   const struct db_env_settings *set,
+			   unsigned int flags)
+{
+	int status = 0;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0) {
+		log_warn("db_failchk_open", "home=%s reason=%s", env->home,
+			 "no child to try the open in; trying it here");
+		return true;
+	}
+	if (pid == 0)
+		db_failchk_child(env, set, flags);
+	if (!db_failchk_wait(pid, DBW_FAILCHK_OPEN_MS, &status)) {
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, &status, 0);
+		log_warn("db_failchk_open", "home=%s count=%u reason=%s",
+			 env->home, env->dead_slots, "cleaning up after dead "
+			 "processes did not finish; recovering the "
+			 "environment for everyone instead");
+		return false;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		log_warn("db_failchk_open", "home=%s count=%u reason=%s",
+			 env->home, env->dead_slots, "cleaning up after dead "
+			 "processes failed; recovering the environment for "
+			 "everyone instead");
+		return false;
+	}
+	return true;
+}
