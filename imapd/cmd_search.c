@@ -98,6 +98,7 @@ struct search_ctx {
 	size_t ahead;		/* messages below this were asked for */
 	struct file_prefetch *prefetch;
 	size_t prefetched;	/* files asked for */
+	size_t kept;		/* ...whose bytes served their turn */
 	unsigned int warm_batches;	/* read at once, in a row */
 	/* Files of a cached mailbox read many at a time (see
 	 * search_batch_read()): messages batch_first.. batch_first +
@@ -185,6 +186,7 @@ static void search_read_ahead(struct search_ctx *s,
 	if (room < batch && room < want)
 		return;
 	for (; s->ahead < end && room > 0; s->ahead++) {
+		size_t size;
 		int fd;
 
 		if (sel->state[s->ahead] & IMAP_MSG_EXPUNGED)
@@ -192,7 +194,14 @@ static void search_read_ahead(struct search_ctx *s,
 		fd = mbox_message_open(sel->mbox, sel->msgs[s->ahead].uid);
 		if (fd < 0)
 			continue;	/* gone: its turn will say so */
-		file_prefetch_add(s->prefetch, fd, IMAP_MESSAGE_READ_MAX);
+		/* Its bytes kept for its turn (search_batch_read()), one
+		 * more than the index says to see that the size is right. */
+		size = (size_t)sel->msgs[s->ahead].size + 1;
+		if (size <= FILE_PREFETCH_KEEP_MAX)
+			file_prefetch_add_kept(s->prefetch, fd, size, s->ahead);
+		else
+			file_prefetch_add(s->prefetch, fd,
+					  IMAP_MESSAGE_READ_MAX);
 		s->prefetched++;
 		room--;
 	}
@@ -213,7 +222,8 @@ static void search_read_ahead(struct search_ctx *s,
 	}
 }
 
-/* The bytes of message i when a batch read them.  While the mailbox's
+/* The bytes of message i when a batch or a kept read ahead
+ * (file_prefetch_take()) read them.  While the mailbox's
  * files are in the page cache (no read-ahead running) and the search
  * needs the file of message after message (SEARCH_BATCH_AFTER of them in
  * a row: a search that needs few files, say `UID 5 BODY x`, reads no
@@ -238,6 +248,15 @@ static const char *search_batch_read(void *ctx, size_t i)
 	if (i >= s->batch_first && i < s->batch_first + s->batch_n)
 		return file_batch_data(s->batch,
 				       (unsigned int)(i - s->batch_first));
+	if (s->prefetch != NULL) {
+		size_t len;
+		const char *data = file_prefetch_take(s->prefetch, i, &len);
+
+		if (data != NULL && len == (size_t)sel->msgs[i].size) {
+			s->kept++;
+			return data;
+		}
+	}
 	if (s->reading_ahead || s->batch_refused ||
 	    s->asks_in_row <= SEARCH_BATCH_AFTER)
 		return NULL;
@@ -273,10 +292,10 @@ static void search_finish(struct imap_client *c, const struct imap_command *cmd)
 	size_t i;
 
 	if (s->prefetch != NULL)
-		log_info("search_read_ahead", "mailbox=%s count=%zu method=%s",
-			 sel->info.name, s->prefetched,
+		log_info("search_read_ahead", "mailbox=%s count=%zu method=%s "
+			 "kept=%zu", sel->info.name, s->prefetched,
 			 file_prefetch_uses_uring(s->prefetch) ?
-			 "io_uring" : "fadvise");
+			 "io_uring" : "fadvise", s->kept);
 	returns = s->search->has_return ? s->search->returns :
 		IMAP_SEARCH_RETURN_ALL;
 	if (returns & IMAP_SEARCH_RETURN_SAVE)

@@ -20,6 +20,28 @@
  * several at once) writes here, and nobody reads it. */
 static char file_prefetch_scratch[FILE_PREFETCH_MAX_LEN];
 
+/* A kept read's place: its buffer, and where the read stands. */
+enum file_prefetch_slot_state {
+	FP_SLOT_FREE,
+	FP_SLOT_FLIGHT,		/* added or submitted, not completed */
+	FP_SLOT_DONE,		/* completed, waiting to be taken */
+	FP_SLOT_TAKEN,		/* handed out until the next take */
+	FP_SLOT_ORPHAN,		/* passed over in flight: freed on completion */
+};
+
+struct file_prefetch_slot {
+	char *buf;
+	size_t cap;
+	size_t tag;
+	uint32_t gen;		/* tells a stale completion from this read's */
+	enum file_prefetch_slot_state state;
+	int res;		/* bytes read, or -errno */
+};
+
+/* The user data of a read into the scratch buffer; a kept read's is its
+ * slot and generation. */
+#define FP_SCRATCH UINT64_MAX
+
 struct file_prefetch {
 	unsigned int depth;
 	bool uring;
@@ -27,6 +49,14 @@ struct file_prefetch {
 	unsigned int in_flight;	/* submitted, completion not yet seen */
 	unsigned int pending;	/* added, not yet submitted */
 	int *pending_fds;
+	int *pending_slots;	/* each one's slot, -1 for a scratch read */
+	/* Kept reads: `depth` slots, and their indexes in the order added
+	 * (a ring of `kept` entries from `head`). */
+	struct file_prefetch_slot *slots;
+	unsigned int *order;
+	unsigned int head, kept;
+	unsigned int done;	/* slots completed and not yet taken */
+	int taken;		/* the slot handed out last, or -1 */
 };
 
 static void file_prefetch_fadvise(int fd)
@@ -51,8 +81,41 @@ struct file_prefetch *file_prefetch_new(unsigned int depth,
 	if (method == FILE_PREFETCH_AUTO && uring_init(&p->ring, depth) == 0) {
 		p->uring = true;
 		p->pending_fds = xcalloc(depth, sizeof(*p->pending_fds));
+		p->pending_slots = xcalloc(depth, sizeof(*p->pending_slots));
+		p->slots = xcalloc(depth, sizeof(*p->slots));
+		p->order = xcalloc(depth, sizeof(*p->order));
 	}
+	p->taken = -1;
 	return p;
+}
+
+/* Counts off the reads that finished; a kept read's bytes wait for their
+ * taker.  A scratch read's outcome does not matter: a read that failed
+ * leaves the file to be read when its turn comes. */
+static void file_prefetch_reap(struct file_prefetch *p)
+{
+	struct io_uring_cqe *cqe;
+
+	while ((cqe = uring_cqe(&p->ring)) != NULL) {
+		uint64_t ud = cqe->user_data;
+
+		if (ud != FP_SCRATCH) {
+			struct file_prefetch_slot *slot =
+				&p->slots[(uint32_t)ud];
+
+			if (slot->gen == (uint32_t)(ud >> 32)) {
+				if (slot->state == FP_SLOT_FLIGHT) {
+					slot->state = FP_SLOT_DONE;
+					slot->res = cqe->res;
+					p->done++;
+				} else if (slot->state == FP_SLOT_ORPHAN) {
+					slot->state = FP_SLOT_FREE;
+				}
+			}
+		}
+		uring_cqe_seen(&p->ring);
+		p->in_flight--;
+	}
 }
 
 void file_prefetch_free(struct file_prefetch **pp)
@@ -65,20 +128,24 @@ void file_prefetch_free(struct file_prefetch **pp)
 	/* Added, never submitted: nothing holds their files but us. */
 	for (i = 0; i < p->pending; i++)
 		close(p->pending_fds[i]);
+	/* A kept read still in flight writes into its slot's buffer: wait
+	 * for it before the buffers go (a few reads at most, the end of a
+	 * search or a client gone). */
+	for (i = 0; p->slots != NULL && i < p->depth; i++) {
+		while (p->slots[i].state == FP_SLOT_FLIGHT ||
+		       p->slots[i].state == FP_SLOT_ORPHAN) {
+			(void)uring_submit(&p->ring, 1);
+			file_prefetch_reap(p);
+		}
+		free(p->slots[i].buf);
+	}
 	uring_deinit(&p->ring);
 	free(p->pending_fds);
+	free(p->pending_slots);
+	free(p->slots);
+	free(p->order);
 	free(p);
 	*pp = NULL;
-}
-
-/* Counts off the reads that finished.  Their outcome does not matter: a
- * read that failed leaves the file to be read when its turn comes. */
-static void file_prefetch_reap(struct file_prefetch *p)
-{
-	while (uring_cqe(&p->ring) != NULL) {
-		uring_cqe_seen(&p->ring);
-		p->in_flight--;
-	}
 }
 
 unsigned int file_prefetch_room(struct file_prefetch *p)
@@ -86,7 +153,114 @@ unsigned int file_prefetch_room(struct file_prefetch *p)
 	if (!p->uring)
 		return p->depth;
 	file_prefetch_reap(p);
-	return p->depth - p->in_flight - p->pending;
+	return p->depth - p->in_flight - p->pending - p->done -
+		(p->taken >= 0 ? 1 : 0);
+}
+
+/* A free slot: there is one whenever there is room (every slot not free
+ * is in flight, done or taken, which room counts). */
+static unsigned int file_prefetch_free_slot(struct file_prefetch *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->depth; i++) {
+		if (p->slots[i].state == FP_SLOT_FREE)
+			return i;
+	}
+	abort();
+}
+
+void file_prefetch_add_kept(struct file_prefetch *p, int fd, size_t len,
+			    size_t tag)
+{
+	struct file_prefetch_slot *slot;
+	struct io_uring_sqe *sqe;
+	unsigned int i;
+
+	if (!p->uring || len > FILE_PREFETCH_KEEP_MAX ||
+	    file_prefetch_room(p) == 0) {
+		file_prefetch_add(p, fd, len);
+		return;
+	}
+	i = file_prefetch_free_slot(p);
+	slot = &p->slots[i];
+	if (slot->cap < len) {
+		free(slot->buf);
+		slot->buf = xmalloc(len);
+		slot->cap = len;
+	}
+	slot->tag = tag;
+	slot->gen++;
+	slot->state = FP_SLOT_FLIGHT;
+	slot->res = 0;
+	sqe = uring_sqe(&p->ring);
+	sqe->opcode = IORING_OP_READ;
+	sqe->fd = fd;
+	sqe->addr = (uint64_t)(uintptr_t)slot->buf;
+	sqe->len = (uint32_t)len;
+	sqe->off = 0;
+	sqe->user_data = (uint64_t)slot->gen << 32 | i;
+	p->order[(p->head + p->kept++) % p->depth] = i;
+	p->pending_slots[p->pending] = (int)i;
+	p->pending_fds[p->pending++] = fd;
+}
+
+/* Passes over the kept reads added before `tag`, which nobody asked for
+ * (the search needed no file for them), and gives the previous taken
+ * slot back. */
+static void file_prefetch_skip_to(struct file_prefetch *p, size_t tag)
+{
+	if (p->taken >= 0) {
+		p->slots[p->taken].state = FP_SLOT_FREE;
+		p->taken = -1;
+	}
+	while (p->kept > 0) {
+		struct file_prefetch_slot *slot = &p->slots[p->order[p->head]];
+
+		if (slot->tag >= tag)
+			break;
+		if (slot->state == FP_SLOT_DONE) {
+			slot->state = FP_SLOT_FREE;
+			p->done--;
+		} else {
+			slot->state = FP_SLOT_ORPHAN;
+		}
+		p->head = (p->head + 1) % p->depth;
+		p->kept--;
+	}
+}
+
+const char *file_prefetch_take(struct file_prefetch *p, size_t tag,
+			       size_t *len_r)
+{
+	struct file_prefetch_slot *slot;
+	unsigned int i;
+
+	if (!p->uring)
+		return NULL;
+	file_prefetch_reap(p);
+	file_prefetch_skip_to(p, tag);
+	if (p->kept == 0 || p->slots[p->order[p->head]].tag != tag)
+		return NULL;
+	i = p->order[p->head];
+	slot = &p->slots[i];
+	/* Submitted, so already on its way from the disk: waiting for it
+	 * costs less than opening and reading the file again. */
+	while (slot->state == FP_SLOT_FLIGHT) {
+		(void)uring_submit(&p->ring, 1);
+		file_prefetch_reap(p);
+	}
+	p->head = (p->head + 1) % p->depth;
+	p->kept--;
+	p->done--;
+	if (slot->res < 0) {
+		slot->state = FP_SLOT_FREE;
+		return NULL;
+	}
+	slot->state = FP_SLOT_TAKEN;
+	p->taken = (int)i;
+	*len_r = (size_t)slot->res;
+	return slot->buf;
 }
 
 void file_prefetch_add(struct file_prefetch *p, int fd, size_t len)
@@ -105,6 +279,8 @@ void file_prefetch_add(struct file_prefetch *p, int fd, size_t len)
 	sqe->addr = (uint64_t)(uintptr_t)file_prefetch_scratch;
 	sqe->len = (uint32_t)len;
 	sqe->off = 0;
+	sqe->user_data = FP_SCRATCH;
+	p->pending_slots[p->pending] = -1;
 	p->pending_fds[p->pending++] = fd;
 }
 
@@ -123,6 +299,16 @@ void file_prefetch_submit(struct file_prefetch *p)
 			close(p->pending_fds[i]);
 		else
 			file_prefetch_fadvise(p->pending_fds[i]);
+	}
+	/* Kept reads the kernel did not take are the last added: their
+	 * slots go back (their files were advised above). */
+	for (i = n; i > taken; i--) {
+		int slot = p->pending_slots[i - 1];
+
+		if (slot >= 0) {
+			p->slots[slot].state = FP_SLOT_FREE;
+			p->kept--;
+		}
 	}
 	p->in_flight += taken;
 	p->pending = 0;

@@ -12,7 +12,8 @@
  * layer as one batch and are merged into few requests, where one
  * posix_fadvise(WILLNEED) per file makes a request (and, on a virtual
  * disk, a notification of the host) per file.  What is read goes to a
- * scratch buffer and is thrown away: only the page cache is wanted.  Each
+ * scratch buffer and is thrown away (only the page cache is wanted), or,
+ * for kept reads (below), to a buffer of its own for the caller.  Each
  * file's descriptor is closed as soon as its read is submitted (the read
  * holds the file), so a prefetch holds no descriptors.
  *
@@ -52,6 +53,25 @@ unsigned int file_prefetch_room(struct file_prefetch *p);
 void file_prefetch_add(struct file_prefetch *p, int fd, size_t len);
 /* Submits the files added since the last call, all at once. */
 void file_prefetch_submit(struct file_prefetch *p);
+
+/*
+ * Kept reads: the bytes of a file are kept for the caller instead of
+ * thrown away, so that its turn needs no open, read and close of its own
+ * (three system calls; on a machine that traps each one, most of a cold
+ * BODY search's time).  Like file_prefetch_add(), with `len` bytes (at
+ * most FILE_PREFETCH_KEEP_MAX: a bigger file, or one added with no room,
+ * is read ahead as before) and a `tag` naming the file, which must grow
+ * from one kept read to the next.  file_prefetch_take() hands out the
+ * bytes of the read tagged `tag`, waiting for it if it is still in flight,
+ * with *len_r the bytes read (check it: a file may have changed); NULL
+ * when there is none or it failed.  The bytes stay valid until the next
+ * take; reads tagged below `tag` that were never taken are dropped.
+ */
+#define FILE_PREFETCH_KEEP_MAX (32 * 1024)
+void file_prefetch_add_kept(struct file_prefetch *p, int fd, size_t len,
+			    size_t tag);
+const char *file_prefetch_take(struct file_prefetch *p, size_t tag,
+			       size_t *len_r);
 
 /* Reads submitted and not yet finished (those that finished are counted
  * off first).  Right after file_prefetch_submit(), 0 means every read was
