@@ -125,9 +125,13 @@ void file_prefetch_free(struct file_prefetch **pp)
 
 	if (p == NULL)
 		return;
-	/* Added, never submitted: nothing holds their files but us. */
-	for (i = 0; i < p->pending; i++)
+	/* Added, never submitted: nothing holds their files but us, and
+	 * nothing will be read into their slots. */
+	for (i = 0; i < p->pending; i++) {
 		close(p->pending_fds[i]);
+		if (p->pending_slots[i] >= 0)
+			p->slots[p->pending_slots[i]].state = FP_SLOT_FREE;
+	}
 	/* A kept read still in flight writes into its slot's buffer: wait
 	 * for it before the buffers go (a few reads at most, the end of a
 	 * search or a client gone). */

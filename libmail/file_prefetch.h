@@ -66,6 +66,7 @@ void file_prefetch_submit(struct file_prefetch *p);
  * with *len_r the bytes read (check it: a file may have changed); NULL
  * when there is none or it failed.  The bytes stay valid until the next
  * take; reads tagged below `tag` that were never taken are dropped.
+ * Take only with everything added submitted (file_prefetch_submit()).
  */
 #define FILE_PREFETCH_KEEP_MAX (32 * 1024)
 void file_prefetch_add_kept(struct file_prefetch *p, int fd, size_t len,

@@ -160,6 +160,19 @@ static void test_kept(bool uring_allowed)
 	ok(!uring_allowed || file_prefetch_room(p) >= 3,
 	   "kept reads: ...which gives their room back");
 	file_prefetch_free(&p);	/* with reads perhaps in flight */
+
+	/* Freed with kept reads submitted and others only added. */
+	p = file_prefetch_new(DEPTH, FILE_PREFETCH_AUTO);
+	for (i = 0; i < DEPTH / 2; i++) {
+		fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			abort();
+		file_prefetch_add_kept(p, fd, FILE_SIZE + 1, (size_t)i);
+		if (i == DEPTH / 4 - 1)
+			file_prefetch_submit(p);
+	}
+	file_prefetch_free(&p);
+	ok(p == NULL, "kept reads: freed with some never submitted");
 }
 
 int main(void)
