@@ -7,6 +7,7 @@
 #include <db_bdb.h>
 #include "db_private.h"
 #include "log.h"
+#include "self_pid.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -442,7 +443,7 @@ unsigned int db_env_schema_version(const struct db_env *env)
 
 int db_env_check(struct db_env *env, const char *what, const char **error_r)
 {
-	if (env->pid != getpid())
+	if (env->pid != self_pid())
 		log_panic("%s: environment %s used in a child of fork()",
 			  what, env->home);
 	buf_clear(&db_detail);

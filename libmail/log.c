@@ -1,9 +1,9 @@
 #include "log.h"
 #include "buf.h"
+#include "self_pid.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,30 +194,6 @@ static void log_format(struct buf *out, const char *fmt, va_list ap)
 	}
 }
 
-/* The PID each line names, asked once per process rather than once per
- * line (a system call each): a child of fork() forgets it (see
- * log_pid_forget), so the first line it writes asks again. */
-static pid_t log_pid;
-static bool log_pid_hooked;
-
-static void log_pid_forget(void)
-{
-	log_pid = 0;
-}
-
-static pid_t log_getpid(void)
-{
-	if (!log_pid_hooked) {
-		log_pid_hooked = pthread_atfork(NULL, NULL,
-						log_pid_forget) == 0;
-		if (!log_pid_hooked)
-			return getpid();
-	}
-	if (log_pid == 0)
-		log_pid = getpid();
-	return log_pid;
-}
-
 static void log_write(enum log_level level, const char *line)
 {
 	static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR };
@@ -238,7 +214,7 @@ static void log_write(enum log_level level, const char *line)
 	buf_printf(&out, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%ld]: %s\n",
 		   tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		   tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_ident,
-		   (long)log_getpid(), line);
+		   (long)self_pid(), line);
 	/* One write per line, so lines from many processes sharing stderr
 	 * never interleave. */
 	if (write(STDERR_FILENO, out.data, out.len) < 0) {

@@ -3,6 +3,7 @@
 #include "buf.h"
 #include "event.h"
 #include "sync_many.h"
+#include "self_pid.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -208,7 +209,7 @@ static int sync_worker_ensure(struct sync_worker *w)
 	pthread_t thread;
 	int err;
 
-	if (w->pid == getpid())
+	if (w->pid == self_pid())
 		return 0;
 	/* A fork's child: whatever the parent had queued is not ours. */
 	w->head = NULL;
@@ -219,7 +220,7 @@ static int sync_worker_ensure(struct sync_worker *w)
 	pthread_attr_destroy(&attr);
 	if (err != 0)
 		return err;
-	w->pid = getpid();
+	w->pid = self_pid();
 	return 0;
 }
 

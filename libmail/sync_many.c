@@ -5,6 +5,7 @@
  * for it.  One caller at a time has the kept threads; a second caller at
  * the same moment (imapd syncs on two lanes) makes its own, as all did. */
 #include "sync_many.h"
+#include "self_pid.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -103,8 +104,8 @@ static void sync_pool_grow(unsigned int want)
 	pthread_attr_t attr;
 	pthread_t thread;
 
-	if (sync_pool.pid != getpid()) {
-		sync_pool.pid = getpid();
+	if (sync_pool.pid != self_pid()) {
+		sync_pool.pid = self_pid();
 		sync_pool.count = 0;
 	}
 	if (sync_pool.count >= want)
@@ -163,7 +164,7 @@ unsigned int sync_many_kept_threads(void)
 	unsigned int n;
 
 	pthread_mutex_lock(&sync_pool.lock);
-	n = sync_pool.pid == getpid() ? sync_pool.count : 0;
+	n = sync_pool.pid == self_pid() ? sync_pool.count : 0;
 	pthread_mutex_unlock(&sync_pool.lock);
 	return n;
 }
