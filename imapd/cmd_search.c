@@ -186,7 +186,6 @@ static void search_read_ahead(struct search_ctx *s,
 	if (room < batch && room < want)
 		return;
 	for (; s->ahead < end && room > 0; s->ahead++) {
-		size_t size;
 		int fd;
 
 		if (sel->state[s->ahead] & IMAP_MSG_EXPUNGED)
@@ -195,13 +194,11 @@ static void search_read_ahead(struct search_ctx *s,
 		if (fd < 0)
 			continue;	/* gone: its turn will say so */
 		/* Its bytes kept for its turn (search_batch_read()), one
-		 * more than the index says to see that the size is right. */
-		size = (size_t)sel->msgs[s->ahead].size + 1;
-		if (size <= FILE_PREFETCH_KEEP_MAX)
-			file_prefetch_add_kept(s->prefetch, fd, size, s->ahead);
-		else
-			file_prefetch_add(s->prefetch, fd,
-					  IMAP_MESSAGE_READ_MAX);
+		 * more than the index says to see that the size is right;
+		 * a bigger file is only read into the page cache. */
+		file_prefetch_add_kept(s->prefetch, fd,
+				       (size_t)sel->msgs[s->ahead].size + 1,
+				       s->ahead);
 		s->prefetched++;
 		room--;
 	}

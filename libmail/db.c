@@ -132,7 +132,7 @@ static int db_is_alive(DB_ENV *dbenv, pid_t pid, db_threadid_t tid,
 	/* The handle's own PID rather than getpid(): a handle is only used
 	 * by the process that opened it (db_env_check). */
 	if (env == NULL)
-		return pid == getpid() || kill(pid, 0) == 0 || errno == EPERM;
+		return pid == self_pid() || kill(pid, 0) == 0 || errno == EPERM;
 	if (pid == env->pid)
 		return 1;
 	for (i = 0; env->in_failchk && i < env->alive_count; i++) {
@@ -153,7 +153,7 @@ static void db_thread_id(DB_ENV *dbenv, pid_t *pid, db_threadid_t *tid)
 	const struct db_env *env = dbenv->app_private;
 
 	if (pid != NULL)
-		*pid = env != NULL ? env->pid : getpid();
+		*pid = env != NULL ? env->pid : self_pid();
 	if (tid != NULL)
 		*tid = pthread_self();
 }
@@ -231,7 +231,7 @@ static int db_home_prepare(const char *home, unsigned int mode,
 static struct db_env *db_env_find_open(const struct stat *st)
 {
 	struct db_env *env;
-	pid_t pid = getpid();
+	pid_t pid = self_pid();
 
 	for (env = db_open_envs; env != NULL; env = env->next_open) {
 		if (env->pid == pid && env->dev == st->st_dev &&
@@ -293,6 +293,20 @@ static void db_env_free(struct db_env *env)
 	free(env);
 }
 
+struct db_env *db_env_new(const struct db_env_settings *set, dev_t dev,
+			  ino_t ino)
+{
+	struct db_env *env = xcalloc(1, sizeof(*env));
+
+	env->home = xstrdup(set->home);
+	env->pid = self_pid();
+	env->dev = dev;
+	env->ino = ino;
+	env->mode = set->mode != 0 ? set->mode : 0600;
+	env->boot_fd = -1;
+	return env;
+}
+
 int db_env_open(const struct db_env_settings *set, struct db_env **env_r,
 		const char **error_r)
 {
@@ -316,13 +330,7 @@ int db_env_open(const struct db_env_settings *set, struct db_env **env_r,
 		return -1;
 	}
 
-	env = xcalloc(1, sizeof(*env));
-	env->home = xstrdup(set->home);
-	env->pid = getpid();
-	env->dev = st.st_dev;
-	env->ino = st.st_ino;
-	env->mode = set->mode != 0 ? set->mode : 0600;
-	env->boot_fd = -1;
+	env = db_env_new(set, st.st_dev, st.st_ino);
 	if ((ret = db_env_create(&env->dbenv, 0)) != 0) {
 		*error_r = db_errorf(ret, "db_env_open %s", set->home);
 		db_env_free(env);
@@ -388,7 +396,7 @@ void db_env_close(struct db_env **envp)
 		return;
 	*envp = NULL;
 
-	if (env->pid != getpid()) {
+	if (env->pid != self_pid()) {
 		/* Inherited across fork(): closing would free the parent's
 		 * registry slot, so only forget it. */
 		db_env_forget_dbs(env);
@@ -637,7 +645,7 @@ void db_close(struct db **dbp)
 	 * be flushed here: checkpoints do that. */
 	/* Not in a child of fork(), nor on a panicked environment (see
 	 * db_env_close). */
-	if (env->pid == getpid() && !env->panicked) {
+	if (env->pid == self_pid() && !env->panicked) {
 		db_call_begin("DB->close");
 		ret = db->dbp->close(db->dbp, DB_NOSYNC);
 		db_call_end();

@@ -24,10 +24,10 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 /* The child: the open the parent would have made, then a close, which
@@ -37,16 +37,10 @@ static void db_failchk_child(const struct db_env *parent,
 			     const struct db_env_settings *set,
 			     unsigned int flags)
 {
-	struct db_env *env = xcalloc(1, sizeof(*env));
+	struct db_env *env = db_env_new(set, parent->dev, parent->ino);
 	const char *error;
 	int ret;
 
-	env->home = xstrdup(parent->home);
-	env->pid = getpid();
-	env->dev = parent->dev;
-	env->ino = parent->ino;
-	env->mode = parent->mode;
-	env->boot_fd = -1;
 	if (db_env_create(&env->dbenv, 0) != 0 ||
 	    db_env_configure(env, set, &error) < 0)
 		_exit(2);
@@ -56,65 +50,49 @@ static void db_failchk_child(const struct db_env *parent,
 	_exit(ret == 0 ? 0 : 1);
 }
 
-/* Waits up to `ms` for the child to end; true with its status. */
+/* Waits up to `ms` for the child to end; true with its status.  Without
+ * a pidfd (a kernel before 5.3) the wait could not be bounded: false, and
+ * the open recovers instead, which is always safe. */
 static bool db_failchk_wait(pid_t pid, int ms, int *status_r)
 {
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd pfd = { .events = POLLIN };
+	int n;
 
-	if (fd >= 0) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int n;
-
-		while ((n = poll(&pfd, 1, ms)) < 0 && errno == EINTR)
-			;
-		close(fd);
-		if (n <= 0)
-			return false;
-	} else {
-		/* A kernel without pidfds (before 5.3): look every 10 ms. */
-		const struct timespec tick = { 0, 10 * 1000 * 1000 };
-		int waited;
-
-		for (waited = 0; waited < ms; waited += 10) {
-			if (waitpid(pid, status_r, WNOHANG) == pid)
-				return true;
-			(void)nanosleep(&tick, NULL);
-		}
+	if ((pfd.fd = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
 		return false;
-	}
-	return waitpid(pid, status_r, 0) == pid;
+	while ((n = poll(&pfd, 1, ms)) < 0 && errno == EINTR)
+		;
+	close(pfd.fd);
+	return n > 0 && waitpid(pid, status_r, 0) == pid;
 }
 
 bool db_failchk_open_check(struct db_env *env,
 			   const struct db_env_settings *set,
 			   unsigned int flags)
 {
+	const char *failed = NULL;
+	char reason[128];
 	int status = 0;
 	pid_t pid;
 
 	pid = fork();
-	if (pid < 0) {
-		log_warn("db_failchk_open", "home=%s reason=%s", env->home,
-			 "no child to try the open in; trying it here");
-		return true;
-	}
 	if (pid == 0)
 		db_failchk_child(env, set, flags);
-	if (!db_failchk_wait(pid, DBW_FAILCHK_OPEN_MS, &status)) {
+	if (pid < 0) {
+		failed = "found no child to try it in";
+	} else if (!db_failchk_wait(pid, DBW_FAILCHK_OPEN_MS, &status)) {
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, &status, 0);
-		log_warn("db_failchk_open", "home=%s count=%u reason=%s",
-			 env->home, env->dead_slots, "cleaning up after dead "
-			 "processes did not finish; recovering the "
-			 "environment for everyone instead");
-		return false;
+		failed = "did not finish";
+	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		failed = "failed";
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		log_warn("db_failchk_open", "home=%s count=%u reason=%s",
-			 env->home, env->dead_slots, "cleaning up after dead "
-			 "processes failed; recovering the environment for "
-			 "everyone instead");
-		return false;
-	}
-	return true;
+	if (failed == NULL)
+		return true;
+	snprintf(reason, sizeof(reason), "cleaning up after dead processes "
+		 "%s; recovering the environment for everyone instead",
+		 failed);
+	log_warn("db_failchk_open", "home=%s count=%u reason=%s", env->home,
+		 env->dead_slots, reason);
+	return false;
 }

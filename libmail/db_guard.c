@@ -19,6 +19,7 @@
  */
 #include "db_private.h"
 #include "log.h"
+#include "self_pid.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -80,7 +81,7 @@ void db_set_stuck_handler(unsigned int timeout_s, db_stuck_fn *fn)
 {
 	pthread_attr_t attr;
 	pthread_t thread;
-	pid_t pid = getpid();
+	pid_t pid = self_pid();
 
 	atomic_store(&db_guard_timeout_s, timeout_s);
 	atomic_store(&db_guard_handler, fn);

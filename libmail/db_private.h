@@ -128,7 +128,10 @@ int db_boot_begin(struct db_env *env, bool *stale_r, const char **error_r);
 int db_boot_end(struct db_env *env, bool opened, bool stale,
 		const char **error_r);
 
-/* Gives a new handle our callbacks and the settings' sizes.  In db.c. */
+/* A handle for this process, not yet created in the library, and giving
+ * it our callbacks and the settings' sizes.  In db.c. */
+struct db_env *db_env_new(const struct db_env_settings *set, dev_t dev,
+			  ino_t ino);
 int db_env_configure(struct db_env *env, const struct db_env_settings *set,
 		     const char **error_r);
 

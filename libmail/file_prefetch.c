@@ -118,6 +118,17 @@ static void file_prefetch_reap(struct file_prefetch *p)
 	}
 }
 
+/* Waits until the slot's read, if one is in flight, has completed. */
+static void file_prefetch_wait(struct file_prefetch *p,
+			       const struct file_prefetch_slot *slot)
+{
+	while (slot->state == FP_SLOT_FLIGHT ||
+	       slot->state == FP_SLOT_ORPHAN) {
+		(void)uring_submit(&p->ring, 1);
+		file_prefetch_reap(p);
+	}
+}
+
 void file_prefetch_free(struct file_prefetch **pp)
 {
 	struct file_prefetch *p = *pp;
@@ -136,11 +147,7 @@ void file_prefetch_free(struct file_prefetch **pp)
 	 * for it before the buffers go (a few reads at most, the end of a
 	 * search or a client gone). */
 	for (i = 0; p->slots != NULL && i < p->depth; i++) {
-		while (p->slots[i].state == FP_SLOT_FLIGHT ||
-		       p->slots[i].state == FP_SLOT_ORPHAN) {
-			(void)uring_submit(&p->ring, 1);
-			file_prefetch_reap(p);
-		}
+		file_prefetch_wait(p, &p->slots[i]);
 		free(p->slots[i].buf);
 	}
 	uring_deinit(&p->ring);
@@ -150,6 +157,23 @@ void file_prefetch_free(struct file_prefetch **pp)
 	free(p->order);
 	free(p);
 	*pp = NULL;
+}
+
+/* Queues a read of the file's first `len` bytes into `buf`, to be
+ * submitted with the others added: `slot` is its kept read's, or -1. */
+static void file_prefetch_queue(struct file_prefetch *p, int fd, char *buf,
+				size_t len, uint64_t user_data, int slot)
+{
+	struct io_uring_sqe *sqe = uring_sqe(&p->ring);
+
+	sqe->opcode = IORING_OP_READ;
+	sqe->fd = fd;
+	sqe->addr = (uint64_t)(uintptr_t)buf;
+	sqe->len = (uint32_t)len;
+	sqe->off = 0;
+	sqe->user_data = user_data;
+	p->pending_slots[p->pending] = slot;
+	p->pending_fds[p->pending++] = fd;
 }
 
 unsigned int file_prefetch_room(struct file_prefetch *p)
@@ -178,7 +202,6 @@ void file_prefetch_add_kept(struct file_prefetch *p, int fd, size_t len,
 			    size_t tag)
 {
 	struct file_prefetch_slot *slot;
-	struct io_uring_sqe *sqe;
 	unsigned int i;
 
 	if (!p->uring || len > FILE_PREFETCH_KEEP_MAX ||
@@ -197,16 +220,9 @@ void file_prefetch_add_kept(struct file_prefetch *p, int fd, size_t len,
 	slot->gen++;
 	slot->state = FP_SLOT_FLIGHT;
 	slot->res = 0;
-	sqe = uring_sqe(&p->ring);
-	sqe->opcode = IORING_OP_READ;
-	sqe->fd = fd;
-	sqe->addr = (uint64_t)(uintptr_t)slot->buf;
-	sqe->len = (uint32_t)len;
-	sqe->off = 0;
-	sqe->user_data = (uint64_t)slot->gen << 32 | i;
 	p->order[(p->head + p->kept++) % p->depth] = i;
-	p->pending_slots[p->pending] = (int)i;
-	p->pending_fds[p->pending++] = fd;
+	file_prefetch_queue(p, fd, slot->buf, len,
+			    (uint64_t)slot->gen << 32 | i, (int)i);
 }
 
 /* Passes over the kept reads added before `tag`, which nobody asked for
@@ -250,10 +266,7 @@ const char *file_prefetch_take(struct file_prefetch *p, size_t tag,
 	slot = &p->slots[i];
 	/* Submitted, so already on its way from the disk: waiting for it
 	 * costs less than opening and reading the file again. */
-	while (slot->state == FP_SLOT_FLIGHT) {
-		(void)uring_submit(&p->ring, 1);
-		file_prefetch_reap(p);
-	}
+	file_prefetch_wait(p, slot);
 	p->head = (p->head + 1) % p->depth;
 	p->kept--;
 	p->done--;
@@ -269,23 +282,13 @@ const char *file_prefetch_take(struct file_prefetch *p, size_t tag,
 
 void file_prefetch_add(struct file_prefetch *p, int fd, size_t len)
 {
-	struct io_uring_sqe *sqe;
-
 	if (!p->uring || p->in_flight + p->pending >= p->depth) {
 		file_prefetch_fadvise(fd);
 		return;
 	}
 	if (len > FILE_PREFETCH_MAX_LEN)
 		len = FILE_PREFETCH_MAX_LEN;
-	sqe = uring_sqe(&p->ring);
-	sqe->opcode = IORING_OP_READ;
-	sqe->fd = fd;
-	sqe->addr = (uint64_t)(uintptr_t)file_prefetch_scratch;
-	sqe->len = (uint32_t)len;
-	sqe->off = 0;
-	sqe->user_data = FP_SCRATCH;
-	p->pending_slots[p->pending] = -1;
-	p->pending_fds[p->pending++] = fd;
+	file_prefetch_queue(p, fd, file_prefetch_scratch, len, FP_SCRATCH, -1);
 }
 
 void file_prefetch_submit(struct file_prefetch *p)

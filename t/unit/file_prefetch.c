@@ -35,6 +35,16 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* File i (0-based), open for reading; the test cannot go on without. */
+static int open_file(int i)
+{
+	int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		abort();
+	return fd;
+}
+
 static bool drop_all(void)
 {
 	bool all = true;
@@ -67,11 +77,7 @@ static unsigned int run(struct file_prefetch *p, bool *all_done)
 
 		for (unsigned int k = 0; k < room && k < DEPTH / 4 &&
 		     next < FILES; k++) {
-			int fd = open(paths[next++], O_RDONLY | O_CLOEXEC);
-
-			if (fd < 0)
-				abort();
-			file_prefetch_add(p, fd, FILE_SIZE);
+			file_prefetch_add(p, open_file(next++), FILE_SIZE);
 		}
 		file_prefetch_submit(p);
 		if (file_prefetch_in_flight(p) > most)
@@ -114,9 +120,7 @@ static void test_kept(bool uring_allowed)
 		unsigned int room = file_prefetch_room(p);
 
 		for (; room > 0 && next < FILES && next < i + DEPTH; room--) {
-			fd = open(paths[next], O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				abort();
+			fd = open_file(next);
 			/* One byte more than the file: a short read shows
 			 * the size is right. */
 			file_prefetch_add_kept(p, fd, FILE_SIZE + 1,
@@ -142,9 +146,7 @@ static void test_kept(bool uring_allowed)
 	ok(drop_all(), "kept reads: dropped again");
 	p = file_prefetch_new(DEPTH, FILE_PREFETCH_AUTO);
 	for (i = 0; i < DEPTH; i++) {
-		fd = open(paths[i], O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			abort();
+		fd = open_file(i);
 		file_prefetch_add_kept(p, fd, FILE_SIZE + 1, (size_t)i);
 	}
 	file_prefetch_submit(p);
@@ -164,9 +166,7 @@ static void test_kept(bool uring_allowed)
 	/* Freed with kept reads submitted and others only added. */
 	p = file_prefetch_new(DEPTH, FILE_PREFETCH_AUTO);
 	for (i = 0; i < DEPTH / 2; i++) {
-		fd = open(paths[i], O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			abort();
+		fd = open_file(i);
 		file_prefetch_add_kept(p, fd, FILE_SIZE + 1, (size_t)i);
 		if (i == DEPTH / 4 - 1)
 			file_prefetch_submit(p);
@@ -225,9 +225,7 @@ int main(void)
 	/* Cached now: io_uring reads them inside the submitting call. */
 	p = file_prefetch_new(DEPTH, FILE_PREFETCH_AUTO);
 	for (i = 0; i < DEPTH / 2; i++) {
-		fd = open(paths[i], O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			abort();
+		fd = open_file(i);
 		file_prefetch_add(p, fd, FILE_SIZE);
 	}
 	file_prefetch_submit(p);
@@ -254,9 +252,7 @@ int main(void)
 	ok(drop_all(), "dropped again");
 	p = file_prefetch_new(DEPTH, FILE_PREFETCH_AUTO);
 	for (i = 0; i < DEPTH; i++) {
-		fd = open(paths[i], O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			abort();
+		fd = open_file(i);
 		file_prefetch_add(p, fd, FILE_SIZE);
 		if (i == DEPTH / 2 - 1)
 			file_prefetch_submit(p);
