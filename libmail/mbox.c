@@ -387,16 +387,168 @@ static void mbox_remove_uncommitted(struct mbox *mb)
 	closedir(d);
 }
 
+/* What a recovery learns while it replays the log beside the index (see
+ * mbox_recover_locked()). */
+struct mbox_replay {
+	struct mbox *mb;
+	bool rebooted;		/* else the writer died in this boot */
+	uint32_t *kept;		/* this boot: the files to make durable */
+	size_t kept_count, kept_alloc;
+	uint32_t *lost;		/* after a reboot: records without their file */
+	size_t lost_count, lost_alloc;
+};
+
+static void mbox_replay_push(uint32_t **uids, size_t *count, size_t *alloc,
+			     uint32_t uid)
+{
+	if (*count == *alloc) {
+		*alloc = *alloc > 0 ? *alloc * 2 : 64;
+		*uids = xrealloc(*uids, *alloc * sizeof(**uids));
+	}
+	(*uids)[(*count)++] = uid;
+}
+
+/* Whether the message file the record names is there whole: its size is
+ * the one the record gives (a file the machine lost is gone, or empty). */
+static bool mbox_replay_file_whole(struct mbox_replay *r,
+				   const struct mbox_record *add)
+{
+	struct stat st;
+	char name[16];
+
+	snprintf(name, sizeof(name), "%u", add->uid);
+	if (fstatat(r->mb->dir_fd, name, &st, 0) == 0)
+		return (uint64_t)st.st_size == add->size;
+	return false;
+}
+
+static int mbox_replay_apply(void *ctx, const struct mbox_log_record *rec,
+			     const void *payload, size_t size)
+{
+	struct mbox_replay *r = ctx;
+	struct mbox_record add;
+
+	if (rec->type == MBOX_LOG_EXPUNGE && size == sizeof(uint32_t) &&
+	    r->lost_count > 0) {
+		uint32_t uid;
+		size_t i;
+
+		/* Expunged since, so its file went with good reason. */
+		memcpy(&uid, payload, sizeof(uid));
+		for (i = r->lost_count; i-- > 0;) {
+			if (r->lost[i] == uid) {
+				r->lost[i] = r->lost[--r->lost_count];
+				break;
+			}
+		}
+	}
+	if (rec->type != MBOX_LOG_APPEND || size != sizeof(add))
+		return mbox_index_apply(r->mb, rec, payload, size);
+	memcpy(&add, payload, sizeof(add));
+	if (!r->rebooted) {
+		mbox_replay_push(&r->kept, &r->kept_count, &r->kept_alloc,
+				 add.uid);
+	} else if (!mbox_replay_file_whole(r, &add)) {
+		/* Its UID is never given again: the index goes past it
+		 * (and the record is applied, to be expunged at once). */
+		mbox_replay_push(&r->lost, &r->lost_count, &r->lost_alloc,
+				 add.uid);
+	}
+	return mbox_index_apply(r->mb, rec, payload, size);
+}
+
+/* A writer that died in this boot left records the index did not have:
+ * their files, the folder and the log are made durable now, as the
+ * writer would have before it answered (mbox_append_commit_many() writes
+ * the records before its syncs), and before a checkpoint can pass them.
+ * A file already gone was expunged by a later record. */
+static int mbox_replay_make_durable(struct mbox_replay *r,
+				    const char **error_r)
+{
+	struct mbox *mb = r->mb;
+	char name[16];
+	size_t i;
+
+	for (i = 0; i < r->kept_count; i++) {
+		int fd;
+
+		snprintf(name, sizeof(name), "%u", r->kept[i]);
+		fd = openat(mb->dir_fd, name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0 || fdatasync(fd) < 0) {
+			if (fd >= 0)
+				close(fd);
+			return mbox_fail_errno(mb, error_r, name);
+		}
+		close(fd);
+	}
+	if (r->kept_count > 0 &&
+	    (fsync(mb->dir_fd) < 0 || fdatasync(mb->log_fd) < 0))
+		return mbox_fail_errno(mb, error_r, "sync");
+	return 0;
+}
+
+/* After a reboot: the messages whose records outlived their files are
+ * expunged, with a record of their own, so that every reader (and
+ * reconstruct) agrees they are gone and a client that saw one is told.
+ * Their deliveries were never acknowledged: the writer answers only once
+ * the file, its name and the record are all durable. */
+static int mbox_replay_expunge_lost(struct mbox_replay *r, uint64_t *end,
+				    const char **error_r)
+{
+	struct mbox *mb = r->mb;
+	struct buf records = BUF_INIT;
+	uint64_t modseq = mb->hdr.highestmodseq + 1;
+	char name[16];
+	size_t i, pos;
+	int ret = 0;
+
+	if (r->lost_count == 0)
+		return 0;
+	for (i = 0; i < r->lost_count; i++) {
+		log_warn("mbox_message_lost", "path=%s uid=%u", mb->dir,
+			 r->lost[i]);
+		/* A file left with the wrong size goes too. */
+		snprintf(name, sizeof(name), "%u", r->lost[i]);
+		(void)unlinkat(mb->dir_fd, name, 0);
+		mbox_log_add(&records, MBOX_LOG_EXPUNGE, modseq, &r->lost[i],
+			     sizeof(r->lost[i]));
+	}
+	mbox_log_add(&records, MBOX_LOG_COMMIT, modseq, NULL, 0);
+	if (pwrite(mb->log_fd, records.data, records.len, (off_t)*end) !=
+	    (ssize_t)records.len || fdatasync(mb->log_fd) < 0) {
+		(void)ftruncate(mb->log_fd, (off_t)*end);
+		ret = mbox_fail_errno(mb, error_r, "log");
+	}
+	for (pos = 0; ret == 0 && pos < records.len;) {
+		const struct mbox_log_record *rec =
+			(const void *)(records.data + pos);
+
+		if (rec->type != MBOX_LOG_COMMIT &&
+		    mbox_index_apply(mb, rec, rec + 1, rec->payload_size) < 0)
+			ret = mbox_fail_errno(mb, error_r, "index");
+		pos += rec->size;
+	}
+	if (ret == 0)
+		*end += records.len;
+	buf_free(&records);
+	return ret;
+}
+
 /* Under the exclusive lock: brings the index up to the log.  A writer that
- * died may have left a torn batch (cut off) or an unapplied one (replayed);
- * after a reboot the unsynced index writes may be lost, so replay starts at
- * the last checkpoint. */
+ * died may have left a torn batch (cut off) or an unapplied one (replayed,
+ * and made durable); after a reboot the unsynced index writes may be
+ * lost, so replay starts at the last checkpoint, and a record whose file
+ * the machine lost is found and its message expunged. */
 int mbox_recover_locked(struct mbox *mb, const char **error_r)
 {
 	unsigned char boot[16];
 	uint64_t from, end;
 	bool torn;
 	struct stat st;
+	struct mbox_replay replay;
+	int ret = -1;
 
 	struct mbox_log_header lh;
 
@@ -418,28 +570,40 @@ int mbox_recover_locked(struct mbox *mb, const char **error_r)
 					 "run sealpost reconstruct", mb->dir);
 	}
 	mbox_boot_id(boot);
-	from = memcmp(boot, mb->hdr.boot_id, 16) == 0 ?
-		mb->hdr.applied_offset : mb->hdr.checkpoint_offset;
+	memset(&replay, 0, sizeof(replay));
+	replay.mb = mb;
+	replay.rebooted = memcmp(boot, mb->hdr.boot_id, 16) != 0;
+	from = replay.rebooted ? mb->hdr.checkpoint_offset :
+		mb->hdr.applied_offset;
 	if (fstat(mb->log_fd, &st) < 0)
 		return mbox_fail_errno(mb, error_r, "log");
 	if ((uint64_t)st.st_size == from && from == mb->hdr.applied_offset)
 		return 0;
-	if (mbox_log_scan(mb->log_fd, from, mbox_index_apply, mb, &end, &torn,
-			  error_r) < 0)
-		return -1;
+	if (mbox_log_scan(mb->log_fd, from, mbox_replay_apply, &replay, &end,
+			  &torn, error_r) < 0)
+		goto out;
 	if (torn) {
 		log_warn("mbox_log_truncated", "path=%s size=%llu", mb->dir,
 			 (unsigned long long)((uint64_t)st.st_size - end));
 		if (ftruncate(mb->log_fd, (off_t)end) < 0 ||
-		    fdatasync(mb->log_fd) < 0)
-			return mbox_fail_errno(mb, error_r, "log");
+		    fdatasync(mb->log_fd) < 0) {
+			mbox_fail_errno(mb, error_r, "log");
+			goto out;
+		}
 	}
+	if (mbox_replay_make_durable(&replay, error_r) < 0 ||
+	    mbox_replay_expunge_lost(&replay, &end, error_r) < 0)
+		goto out;
 	mb->hdr.applied_offset = end;
 	memcpy(mb->hdr.boot_id, boot, 16);
 	if (mbox_write_header(mb, error_r) < 0)
-		return -1;
+		goto out;
 	mbox_remove_uncommitted(mb);
-	return 0;
+	ret = 0;
+out:
+	free(replay.kept);
+	free(replay.lost);
+	return ret;
 }
 
 int mbox_open(const char *dir, struct mbox **mb_r, const char **error_r)

@@ -284,18 +284,22 @@ int mbox_append_commit(struct mbox_append **a,
 void mbox_append_abort(struct mbox_append **a);
 /*
  * Group commit across mailboxes: commits the n appends (each on a
- * different mailbox) together, with two rounds of syncs for all of them.
- * Unlike mbox_append_commit(), the files added need NOT be durable yet:
- * every new file's fdatasync and every folder's fsync run at once
- * (sync_many(): the journal merges them), so the files and their names
- * are durable before any log record names them; then the logs are written
- * and their fdatasyncs run at once.  The usage hook's changes are made
- * durable with one flush before that.  The locks are taken in the order
- * of the folders' names and held until the end.  results[i] is the
- * results array of as[i]; rets[i] is 0 when as[i] is durable and
- * visible, -1 when nothing of it is (mbox_over_quota() of its mailbox
- * tells why).  Frees every append.  Returns -1 when any failed, with the
- * reason of the last failure.
+ * different mailbox) together, with one round of syncs for all of them.
+ * Unlike mbox_append_commit(), the files added need NOT be durable yet.
+ * The log records are written first; then every new file's fdatasync,
+ * every folder's fsync, every log's fdatasync and the usage hook's flush
+ * run at once (sync_many(): the journal merges them), and only then is
+ * anything acknowledged.  A machine that stops during the round may keep
+ * a record and lose its file: the first open after the reboot checks
+ * every record since the last checkpoint against its file and expunges a
+ * message whose file is gone or not of its size (mbox_message_lost in the
+ * log; it was never acknowledged), and a writer that died after writing
+ * its records has them made durable by the next one to take the lock.
+ * The locks are taken in the order of the folders' names and held until
+ * the end.  results[i] is the results array of as[i]; rets[i] is 0 when
+ * as[i] is durable and visible, -1 when nothing of it is
+ * (mbox_over_quota() of its mailbox tells why).  Frees every append.
+ * Returns -1 when any failed, with the reason of the last failure.
  */
 int mbox_append_commit_many(struct mbox_append **as, size_t n,
 			    struct mbox_append_result **results, int *rets,
@@ -330,8 +334,10 @@ typedef int mbox_usage_fn(void *ctx, const char *dir, int64_t bytes,
 			  bool *over_r, const char **error_r);
 /* With `deferred` (mbox_append_commit_many(): one call per mailbox of the
  * batch), the hook's change need not be durable on return; the writer
- * calls the flush hook once for the batch, before any log commit, so the
- * order above holds for the batch with one flush instead of one each. */
+ * calls the flush hook once for the batch, in the same round of syncs as
+ * the logs.  So a machine that stops during that round may keep the
+ * batch's records and lose its counts (too low by at most that batch,
+ * until reconstruct recounts); a process that dies cannot. */
 typedef int mbox_usage_flush_fn(void *ctx, const char **error_r);
 void mbox_set_usage_hook(mbox_usage_fn *fn, mbox_usage_flush_fn *flush,
 			 void *ctx);
@@ -355,11 +361,12 @@ int mbox_usage_flush(const char **error_r);
  * once the log saying it is expunged is durable.
  *
  * What is never handed over: the new message files of an append and
- * their names in the folder.  A log record must only ever name a durable
- * file (reconstruct and every reader rely on it), and a record written is
- * as good as durable to the kernel, which may write the log back at any
- * time; so mbox_append_commit() syncs them (at once, sync_many()) before
- * it writes the records, holding the lock that gave out their UIDs.  With
+ * their names in the folder.  A record written is as good as durable to
+ * the kernel, which may write the log back at any time, and a record
+ * whose file a crash lost costs its message (mbox_append_commit_many()
+ * accepts that for records it has not acknowledged yet); so
+ * mbox_append_commit() syncs them (at once, sync_many()) before it
+ * writes the records, holding the lock that gave out their UIDs.  With
  * a hook set it syncs the files too, so the caller need not, unless the
  * caller synced them before (mbox_new_message.durable, off its loop and
  * outside the lock): then only the folder is synced under the lock.

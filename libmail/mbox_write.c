@@ -577,7 +577,8 @@ static void mbox_append_free(struct mbox_append **ap)
 }
 
 static int mbox_files_durable(struct mbox_append **live, size_t n,
-			      bool with_usage, const char **error_r);
+			      bool with_logs, bool with_usage,
+			      const char **error_r);
 
 /* The names a prepared append linked durable now: with a defer hook set,
  * the files too, with the folder, at once (sync_many()); else the caller
@@ -585,7 +586,7 @@ static int mbox_files_durable(struct mbox_append **live, size_t n,
 static int mbox_new_files_durable(struct mbox_append *a, const char **error_r)
 {
 	if (mbox_defer_hook != NULL)
-		return mbox_files_durable(&a, 1, false, error_r);
+		return mbox_files_durable(&a, 1, false, false, error_r);
 	if (fsync(a->mb->dir_fd) < 0)
 		return mbox_fail_errno(a->mb, error_r, ".");
 	return 0;
@@ -672,19 +673,19 @@ static int mbox_sync_items(struct mbox_append **live,
 	return mbox_fail_errno(live[0]->mb, error_r, "sync");
 }
 
-/* The files of a batch, not yet durable, and their new names: durable
- * together before any log record names them.  The files' fdatasyncs and
- * the folders' fsyncs run at once (sync_many()), at most
- * MBOX_SYNC_FILES open files at a time, so that a batch of many copies
- * does not run out of descriptors.  With `with_usage`, the usage hook's
- * flush (the quota counters the batch changed) runs at the same time on
- * the caller's thread: it too must be durable before any log record, and
- * before any file only for nothing, so it need not wait for them nor
- * they for it. */
+/* The files of a batch, not yet durable, and their new names, made
+ * durable together: the files' fdatasyncs and the folders' fsyncs run at
+ * once (sync_many()), at most MBOX_SYNC_FILES open files at a time, so
+ * that a batch of many copies does not run out of descriptors.  With
+ * `with_logs` (mbox_append_commit_many(): the records are written
+ * already), the logs' fdatasyncs run in the same round as the folders'.
+ * With `with_usage`, the usage hook's flush (the quota counters the batch
+ * changed) runs at the same time on the caller's thread. */
 #define MBOX_SYNC_FILES 256
 
 static int mbox_files_durable(struct mbox_append **live, size_t n,
-			      bool with_usage, const char **error_r)
+			      bool with_logs, bool with_usage,
+			      const char **error_r)
 {
 	struct sync_many_item *items;
 	struct mbox_usage_flush_call usage;
@@ -692,7 +693,7 @@ static int mbox_files_durable(struct mbox_append **live, size_t n,
 	int ret = 0;
 	char name[16];
 
-	items = xcalloc(MBOX_SYNC_FILES + n, sizeof(*items));
+	items = xcalloc(MBOX_SYNC_FILES + 2 * n, sizeof(*items));
 	for (i = 0; i < n && ret == 0; i++) {
 		struct mbox *mb = live[i]->mb;
 
@@ -726,29 +727,16 @@ static int mbox_files_durable(struct mbox_append **live, size_t n,
 	for (i = 0; i < n && ret == 0; i++) {
 		items[k].fd = live[i]->mb->dir_fd;
 		items[k++].data_only = false;
+		if (with_logs) {
+			items[k].fd = live[i]->mb->log_fd;
+			items[k++].data_only = true;
+		}
 	}
 	if (ret == 0)
 		ret = mbox_sync_items(live, items, k,
 				      with_usage ? &usage : NULL, error_r);
 	for (i = 0; i < count; i++)
 		close(items[i].fd);
-	free(items);
-	return ret;
-}
-
-/* The batch's log records, written: durable together. */
-static int mbox_logs_durable(struct mbox_append **live, size_t n,
-			     const char **error_r)
-{
-	struct sync_many_item *items = xcalloc(n, sizeof(*items));
-	size_t i;
-	int ret;
-
-	for (i = 0; i < n; i++) {
-		items[i].fd = live[i]->mb->log_fd;
-		items[i].data_only = true;
-	}
-	ret = mbox_sync_items(live, items, n, NULL, error_r);
 	free(items);
 	return ret;
 }
@@ -791,10 +779,11 @@ int mbox_append_commit_many(struct mbox_append **as, size_t n,
 	}
 	if (nlive == 0)
 		goto out;
-	/* The usage counted for the batch is durable before any log
-	 * record: one flush for all its mailboxes, beside the files'. */
-	if (mbox_files_durable(live, nlive, true, error_r) < 0)
-		goto fail_all;
+	/* One round of syncs for the whole batch (see mbox.h): the records
+	 * are written first, then the files, their names, the logs and the
+	 * usage counted for the batch are made durable at once.  A machine
+	 * that stops in the middle may keep a record whose file it lost:
+	 * the recovery after the reboot finds it out (mbox_recover_locked()). */
 	nsync = 0;
 	for (i = 0; i < nlive; i++) {
 		struct mbox_append *a = live[i];
@@ -811,7 +800,9 @@ int mbox_append_commit_many(struct mbox_append **as, size_t n,
 		ends[nsync++] = ends[i];
 	}
 	nlive = nsync;
-	if (nlive > 0 && mbox_logs_durable(live, nlive, error_r) < 0) {
+	if (nlive > 0 && mbox_files_durable(live, nlive, true, true,
+					    error_r) < 0) {
+		/* The records go before the files they name. */
 		for (i = 0; i < nlive; i++)
 			(void)ftruncate(live[i]->mb->log_fd,
 					(off_t)live[i]->mb->hdr.applied_offset);
