@@ -807,6 +807,7 @@ static void mbox_free(struct mbox *mb)
 	if (mb->log_fd >= 0)
 		close(mb->log_fd);
 	mbox_cache_close(mb);
+	mbox_dedup_free(mb);
 	free(mb->dir);
 	free(mb->log_path);
 	free(mb);

@@ -37,6 +37,9 @@ struct mbox {
 	 * log for the next mbox_view_load() instead of reading the index;
 	 * NULL until the first. */
 	struct mbox_view *snapshot;
+	/* The duplicate check's table (mbox_dedup.c); NULL until the
+	 * first delivery with a hash. */
+	struct mbox_dedup *dedup;
 };
 
 /* The usage hook of mbox_set_usage_hook(), called by the writers. */
@@ -46,6 +49,12 @@ int mbox_usage_change(struct mbox *mb, int64_t bytes, int64_t messages,
 int mbox_usage_change_deferred(struct mbox *mb, int64_t bytes,
 			       int64_t messages, bool enforce, bool *over_r,
 			       const char **error_r);
+
+/* The UID of the newest message stored at or after `since` whose
+ * delivery hash is `hash`, or 0; under the lock, with the index brought
+ * up to the log.  In mbox_dedup.c, with the table's free. */
+uint32_t mbox_dedup_find(struct mbox *mb, uint64_t hash, int64_t since);
+void mbox_dedup_free(struct mbox *mb);
 
 int mbox_fail(const char **error_r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

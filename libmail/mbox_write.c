@@ -394,42 +394,6 @@ static int mbox_cache_append(struct mbox *mb, struct mbox_pending *p,
 	return 0;
 }
 
-/* The UID of a message stored at or after `since` whose delivery hash is
- * `hash`, or 0.  Reads the index backwards from its end, a chunk at a time,
- * so only the window's records are read, in a few system calls. */
-#define MBOX_DEDUP_CHUNK 512
-
-static uint32_t mbox_find_delivery(struct mbox *mb, uint64_t hash,
-				   int64_t since)
-{
-	struct mbox_record *chunk = xmalloc(MBOX_DEDUP_CHUNK * sizeof(*chunk));
-	uint32_t end = mb->hdr.record_count, found = 0;
-	bool done = false;
-
-	while (end > 0 && !done) {
-		uint32_t start = end > MBOX_DEDUP_CHUNK ? end - MBOX_DEDUP_CHUNK : 0;
-		uint32_t n = end - start, i;
-
-		if (pread(mb->index_fd, chunk, n * sizeof(*chunk),
-			  mbox_record_pos(start)) != (ssize_t)(n * sizeof(*chunk)))
-			break;
-		for (i = n; i > 0 && !done; i--) {
-			const struct mbox_record *rec = &chunk[i - 1];
-
-			if (rec->save_date < since)
-				done = true;
-			else if (rec->delivery_hash == hash &&
-				 !(rec->flags & MBOX_EXPUNGED)) {
-				found = rec->uid;
-				done = true;
-			}
-		}
-		end = start;
-	}
-	free(chunk);
-	return found;
-}
-
 /* Undoes a prepared append that will not be committed: the usage it
  * counted, the names it linked; then unlocks. */
 static void mbox_append_undo(struct mbox_append *a)
@@ -487,8 +451,9 @@ static int mbox_append_prepare(struct mbox_append *a,
 
 		results[i].duplicate = false;
 		if (p->msg.delivery_hash != 0) {
-			uint32_t found = mbox_find_delivery(mb, p->msg.delivery_hash,
-							    p->msg.dedup_since);
+			uint32_t found = mbox_dedup_find(mb,
+							 p->msg.delivery_hash,
+							 p->msg.dedup_since);
 
 			/* Also within this batch. */
 			for (j = 0; found == 0 && j < i; j++) {
