@@ -216,8 +216,8 @@ static void imap_append_cache(const char *path, uint64_t size, struct buf *out)
 
 /* Without group commit: one message is fsync'ed; a MULTIAPPEND batch is
  * flushed with one syncfs() of the store's filesystem, which costs one
- * flush instead of one per message.  (With group commit the next commit
- * syncs them, see imap_append_presync().) */
+ * flush instead of one per message.  (With group commit the commit of
+ * the command syncs them with the mailbox's log, see cmd_append().) */
 static int imap_append_sync(struct imap_client *c)
 {
 	struct imap_append *a = c->append;
@@ -331,8 +331,9 @@ static int imap_append_check(struct imap_client *c,
 	return 0;
 }
 
-/* Stores the messages, whose data is durable (mbox_append_add()'s
- * contract), in the mailbox, and answers. */
+/* Stores the messages in the mailbox and answers: their data durable
+ * already (imap_append_sync()), or, with group commit, made durable with
+ * the mailbox's log by the commit that holds the answer. */
 static void imap_append_commit(struct imap_client *c,
 			       const struct imap_command *cmd)
 {
@@ -379,7 +380,7 @@ static void imap_append_commit(struct imap_client *c,
 		msg.keywords = keywords[i];
 		msg.cache = caches[i].data;
 		msg.cache_size = caches[i].len;
-		msg.durable = true;
+		msg.durable = !mbox_defer_hook_set();
 		msg.fields_size = mime_cache_fields_size(caches[i].data,
 							 caches[i].len,
 							 a->msgs[i].size);
@@ -420,63 +421,8 @@ out:
 	imap_append_abort(c);
 }
 
-/* The next group commit has made the messages durable. */
-static void imap_append_synced(struct imap_client *c, int error)
-{
-	if (c->append == NULL) {
-		imap_client_fail(c, "APPEND", "the messages went away");
-		return;
-	}
-	if (error != 0) {
-		log_error("append_failed", "reason=%s", strerror(error));
-		imap_append_abort(c);
-		imap_client_fail(c, "APPEND", "syncing the message failed");
-		return;
-	}
-	imap_append_commit(c, c->cmd);
-}
-
-/* With group commit (imap_commit.h): the messages are made durable by the
- * next commit, off the loop and before the mailbox lock is taken, and the
- * command goes on in imap_append_synced().  Returns false without group
- * commit, or when a message cannot be opened (then answered). */
-static bool imap_append_presync(struct imap_client *c, bool *answered_r)
-{
-	struct imap_append *a = c->append;
-	int *fds;
-	size_t i, n = 0;
-	bool queued = false;
-
-	*answered_r = false;
-	if (!mbox_defer_hook_set())
-		return false;
-	fds = xcalloc(a->count, sizeof(*fds));
-	for (i = 0; i < a->count; i++) {
-		fds[n] = open(a->msgs[i].path, O_RDONLY | O_CLOEXEC);
-		if (fds[n] < 0) {
-			log_error("append_failed", "path=%s reason=%s",
-				  a->msgs[i].path, strerror(errno));
-			break;
-		}
-		n++;
-	}
-	if (n == a->count)
-		queued = imap_commit_presync(c, fds, n, imap_append_synced);
-	for (i = 0; i < n; i++)
-		close(fds[i]);
-	free(fds);
-	if (n < a->count) {
-		imap_append_abort(c);
-		imap_client_fail(c, "APPEND", "syncing the message failed");
-		*answered_r = true;
-	}
-	return queued;
-}
-
 void cmd_append(struct imap_client *c, const struct imap_command *cmd)
 {
-	bool answered;
-
 	if (c->append == NULL || c->append->count == 0) {
 		/* No literal came: the arguments are wrong. */
 		imap_append_abort(c);
@@ -487,11 +433,11 @@ void cmd_append(struct imap_client *c, const struct imap_command *cmd)
 		imap_append_abort(c);
 		return;
 	}
-	if (imap_append_presync(c, &answered) || answered)
-		return;
-	/* The messages must be on disk before the mailbox's log says they
-	 * exist (mbox_append_add()'s contract). */
-	if (imap_append_sync(c) < 0) {
+	/* Without group commit the messages are made durable before the
+	 * mailbox's log says they exist; with it, the commit syncs them
+	 * with the log, in one round, before the answer (mbox.h,
+	 * mbox_set_defer_hook()). */
+	if (!mbox_defer_hook_set() && imap_append_sync(c) < 0) {
 		imap_append_abort(c);
 		imap_client_fail(c, "APPEND", "syncing the message failed");
 		return;

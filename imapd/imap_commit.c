@@ -37,17 +37,12 @@ struct imap_commit_entry {
 	bool usage;
 	bool announce;
 	char *text;			/* the held tagged answer */
-	/* Instead of an answer: the command goes on (imap_commit_presync()). */
-	imap_commit_resume_fn *resume;
 	int error;			/* an errno, once known */
 	struct imap_commit_entry *next;
 };
 
-/* A line of commits, one running at a time, on a sync thread of its own:
- * the logs of commands that ended (answers held), and the new files of
- * APPENDs that have not taken their mailbox's lock yet (commands held).
- * Apart, so that an APPEND's file is synced at once, not after the
- * commit of logs running when it came. */
+/* The line of commits, one running at a time, on a sync thread of its
+ * own: what the commands that ended handed over (answers held). */
 struct imap_commit_line {
 	struct imap_commit *cm;
 	const char *event;		/* logged when a commit is done */
@@ -64,10 +59,7 @@ struct imap_commit_line {
 struct imap_commit {
 	struct imapd *daemon;
 	struct imap_client *current;
-	struct imap_commit_line logs, files;
-	/* In imap_commit_on_done(): the commands resumed there queue their
-	 * changes for the next commit, started once they all have. */
-	bool resuming;
+	struct imap_commit_line logs;
 };
 
 /* One per process: the mbox hook has no other way to find it. */
@@ -159,6 +151,13 @@ static int imap_commit_hook(void *ctx, enum mbox_defer_kind kind, int fd,
 		if (e->usage && mbox_usage_flush(&error) < 0)
 			log_error("quota_update_failed", "reason=%s", error);
 		return -1;
+	case MBOX_DEFER_FILE:
+	case MBOX_DEFER_DIR:
+		/* An append's new file and folder: synced with its log, in
+		 * one round (the records may reach the disk first: see
+		 * mbox_set_defer_hook()). */
+		return imap_commit_add(e, fd, SYNC_BATCH_LOGS,
+				       kind == MBOX_DEFER_FILE) ? 0 : -1;
 	case MBOX_DEFER_UNLINK:
 		/* One folder per command (an EXPUNGE, the source of a
 		 * MOVE); another one's files go at once. */
@@ -202,7 +201,7 @@ static void imap_commit_queue(struct imap_commit_line *l,
 	e->next = NULL;
 	*l->waiting_tail = e;
 	l->waiting_tail = &e->next;
-	if (l->batch == NULL && !l->cm->resuming)
+	if (l->batch == NULL)
 		imap_commit_start(l);
 }
 
@@ -225,31 +224,6 @@ bool imap_commit_hold(struct imap_client *c, bool announce, const char *text)
 	e->announce = announce;
 	e->text = xstrdup(text);
 	imap_commit_queue(&cm->logs, e);
-	return true;
-}
-
-bool imap_commit_presync(struct imap_client *c, const int *fds, size_t n,
-			 imap_commit_resume_fn *fn)
-{
-	struct imap_commit *cm = imap_commit_process;
-	struct imap_commit_entry *e;
-	size_t i;
-
-	if (cm == NULL)
-		return false;
-	e = xcalloc(1, sizeof(*e));
-	e->client = c;
-	e->unlink_dir_fd = -1;
-	e->resume = fn;
-	for (i = 0; i < n; i++) {
-		/* One phase: nothing names these files yet, so no order
-		 * binds their syncs. */
-		if (!imap_commit_add(e, fds[i], SYNC_BATCH_LOGS, true)) {
-			e->error = errno;
-			break;
-		}
-	}
-	imap_commit_queue(&cm->files, e);
 	return true;
 }
 
@@ -286,7 +260,6 @@ void imap_commit_forget(struct imap_client *c)
 			imap_commit_entry_free(e);
 	}
 	imap_commit_line_forget(&cm->logs, c);
-	imap_commit_line_forget(&cm->files, c);
 	if (cm->current == c)
 		cm->current = NULL;
 }
@@ -374,19 +347,6 @@ static void imap_commit_answer(struct imap_commit_entry *e)
 	imap_client_unref(c);
 }
 
-/* A command whose files are durable goes on (imap_commit_presync()). */
-static void imap_commit_resume(struct imap_commit_entry *e)
-{
-	struct imap_client *c = e->client;
-
-	if (c == NULL)
-		return;
-	imap_client_ref(c);
-	if (!c->destroyed)
-		e->resume(c, e->error);
-	imap_client_unref(c);
-}
-
 static void imap_commit_on_done(void *ctx, struct sync_batch *b, int ret)
 {
 	struct imap_commit_line *l = ctx;
@@ -413,23 +373,12 @@ static void imap_commit_on_done(void *ctx, struct sync_batch *b, int ret)
 	sync_batch_free(&l->batch);
 	list = l->running;
 	l->running = NULL;
-	/* The commands waiting for their files go on first, so that what
-	 * they change joins one commit of logs instead of starting one
-	 * each. */
-	cm->resuming = true;
-	for (e = list; e != NULL; e = e->next) {
-		if (e->resume != NULL)
-			imap_commit_resume(e);
-	}
-	cm->resuming = false;
 	/* Those that waited meanwhile go to the disk at once. */
 	imap_commit_start(&cm->logs);
-	imap_commit_start(&cm->files);
 	while (list != NULL) {
 		e = list;
 		list = e->next;
-		if (e->resume == NULL)
-			imap_commit_answer(e);
+		imap_commit_answer(e);
 		imap_commit_entry_free(e);
 	}
 }
@@ -472,12 +421,8 @@ struct imap_commit *imap_commit_new(struct imapd *d)
 	cm = xcalloc(1, sizeof(*cm));
 	cm->daemon = d;
 	if (imap_commit_line_init(cm, &cm->logs, "group_commit",
-				  SYNC_BATCH_LANE_MAIN) < 0 ||
-	    imap_commit_line_init(cm, &cm->files, "group_file_sync",
-				  SYNC_BATCH_LANE_SECOND) < 0) {
+				  SYNC_BATCH_LANE_MAIN) < 0) {
 		log_error("commit_setup_failed", "reason=%s", strerror(errno));
-		sync_batch_loop_free(&cm->logs.sync);
-		sync_batch_loop_free(&cm->files.sync);
 		free(cm);
 		return NULL;
 	}
@@ -493,12 +438,8 @@ void imap_commit_free(struct imap_commit **cmp)
 	if (cm == NULL)
 		return;
 	mbox_set_defer_hook(NULL, NULL);
-	/* Sessions are gone by now; what is left is still made durable.
-	 * Files first: an APPEND held for them is not resumed, but a
-	 * commit of logs may still be running. */
-	imap_commit_line_drain(&cm->files);
+	/* Sessions are gone by now; what is left is still made durable. */
 	imap_commit_line_drain(&cm->logs);
-	sync_batch_loop_free(&cm->files.sync);
 	sync_batch_loop_free(&cm->logs.sync);
 	imap_commit_process = NULL;
 	free(cm);

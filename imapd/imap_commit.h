@@ -15,26 +15,17 @@
  * go to a thread (sync_batch.h, each touched log once) while the loop goes
  * on serving reads.
  *
- * New message names (APPEND, COPY, MOVE) are not handed over: the log
- * record naming a file must not be written before the file and its name
- * in the folder are durable, since the kernel may write a log back at any
- * time, and a machine crash would then leave a record naming a missing or
- * truncated file.  mbox_append_commit() syncs the folder on the loop,
- * holding the mailbox lock, before it writes the records.  The names
- * cannot go to a commit of their own (synced by the thread, the records
- * written back on the loop after): a message's name in the folder is its
- * UID, given under the lock, and the record must follow under the same
- * lock, else another writer takes the UID (and removes the name as the
- * remains of a failed commit); holding the lock across a commit would
- * stall every reader of the mailbox, this process's own loop included
- * (mbox_view takes the lock too).  The data of an APPEND's messages can,
- * and does (imap_commit_presync()): nothing names their temporary files,
- * so a commit syncs them before the APPEND takes the lock, and the lock
- * is held only for the links, the folder's sync and the records; a COPY
- * or MOVE links files that are durable already.  Those commits of files
- * form a line of their own, on a second sync thread, so that an APPEND's
- * file is synced at once rather than after the commit of logs running
- * when it came.  When the thread
+ * New messages (APPEND, COPY, MOVE) are handed over too: their files
+ * (an APPEND's, written under names of their own in the store's tmp
+ * folder; the files a COPY or MOVE links under new names) and the
+ * folder holding their new names go to the same commit as the log that
+ * names them, all synced at once (mbox_set_defer_hook(): MBOX_DEFER_FILE,
+ * MBOX_DEFER_DIR).  The records are written before their files are
+ * durable; a machine that stops before the commit ends may keep a record
+ * and lose its file, and the first open of the mailbox after the reboot
+ * expunges that message, whose command was never answered.  The lock is
+ * held only for the links and the records, and nothing is synced on the
+ * loop.  When the thread
  * is done, each held answer is sent (NO [UNAVAILABLE] instead of OK when a
  * sync of its command failed), and the sessions resume in order.  One
  * commit runs at a time: a command that finds none running starts one at
@@ -86,21 +77,5 @@ bool imap_commit_hold(struct imap_client *c, bool announce, const char *text);
 /* The session is going away: its changes are still made durable (and its
  * expunged files removed), nobody is answered. */
 void imap_commit_forget(struct imap_client *c);
-
-/*
- * Files to make durable before the running command goes on: an APPEND's
- * messages, written under names of their own in the store's tmp folder,
- * synced by the next commit of files (off the loop, on a thread apart
- * from the logs' commits: nothing names them yet, so no order binds
- * them) before the APPEND takes the mailbox lock, which is then held only for the links, the folder's sync
- * and the records.  The command stays running; `fn` is called from the
- * loop when the commit is done, with 0 or the errno of a failed sync,
- * unless the session went away meanwhile.  The session's own changes
- * are not in this entry (it must have handed over none yet).  Returns
- * false (nothing queued, the caller syncs) without group commit.
- */
-typedef void imap_commit_resume_fn(struct imap_client *c, int error);
-bool imap_commit_presync(struct imap_client *c, const int *fds, size_t n,
-			 imap_commit_resume_fn *fn);
 
 #endif

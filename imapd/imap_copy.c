@@ -35,9 +35,14 @@ int imap_copy_messages(struct mbox *src, const struct mbox_view *view,
 		msg.internal_date = recs[i].internal_date;
 		msg.tz_minutes = recs[i].tz_minutes;
 		msg.flags = recs[i].flags & MBOX_SYSTEM_FLAGS;
-		/* A message of a mailbox is durable (its record says so):
-		 * only its new name is synced, under the target's lock. */
-		msg.durable = true;
+		/* Synced with the copy's record, though a message of a
+		 * mailbox is durable most of the time: a record may be
+		 * seen while the commit that writes its file out still
+		 * runs (an lmtpd's or another imapd's, mbox.h), and a copy
+		 * answered before that commit ended could lose its file
+		 * in a machine crash.  A file already on disk costs little
+		 * to sync. */
+		msg.durable = false;
 		for (k = 0, ret = 0; k < view->keyword_count; k++) {
 			if (recs[i].keywords & (1ULL << k))
 				kw[ret++] = view->keywords[k];

@@ -254,10 +254,9 @@ struct mbox_new_message {
 	int64_t dedup_since;
 	/* The caller made the file's data durable before the commit
 	 * (fdatasync of a file with a name of its own, so its inode's link
-	 * count on disk is not 0): only its new name is left to sync under
-	 * the lock, which is then held for the link, the folder's sync and
-	 * the record, not for writing the message.  Without it, and with a
-	 * defer hook set, the commit syncs the file itself. */
+	 * count on disk is not 0): only its new name is left to sync.
+	 * Without it, and with a defer hook set, the commit syncs the file
+	 * itself (or hands it to the hook with the log). */
 	bool durable;
 };
 
@@ -273,7 +272,8 @@ struct mbox_append;
 struct mbox_append *mbox_append_begin(struct mbox *mb);
 /* The file at msg->path must already be fsync'ed by the caller, unless a
  * defer hook is set (mbox_set_defer_hook()) and msg->durable is not:
- * mbox_append_commit() syncs it then, with its new name. */
+ * mbox_append_commit() syncs it then, with its new name, or hands both
+ * to the hook. */
 void mbox_append_add(struct mbox_append *a, const struct mbox_new_message *msg);
 /* Makes them durable and visible; results[i] (an array with one entry per
  * message added, in order) gives each message's UID.  Frees `a` either
@@ -360,16 +360,17 @@ int mbox_usage_flush(const char **error_r);
  * (MBOX_DEFER_UNLINK, with its name in the folder `fd`): it must go only
  * once the log saying it is expunged is durable.
  *
- * What is never handed over: the new message files of an append and
- * their names in the folder.  A record written is as good as durable to
- * the kernel, which may write the log back at any time, and a record
- * whose file a crash lost costs its message (mbox_append_commit_many()
- * accepts that for records it has not acknowledged yet); so
- * mbox_append_commit() syncs them (at once, sync_many()) before it
- * writes the records, holding the lock that gave out their UIDs.  With
- * a hook set it syncs the files too, so the caller need not, unless the
- * caller synced them before (mbox_new_message.durable, off its loop and
- * outside the lock): then only the folder is synced under the lock.
+ * The new message files of an append and their names in the folder are
+ * offered too (MBOX_DEFER_FILE for each file the caller did not make
+ * durable, then MBOX_DEFER_DIR), before the records are written: a hook
+ * that takes them all syncs them with the log, in one round, as
+ * mbox_append_commit_many() does (a record whose file a machine crash
+ * lost before the round ended costs its message, never acknowledged:
+ * the recovery after the reboot expunges it).  When the hook refuses one,
+ * mbox_append_commit() syncs them itself (at once, sync_many()) before it
+ * writes the records, holding the lock that gave out their UIDs; a file
+ * the caller synced before (mbox_new_message.durable) is not synced
+ * again, only the folder.
  *
  * What the writer has done stays done: the records are in the log and the
  * index, visible to every reader, before they are durable.  A crash of
@@ -384,6 +385,11 @@ int mbox_usage_flush(const char **error_r);
  */
 enum mbox_defer_kind {
 	MBOX_DEFER_LOG,		/* fdatasync: log records written */
+	/* A new message file of an append (fdatasync), and the folder
+	 * that has its new name (fsync), offered before the records are
+	 * written; see mbox_append_commit(). */
+	MBOX_DEFER_FILE,
+	MBOX_DEFER_DIR,
 	MBOX_DEFER_UNLINK,	/* after the log's sync: remove `name` */
 	/* No descriptor: the usage hook's change (mbox_set_usage_hook()) is
 	 * written without its flush; the hook runs mbox_usage_flush() before

@@ -557,6 +557,36 @@ static int mbox_new_files_durable(struct mbox_append *a, const char **error_r)
 	return 0;
 }
 
+/* Hands the new files of a prepared append and their folder to the defer
+ * hook, to be synced with the log (see mbox_set_defer_hook()); false when
+ * there is no hook or it refused one (those it took are synced twice). */
+static bool mbox_new_files_deferred(struct mbox_append *a)
+{
+	struct mbox *mb = a->mb;
+	char name[16];
+	size_t j;
+
+	if (mbox_defer_hook == NULL)
+		return false;
+	for (j = 0; j < a->count; j++) {
+		const struct mbox_pending *p = &a->msgs[j];
+		bool taken;
+		int fd;
+
+		if (p->uid == 0 || p->msg.durable)
+			continue;
+		snprintf(name, sizeof(name), "%u", p->uid);
+		fd = openat(mb->dir_fd, name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return false;
+		taken = mbox_defer(MBOX_DEFER_FILE, fd, NULL);
+		close(fd);
+		if (!taken)
+			return false;
+	}
+	return mbox_defer(MBOX_DEFER_DIR, mb->dir_fd, NULL);
+}
+
 int mbox_append_commit(struct mbox_append **ap,
 		       struct mbox_append_result *results,
 		       const char **error_r)
@@ -576,11 +606,12 @@ int mbox_append_commit(struct mbox_append **ap,
 		goto out;
 	}
 	/* The new names (and, under a defer hook, the files: the caller
-	 * left them to us) must be on disk before the log record naming
+	 * left them to us) are synced with the log by a hook that takes
+	 * them; else they must be on disk before the log record naming
 	 * them is even written: once written, the kernel may write the log
-	 * back whenever it likes.  Never handed over (see
-	 * mbox_set_defer_hook()). */
-	if (mbox_new_files_durable(a, error_r) < 0) {
+	 * back whenever it likes (see mbox_set_defer_hook()). */
+	if (!mbox_new_files_deferred(a) &&
+	    mbox_new_files_durable(a, error_r) < 0) {
 		mbox_append_undo(a);
 		goto out;
 	}

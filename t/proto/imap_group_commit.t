@@ -4,13 +4,11 @@
 # one alone, those that end while it runs go together in the next.  The
 # commit logs "group_commit commands=N" before it answers, and the log is
 # written by the process itself before it sends anything, so the line is
-# there when the OK arrives.  An APPEND's message files are synced by a
-# commit of files (logged as group_file_sync, on a thread of its own)
-# before the APPEND takes the mailbox lock, and their names (and a
-# COPY's) before their log records are written, so the commit after that
-# syncs logs only (the order itself is checked by the unit test
-# mbox_defer).  The one worker is stopped while the sessions
-# send their commands, so all of them are read in one round.
+# there when the OK arrives.  An APPEND's message files, the folder with
+# their new names and the log go to one commit together (a COPY's name
+# and log likewise; what the writer hands over is checked by the unit
+# test mbox_defer).  The one worker is stopped while the sessions send
+# their commands, so all of them are read in one round.
 use strict;
 use warnings;
 use Test::More;
@@ -76,17 +74,14 @@ sub stopped_round {
 	my @c = commits($sp, $mark);
 	ok(@c >= 1 && $c[-1]{commands} >= 1 && $c[-1]{status} eq 'ok',
 	    'the APPEND was committed before its OK came');
-	# The message file was synced by a commit of files of its own
-	# (group_file_sync) before the APPEND went on to the mailbox (the
-	# `append` line is logged once the record is written), and its name
-	# in the folder before the record: the commit after the record
-	# syncs the log alone.
-	my @order = grep { /\b(group_commit|group_file_sync|append)\b/ } split /\n/,
+	# One commit after the record (the `append` line is logged once it
+	# is written) syncs the message file, the folder and the log; no
+	# commit ran before it.
+	my @order = grep { /\b(group_commit|append)\b/ } split /\n/,
 	    substr($sp->log_text, $mark);
-	like(join("\n", @order), qr/\A[^\n]*group_file_sync commands=1 files=1 failed=0 [^\n]*\n[^\n]*\bappend mailbox=INBOX\b[^\n]*\n[^\n]*group_commit /,
-	    'the file synced by a commit before the record, the log by one after')
+	like(join("\n", @order), qr/\A[^\n]*\bappend mailbox=INBOX\b[^\n]*\n[^\n]*group_commit commands=1 files=3 failed=0 /,
+	    'the file, its folder and the log synced by one commit after the record')
 	    or diag explain \@order;
-	is($c[-1]{files}, 1, 'the commit synced only the log') or diag explain \@c;
 	ok($imap->select('INBOX'), 'SELECT');
 	$mark = $sp->log_size;
 	ok($imap->set_flag('\\Flagged', $uid), 'STORE +FLAGS answered');
@@ -97,7 +92,7 @@ sub stopped_round {
 	ok($imap->copy('INBOX', $uid), 'COPY answered');
 	@c = commits($sp, $mark);
 	ok(scalar(@c), 'the COPY was committed before its OK');
-	is($c[-1]{files}, 1, 'only its log: the new name was synced before the record')
+	is($c[-1]{files}, 3, 'its file, the folder with the new name and the log, together')
 	    or diag explain \@c;
 	ok($imap->delete_message($uid) && $imap->expunge('INBOX'), 'EXPUNGE answered');
 	is($imap->message_count('INBOX'), 1, 'one message left after the expunge');
@@ -150,8 +145,7 @@ sub stopped_round {
 }
 
 # imap_commit_max_commands: one command per commit; the two that waited
-# for the first go one after the other.  The same for the commits of
-# the APPENDs' message files, which come first.
+# for the first go one after the other.
 {
 	my $sp = Sealpost::Test->new(set => { imap_workers => 1,
 		imap_commit_max_commands => 1 });
@@ -163,9 +157,8 @@ sub stopped_round {
 	like($r[$_][0], qr/^s$_ OK/m, "APPEND $_ answered") for 0 .. 2;
 	my @c = commits($sp, $mark);
 	is(join(',', map { $_->{commands} } @c), '1,1,1', 'in three commits of one command each');
-	my @f = grep { /\bgroup_file_sync\b/ } split /\n/, substr($sp->log_text, $mark);
-	is(scalar(grep { /commands=1 files=1 failed=0 / } @f), 3,
-	    'after three commits of one message file each') or diag explain \@f;
+	is(scalar(grep { $_->{files} == 3 } @c), 3,
+	    'each with its file, folder and log') or diag explain \@c;
 }
 
 # imap_group_commit = no: each command syncs in place, no commit runs.

@@ -1,8 +1,10 @@
 /* Unit tests for the order of an append under a defer hook (group commit,
- * mbox_set_defer_hook() in libmail/mbox.h): the new message files and
- * their folder must be synced before the log record naming them is
- * written, only the log's sync is handed over, and a failed sync leaves
- * no record and no file behind.  The test program's own fsync() and
+ * mbox_set_defer_hook() in libmail/mbox.h): under a hook that refuses the
+ * new message files and their folder, they must be synced before the log
+ * record naming them is written, only the log's sync is handed over, and
+ * a failed sync leaves no record and no file behind; a hook that takes
+ * them gets each new file, the folder and the log, and the writer syncs
+ * none of them.  The test program's own fsync() and
  * fdatasync() stand in for the C library's (the writers' calls, from any
  * thread, come here): each one is recorded with the size the mailbox's
  * log had at that moment, and the recording hook does the same. */
@@ -29,6 +31,8 @@ enum event_kind {
 	EV_FOLDER_SYNC,	/* fsync of the mailbox's folder */
 	EV_LOG_SYNC,	/* fdatasync of the log by the writer */
 	EV_HOOK_LOG,	/* the hook took the log's sync */
+	EV_HOOK_FILE,	/* ... a new file's */
+	EV_HOOK_DIR,	/* ... the folder's */
 	EV_HOOK_USAGE,
 	EV_OTHER,
 };
@@ -108,13 +112,25 @@ int fdatasync(int fd)
 
 /* The hook takes the log's sync (and syncs it itself, at once, as the
  * group commit would later) and the usage flush; removals it leaves to
- * the writer. */
+ * the writer, and the new files and folder too unless `take_files`. */
+static bool take_files;
+
 static int hook(void *ctx, enum mbox_defer_kind kind, int fd,
 		const char *name)
 {
 	switch (kind) {
 	case MBOX_DEFER_LOG:
 		record(EV_HOOK_LOG);
+		return 0;
+	case MBOX_DEFER_FILE:
+		if (!take_files)
+			return -1;
+		record(EV_HOOK_FILE);
+		return 0;
+	case MBOX_DEFER_DIR:
+		if (!take_files)
+			return -1;
+		record(EV_HOOK_DIR);
 		return 0;
 	case MBOX_DEFER_USAGE:
 		record(EV_HOOK_USAGE);
@@ -318,6 +334,25 @@ int main(void)
 	is_int(count_kind(EV_HOOK_LOG), 0, "nothing handed over");
 	ok(log_size() == before, "no log record written");
 	ok(!file_exists(d2, 2), "no file left under the uid");
+
+	/* A hook that takes the files: one round for everything, the
+	 * records written first; the writer syncs nothing. */
+	take_files = true;
+	watch(d1);
+	before = log_size();
+	a = mbox_append_begin(b1);
+	add_path(a, spool(t1), strlen(t1));
+	add_path(a, spool(t2), strlen(t2));
+	add_message(a, spool_durable(t1), strlen(t1), true);
+	is_int(mbox_append_commit(&a, r, &err), 0, "append with the files taken");
+	is_int(count_kind(EV_HOOK_FILE), 2,
+	       "the two files not made durable before are handed over");
+	is_int(count_kind(EV_HOOK_DIR), 1, "and the folder");
+	is_int(count_kind(EV_HOOK_LOG), 1, "and the log");
+	ok(count_kind(EV_FILE_SYNC) == 0 && count_kind(EV_FOLDER_SYNC) == 0 &&
+	   count_kind(EV_LOG_SYNC) == 0, "the writer synced none of them");
+	ok(log_size() > before, "the records are written");
+	take_files = false;
 
 	/* Without a hook: the caller synced the files; only the folder and
 	 * the log are synced, in that order. */
