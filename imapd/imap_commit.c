@@ -384,14 +384,13 @@ static void imap_commit_on_done(void *ctx, struct sync_batch *b, int ret)
 }
 
 static int imap_commit_line_init(struct imap_commit *cm,
-				 struct imap_commit_line *l, const char *event,
-				 enum sync_batch_lane lane)
+				 struct imap_commit_line *l, const char *event)
 {
 	l->cm = cm;
 	l->event = event;
 	l->waiting_tail = &l->waiting;
-	l->sync = sync_batch_loop_new_on(cm->daemon->loop, imap_commit_on_done,
-					 l, lane);
+	l->sync = sync_batch_loop_new(cm->daemon->loop, imap_commit_on_done,
+				      l);
 	return l->sync != NULL ? 0 : -1;
 }
 
@@ -420,8 +419,7 @@ struct imap_commit *imap_commit_new(struct imapd *d)
 		return NULL;
 	cm = xcalloc(1, sizeof(*cm));
 	cm->daemon = d;
-	if (imap_commit_line_init(cm, &cm->logs, "group_commit",
-				  SYNC_BATCH_LANE_MAIN) < 0) {
+	if (imap_commit_line_init(cm, &cm->logs, "group_commit") < 0) {
 		log_error("commit_setup_failed", "reason=%s", strerror(errno));
 		free(cm);
 		return NULL;

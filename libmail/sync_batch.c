@@ -27,7 +27,6 @@ struct sync_batch {
 	struct sync_batch_file *files;
 	size_t count, alloc;
 	struct sync_batch *next;	/* in the worker's queue */
-	unsigned int lane;		/* whose queue */
 	bool running;			/* queued or being synced */
 	int notify_fd;
 	int result;
@@ -143,9 +142,8 @@ int sync_batch_run(struct sync_batch *b)
 }
 
 /*
- * The process's sync threads, one per lane: each made by the first
- * sync_batch_start_on() of its lane and kept, fed batches through a
- * queue, so a commit costs no thread creation (and join) on the caller's
+ * The process's sync thread: made by the first sync_batch_start() and
+ * kept, fed batches through a queue, so a commit costs no thread creation (and join) on the caller's
  * loop.  A child made by fork() has no thread of its parent's: it makes
  * its own.
  */
@@ -162,9 +160,7 @@ struct sync_worker {
 	.wake = PTHREAD_COND_INITIALIZER, \
 	.done = PTHREAD_COND_INITIALIZER, \
 }
-static struct sync_worker sync_workers[SYNC_BATCH_LANES] = {
-	SYNC_WORKER_INIT, SYNC_WORKER_INIT,
-};
+static struct sync_worker sync_worker = SYNC_WORKER_INIT;
 
 static void sync_batch_notify(struct sync_batch *b)
 {
@@ -226,16 +222,9 @@ static int sync_worker_ensure(struct sync_worker *w)
 
 int sync_batch_start(struct sync_batch *b, int notify_fd)
 {
-	return sync_batch_start_on(b, notify_fd, SYNC_BATCH_LANE_MAIN);
-}
-
-int sync_batch_start_on(struct sync_batch *b, int notify_fd,
-			enum sync_batch_lane lane)
-{
-	struct sync_worker *w = &sync_workers[lane];
+	struct sync_worker *w = &sync_worker;
 	int err;
 
-	b->lane = lane;
 	b->notify_fd = notify_fd;
 	b->next = NULL;
 	pthread_mutex_lock(&w->lock);
@@ -256,7 +245,7 @@ int sync_batch_start_on(struct sync_batch *b, int notify_fd,
 
 int sync_batch_finish(struct sync_batch *b)
 {
-	struct sync_worker *w = &sync_workers[b->lane];
+	struct sync_worker *w = &sync_worker;
 
 	pthread_mutex_lock(&w->lock);
 	while (b->running)
@@ -278,7 +267,6 @@ struct sync_batch_loop {
 	struct sync_batch *batch;	/* the running one */
 	sync_batch_done_fn *done;
 	void *ctx;
-	enum sync_batch_lane lane;
 };
 
 /* The batch is over (the thread has notified, or is known to have):
@@ -312,20 +300,11 @@ struct sync_batch_loop *sync_batch_loop_new(struct event_loop *loop,
 					    sync_batch_done_fn *done,
 					    void *ctx)
 {
-	return sync_batch_loop_new_on(loop, done, ctx, SYNC_BATCH_LANE_MAIN);
-}
-
-struct sync_batch_loop *sync_batch_loop_new_on(struct event_loop *loop,
-					       sync_batch_done_fn *done,
-					       void *ctx,
-					       enum sync_batch_lane lane)
-{
 	struct sync_batch_loop *l = xcalloc(1, sizeof(*l));
 	int e;
 
 	l->done = done;
 	l->ctx = ctx;
-	l->lane = lane;
 	l->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (l->efd < 0) {
 		free(l);
@@ -366,7 +345,7 @@ int sync_batch_loop_start(struct sync_batch_loop *l, struct sync_batch *b)
 	int e;
 
 	l->batch = b;
-	if (sync_batch_start_on(b, l->efd, l->lane) == 0)
+	if (sync_batch_start(b, l->efd) == 0)
 		return 0;
 	/* No thread: the same syncs here, their end told to the loop as
 	 * the thread would have told it (a write of 1 to an eventfd fails

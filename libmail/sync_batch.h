@@ -57,23 +57,11 @@ size_t sync_batch_count(const struct sync_batch *b);
  * (see sync_batch_error()). */
 int sync_batch_run(struct sync_batch *b);
 
-/* The process's sync threads: a batch queues for the thread of its lane
- * only, so batches of different kinds (imapd's commits of logs, and the
- * syncs of APPENDs' new files before they take a mailbox lock) need not
- * wait for each other. */
-enum sync_batch_lane {
-	SYNC_BATCH_LANE_MAIN,
-	SYNC_BATCH_LANE_SECOND,
-	SYNC_BATCH_LANES
-};
-
-/* Runs sync_batch_run() on the process's sync thread of `lane` (made at
- * the first call and kept: batches queue for it, one at a time); when it
- * returns, 8 bytes (an eventfd count of 1) are written to `notify_fd`.
- * 0, or -1 with errno when no thread could be made (the caller may then
- * sync_batch_run()).  sync_batch_start() is its SYNC_BATCH_LANE_MAIN. */
-int sync_batch_start_on(struct sync_batch *b, int notify_fd,
-			enum sync_batch_lane lane);
+/* Runs sync_batch_run() on the process's sync thread (made at the first
+ * call and kept: batches queue for it, one at a time); when it returns, 8
+ * bytes (an eventfd count of 1) are written to `notify_fd`.  0, or -1
+ * with errno when no thread could be made (the caller may then
+ * sync_batch_run()). */
 int sync_batch_start(struct sync_batch *b, int notify_fd);
 /* Waits for the batch given to sync_batch_start() to be done (once it
  * has notified, this does not block); returns what sync_batch_run()
@@ -100,11 +88,6 @@ typedef void sync_batch_done_fn(void *ctx, struct sync_batch *b, int result);
 struct sync_batch_loop *sync_batch_loop_new(struct event_loop *loop,
 					    sync_batch_done_fn *done,
 					    void *ctx);
-/* The same, its batches run on the thread of `lane`. */
-struct sync_batch_loop *sync_batch_loop_new_on(struct event_loop *loop,
-					       sync_batch_done_fn *done,
-					       void *ctx,
-					       enum sync_batch_lane lane);
 /* Waits for a running batch without calling done (shutting down), frees
  * the batch and the loop's watch, and sets *lp to NULL; NULL is allowed. */
 void sync_batch_loop_free(struct sync_batch_loop **lp);

@@ -1,8 +1,8 @@
 /* Unit tests for libmail/sync_batch.c: two phases of syncs on a thread,
  * files told apart by inode, each item's outcome on its own, one thread
- * kept for every batch of the process (one per lane: a batch on one lane
- * does not wait for another's); and struct sync_batch_loop: a batch's end
- * told once, from an event loop.  The test's own fdatasync() stands in
+ * kept for every batch of the process (a batch queues behind the one
+ * running); and struct sync_batch_loop: a batch's end told once, from an
+ * event loop.  The test's own fdatasync() stands in
  * for the C library's, so that one file's sync can be held. */
 #include "tap.h"
 #include "proc_self.h"
@@ -64,13 +64,13 @@ static int run_on_thread(int fd, int efd)
 	return ret;
 }
 
-/* A batch syncing `fd`, started on `lane`, notifying `efd`. */
-static struct sync_batch *start_on(int fd, int efd, enum sync_batch_lane lane)
+/* A batch syncing `fd`, started, notifying `efd`. */
+static struct sync_batch *start(int fd, int efd)
 {
 	struct sync_batch *b = sync_batch_new();
 
 	if (sync_batch_add(b, fd, SYNC_BATCH_LOGS, true) < 0 ||
-	    sync_batch_start_on(b, efd, lane) < 0)
+	    sync_batch_start(b, efd) < 0)
 		abort();
 	return b;
 }
@@ -84,39 +84,33 @@ static bool notified(int efd, int timeout_ms)
 		read(efd, &count, sizeof(count)) == sizeof(count);
 }
 
-/* A batch held on the main lane does not hold up one on the second. */
-static void lane_tests(int slow, int fast)
+/* A batch started while one is held waits for it, on the one thread. */
+static void queue_tests(int slow, int fast)
 {
 	int efd1 = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	int efd2 = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	struct sync_batch *b1, *b2, *b3;
+	struct sync_batch *b1, *b2;
 	struct stat st;
 
 	if (efd1 < 0 || efd2 < 0 || fstat(slow, &st) < 0)
 		abort();
 	held = true;
 	held_ino = st.st_ino;
-	b1 = start_on(slow, efd1, SYNC_BATCH_LANE_MAIN);
-	b2 = start_on(fast, efd2, SYNC_BATCH_LANE_SECOND);
-	ok(notified(efd2, 30000), "a batch on the second lane is done");
-	is_int(sync_batch_finish(b2), 0, "and succeeded");
-	ok(!notified(efd1, 0), "while the main lane's is still held");
-	/* Queued behind the held one on its lane. */
-	b3 = start_on(fast, efd2, SYNC_BATCH_LANE_MAIN);
-	ok(!notified(efd2, 0), "a second batch on the main lane waits for it");
+	b1 = start(slow, efd1);
+	b2 = start(fast, efd2);
+	ok(!notified(efd2, 0), "a second batch waits for the held one");
 	pthread_mutex_lock(&hold_lock);
 	held = false;
 	pthread_cond_broadcast(&hold_cond);
 	pthread_mutex_unlock(&hold_lock);
 	ok(notified(efd1, 30000), "released, the held batch is done");
 	ok(notified(efd2, 30000), "and the one behind it");
-	is_int(sync_batch_finish(b1) + sync_batch_finish(b3), 0, "both succeeded");
-	is_int(thread_count() - (int)sync_many_kept_threads(), 3,
-	       "one thread per lane (besides sync_many's kept ones)");
+	is_int(sync_batch_finish(b1) + sync_batch_finish(b2), 0, "both succeeded");
+	is_int(thread_count() - (int)sync_many_kept_threads(), 2,
+	       "one sync thread (besides sync_many's kept ones)");
 	held_ino = 0;
 	sync_batch_free(&b1);
 	sync_batch_free(&b2);
-	sync_batch_free(&b3);
 	close(efd1);
 	close(efd2);
 }
@@ -277,7 +271,7 @@ int main(void)
 	sync_batch_free(&b);
 	loop_tests(pipefd[0], log);
 	f2 = open_file(root, "2");
-	lane_tests(f2, log);
+	queue_tests(f2, log);
 	close(f2);
 
 	close(dir);
