@@ -673,8 +673,3 @@ void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n)
 	free(maps);
 	free(hashes);
 }
-
-void lmtp_deliver(struct lmtp_delivery *d)
-{
-	lmtp_deliver_batch(&d, 1);
-}

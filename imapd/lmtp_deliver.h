@@ -24,7 +24,7 @@ struct lmtp_rcpt {
 	char *address;		/* as given in RCPT TO, for Delivered-To */
 	char *user;		/* the store user */
 	char *detail;		/* the +detail, or NULL */
-	/* Filled by lmtp_deliver(): the reply for this recipient. */
+	/* Filled by lmtp_deliver_batch(): the reply for this recipient. */
 	struct buf reply;
 };
 
@@ -47,15 +47,13 @@ struct lmtp_delivery {
 	const struct log_ctx *log;
 };
 
-/* Stores the message for every recipient and fills each one's reply.
- * Never fails as a whole: a recipient that cannot be served gets its own
- * 4xx or 5xx. */
-void lmtp_deliver(struct lmtp_delivery *d);
-
-/* The same for the transactions of several sessions at once (group
- * commit): every recipient's copy is written, then all are committed
- * with mbox_append_commit_many(), so the batch shares its syncs.  The
- * replies are only filled once what they acknowledge is durable. */
+/* Stores the message of each transaction for every one of its recipients
+ * and fills each recipient's reply, for the transactions of several
+ * sessions at once (group commit): every recipient's copy is written,
+ * then all are committed with mbox_append_commit_many(), so the batch
+ * shares its syncs.  The replies are only filled once what they
+ * acknowledge is durable.  Never fails as a whole: a recipient that
+ * cannot be served gets its own 4xx or 5xx. */
 void lmtp_deliver_batch(struct lmtp_delivery **ds, size_t n);
 
 #endif
