@@ -366,7 +366,9 @@ int mbox_usage_flush(const char **error_r);
  * that takes them all syncs them with the log, in one round, as
  * mbox_append_commit_many() does (a record whose file a machine crash
  * lost before the round ended costs its message, never acknowledged:
- * the recovery after the reboot expunges it).  When the hook refuses one,
+ * the recovery after the reboot expunges it; a checkpoint, which the
+ * recovery does not look behind, flushes the file system first, whichever
+ * process's commit still holds them).  When the hook refuses one,
  * mbox_append_commit() syncs them itself (at once, sync_many()) before it
  * writes the records, holding the lock that gave out their UIDs; a file
  * the caller synced before (mbox_new_message.durable) is not synced

@@ -1015,10 +1015,15 @@ static uint64_t mbox_files_size(struct mbox *mb)
 }
 
 /*
- * A checkpoint, with the exclusive lock held.  The log is synced first:
- * under a defer hook its last records may not be durable yet, and an
- * index marked as reflecting the log up to an offset must never be ahead
- * of the log on disk.  Then, when what expunged messages left behind (or
+ * A checkpoint, with the exclusive lock held.  The file system is synced
+ * first (syncfs()): under a defer hook the log's last records may not be
+ * durable yet, nor the message files and folder names an append handed
+ * over with them (mbox_set_defer_hook()), whichever process's commit is
+ * still to sync them; an index marked as reflecting the log up to an
+ * offset must never be ahead of the log on disk, and the recovery after
+ * a reboot checks the files of the records after the checkpoint only.
+ * One flush of the file system per mailbox_checkpoint_log_bytes of log,
+ * where a sync of each file appended since would be thousands.  Then, when what expunged messages left behind (or
  * the log) has grown large, every file is written again for the live
  * messages alone (mbox_files_rewrite_locked()); else the index is
  * rewritten without its tombstones, when they are MBOX_COMPACT_PERCENT of
@@ -1031,8 +1036,8 @@ static int mbox_checkpoint_locked(struct mbox *mb, const char **error_r)
 	uint32_t before = mb->hdr.record_count;
 	uint64_t covered = mb->hdr.applied_offset - mb->hdr.checkpoint_offset;
 
-	if (fdatasync(mb->log_fd) < 0)
-		return mbox_fail_errno(mb, error_r, "log");
+	if (syncfs(mb->dir_fd) < 0)
+		return mbox_fail_errno(mb, error_r, "sync");
 	if (mbox_index_walk(mb, mbox_scan_record, &u, error_r) < 0)
 		return -1;
 	if (mbox_rewrite_due(mb, &u)) {

@@ -4,8 +4,10 @@
  * record naming them is written, only the log's sync is handed over, and
  * a failed sync leaves no record and no file behind; a hook that takes
  * them gets each new file, the folder and the log, and the writer syncs
- * none of them.  The test program's own fsync() and
- * fdatasync() stand in for the C library's (the writers' calls, from any
+ * none of them, and a checkpoint after that flushes the file system, so
+ * that the records it passes are not ahead of the files they name.  The
+ * test program's own fsync(), fdatasync() and syncfs() stand in for the
+ * C library's (the writers' calls, from any
  * thread, come here): each one is recorded with the size the mailbox's
  * log had at that moment, and the recording hook does the same. */
 #include "tap.h"
@@ -34,6 +36,7 @@ enum event_kind {
 	EV_HOOK_FILE,	/* ... a new file's */
 	EV_HOOK_DIR,	/* ... the folder's */
 	EV_HOOK_USAGE,
+	EV_SYNCFS,	/* the file system flushed (a checkpoint) */
 	EV_OTHER,
 };
 
@@ -99,6 +102,13 @@ static int recorded_sync(int fd, bool data_only)
 
 int fsync(int fd);
 int fdatasync(int fd);
+int syncfs(int fd);
+
+int syncfs(int fd)
+{
+	record(EV_SYNCFS);
+	return (int)syscall(SYS_syncfs, fd);
+}
 
 int fsync(int fd)
 {
@@ -352,6 +362,11 @@ int main(void)
 	ok(count_kind(EV_FILE_SYNC) == 0 && count_kind(EV_FOLDER_SYNC) == 0 &&
 	   count_kind(EV_LOG_SYNC) == 0, "the writer synced none of them");
 	ok(log_size() > before, "the records are written");
+	/* Whoever checkpoints next cannot know whether the commit that
+	 * took them has run: a checkpoint flushes the file system. */
+	nevents = 0;
+	is_int(mbox_checkpoint(b1, &err), 0, "a checkpoint");
+	is_int(count_kind(EV_SYNCFS), 1, "flushes the file system first");
 	take_files = false;
 
 	/* Without a hook: the caller synced the files; only the folder and
