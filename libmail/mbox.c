@@ -414,9 +414,9 @@ static bool mbox_replay_file_whole(struct mbox_replay *r,
 				   const struct mbox_record *add)
 {
 	struct stat st;
-	char name[16];
+	char name[MBOX_MESSAGE_NAME_SIZE];
 
-	snprintf(name, sizeof(name), "%u", add->uid);
+	mbox_message_name(add->uid, name);
 	if (fstatat(r->mb->dir_fd, name, &st, 0) == 0)
 		return (uint64_t)st.st_size == add->size;
 	return false;
@@ -466,19 +466,18 @@ static int mbox_replay_make_durable(struct mbox_replay *r,
 				    const char **error_r)
 {
 	struct mbox *mb = r->mb;
-	char name[16];
+	char name[MBOX_MESSAGE_NAME_SIZE];
 	size_t i;
 
 	for (i = 0; i < r->kept_count; i++) {
-		int fd;
+		int fd = mbox_message_open(mb, r->kept[i]);
 
-		snprintf(name, sizeof(name), "%u", r->kept[i]);
-		fd = openat(mb->dir_fd, name, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT)
 			continue;
 		if (fd < 0 || fdatasync(fd) < 0) {
 			if (fd >= 0)
 				close(fd);
+			mbox_message_name(r->kept[i], name);
 			return mbox_fail_errno(mb, error_r, name);
 		}
 		close(fd);
@@ -500,7 +499,7 @@ static int mbox_replay_expunge_lost(struct mbox_replay *r, uint64_t *end,
 	struct mbox *mb = r->mb;
 	struct buf records = BUF_INIT;
 	uint64_t modseq = mb->hdr.highestmodseq + 1;
-	char name[16];
+	char name[MBOX_MESSAGE_NAME_SIZE];
 	size_t i, pos;
 	int ret = 0;
 
@@ -510,7 +509,7 @@ static int mbox_replay_expunge_lost(struct mbox_replay *r, uint64_t *end,
 		log_warn("mbox_message_lost", "path=%s uid=%u", mb->dir,
 			 r->lost[i]);
 		/* A file left with the wrong size goes too. */
-		snprintf(name, sizeof(name), "%u", r->lost[i]);
+		mbox_message_name(r->lost[i], name);
 		(void)unlinkat(mb->dir_fd, name, 0);
 		mbox_log_add(&records, MBOX_LOG_EXPUNGE, modseq, &r->lost[i],
 			     sizeof(r->lost[i]));

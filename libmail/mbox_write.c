@@ -563,7 +563,6 @@ static int mbox_new_files_durable(struct mbox_append *a, const char **error_r)
 static bool mbox_new_files_deferred(struct mbox_append *a)
 {
 	struct mbox *mb = a->mb;
-	char name[16];
 	size_t j;
 
 	if (mbox_defer_hook == NULL)
@@ -575,8 +574,7 @@ static bool mbox_new_files_deferred(struct mbox_append *a)
 
 		if (p->uid == 0 || p->msg.durable)
 			continue;
-		snprintf(name, sizeof(name), "%u", p->uid);
-		fd = openat(mb->dir_fd, name, O_RDONLY | O_CLOEXEC);
+		fd = mbox_message_open(mb, p->uid);
 		if (fd < 0)
 			return false;
 		taken = mbox_defer(MBOX_DEFER_FILE, fd, NULL);

@@ -15,10 +15,11 @@
  * never synced before the files it names.  That orders the syncs only: a
  * log record written before its files are durable may still reach the
  * disk first (early writeback), so new message files must not be left to
- * phase 1 when their records are already written; imapd syncs them before
- * (see mbox_set_defer_hook()) and hands over logs, and the files of
- * APPENDs that have no record yet (in either phase: nothing orders
- * them).  Within a phase the syncs run at once (sync_many()).  A file
+ * phase 1 when their records are already written.  imapd hands over an
+ * append's new files and folder with its log, all in phase 2, whose
+ * records are written already: one round, the recovery after a reboot
+ * expunging a message whose record outlived its file (see
+ * mbox_set_defer_hook()).  Within a phase the syncs run at once (sync_many()).  A file
  * added twice (two changes to one mailbox, two descriptors of one file)
  * is synced once: files are told apart by device and inode.
  *
