@@ -26,11 +26,19 @@
  *                     K / 4 submitted at once), as imapd's SEARCH does
  *   prefetch-fadvise:K the same with file_prefetch's posix_fadvise fallback
  *   stat-first        fstatat of every file first (inodes), then serial
+ *   readers:T         T helper threads (libmail/file_readers, as SEARCH
+ *                     with imap_search_read_threads) open the files and
+ *                     read them through io_uring, 128 ahead, into buffers
+ *                     the main thread takes in order; with
+ *                     COLDREAD_WORK=N the main thread hashes every Nth
+ *                     byte of each file, standing for a search's matching
+ *                     (its CPU seconds are printed as reader_cpu_seconds)
  *
  * Prints one JSON object per strategy: files, bytes, seconds, files/s,
  * and the device's read requests and merges (from /sys/block) meanwhile.
  */
 #include "file_prefetch.h"
+#include "file_readers.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -447,6 +455,64 @@ static uint64_t cr_uring(unsigned int depth, int sync_open)
 	return bytes;
 }
 
+
+static unsigned int cr_work;	/* COLDREAD_WORK: 0, or hash every Nth byte */
+static volatile uint32_t cr_hash;
+static double cr_reader_cpu;	/* the reader thread's CPU seconds */
+
+/* Stands for a search's matching: an FNV-1a hash of every cr_work-th
+ * byte (3 costs the reader about what imapd's BODY search of these files
+ * does). */
+static uint32_t cr_hash_bytes(const char *data, size_t n)
+{
+	const unsigned char *d = (const unsigned char *)data;
+	uint32_t h = 2166136261u;
+
+	for (size_t x = 0; x < n; x += cr_work)
+		h = (h ^ d[x]) * 16777619u;
+	return h;
+}
+
+/* What imapd's SEARCH does with imap_search_read_threads: T helper threads
+ * (libmail/file_readers) open and read the files K ahead of the reader,
+ * which takes their bytes in order. */
+static uint64_t cr_readers(unsigned int t, unsigned int k)
+{
+	struct file_readers *r = file_readers_new(cr_dir_fd, t, k);
+	const char *work = getenv("COLDREAD_WORK");
+	struct rusage ru0, ru1;
+	uint64_t bytes = 0;
+	size_t ahead = 0;
+
+	if (r == NULL)
+		cr_die("file_readers_new");
+	cr_work = work != NULL ? (unsigned int)atoi(work) : 0;
+	getrusage(RUSAGE_THREAD, &ru0);
+	for (size_t i = 0; i < cr_count; i++) {
+		const char *data;
+		size_t len;
+
+		if (file_readers_room(r) >= k / 4 || ahead < i + 1) {
+			for (; ahead < cr_count && file_readers_room(r) > 0;
+			     ahead++)
+				file_readers_add(r, cr_names[ahead],
+						 FILE_READERS_KEEP_MAX, ahead);
+			file_readers_submit(r);
+		}
+		data = file_readers_take(r, i, &len);
+		if (data == NULL)
+			continue;
+		if (cr_work > 0)
+			cr_hash ^= cr_hash_bytes(data, len);
+		bytes += len;
+	}
+	getrusage(RUSAGE_THREAD, &ru1);
+	cr_reader_cpu = cr_tv(&ru1.ru_utime) + cr_tv(&ru1.ru_stime) -
+		cr_tv(&ru0.ru_utime) - cr_tv(&ru0.ru_stime);
+	file_readers_free(&r);
+	return bytes;
+}
+
 /* What imapd's SEARCH does (libmail/file_prefetch.c): K files ahead of a
  * reader that opens and reads each in order, a quarter of K submitted at
  * once, their bytes thrown away. */
@@ -495,6 +561,7 @@ static void cr_run(const char *strategy)
 	double t, cpu;
 	struct rusage ru0, ru1;
 
+	cr_reader_cpu = -1;
 	cr_drop_caches();
 	getrusage(RUSAGE_SELF, &ru0);
 	cr_dev_stat(&r0, &m0);
@@ -515,6 +582,8 @@ static void cr_run(const char *strategy)
 		bytes = cr_prefetch(arg, FILE_PREFETCH_AUTO);
 	else if (strncmp(strategy, "prefetch-fadvise", len) == 0 && arg > 0)
 		bytes = cr_prefetch(arg, FILE_PREFETCH_FADVISE);
+	else if (strncmp(strategy, "readers", len) == 0 && arg > 0)
+		bytes = cr_readers(arg, 128);
 	else if (strncmp(strategy, "uring-read", len) == 0 && arg > 0)
 		bytes = cr_uring(arg, 1);
 	else if (strncmp(strategy, "uring-direct", len) == 0 && arg > 0) {
@@ -533,9 +602,12 @@ static void cr_run(const char *strategy)
 	cr_dev_stat(&r1, &m1);
 	printf("{\"strategy\":\"%s\",\"files\":%zu,\"bytes\":%llu,"
 	       "\"seconds\":%.3f,\"cpu_seconds\":%.3f,\"files_per_s\":%.0f,\"read_reqs\":%llu,"
-	       "\"read_merges\":%llu}\n", strategy, cr_count,
+	       "\"read_merges\":%llu", strategy, cr_count,
 	       (unsigned long long)bytes, t, cpu, (double)cr_count / t, r1 - r0,
 	       m1 - m0);
+	if (cr_reader_cpu >= 0)
+		printf(",\"reader_cpu_seconds\":%.3f", cr_reader_cpu);
+	printf("}\n");
 	fflush(stdout);
 }
 

@@ -14,6 +14,7 @@
 #include "event.h"
 #include "file_batch.h"
 #include "file_prefetch.h"
+#include "file_readers.h"
 #include "log.h"
 #include "mbox_cache_window.h"
 
@@ -96,7 +97,11 @@ struct search_ctx {
 	bool reading_ahead;
 	unsigned int slow;	/* slow messages, less the fast ones since */
 	size_t ahead;		/* messages below this were asked for */
+	/* Read ahead by helper threads (imap_search_read_threads), or,
+	 * with none or where they cannot be had, from this thread. */
+	struct file_readers *readers;
 	struct file_prefetch *prefetch;
+	const char *read_ahead_method;	/* for the log; NULL: never began */
 	size_t prefetched;	/* files asked for */
 	size_t kept;		/* ...whose bytes served their turn */
 	unsigned int warm_batches;	/* read at once, in a row */
@@ -140,6 +145,7 @@ static void search_ctx_free(struct imap_client *c)
 	if (s == NULL)
 		return;
 	event_timer_remove(&s->timer);
+	file_readers_free(&s->readers);
 	file_prefetch_free(&s->prefetch);
 	file_batch_free(&s->batch);
 	mbox_cache_window_free(&s->window);
@@ -157,6 +163,62 @@ static uint64_t search_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* Asks for message i's file ahead; false if it is gone (its turn will
+ * say so).  Its bytes are kept for its turn (search_batch_read()); one
+ * byte more than the index says is asked for, to see that the size is
+ * right; of a bigger file than is kept, the page cache is all it gets. */
+static bool search_ask_ahead(struct search_ctx *s,
+			     const struct imap_selected *sel, size_t i)
+{
+	size_t len = (size_t)sel->msgs[i].size + 1;
+	int fd;
+
+	if (s->readers != NULL) {
+		char name[MBOX_MESSAGE_NAME_SIZE];
+
+		mbox_message_name(sel->msgs[i].uid, name);
+		file_readers_add(s->readers, name, len, i);
+		return true;
+	}
+	fd = mbox_message_open(sel->mbox, sel->msgs[i].uid);
+	if (fd < 0)
+		return false;
+	file_prefetch_add_kept(s->prefetch, fd, len, i);
+	return true;
+}
+
+/* Submits what search_ask_ahead() asked for.  Reading ahead stops after
+ * SEARCH_WARM_BATCHES batches' worth of files in a row were found cached:
+ * on helper threads, as they tell (file_readers_cached_run(); they go
+ * then); from this thread, when a batch's reads were all done inside the
+ * call that submitted them (posix_fadvise() cannot tell, so it reads
+ * ahead to the end). */
+static void search_submit_ahead(struct search_ctx *s, unsigned int batch)
+{
+	bool warm;
+
+	if (s->readers != NULL) {
+		file_readers_submit(s->readers);
+		warm = file_readers_cached_run(s->readers) >=
+			SEARCH_WARM_BATCHES * batch;
+		if (warm)
+			file_readers_free(&s->readers);
+	} else {
+		file_prefetch_submit(s->prefetch);
+		if (file_prefetch_uses_uring(s->prefetch) &&
+		    file_prefetch_in_flight(s->prefetch) == 0)
+			s->warm_batches++;
+		else
+			s->warm_batches = 0;
+		warm = s->warm_batches >= SEARCH_WARM_BATCHES;
+	}
+	if (warm) {
+		s->reading_ahead = false;
+		s->slow = 0;
+		s->warm_batches = 0;
+	}
+}
+
 /* A BODY search of a mailbox that is not in the page cache waits for the
  * disk one file at a time; reading the next files ahead (`depth` of them,
  * imap_search_read_ahead) keeps many reads in flight.  It starts only
@@ -165,7 +227,9 @@ static uint64_t search_now_us(void)
  * reads submitted together reach the disk merged into few requests (the
  * files of a mailbox written in order lie mostly in order), one at a time
  * each is a request of its own, and on a virtual disk every request costs
- * the CPU more than the disk. */
+ * the CPU more than the disk.  Helper threads (imap_search_read_threads),
+ * where they can be had, open the files and read them, in batches of
+ * their own, while this thread searches (search_read_ahead_begin()). */
 static void search_read_ahead(struct search_ctx *s,
 			      const struct imap_selected *sel,
 			      unsigned int depth)
@@ -182,41 +246,18 @@ static void search_read_ahead(struct search_ctx *s,
 	want = end - s->ahead;
 	if (want < batch && end < sel->count)
 		return;
-	room = file_prefetch_room(s->prefetch);
+	room = s->readers != NULL ? file_readers_room(s->readers) :
+		file_prefetch_room(s->prefetch);
 	if (room < batch && room < want)
 		return;
 	for (; s->ahead < end && room > 0; s->ahead++) {
-		int fd;
-
-		if (sel->state[s->ahead] & IMAP_MSG_EXPUNGED)
+		if ((sel->state[s->ahead] & IMAP_MSG_EXPUNGED) ||
+		    !search_ask_ahead(s, sel, s->ahead))
 			continue;
-		fd = mbox_message_open(sel->mbox, sel->msgs[s->ahead].uid);
-		if (fd < 0)
-			continue;	/* gone: its turn will say so */
-		/* Its bytes kept for its turn (search_batch_read()), one
-		 * more than the index says to see that the size is right;
-		 * a bigger file is only read into the page cache. */
-		file_prefetch_add_kept(s->prefetch, fd,
-				       (size_t)sel->msgs[s->ahead].size + 1,
-				       s->ahead);
 		s->prefetched++;
 		room--;
 	}
-	file_prefetch_submit(s->prefetch);
-	/* A read of cached pages is done inside the submitting call, one
-	 * from the disk is not: nothing left in flight means the files were
-	 * cached (posix_fadvise() cannot tell, so it reads ahead to the
-	 * end). */
-	if (file_prefetch_uses_uring(s->prefetch) &&
-	    file_prefetch_in_flight(s->prefetch) == 0) {
-		if (++s->warm_batches >= SEARCH_WARM_BATCHES) {
-			s->reading_ahead = false;
-			s->slow = 0;
-			s->warm_batches = 0;
-		}
-	} else {
-		s->warm_batches = 0;
-	}
+	search_submit_ahead(s, batch);
 }
 
 /* The bytes of message i when a batch or a kept read ahead
@@ -245,9 +286,11 @@ static const char *search_batch_read(void *ctx, size_t i)
 	if (i >= s->batch_first && i < s->batch_first + s->batch_n)
 		return file_batch_data(s->batch,
 				       (unsigned int)(i - s->batch_first));
-	if (s->prefetch != NULL) {
+	if (s->readers != NULL || s->prefetch != NULL) {
 		size_t len;
-		const char *data = file_prefetch_take(s->prefetch, i, &len);
+		const char *data = s->readers != NULL ?
+			file_readers_take(s->readers, i, &len) :
+			file_prefetch_take(s->prefetch, i, &len);
 
 		if (data != NULL && len == (size_t)sel->msgs[i].size) {
 			s->kept++;
@@ -288,11 +331,10 @@ static void search_finish(struct imap_client *c, const struct imap_command *cmd)
 	unsigned int returns;
 	size_t i;
 
-	if (s->prefetch != NULL)
+	if (s->read_ahead_method != NULL)
 		log_info("search_read_ahead", "mailbox=%s count=%zu method=%s "
 			 "kept=%zu", sel->info.name, s->prefetched,
-			 file_prefetch_uses_uring(s->prefetch) ?
-			 "io_uring" : "fadvise", s->kept);
+			 s->read_ahead_method, s->kept);
 	returns = s->search->has_return ? s->search->returns :
 		IMAP_SEARCH_RETURN_ALL;
 	if (returns & IMAP_SEARCH_RETURN_SAVE)
@@ -316,6 +358,27 @@ static void search_finish(struct imap_client *c, const struct imap_command *cmd)
 		buf_free(&line);
 	}
 	imap_client_done(c, "OK SEARCH completed");
+}
+
+/* Reading ahead begins (again): on helper threads where they are set and
+ * can be had, else from this thread. */
+static void search_read_ahead_begin(struct imap_client *c,
+				    struct search_ctx *s, unsigned int depth)
+{
+	unsigned int threads = c->daemon->set.imap_search_read_threads;
+
+	if (s->readers != NULL || s->prefetch != NULL)
+		return;
+	if (threads > 0)
+		s->readers = file_readers_new(mbox_dir_fd(c->sel->mbox),
+					      threads, depth);
+	if (s->readers != NULL) {
+		s->read_ahead_method = "threads";
+		return;
+	}
+	s->prefetch = file_prefetch_new(depth, FILE_PREFETCH_AUTO);
+	s->read_ahead_method = file_prefetch_uses_uring(s->prefetch) ?
+		"io_uring" : "fadvise";
 }
 
 /* Looks at messages for one slice; the timer brings it back for the next
@@ -362,9 +425,8 @@ static void search_run(struct imap_client *c)
 					++s->slow >= SEARCH_SLOW_MESSAGES;
 			else if (s->slow > 0)
 				s->slow--;
-			if (s->reading_ahead && s->prefetch == NULL)
-				s->prefetch = file_prefetch_new(depth,
-							FILE_PREFETCH_AUTO);
+			if (s->reading_ahead)
+				search_read_ahead_begin(c, s, depth);
 		}
 		if (match) {
 			s->res[s->n++] = cmd->uid ? sel->msgs[i].uid :

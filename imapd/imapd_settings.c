@@ -60,12 +60,19 @@ static const struct config_key imapd_keys[] = {
 	  "How long, in milliseconds, a SEARCH looks at messages before it "
 	  "lets the other sessions of its imapd process go on; it carries "
 	  "on after they have had their turn.  0: after every message." },
-	{ "imap_search_read_ahead", CONFIG_UINT, "128", 0, 4096,
+	{ "imap_search_read_ahead", CONFIG_UINT, "256", 0, 4096,
 	  F(imap_search_read_ahead),
 	  "How many message files a SEARCH that reads them from the disk "
-	  "(BODY, TEXT) reads ahead of the one it looks at, a quarter at a "
-	  "time: the most disk reads one SEARCH has in flight.  0: none "
-	  "ahead, one file at a time." },
+	  "(BODY, TEXT) reads ahead of the one it looks at: the most disk "
+	  "reads one SEARCH has in flight, and the most files whose bytes it "
+	  "keeps (up to 32 KiB each).  0: none ahead, one file at a time." },
+	{ "imap_search_read_threads", CONFIG_UINT, "2", 0, 8,
+	  F(imap_search_read_threads),
+	  "How many helper threads open and read the files a SEARCH reads "
+	  "ahead (imap_search_read_ahead), while the imapd process's own "
+	  "thread matches them: opening a file not cached costs more CPU than "
+	  "searching it.  They last while the SEARCH reads from the disk.  "
+	  "0: the process's own thread reads ahead too." },
 	{ "imap_thread_max_references", CONFIG_UINT, "100", 1, 100000,
 	  F(imap_thread_max_references),
 	  "How many of a message's References (the last ones) THREAD "

@@ -1,0 +1,218 @@
+/* Unit tests for libmail/file_readers.c: helper threads hand every file's
+ * own bytes to the taker in order, cold or cached; a file too big to keep
+ * or gone is handed out as nothing; files never asked for are passed
+ * over; the window bounds what is added; cached files are counted as
+ * such; nothing is kept open, whether the readers are freed with reads in
+ * flight or with files never submitted. */
+#include "tap.h"
+#include "proc_self.h"
+#include "file_readers.h"
+#include "page_cache.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char root[300];
+static int dir_fd;
+
+#define FILES 300
+#define WINDOW 32
+#define FILE_SIZE 6000
+#define BIG_SIZE (FILE_READERS_KEEP_MAX + 8000)
+#define GONE 77		/* file 77 is never written */
+
+static char paths[FILES][400];
+
+/* Every 50th file is too big to keep. */
+static size_t file_size(int i)
+{
+	return i % 50 == 49 ? BIG_SIZE : FILE_SIZE;
+}
+
+static void name_of(int i, char name[FILE_READERS_NAME_MAX])
+{
+	snprintf(name, FILE_READERS_NAME_MAX, "%d", i + 1);
+}
+
+/* Whether `data` is file i's (0-based) whole content. */
+static bool is_file(const char *data, size_t len, int i)
+{
+	char head[32];
+
+	snprintf(head, sizeof(head), "file %d\n", i + 1);
+	return data != NULL && len == file_size(i) &&
+		strncmp(data, head, strlen(head)) == 0 && data[len - 1] == 'm';
+}
+
+/* What a take of file i must give: its bytes, or nothing for the big
+ * ones and the one gone. */
+static bool take_right(const char *data, size_t len, int i)
+{
+	if (i == GONE || file_size(i) > FILE_READERS_KEEP_MAX)
+		return data == NULL;
+	return is_file(data, len, i);
+}
+
+/* The files in order as a SEARCH takes them: added ahead as room allows,
+ * one in five never asked for.  Returns how many takes were right. */
+static int read_all(struct file_readers *r, int *asked)
+{
+	char name[FILE_READERS_NAME_MAX];
+	const char *data;
+	size_t len;
+	int next = 0, right = 0;
+
+	*asked = 0;
+	for (int i = 0; i < FILES; i++) {
+		for (unsigned int room = file_readers_room(r);
+		     room > 0 && next < FILES; room--, next++) {
+			name_of(next, name);
+			/* One byte more than the file, as a SEARCH asks. */
+			file_readers_add(r, name, file_size(next) + 1,
+					 (size_t)next);
+		}
+		file_readers_submit(r);
+		if (i % 5 == 4)
+			continue;
+		(*asked)++;
+		len = 0;
+		data = file_readers_take(r, (size_t)i, &len);
+		right += take_right(data, len, i);
+	}
+	return right;
+}
+
+static bool drop_all(void)
+{
+	bool all = true;
+
+	for (int i = 0; i < FILES; i++)
+		if (i != GONE)
+			all = page_cache_drop(paths[i]) && all;
+	return all;
+}
+
+static void make_files(void)
+{
+	static char data[BIG_SIZE];
+
+	for (int i = 0; i < FILES; i++) {
+		size_t size = file_size(i);
+		int fd;
+
+		snprintf(paths[i], sizeof(paths[i]), "%s/%d", root, i + 1);
+		if (i == GONE)
+			continue;
+		memset(data, 'm', size);
+		snprintf(data, sizeof(data), "file %d\n", i + 1);
+		data[strlen(data)] = 'm';
+		fd = open(paths[i], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || write(fd, data, size) != (ssize_t)size)
+			abort();
+		close(fd);
+	}
+}
+
+int main(void)
+{
+	struct file_readers *r;
+	char name[FILE_READERS_NAME_MAX];
+	const char *data;
+	bool uring_allowed;
+	int fds, right, asked, i;
+	size_t len;
+	FILE *f;
+
+	if (!page_cache_test_dir("sealpost-file-readers-test", root,
+				sizeof(root)))
+		abort();
+	make_files();
+	dir_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0)
+		abort();
+	/* io_uring is expected where kernel.io_uring_disabled is 0. */
+	f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
+	uring_allowed = f != NULL && fgetc(f) == '0';
+	if (f != NULL)
+		fclose(f);
+	fds = open_fds();
+
+	ok(file_readers_new(dir_fd, 0, WINDOW) == NULL &&
+	   file_readers_new(dir_fd, FILE_READERS_MAX_THREADS + 1, WINDOW) ==
+	   NULL, "no helpers, or too many, are refused");
+	r = file_readers_new(dir_fd, 2, WINDOW);
+	if (!uring_allowed) {
+		ok(r == NULL, "refused without io_uring");
+		return tap_done();
+	}
+	ok(r != NULL, "two helpers");
+	is_int(file_readers_room(r), WINDOW, "the whole window is free");
+
+	ok(drop_all(), "the files are dropped from the page cache (the test "
+	   "folder is on a disk)");
+	right = read_all(r, &asked);
+	is_int(right, asked, "cold: every file asked for was handed out "
+	       "whole, its own bytes; nothing for the big ones and the "
+	       "one gone");
+	len = 0;
+	ok(file_readers_take(r, FILES + 5, &len) == NULL,
+	   "nothing for a file never added");
+	file_readers_free(&r);
+	ok(r == NULL, "freed");
+	is_int(open_fds(), fds, "no descriptor kept");
+
+	/* Cached now: every batch is read inside the call that submits it. */
+	r = file_readers_new(dir_fd, 2, WINDOW);
+	right = read_all(r, &asked);
+	is_int(right, asked, "cached: every file asked for handed out whole");
+	ok(file_readers_cached_run(r) > 0,
+	   "cached: the files read were counted as found in the page cache");
+	file_readers_free(&r);
+
+	/* The window: what is added and not yet taken holds its room. */
+	ok(drop_all(), "dropped again");
+	r = file_readers_new(dir_fd, 2, WINDOW);
+	for (i = 0; i < WINDOW; i++) {
+		name_of(i, name);
+		file_readers_add(r, name, FILE_SIZE + 1, (size_t)i);
+	}
+	is_int(file_readers_room(r), 0, "a full window has no room");
+	/* Not submitted yet: a take submits what it waits for. */
+	data = file_readers_take(r, 3, &len);
+	ok(is_file(data, len, 3),
+	   "a later file taken first, unsubmitted, passes over the earlier");
+	is_int(file_readers_room(r), 3,
+	       "...which gives their room back; the one taken holds its own");
+	data = file_readers_take(r, 2, &len);
+	ok(data == NULL, "an earlier file passed over is gone");
+	is_int(file_readers_room(r), 4, "the next take frees the last one");
+	file_readers_submit(r);
+	file_readers_free(&r);	/* with reads perhaps in flight */
+	is_int(open_fds(), fds, "freed mid-way: no descriptor kept");
+
+	/* Freed with some files submitted and others only added. */
+	ok(drop_all(), "dropped again");
+	r = file_readers_new(dir_fd, 3, WINDOW);
+	for (i = 0; i < WINDOW; i++) {
+		name_of(i, name);
+		file_readers_add(r, name, FILE_SIZE + 1, (size_t)i);
+		if (i == WINDOW / 2)
+			file_readers_submit(r);
+	}
+	file_readers_free(&r);
+	ok(r == NULL, "freed with some never submitted");
+	is_int(open_fds(), fds, "no descriptor kept");
+
+	close(dir_fd);
+	{
+		char cmd[400];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+		if (system(cmd) != 0)
+			tap_diag("could not remove the test folder");
+	}
+	return tap_done();
+}
