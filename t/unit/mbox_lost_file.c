@@ -8,14 +8,17 @@
  * reboot is a different boot ID in the index's header.  A writer that
  * died in this boot after writing its records (the index's applied
  * offset short of the log's end) has its files, the folder and the log
- * made durable by the next open, before the records count.  The test's
- * own fsync() and fdatasync() stand in for the C library's, to count
- * them. */
+ * made durable by the next open, before the records count.  A sync of
+ * the log that fails while the lost are expunged fails the open and
+ * leaves the log as it was; the next open expunges them.  The test's own
+ * fsync() and fdatasync() stand in for the C library's, to count them
+ * and to fail them. */
 #include "tap.h"
 #include "mbox_fixture.h"
 #include "mbox.h"
 #include "mbox_format.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -30,6 +33,8 @@ static char tmpdir[256];
 
 /* The syncs of regular files and of folders, from any thread. */
 static unsigned int file_syncs, folder_syncs;
+/* A sync of this inode fails with EIO (0: none does). */
+static ino_t fail_ino;
 
 int fsync(int fd);
 int fdatasync(int fd);
@@ -38,9 +43,14 @@ static int counted_sync(int fd, bool data_only)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) == 0)
+	if (fstat(fd, &st) == 0) {
 		__atomic_add_fetch(S_ISDIR(st.st_mode) ? &folder_syncs :
 				   &file_syncs, 1, __ATOMIC_RELAXED);
+		if (fail_ino != 0 && st.st_ino == fail_ino) {
+			errno = EIO;
+			return -1;
+		}
+	}
 	return (int)syscall(data_only ? SYS_fdatasync : SYS_fsync, fd);
 }
 
@@ -256,6 +266,35 @@ int main(void)
 		look(dir, uids, sizeof(uids), &uidnext, &modseq);
 		ok(file_syncs == 0 && folder_syncs == 0,
 		   "an open that finds the index up to date syncs nothing");
+	}
+
+	/* The log cannot be synced while the lost are expunged. */
+	{
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/7", dir);
+		unlink(path);
+		reboot(dir);
+		snprintf(path, sizeof(path), "%s/log", dir);
+		if (stat(path, &st) < 0)
+			abort();
+		fail_ino = st.st_ino;
+		look(dir, uids, sizeof(uids), &uidnext, &modseq);
+		if (!ok(strncmp(uids, "open failed", 11) == 0,
+			"a log sync failing while the lost are expunged "
+			"fails the open"))
+			tap_diag(uids);
+		is_int((long long)file_size(dir, "log"),
+		       (long long)st.st_size, "and leaves the log as it was");
+		fail_ino = 0;
+		look(dir, uids, sizeof(uids), &uidnext, &modseq);
+		is_str(uids, "1 5 6", "the next open expunges the lost one");
+		is_int((long long)uidnext, 8, "and does not give its UID again");
+		memset(&rep, 0, sizeof(rep));
+		is_int(mbox_reconstruct(dir, 0, cache_build, cache_check, true,
+					&rep, &err), 0, "reconstruct checks it");
+		ok(rep.added == 0 && rep.removed == 0 && rep.resized == 0 &&
+		   !rep.header_fixed, "and finds nothing to repair");
 	}
 	return tap_done();
 }
