@@ -314,8 +314,9 @@ void file_readers_add(struct file_readers *r, const char *name, size_t len,
 	pthread_mutex_lock(&r->lock);
 	/* Past head, the entry's last read is done and nobody holds it. */
 	e = fr_entry(r, r->tail);
-	strncpy(e->name, name, sizeof(e->name) - 1);
-	e->name[sizeof(e->name) - 1] = '\0';
+	/* A name too long is left empty, so its open fails and its turn
+	 * reads it. */
+	(void)str_copy(e->name, sizeof(e->name), name);
 	e->len = len;
 	e->tag = tag;
 	e->res = 0;
