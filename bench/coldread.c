@@ -478,7 +478,7 @@ static uint32_t cr_hash_bytes(const char *data, size_t n)
  * which takes their bytes in order. */
 static uint64_t cr_readers(unsigned int t, unsigned int k)
 {
-	struct file_readers *r = file_readers_new(cr_dir_fd, t, k);
+	struct file_readers *r = file_readers_new(cr_dir_fd, t, k, t);
 	const char *work = getenv("COLDREAD_WORK");
 	struct rusage ru0, ru1;
 	uint64_t bytes = 0;

@@ -361,7 +361,8 @@ static void search_finish(struct imap_client *c, const struct imap_command *cmd)
 }
 
 /* Reading ahead begins (again): on helper threads where they are set and
- * can be had, else from this thread. */
+ * can be had (imap_search_read_threads_max bounds those of all the
+ * process's SEARCHes together), else from this thread. */
 static void search_read_ahead_begin(struct imap_client *c,
 				    struct search_ctx *s, unsigned int depth)
 {
@@ -371,7 +372,8 @@ static void search_read_ahead_begin(struct imap_client *c,
 		return;
 	if (threads > 0)
 		s->readers = file_readers_new(mbox_dir_fd(c->sel->mbox),
-					      threads, depth);
+				threads, depth,
+				c->daemon->set.imap_search_read_threads_max);
 	if (s->readers != NULL) {
 		s->read_ahead_method = "threads";
 		return;

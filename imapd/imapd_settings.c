@@ -73,6 +73,12 @@ static const struct config_key imapd_keys[] = {
 	  "thread matches them: opening a file not cached costs more CPU than "
 	  "searching it.  They last while the SEARCH reads from the disk.  "
 	  "0: the process's own thread reads ahead too." },
+	{ "imap_search_read_threads_max", CONFIG_UINT, "8", 0, 256,
+	  F(imap_search_read_threads_max),
+	  "The most helper threads (imap_search_read_threads) one imapd "
+	  "process runs for all its SEARCHes at once.  A SEARCH that would "
+	  "pass it reads ahead from the process's own thread: more helpers "
+	  "than cores only wait for each other." },
 	{ "imap_thread_max_references", CONFIG_UINT, "100", 1, 100000,
 	  F(imap_thread_max_references),
 	  "How many of a message's References (the last ones) THREAD "

@@ -23,6 +23,7 @@ struct imapd_settings {
 	unsigned int imap_search_slice_ms;
 	unsigned int imap_search_read_ahead;
 	unsigned int imap_search_read_threads;
+	unsigned int imap_search_read_threads_max;
 	unsigned int imap_thread_max_references;
 	unsigned int imap_login_timeout;
 	unsigned int imap_idle_timeout;

@@ -69,6 +69,7 @@ struct file_readers {
 	bool taken;		/* the entry at head is handed out */
 	bool stop;
 	unsigned int cached_run;
+	unsigned int reserved;	/* counted in fr_live_helpers */
 };
 
 static struct fr_entry *fr_entry(struct file_readers *r, uint64_t i)
@@ -224,20 +225,42 @@ static void *fr_helper_main(void *arg)
 	return NULL;
 }
 
+/* The helpers of every file_readers of the process, counted when they
+ * are asked for: many SEARCHes at once each get helpers only while there
+ * are few, and the others read ahead from their own thread. */
+static unsigned int fr_live_helpers;
+
+static bool fr_reserve(unsigned int threads, unsigned int process_max)
+{
+	unsigned int live = __atomic_load_n(&fr_live_helpers, __ATOMIC_RELAXED);
+
+	do {
+		if (threads > process_max || live > process_max - threads)
+			return false;
+	} while (!__atomic_compare_exchange_n(&fr_live_helpers, &live,
+					      live + threads, false,
+					      __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
 struct file_readers *file_readers_new(int dir_fd, unsigned int threads,
-				      unsigned int window)
+				      unsigned int window,
+				      unsigned int process_max)
 {
 	struct file_readers *r;
 	sigset_t all, old;
 	unsigned int i;
 
-	if (threads < 1 || threads > FILE_READERS_MAX_THREADS)
+	if (threads < 1 || threads > FILE_READERS_MAX_THREADS ||
+	    !fr_reserve(threads, process_max))
 		return NULL;
 	if (window < FR_BATCH)
 		window = FR_BATCH;
 	r = xcalloc(1, sizeof(*r));
 	r->dir_fd = dir_fd;
 	r->window = window;
+	r->reserved = threads;
 	r->entries = xcalloc(window, sizeof(*r->entries));
 	r->helpers = xcalloc(threads, sizeof(*r->helpers));
 	pthread_mutex_init(&r->lock, NULL);
@@ -292,6 +315,7 @@ void file_readers_free(struct file_readers **rp)
 	pthread_mutex_destroy(&r->lock);
 	free(r->entries);
 	free(r->helpers);
+	__atomic_sub_fetch(&fr_live_helpers, r->reserved, __ATOMIC_RELAXED);
 	free(r);
 	*rp = NULL;
 }

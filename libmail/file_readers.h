@@ -35,9 +35,12 @@ struct file_readers;
 /* `threads` helpers (1..FILE_READERS_MAX_THREADS) reading files of the
  * folder `dir_fd` (borrowed: keep it open until file_readers_free()), at
  * most `window` files added and not yet taken.  NULL where io_uring is
- * refused or a thread cannot be made: read ahead some other way. */
+ * refused, a thread cannot be made, or the helpers of all the readers of
+ * the process would then be more than `process_max`: read ahead some
+ * other way. */
 struct file_readers *file_readers_new(int dir_fd, unsigned int threads,
-				      unsigned int window);
+				      unsigned int window,
+				      unsigned int process_max);
 /* Waits for the reads in flight (their buffers go), then for the
  * helpers. */
 void file_readers_free(struct file_readers **r);

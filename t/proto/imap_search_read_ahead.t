@@ -4,8 +4,9 @@
 # posix_fadvise), logs it once at its end, and answers exactly as from a
 # warm cache; a warm SEARCH reads nothing ahead, and one that is cold only
 # in part stops reading ahead where the files turn out cached; with
-# imap_search_read_threads 0 the process's own thread reads ahead through
-# io_uring; with imap_search_read_ahead 0 nothing is read ahead.  The files are dropped from the page cache with
+# imap_search_read_threads 0, or a SEARCH's helpers above
+# imap_search_read_threads_max, the process's own thread reads ahead
+# through io_uring; with imap_search_read_ahead 0 nothing is read ahead.  The files are dropped from the page cache with
 # dd's iflag=nocache (posix_fadvise DONTNEED), so the test folder must be
 # on a disk: where $TMPDIR (or /tmp) is a tmpfs, it goes to /var/tmp.
 use strict;
@@ -137,24 +138,28 @@ $two->cmd('z LOGOUT');
 unlike($sp->log_text, qr/ panic|imap_error/, 'nothing went wrong in imapd');
 $sp->stop;
 
-# imap_search_read_threads 0: imapd's own thread reads ahead.
-$sp = Sealpost::Test->new(set => { imap_search_read_ahead => 8,
-    imap_search_read_threads => 0 });
-$one = Sealpost::IMAP->login_new($sp, 'alice');
-($body) = fill($one, 200);
-$one->cmd('s SELECT INBOX');
-is(drop_cache($sp), 200, 'dropped');
-is($one->cmd('a1 UID SEARCH BODY zebra'), "* SEARCH @$body\na1 OK SEARCH completed",
-    'without helper threads: the same answer');
-$line = $sp->wait_log(qr/search_read_ahead /, timeout => 5) // '';
-($count, $method, $kept) = $line =~ /count=(\d+) method=(\S+) kept=(\d+)/;
-is($method, $uring ? 'io_uring' : 'fadvise', '... read ahead by imapd itself')
-    or diag($line);
-ok(defined $count && ($uring ? $kept > $count / 2 : $kept == 0),
-    '... its bytes kept for their turn (' . ($kept // 'none') . ' of '
-    . ($count // 'none') . ')');
-$one->cmd('z LOGOUT');
-$sp->stop;
+# imap_search_read_threads 0, or helpers above what
+# imap_search_read_threads_max leaves: imapd's own thread reads ahead.
+for my $set ({ imap_search_read_threads => 0 },
+    { imap_search_read_threads_max => 1 }) {
+	my ($key) = keys %$set;
+	$sp = Sealpost::Test->new(set => { imap_search_read_ahead => 8, %$set });
+	$one = Sealpost::IMAP->login_new($sp, 'alice');
+	($body) = fill($one, 200);
+	$one->cmd('s SELECT INBOX');
+	is(drop_cache($sp), 200, "$key $set->{$key}: dropped");
+	is($one->cmd('a1 UID SEARCH BODY zebra'), "* SEARCH @$body\na1 OK SEARCH completed",
+	    "$key $set->{$key}: the same answer");
+	$line = $sp->wait_log(qr/search_read_ahead /, timeout => 5) // '';
+	($count, $method, $kept) = $line =~ /count=(\d+) method=(\S+) kept=(\d+)/;
+	is($method, $uring ? 'io_uring' : 'fadvise', '... read ahead by imapd itself')
+	    or diag($line);
+	ok(defined $count && ($uring ? $kept > $count / 2 : $kept == 0),
+	    '... its bytes kept for their turn (' . ($kept // 'none') . ' of '
+	    . ($count // 'none') . ')');
+	$one->cmd('z LOGOUT');
+	$sp->stop;
+}
 
 # imap_search_read_ahead 0: a cold search reads one file at a time.
 $sp = Sealpost::Test->new(set => { imap_search_read_ahead => 0 });

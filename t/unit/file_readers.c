@@ -2,7 +2,7 @@
  * own bytes to the taker in order, cold or cached; a file too big to keep
  * or gone is handed out as nothing; files never asked for are passed
  * over; the window bounds what is added; cached files are counted as
- * such; nothing is kept open, whether the readers are freed with reads in
+ * such; the helpers of the process are bounded; nothing is kept open, whether the readers are freed with reads in
  * flight or with files never submitted. */
 #include "tap.h"
 #include "proc_self.h"
@@ -23,6 +23,7 @@ static int dir_fd;
 #define FILE_SIZE 6000
 #define BIG_SIZE (FILE_READERS_KEEP_MAX + 8000)
 #define GONE 77		/* file 77 is never written */
+#define MAX 100		/* helpers of the process: no bound here */
 
 static char paths[FILES][400];
 
@@ -140,10 +141,11 @@ int main(void)
 		fclose(f);
 	fds = open_fds();
 
-	ok(file_readers_new(dir_fd, 0, WINDOW) == NULL &&
-	   file_readers_new(dir_fd, FILE_READERS_MAX_THREADS + 1, WINDOW) ==
+	ok(file_readers_new(dir_fd, 0, WINDOW, MAX) == NULL &&
+	   file_readers_new(dir_fd, FILE_READERS_MAX_THREADS + 1, WINDOW,
+			    MAX) ==
 	   NULL, "no helpers, or too many, are refused");
-	r = file_readers_new(dir_fd, 2, WINDOW);
+	r = file_readers_new(dir_fd, 2, WINDOW, MAX);
 	if (!uring_allowed) {
 		ok(r == NULL, "refused without io_uring");
 		return tap_done();
@@ -165,7 +167,7 @@ int main(void)
 	is_int(open_fds(), fds, "no descriptor kept");
 
 	/* Cached now: every batch is read inside the call that submits it. */
-	r = file_readers_new(dir_fd, 2, WINDOW);
+	r = file_readers_new(dir_fd, 2, WINDOW, MAX);
 	right = read_all(r, &asked);
 	is_int(right, asked, "cached: every file asked for handed out whole");
 	ok(file_readers_cached_run(r) > 0,
@@ -174,7 +176,7 @@ int main(void)
 
 	/* The window: what is added and not yet taken holds its room. */
 	ok(drop_all(), "dropped again");
-	r = file_readers_new(dir_fd, 2, WINDOW);
+	r = file_readers_new(dir_fd, 2, WINDOW, MAX);
 	for (i = 0; i < WINDOW; i++) {
 		name_of(i, name);
 		file_readers_add(r, name, FILE_SIZE + 1, (size_t)i);
@@ -195,7 +197,7 @@ int main(void)
 
 	/* Freed with some files submitted and others only added. */
 	ok(drop_all(), "dropped again");
-	r = file_readers_new(dir_fd, 3, WINDOW);
+	r = file_readers_new(dir_fd, 3, WINDOW, MAX);
 	for (i = 0; i < WINDOW; i++) {
 		name_of(i, name);
 		file_readers_add(r, name, FILE_SIZE + 1, (size_t)i);
@@ -204,6 +206,26 @@ int main(void)
 	}
 	file_readers_free(&r);
 	ok(r == NULL, "freed with some never submitted");
+	is_int(open_fds(), fds, "no descriptor kept");
+
+	/* The helpers of every reader of the process are bounded. */
+	{
+		struct file_readers *a, *b, *c;
+
+		a = file_readers_new(dir_fd, 2, WINDOW, 3);
+		ok(a != NULL, "two helpers of at most 3 in the process");
+		b = file_readers_new(dir_fd, 2, WINDOW, 3);
+		ok(b == NULL, "two more are refused");
+		c = file_readers_new(dir_fd, 1, WINDOW, 3);
+		ok(c != NULL, "one more is not");
+		file_readers_free(&a);
+		b = file_readers_new(dir_fd, 2, WINDOW, 3);
+		ok(b != NULL, "once the first two are freed, two fit again");
+		file_readers_free(&b);
+		file_readers_free(&c);
+		ok(file_readers_new(dir_fd, 1, WINDOW, 0) == NULL,
+		   "a bound of 0 allows none");
+	}
 	is_int(open_fds(), fds, "no descriptor kept");
 
 	close(dir_fd);
