@@ -93,16 +93,22 @@ static void fr_reap(struct fr_helper *h)
 	}
 }
 
+/* How many bytes of the entry's file are read: all that were asked for,
+ * or the start of a file too big to keep. */
+static size_t fr_read_len(const struct fr_entry *e)
+{
+	return e->buf == NULL && e->len > FILE_PREFETCH_MAX_LEN ?
+		FILE_PREFETCH_MAX_LEN : e->len;
+}
+
 /* Queues a read of entry i's file, open as `fd`. */
 static void fr_queue_read(struct fr_helper *h, uint64_t i, int fd,
 			  int rw_flags)
 {
 	struct fr_entry *e = fr_entry(h->r, i);
 	struct io_uring_sqe *sqe = uring_sqe(&h->ring);
-	size_t len = e->len;
+	size_t len = fr_read_len(e);
 
-	if (e->buf == NULL && len > FILE_PREFETCH_MAX_LEN)
-		len = FILE_PREFETCH_MAX_LEN;
 	sqe->opcode = IORING_OP_READ;
 	sqe->fd = fd;
 	sqe->addr = (uint64_t)(uintptr_t)(e->buf != NULL ? e->buf : h->scratch);
@@ -116,8 +122,10 @@ static void fr_queue_read(struct fr_helper *h, uint64_t i, int fd,
  * Reads entries [first, first + n), claimed by this helper, and returns
  * with the lock held.  The reads are first asked with RWF_NOWAIT, which
  * io_uring answers inside the submitting call: the bytes where the file
- * is cached, else EAGAIN (having started the disk read).  Those are asked
- * again to wait, in one more call.  So a batch tells exactly whether its
+ * is cached, else EAGAIN (having started the disk read), or the bytes of
+ * the pages cached before the first that is not.  Those that got EAGAIN
+ * or fewer bytes than the caller expects (one less than asked for, or
+ * all asked for) are asked again to wait, in one more call.  So a batch tells exactly whether its
  * files were cached (a read of a cold file can also finish inside the
  * call on a fast disk, which would pass for cached), for the price of a
  * second system call per batch read from the disk.
@@ -156,8 +164,10 @@ static void fr_read_batch(struct fr_helper *h, uint64_t first, unsigned int n)
 	while ((cqe = uring_cqe(&h->ring)) != NULL) {
 		struct fr_entry *e = fr_entry(r, cqe->user_data);
 
-		if (cqe->res == -EAGAIN && cqe->user_data >= first &&
-		    cqe->user_data - first < n)
+		if (cqe->user_data >= first && cqe->user_data - first < n &&
+		    (cqe->res == -EAGAIN ||
+		     (cqe->res >= 0 &&
+		      (size_t)cqe->res + 1 < fr_read_len(e))))
 			again[nagain++] = cqe->user_data;
 		else {
 			e->res = cqe->res;
