@@ -22,10 +22,13 @@
  * call but to wake them and to wait.
  */
 
+#include "file_prefetch.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
-#define FILE_READERS_KEEP_MAX (32 * 1024)
+/* Kept the same as a read-ahead from the caller's own thread keeps. */
+#define FILE_READERS_KEEP_MAX FILE_PREFETCH_KEEP_MAX
 /* The longest file name taken, with its NUL. */
 #define FILE_READERS_NAME_MAX 32
 #define FILE_READERS_MAX_THREADS 8
