@@ -455,7 +455,6 @@ static uint64_t cr_uring(unsigned int depth, int sync_open)
 	return bytes;
 }
 
-
 static unsigned int cr_work;	/* COLDREAD_WORK: 0, or hash every Nth byte */
 static volatile uint32_t cr_hash;
 static double cr_reader_cpu;	/* the reader thread's CPU seconds */

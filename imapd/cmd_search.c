@@ -104,7 +104,8 @@ struct search_ctx {
 	const char *read_ahead_method;	/* for the log; NULL: never began */
 	size_t prefetched;	/* files asked for */
 	size_t kept;		/* ...whose bytes served their turn */
-	unsigned int warm_batches;	/* read at once, in a row */
+	unsigned int warm_batches;	/* read at once, in a row (this
+					 * thread's read-ahead) */
 	/* Files of a cached mailbox read many at a time (see
 	 * search_batch_read()): messages batch_first.. batch_first +
 	 * batch_n - 1. */

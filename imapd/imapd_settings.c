@@ -1,4 +1,5 @@
 #include "imapd_settings.h"
+#include "file_readers.h"
 
 #include <stddef.h>
 
@@ -66,7 +67,8 @@ static const struct config_key imapd_keys[] = {
 	  "(BODY, TEXT) reads ahead of the one it looks at: the most disk "
 	  "reads one SEARCH has in flight, and the most files whose bytes it "
 	  "keeps (up to 32 KiB each).  0: none ahead, one file at a time." },
-	{ "imap_search_read_threads", CONFIG_UINT, "2", 0, 8,
+	{ "imap_search_read_threads", CONFIG_UINT, "2", 0,
+	  FILE_READERS_MAX_THREADS,
 	  F(imap_search_read_threads),
 	  "How many helper threads open and read the files a SEARCH reads "
 	  "ahead (imap_search_read_ahead), while the imapd process's own "

@@ -138,18 +138,28 @@ $two->cmd('z LOGOUT');
 unlike($sp->log_text, qr/ panic|imap_error/, 'nothing went wrong in imapd');
 $sp->stop;
 
+# A fresh instance with `$set`: $n messages, dropped from the page cache,
+# and a cold BODY search that must answer as from a warm cache.  Returns
+# the instance and the logged-in session.
+sub cold_search {
+	my ($set, $n, $label) = @_;
+	my $sp = Sealpost::Test->new(set => $set);
+	my $imap = Sealpost::IMAP->login_new($sp, 'alice');
+	my ($body) = fill($imap, $n);
+	$imap->cmd('s SELECT INBOX');
+	is(drop_cache($sp), $n, "$label: dropped");
+	is($imap->cmd('a1 UID SEARCH BODY zebra'), "* SEARCH @$body\na1 OK SEARCH completed",
+	    "$label: the same answer");
+	return ($sp, $imap);
+}
+
 # imap_search_read_threads 0, or helpers above what
 # imap_search_read_threads_max leaves: imapd's own thread reads ahead.
 for my $set ({ imap_search_read_threads => 0 },
     { imap_search_read_threads_max => 1 }) {
 	my ($key) = keys %$set;
-	$sp = Sealpost::Test->new(set => { imap_search_read_ahead => 8, %$set });
-	$one = Sealpost::IMAP->login_new($sp, 'alice');
-	($body) = fill($one, 200);
-	$one->cmd('s SELECT INBOX');
-	is(drop_cache($sp), 200, "$key $set->{$key}: dropped");
-	is($one->cmd('a1 UID SEARCH BODY zebra'), "* SEARCH @$body\na1 OK SEARCH completed",
-	    "$key $set->{$key}: the same answer");
+	($sp, $one) = cold_search({ imap_search_read_ahead => 8, %$set }, 200,
+	    "$key $set->{$key}");
 	$line = $sp->wait_log(qr/search_read_ahead /, timeout => 5) // '';
 	($count, $method, $kept) = $line =~ /count=(\d+) method=(\S+) kept=(\d+)/;
 	is($method, $uring ? 'io_uring' : 'fadvise', '... read ahead by imapd itself')
@@ -162,13 +172,7 @@ for my $set ({ imap_search_read_threads => 0 },
 }
 
 # imap_search_read_ahead 0: a cold search reads one file at a time.
-$sp = Sealpost::Test->new(set => { imap_search_read_ahead => 0 });
-$one = Sealpost::IMAP->login_new($sp, 'alice');
-($body) = fill($one, 60);
-$one->cmd('s SELECT INBOX');
-is(drop_cache($sp), 60, 'dropped');
-is($one->cmd('a1 UID SEARCH BODY zebra'), "* SEARCH @$body\na1 OK SEARCH completed",
-    'without read-ahead: the same answer');
+($sp, $one) = cold_search({ imap_search_read_ahead => 0 }, 60, 'without read-ahead');
 is(read_ahead_lines($sp), 0, '... and nothing read ahead');
 $one->cmd('z LOGOUT');
 done_testing;
