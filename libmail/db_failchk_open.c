@@ -19,6 +19,7 @@
  * child; with none dead, or all dead (db_boot.c), it is not needed.
  */
 #include "db_private.h"
+#include "fork_bound.h"
 #include "log.h"
 
 #include <errno.h>
@@ -75,7 +76,10 @@ bool db_failchk_open_check(struct db_env *env,
 	int status = 0;
 	pid_t pid;
 
-	pid = fork();
+	/* A child left waiting on the library after its parent was killed
+	 * would hold the parent's boot lock (db_boot.c), and every later
+	 * open of the store would wait for it for ever. */
+	pid = fork_bound();
 	if (pid == 0)
 		db_failchk_child(env, set, flags);
 	if (pid < 0) {

@@ -11,6 +11,7 @@
 #include "dev.h"
 #include "buf.h"
 #include "config.h"
+#include "fork_bound.h"
 #include "pidfile.h"
 #include "privs.h"
 #include "store.h"
@@ -460,7 +461,7 @@ static int dev_write_env(struct dev_instance *d, struct config *cfg)
  * cli_open_store() drops root for good. */
 static int dev_create_users(struct dev_instance *d)
 {
-	pid_t pid = fork();
+	pid_t pid = fork_bound();
 	int status;
 
 	if (pid < 0)
